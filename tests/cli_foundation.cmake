@@ -1,0 +1,10 @@
+# CLI tests of the foundation commands: gpus, version, global errors.
+attnlab_cli_test(version STDOUT "^attnlab [0-9]+\\.[0-9]+\\.[0-9]+" ARGS version)
+attnlab_cli_test(version_json STDOUT "\"version\": \"[0-9.]+\"" ARGS version --format json)
+attnlab_cli_test(gpus_table STDOUT "h100-sxm +132 +228 KiB +227 KiB.*50.0 MiB.*3.35 TB/s.*989.4" ARGS gpus)
+attnlab_cli_test(gpus_json STDOUT "\"name\": \"a100-40gb\",.*\"sm_count\": 108" ARGS gpus --format json)
+attnlab_cli_test(gpus_csv STDOUT "gpu,SMs,SRAM/SM.*\nl4,58,102400," ARGS gpus --format csv)
+attnlab_cli_test(help STDOUT "traffic" ARGS --help)
+attnlab_cli_error(no_command "subcommand is required")
+attnlab_cli_error(unknown_command "unknown command .frobnicate. \\(known: .*gpus" frobnicate)
+attnlab_cli_error(bad_format "--format must be table, json or csv \\(got 'xml'\\)" gpus --format xml)
