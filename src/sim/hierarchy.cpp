@@ -1,0 +1,169 @@
+#include "sim/hierarchy.hpp"
+
+#include <algorithm>
+
+#include "sim/l2_cache.hpp"
+
+namespace attnlab {
+
+std::string_view dram_method_name(DramMethod m) {
+  switch (m) {
+    case DramMethod::trace: return "trace";
+    case DramMethod::sampled: return "sampled";
+    case DramMethod::no_l2_model: return "no-l2-model";
+  }
+  return "?";
+}
+
+LevelBytes KernelHierarchy::hbm_total() const {
+  LevelBytes t;
+  for (const auto& lb : hbm) t += lb;
+  return t;
+}
+LevelBytes KernelHierarchy::dram_total() const {
+  LevelBytes t;
+  for (const auto& lb : dram) t += lb;
+  return t;
+}
+
+u64 hierarchy_blocks_per_sm(const KernelPlan& k, const GpuSpec& gpu) {
+  const u64 by_smem = k.smem_bytes == 0 ? k.max_blocks_per_sm : gpu.smem_per_sm / k.smem_bytes;
+  return std::max<u64>(1, std::min(by_smem, k.max_blocks_per_sm));
+}
+
+namespace {
+
+// Emits the blocks [first, last) of kernel k and interleaves their events round-robin, keeping at
+// most `per_block` events of each block. Returns false if `visit` asked to stop.
+bool run_wave(const KernelPlan& k, u64 first, u64 last, u64 per_block, std::vector<std::vector<TileEvent>>& buf,
+              const std::function<bool(const TileEvent&)>& visit) {
+  const u64 n = last - first;
+  buf.resize(n);
+  size_t longest = 0;
+  for (u64 b = 0; b < n; ++b) {
+    buf[b].clear();
+    k.emit(first + b, buf[b]);
+    if (buf[b].size() > per_block) buf[b].resize(per_block);
+    longest = std::max(longest, buf[b].size());
+  }
+  for (size_t step = 0; step < longest; ++step)
+    for (u64 b = 0; b < n; ++b)
+      if (step < buf[b].size() && !visit(buf[b][step])) return false;
+  return true;
+}
+
+u128 ratio_scale(u128 exact, u128 sim_part, u128 sampled_part) {
+  if (sampled_part == 0) return exact;
+  // exact * sim / sampled, in long double: a rate applied to an exact total is an estimate anyway.
+  long double r = static_cast<long double>(sim_part) / static_cast<long double>(sampled_part);
+  return static_cast<u128>(static_cast<long double>(exact) * r + 0.5L);
+}
+
+}  // namespace
+
+void hierarchy_for_each_event(const std::vector<KernelPlan>& kernels, const GpuSpec& gpu,
+                              const std::function<bool(const TileEvent&)>& visit) {
+  std::vector<std::vector<TileEvent>> buf;
+  for (const auto& k : kernels) {
+    const u64 wave = gpu.sm_count * hierarchy_blocks_per_sm(k, gpu);
+    for (u64 first = 0; first < k.grid; first += wave)
+      if (!run_wave(k, first, std::min(k.grid, first + wave), UINT64_MAX, buf, visit)) return;
+  }
+}
+
+std::vector<KernelHierarchy> hierarchy_run(const std::vector<KernelPlan>& kernels, const std::vector<KernelCounts>& exact,
+                                           const GpuSpec& gpu, const HierarchyOptions& opt) {
+  std::vector<KernelHierarchy> out;
+  L2Cache l2(gpu.l2_bytes);
+  std::vector<std::vector<TileEvent>> buf;
+
+  for (size_t ki = 0; ki < kernels.size(); ++ki) {
+    const KernelPlan& k = kernels[ki];
+    KernelHierarchy h;
+    h.name = k.name;
+    h.grid = k.grid;
+    h.smem_bytes = k.smem_bytes;
+    h.blocks_per_sm = hierarchy_blocks_per_sm(k, gpu);
+    h.wave_blocks = gpu.sm_count * h.blocks_per_sm;
+    h.waves = (k.grid + h.wave_blocks - 1) / h.wave_blocks;
+    h.events_total = cmul(k.grid, k.events_per_block, "events");
+    const u64 wave_events = std::min(k.grid, h.wave_blocks) * k.events_per_block;
+
+    // Simulated counts (what the trace saw), per tensor.
+    std::array<LevelBytes, kTensorCount> hbm_sim{}, dram_sim{};
+    LevelBytes sram_sim;
+    if (opt.cold_l2_per_kernel) l2.clear();
+
+    auto visit = [&](const TileEvent& e) {
+      const size_t t = static_cast<size_t>(e.tensor);
+      ++h.events_simulated;
+      if (e.op == EventOp::compute) {
+        sram_sim.read += e.bytes;
+        sram_sim.write += e.sram_write;
+        return true;
+      }
+      L2Outcome o;
+      if (e.op == EventOp::load) {
+        hbm_sim[t].read += e.bytes;
+        sram_sim.write += e.bytes;
+        o = l2.load(e);
+        dram_sim[t].read += o.dram_read;
+      } else {
+        hbm_sim[t].write += e.bytes;
+        sram_sim.read += e.bytes;
+        o = l2.store(e);
+      }
+      for (size_t x = 0; x < kTensorCount; ++x) dram_sim[x].write += o.written_back[x];
+      return true;
+    };
+
+    bool complete = true;
+    if (wave_events > opt.max_events_to_emit) {
+      h.method = DramMethod::no_l2_model;
+      complete = false;
+    } else if (h.events_total <= opt.max_events_per_kernel) {
+      h.method = DramMethod::trace;
+      for (u64 first = 0; first < k.grid; first += h.wave_blocks)
+        run_wave(k, first, std::min(k.grid, first + h.wave_blocks), UINT64_MAX, buf, visit);
+    } else {
+      // Sampled: whole waves while they fit the budget (at least one), else the first steps of
+      // each block of the first wave (the steady state of a streaming loop).
+      h.method = DramMethod::sampled;
+      complete = false;
+      const u64 waves_fit = std::max<u64>(1, opt.max_events_per_kernel / std::max<u64>(1, wave_events));
+      const u64 blocks_in_wave = std::min(k.grid, h.wave_blocks);
+      const u64 per_block = waves_fit > 1 || wave_events <= opt.max_events_per_kernel
+                                ? UINT64_MAX
+                                : std::max<u64>(8, opt.max_events_per_kernel / blocks_in_wave);
+      for (u64 w = 0; w < std::min(waves_fit, h.waves); ++w) {
+        const u64 first = w * h.wave_blocks;
+        run_wave(k, first, std::min(k.grid, first + h.wave_blocks), per_block, buf, visit);
+      }
+    }
+    const auto flushed = l2.flush();
+    for (size_t x = 0; x < kTensorCount; ++x) dram_sim[x].write += flushed[x];
+
+    if (complete) {
+      h.hbm = hbm_sim;
+      h.dram = dram_sim;
+      h.sram = sram_sim;
+    } else {
+      // Exact global and SRAM bytes from the closed forms; DRAM by the sample's per-tensor ratios.
+      const KernelCounts& ex = exact.at(ki);
+      h.hbm = ex.hbm;
+      h.sram = ex.sram;
+      for (size_t x = 0; x < kTensorCount; ++x) {
+        if (h.method == DramMethod::no_l2_model) {
+          h.dram[x] = ex.hbm[x];
+          continue;
+        }
+        h.dram[x].read = ratio_scale(ex.hbm[x].read, dram_sim[x].read, hbm_sim[x].read);
+        h.dram[x].write = ratio_scale(ex.hbm[x].write, dram_sim[x].write, hbm_sim[x].write);
+      }
+    }
+    out.push_back(std::move(h));
+  }
+  return out;
+}
+
+}  // namespace attnlab

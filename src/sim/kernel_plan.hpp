@@ -1,0 +1,66 @@
+// An algorithm as the GPU runs it: a sequence of kernels, each a grid of thread blocks whose
+// events (sim/events.hpp) an emitter produces one block at a time, so that traces of millions of
+// events never sit in memory at once.
+#include <functional>
+#include <string>
+#include <vector>
+
+#pragma once
+#include "sim/config.hpp"
+#include "sim/events.hpp"
+#include "sim/tiles.hpp"
+
+namespace attnlab {
+
+struct KernelPlan {
+  std::string name;       // "flash2_fwd", "naive_qk", ...
+  u64 grid = 0;           // thread blocks, in launch order
+  u64 smem_bytes = 0;     // SRAM per block
+  u64 max_blocks_per_sm = 2;  // register/thread limit on residency, besides SRAM
+  double flops = 0;       // useful FLOPs of this kernel (for the roofline estimate)
+  u64 events_per_block = 0;   // upper bound, to size traces without emitting them
+  // Appends block `block`'s events, in program order, to `out`.
+  std::function<void(u64 block, std::vector<TileEvent>& out)> emit;
+};
+
+// The kernels of `a` for config `c` and tile plan `t`, forward and/or backward as c.pass asks.
+std::vector<KernelPlan> plan_algorithm(Algo a, const AttnConfig& c, const TilePlan& t);
+std::vector<KernelPlan> plan_naive(const AttnConfig& c, const TilePlan& t);
+std::vector<KernelPlan> plan_flash1(const AttnConfig& c, const TilePlan& t);
+std::vector<KernelPlan> plan_flash2(const AttnConfig& c, const TilePlan& t);
+
+// GQA backward: sums the per-query-head dK/dV of each group into the K/V head (grid: K/V heads x tiles).
+KernelPlan plan_gqa_reduce(const AttnConfig& c, u64 T, std::uint32_t kernel_index);
+
+// Shared shape helpers.
+struct Shape {
+  u64 BH, H, Hkv, group, N, d, e, se;  // heads (flattened), bytes per element, bytes per score
+  explicit Shape(const AttnConfig& c);
+  u64 kv_head(u64 bh) const { return (bh / H) * Hkv + (bh % H) / group; }
+  u64 tiles(u64 T) const { return (N + T - 1) / T; }
+  u64 rows(u64 i, u64 T) const { return std::min(T, N - i * T); }
+};
+// Causal: the K/V tiles that query tile i (of Br rows) sees: 0 .. causal_kv_end(i) - 1.
+u64 causal_kv_end(u64 i, u64 Br, u64 Bc, u64 N);
+// Causal: the first query tile that sees K/V tile j.
+u64 causal_q_begin(u64 j, u64 Br, u64 Bc);
+// Useful FLOPs: forward 4·B·H·N²·d, backward 8 (standard) or 10 (with recomputation); causal half.
+double flops_fwd(const AttnConfig& c);
+double flops_bwd(const AttnConfig& c, bool recompute);
+
+// Builds one block's events.
+struct BlockEmitter {
+  std::vector<TileEvent>& out;
+  std::uint32_t kernel;
+  u64 block;
+  void move(EventOp op, Tensor t, u64 head, u64 row, u64 col, u64 rows, u64 cols, u64 elem_bytes) {
+    out.push_back({kernel, block, op, t, head, row, col, rows, cols, rows * cols * elem_bytes, 0});
+  }
+  void load(Tensor t, u64 head, u64 row, u64 col, u64 rows, u64 cols, u64 eb) { move(EventOp::load, t, head, row, col, rows, cols, eb); }
+  void store(Tensor t, u64 head, u64 row, u64 col, u64 rows, u64 cols, u64 eb) { move(EventOp::store, t, head, row, col, rows, cols, eb); }
+  void compute(Tensor t, u64 head, u64 row, u64 col, u64 sram_read, u64 sram_write) {
+    out.push_back({kernel, block, EventOp::compute, t, head, row, col, 0, 0, sram_read, sram_write});
+  }
+};
+
+}  // namespace attnlab

@@ -1,0 +1,90 @@
+#include "sim/traffic.hpp"
+
+#include <algorithm>
+
+namespace attnlab {
+
+double AlgoTraffic::intensity() const {
+  const double bytes = to_double(dram.total());
+  return bytes > 0 ? flops / bytes : 0.0;
+}
+
+LevelBytes AlgoTraffic::hbm_of(Tensor t) const {
+  LevelBytes s;
+  for (const auto& k : kernels) s += k.bytes.hbm[static_cast<size_t>(t)];
+  return s;
+}
+LevelBytes AlgoTraffic::dram_of(Tensor t) const {
+  LevelBytes s;
+  for (const auto& k : kernels) s += k.bytes.dram[static_cast<size_t>(t)];
+  return s;
+}
+
+const AlgoTraffic* TrafficReport::find(Algo a) const {
+  for (const auto& r : results)
+    if (r.algo == a) return &r;
+  return nullptr;
+}
+
+namespace {
+int method_rank(DramMethod m) { return m == DramMethod::trace ? 0 : m == DramMethod::sampled ? 1 : 2; }
+
+AlgoTraffic simulate_one(Algo a, const AttnConfig& c, const GpuSpec& gpu, const TrafficOptions& opt) {
+  AlgoTraffic r;
+  r.algo = a;
+  r.tiles = tiles_choose(a, c, gpu);
+  const auto plans = plan_algorithm(a, c, r.tiles);
+  const auto exact = closed_form_counts(a, c, r.tiles);
+
+  std::vector<KernelHierarchy> hk;
+  if (opt.l2_model) {
+    hk = hierarchy_run(plans, exact, gpu, opt.hierarchy);
+  } else {
+    for (size_t i = 0; i < plans.size(); ++i) {
+      KernelHierarchy h;
+      h.name = plans[i].name;
+      h.grid = plans[i].grid;
+      h.smem_bytes = plans[i].smem_bytes;
+      h.blocks_per_sm = hierarchy_blocks_per_sm(plans[i], gpu);
+      h.wave_blocks = gpu.sm_count * h.blocks_per_sm;
+      h.waves = (h.grid + h.wave_blocks - 1) / h.wave_blocks;
+      h.hbm = h.dram = exact[i].hbm;
+      h.sram = exact[i].sram;
+      h.events_total = cmul(plans[i].grid, plans[i].events_per_block, "events");
+      h.method = DramMethod::no_l2_model;
+      hk.push_back(std::move(h));
+    }
+  }
+
+  const double peak = gpu.peak_flops(c.dtype), bw = gpu.hbm_bytes_per_s;
+  for (size_t i = 0; i < plans.size(); ++i) {
+    KernelTraffic k;
+    k.bytes = std::move(hk[i]);
+    k.flops = plans[i].flops;
+    k.est_time_s = std::max(k.flops / peak, to_double(k.bytes.dram_total().total()) / bw);
+    r.hbm += k.bytes.hbm_total();
+    r.dram += k.bytes.dram_total();
+    r.sram += k.bytes.sram;
+    r.flops += k.flops;
+    r.est_time_s += k.est_time_s;
+    r.events_total = cadd(r.events_total, k.bytes.events_total, "events");
+    r.events_simulated += k.bytes.events_simulated;
+    if (method_rank(k.bytes.method) > method_rank(r.method)) r.method = k.bytes.method;
+    r.kernels.push_back(std::move(k));
+  }
+  r.paper_io_fwd = a == Algo::naive ? paper_io_standard_fwd(c) : paper_io_flash_fwd(c, gpu.smem_per_block);
+  return r;
+}
+}  // namespace
+
+TrafficReport simulate_traffic(const AttnConfig& c, const GpuSpec& gpu, const std::vector<Algo>& algos,
+                               const TrafficOptions& opt) {
+  validate(c);
+  TrafficReport rep;
+  rep.config = c;
+  rep.gpu = gpu;
+  for (Algo a : algos) rep.results.push_back(simulate_one(a, c, gpu, opt));
+  return rep;
+}
+
+}  // namespace attnlab
