@@ -61,7 +61,9 @@ AlgoTraffic simulate_one(Algo a, const AttnConfig& c, const GpuSpec& gpu, const 
     KernelTraffic k;
     k.bytes = std::move(hk[i]);
     k.flops = plans[i].flops;
-    k.est_time_s = std::max(k.flops / peak, to_double(k.bytes.dram_total().total()) / bw);
+    // A grid smaller than the GPU leaves SMs idle: only grid/SMs of the peak is reachable.
+    const double busy = std::min(1.0, static_cast<double>(k.bytes.grid) / static_cast<double>(gpu.sm_count));
+    k.est_time_s = std::max(k.flops / (peak * busy), to_double(k.bytes.dram_total().total()) / bw);
     r.hbm += k.bytes.hbm_total();
     r.dram += k.bytes.dram_total();
     r.sram += k.bytes.sram;

@@ -65,6 +65,7 @@ std::string Table::to_text() const {
     if (c) out += "  ";
     out += pad(columns_[c].header, width[c], columns_[c].right_align);
   }
+  while (!out.empty() && out.back() == ' ') out.pop_back();
   out += "\n" + rule();
   for (const auto& row : rows_) {
     if (row.empty()) {
