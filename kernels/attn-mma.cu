@@ -1,0 +1,350 @@
+// attn-mma.cu — rung 3 of the kernel ladder: FlashAttention-2 on tensor cores.
+//
+// What changes from rung 2, and why: the two products S = Qi Kjᵀ and O += P Vj move from FP32
+// FMAs to the tensor cores (mma.sync m16n8k16, bf16/fp16 in, fp32 accumulate: ~15× the FMA
+// rate), so the kernel now has to feed them:
+//   - ldmatrix loads the operand fragments straight from shared memory in the layout mma wants;
+//     V goes through ldmatrix.trans, so no transpose is ever stored.
+//   - Shared memory rows are XOR-swizzled in 16-byte chunks (chunk c of row r lives at c ^ (r % 8)),
+//     so the 8 rows an ldmatrix reads hit 8 different bank groups: no conflicts, no padding.
+//   - cp.async copies Kj+1, Vj+1 into the second buffer while the warps compute on Kj, Vj
+//     (double buffering): loads overlap math instead of stalling it.
+//   - FlashAttention-2's split: each of the 4 warps owns 16 query rows of Qi, so the softmax
+//     statistics m, l of a row live in one warp (quad shuffles only, no shared memory), and
+//     P stays in registers: the S accumulator fragment is re-packed as the A operand of P Vj.
+//   - Rescaling is deferred: O is kept unnormalised and divided by l once, at the end; the
+//     softmax runs in base 2 with scale·log2(e) folded into one FMA before ex2.
+//
+// Run:  attnlab-bench --kernels mma --batch 8 --heads 16 --seq 4096 --dim 128 [--causal]
+//
+// Measured (H100 80GB HBM3, driver 580.159.04, CUDA 13.0, 2026-11-23; bf16, median of 10 with L2
+// flushed): see kernels/NOTES.md "Results" and assets/measurements/h100-ladder.json.
+//
+// Tiles (the simulator's vocabulary, flash2): one block per query tile Qi of Br = 64 rows
+// (Tr = ceil(Nq/64) blocks per head), Kj/Vj streamed in Bc = 64-row tiles (Tc = ceil(Nkv/64)
+// steps, fewer under the causal mask). Grid (Tr, heads, batch): the blocks of one head (and of
+// the heads sharing one kv head under GQA) are adjacent, so they share Kj, Vj through L2.
+// Causal: blocks are issued from the last query tile to the first (the longest first), and
+// tiles wholly above the diagonal are skipped.
+//
+// Caveats:
+//   - mma.sync, not Hopper's wgmma/TMA: on an H100 this leaves roughly a third of the tensor
+//     cores' peak unused; "Kernel ladder II" adds the sm_90a rung.
+//   - P is rounded to bf16/fp16 before P·Vj (as in FlashAttention); l sums the fp32 P.
+//   - d must be 64 or 128; Br = Bc = 64 fixed (one choice for both d, not tuned per d).
+//   - O is stored straight from the accumulator fragments (4-byte stores), not staged in smem.
+#include <cuda_bf16.h>
+#include <cuda_fp16.h>
+#include <cuda_runtime.h>
+
+#include <cstdint>
+
+#include "attn.hpp"
+
+namespace attnlab::kernels {
+
+namespace {
+
+constexpr int Br = 64;       // query rows per block (Qi)
+constexpr int Bc = 64;       // key/value rows per step (Kj, Vj)
+constexpr int kWarps = 4;    // each warp owns 16 rows of Qi
+constexpr int kThreads = kWarps * 32;
+
+struct MmaParams {
+  const void* q;
+  const void* k;
+  const void* v;
+  void* o;
+  int heads, kv_heads, group, seq_q, seq_kv;
+  int causal, offset;  // query i sees key j when j <= i + offset (causal)
+  float scale_log2;    // scale · log2(e): softmax in base 2
+};
+
+// ---------------------------------------------------------------------------------------------
+// PTX wrappers: asynchronous copies, ldmatrix, mma, ex2
+
+__device__ __forceinline__ void cp_async_16(uint32_t smem_addr, const void* gmem, bool valid) {
+  // src-size 0 writes 16 zero bytes and reads nothing: rows past the end of the sequence become
+  // zeros (a zero V row adds nothing; a zero K row is masked anyway).
+  const int src_bytes = valid ? 16 : 0;
+  asm volatile("cp.async.cg.shared.global [%0], [%1], 16, %2;\n" ::"r"(smem_addr), "l"(gmem), "r"(src_bytes));
+}
+__device__ __forceinline__ void cp_async_commit() { asm volatile("cp.async.commit_group;\n" ::); }
+template <int N>
+__device__ __forceinline__ void cp_async_wait() {
+  asm volatile("cp.async.wait_group %0;\n" ::"n"(N));
+}
+
+__device__ __forceinline__ void ldmatrix_x4(uint32_t (&r)[4], uint32_t addr) {
+  asm volatile("ldmatrix.sync.aligned.m8n8.x4.shared.b16 {%0, %1, %2, %3}, [%4];\n"
+               : "=r"(r[0]), "=r"(r[1]), "=r"(r[2]), "=r"(r[3])
+               : "r"(addr));
+}
+__device__ __forceinline__ void ldmatrix_x4_trans(uint32_t (&r)[4], uint32_t addr) {
+  asm volatile("ldmatrix.sync.aligned.m8n8.x4.trans.shared.b16 {%0, %1, %2, %3}, [%4];\n"
+               : "=r"(r[0]), "=r"(r[1]), "=r"(r[2]), "=r"(r[3])
+               : "r"(addr));
+}
+
+// D = A·B + D for one m16n8k16 tile: A 16×16 (4 regs), B 16×8 (2 regs), D 16×8 fp32 (4 regs).
+template <typename T>
+__device__ __forceinline__ void mma_16816(float (&d)[4], const uint32_t (&a)[4], uint32_t b0, uint32_t b1);
+template <>
+__device__ __forceinline__ void mma_16816<__nv_bfloat16>(float (&d)[4], const uint32_t (&a)[4], uint32_t b0,
+                                                         uint32_t b1) {
+  asm volatile(
+      "mma.sync.aligned.m16n8k16.row.col.f32.bf16.bf16.f32 {%0, %1, %2, %3}, {%4, %5, %6, %7}, {%8, %9}, "
+      "{%0, %1, %2, %3};\n"
+      : "+f"(d[0]), "+f"(d[1]), "+f"(d[2]), "+f"(d[3])
+      : "r"(a[0]), "r"(a[1]), "r"(a[2]), "r"(a[3]), "r"(b0), "r"(b1));
+}
+template <>
+__device__ __forceinline__ void mma_16816<__half>(float (&d)[4], const uint32_t (&a)[4], uint32_t b0, uint32_t b1) {
+  asm volatile(
+      "mma.sync.aligned.m16n8k16.row.col.f32.f16.f16.f32 {%0, %1, %2, %3}, {%4, %5, %6, %7}, {%8, %9}, "
+      "{%0, %1, %2, %3};\n"
+      : "+f"(d[0]), "+f"(d[1]), "+f"(d[2]), "+f"(d[3])
+      : "r"(a[0]), "r"(a[1]), "r"(a[2]), "r"(a[3]), "r"(b0), "r"(b1));
+}
+
+// Two floats -> one register of two 16-bit values, the lower column in the low half.
+template <typename T>
+__device__ __forceinline__ uint32_t pack2(float lo, float hi);
+template <>
+__device__ __forceinline__ uint32_t pack2<__nv_bfloat16>(float lo, float hi) {
+  __nv_bfloat162 v = __floats2bfloat162_rn(lo, hi);
+  return *reinterpret_cast<uint32_t*>(&v);
+}
+template <>
+__device__ __forceinline__ uint32_t pack2<__half>(float lo, float hi) {
+  __half2 v = __floats2half2_rn(lo, hi);
+  return *reinterpret_cast<uint32_t*>(&v);
+}
+
+__device__ __forceinline__ float fast_exp2(float x) {  // ex2.approx: exp2(−inf) = +0
+  float y;
+  asm("ex2.approx.ftz.f32 %0, %1;\n" : "=f"(y) : "f"(x));
+  return y;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Shared-memory tiles: rows of D 16-bit values, i.e. D/8 chunks of 16 bytes; chunk c of row r is
+// stored at chunk position c ^ (r % 8).
+
+template <int D>
+__device__ __forceinline__ uint32_t swizzle(int row, int chunk) {
+  return uint32_t(row * (D / 8) + (chunk ^ (row & 7))) * 16u;
+}
+
+// Issues cp.async copies of rows [row0, row0 + ROWS) of a [seq][D] matrix into a swizzled tile.
+template <typename T, int D, int ROWS>
+__device__ __forceinline__ void load_tile_async(uint32_t tile, const T* g, int row0, int seq) {
+  constexpr int kChunks = D / 8;
+#pragma unroll
+  for (int c = threadIdx.x; c < ROWS * kChunks; c += kThreads) {
+    const int r = c / kChunks, ch = c % kChunks;
+    const bool valid = row0 + r < seq;
+    // A zero-filled copy reads nothing, but keep its address inside the tensor all the same.
+    const T* src = g + size_t(valid ? row0 + r : 0) * D + ch * 8;
+    cp_async_16(tile + swizzle<D>(r, ch), src, valid);
+  }
+}
+
+template <int D>
+constexpr int mma_smem_bytes_for() {
+  return (Br + 2 * Bc + 2 * Bc) * D * 2;  // Qi, Kj ×2 stages, Vj ×2 stages
+}
+
+// ---------------------------------------------------------------------------------------------
+// The kernel: one block = one query tile Qi of one (b, h).
+
+template <typename T, int D>
+__global__ void __launch_bounds__(kThreads) attn_mma_kernel(MmaParams p) {
+  constexpr int kKSteps = D / 16;  // k-steps of S = Qi Kjᵀ (16 columns of d each)
+  constexpr int kSTiles = Bc / 8;  // n-tiles of S (8 keys each)
+  constexpr int kOTiles = D / 8;   // n-tiles of O (8 columns each)
+  constexpr uint32_t kTileBytes = Bc * D * 2;
+
+  extern __shared__ __align__(128) unsigned char smem[];
+  const uint32_t sQ = static_cast<uint32_t>(__cvta_generic_to_shared(smem));
+  const uint32_t sK = sQ + Br * D * 2;       // two stages of Kj
+  const uint32_t sV = sK + 2 * kTileBytes;   // two stages of Vj
+
+  // Causal: issue the longest query tiles (most key tiles) first so the tail of the grid is short.
+  const int qt = p.causal ? int(gridDim.x) - 1 - int(blockIdx.x) : int(blockIdx.x);
+  const int h = blockIdx.y, b = blockIdx.z;
+  const int kvh = h / p.group;  // GQA: query head h reads kv head h / group
+  const int q0 = qt * Br;
+  const int warp = threadIdx.x / 32, lane = threadIdx.x % 32;
+  const int gid = lane / 4, tig = lane % 4;  // mma fragment coordinates: row group, thread in group
+
+  const T* Q = static_cast<const T*>(p.q) + ((size_t(b) * p.heads + h) * p.seq_q) * D;
+  const T* K = static_cast<const T*>(p.k) + ((size_t(b) * p.kv_heads + kvh) * p.seq_kv) * D;
+  const T* V = static_cast<const T*>(p.v) + ((size_t(b) * p.kv_heads + kvh) * p.seq_kv) * D;
+  T* O = static_cast<T*>(p.o) + ((size_t(b) * p.heads + h) * p.seq_q) * D;
+
+  // Causal: key tiles past the block's last visible key are skipped (Tc' = last_key / Bc + 1).
+  const int last_key = p.causal ? min(p.seq_kv - 1, q0 + Br - 1 + p.offset) : p.seq_kv - 1;
+  const int tc = last_key / Bc + 1;
+
+  // Prologue: Qi and the first Kj, Vj in one group.
+  load_tile_async<T, D, Br>(sQ, Q, q0, p.seq_q);
+  load_tile_async<T, D, Bc>(sK, K, 0, p.seq_kv);
+  load_tile_async<T, D, Bc>(sV, V, 0, p.seq_kv);
+  cp_async_commit();
+  cp_async_wait<0>();
+  __syncthreads();  // Qi landed (copies by other threads) before any warp ldmatrix-es it
+
+  // Qi stays in registers for the whole loop as mma A fragments: this warp's 16 rows × D.
+  uint32_t qf[kKSteps][4];
+#pragma unroll
+  for (int kk = 0; kk < kKSteps; ++kk)
+    ldmatrix_x4(qf[kk], sQ + swizzle<D>(warp * 16 + lane % 16, kk * 2 + lane / 16));
+
+  // Online-softmax state for the two rows this thread touches (gid and gid + 8 of the warp's 16):
+  // m in base-2 units, l a partial sum over this thread's columns (the quad adds them at the end).
+  float o[kOTiles][4] = {};
+  float m[2] = {-INFINITY, -INFINITY};
+  float l[2] = {0.f, 0.f};
+
+  for (int j = 0; j < tc; ++j) {
+    const int stage = j & 1;
+    // Prefetch Kj+1, Vj+1 into the other stage; it was last read in step j−1, which ended with a
+    // barrier. An empty group is committed on the last step so that wait_group<1> stays uniform.
+    if (j + 1 < tc) {
+      load_tile_async<T, D, Bc>(sK + (stage ^ 1) * kTileBytes, K, (j + 1) * Bc, p.seq_kv);
+      load_tile_async<T, D, Bc>(sV + (stage ^ 1) * kTileBytes, V, (j + 1) * Bc, p.seq_kv);
+    }
+    cp_async_commit();
+    cp_async_wait<1>();  // everything but the newest group is done: Kj, Vj have landed
+    __syncthreads();     // ... for every thread's copies, not only this thread's
+    const uint32_t kj = sK + stage * kTileBytes, vj = sV + stage * kTileBytes;
+
+    // S = Qi Kjᵀ (16 × Bc per warp, fp32 accumulators). One ldmatrix.x4 gives the B fragments
+    // of two 8-key n-tiles for one 16-wide k-step.
+    float s[kSTiles][4] = {};
+#pragma unroll
+    for (int kk = 0; kk < kKSteps; ++kk) {
+#pragma unroll
+      for (int nb = 0; nb < Bc / 16; ++nb) {
+        uint32_t kf[4];
+        ldmatrix_x4(kf, kj + swizzle<D>(nb * 16 + lane % 8 + (lane / 16) * 8, kk * 2 + (lane / 8) % 2));
+        mma_16816<T>(s[2 * nb], qf[kk], kf[0], kf[1]);
+        mma_16816<T>(s[2 * nb + 1], qf[kk], kf[2], kf[3]);
+      }
+    }
+
+    // Mask: keys past the ragged end, and keys after the row (causal). Only tiles that need it.
+    const int k0 = j * Bc, row0 = q0 + warp * 16;
+    if (k0 + Bc > p.seq_kv || (p.causal && k0 + Bc - 1 > row0 + p.offset)) {
+#pragma unroll
+      for (int nt = 0; nt < kSTiles; ++nt)
+#pragma unroll
+        for (int e = 0; e < 4; ++e) {
+          const int key = k0 + nt * 8 + tig * 2 + (e & 1);
+          const int row = row0 + gid + (e >= 2 ? 8 : 0);
+          if (key >= p.seq_kv || (p.causal && key > row + p.offset)) s[nt][e] = -INFINITY;
+        }
+    }
+
+    // m_new = max(m, rowmax(S)·scale·log2e); P = 2^(S·scale·log2e − m_new);
+    // l = l·2^(m − m_new) + rowsum(P); O = diag(2^(m − m_new))·O.  (Row r = 0: gid, r = 1: gid + 8.)
+    float mx[2] = {-INFINITY, -INFINITY};
+#pragma unroll
+    for (int nt = 0; nt < kSTiles; ++nt) {
+      mx[0] = fmaxf(mx[0], fmaxf(s[nt][0], s[nt][1]));
+      mx[1] = fmaxf(mx[1], fmaxf(s[nt][2], s[nt][3]));
+    }
+    float m_use[2], alpha[2];
+#pragma unroll
+    for (int r = 0; r < 2; ++r) {
+      // The 4 threads of a quad hold one row between them.
+      mx[r] = fmaxf(mx[r], __shfl_xor_sync(0xffffffffu, mx[r], 1));
+      mx[r] = fmaxf(mx[r], __shfl_xor_sync(0xffffffffu, mx[r], 2));
+      const float m_new = fmaxf(m[r], mx[r] * p.scale_log2);
+      // A row with only masked keys so far keeps m = −inf; subtract 0 instead so exp2 gives 0, not NaN.
+      m_use[r] = (m_new == -INFINITY) ? 0.f : m_new;
+      alpha[r] = fast_exp2(m[r] - m_use[r]);
+      m[r] = m_new;
+    }
+    float rowsum[2] = {0.f, 0.f};
+#pragma unroll
+    for (int nt = 0; nt < kSTiles; ++nt)
+#pragma unroll
+      for (int e = 0; e < 4; ++e) {
+        const int r = e / 2;
+        s[nt][e] = fast_exp2(fmaf(s[nt][e], p.scale_log2, -m_use[r]));
+        rowsum[r] += s[nt][e];
+      }
+#pragma unroll
+    for (int r = 0; r < 2; ++r) l[r] = l[r] * alpha[r] + rowsum[r];
+#pragma unroll
+    for (int dt = 0; dt < kOTiles; ++dt) {
+      o[dt][0] *= alpha[0];
+      o[dt][1] *= alpha[0];
+      o[dt][2] *= alpha[1];
+      o[dt][3] *= alpha[1];
+    }
+
+    // O += P Vj. The S accumulators of n-tiles 2·kk and 2·kk+1 are exactly the A fragment of the
+    // kk-th 16-key slice of P (same rows, same columns per thread): P never touches memory.
+#pragma unroll
+    for (int kk = 0; kk < Bc / 16; ++kk) {
+      uint32_t pa[4];
+      pa[0] = pack2<T>(s[2 * kk][0], s[2 * kk][1]);
+      pa[1] = pack2<T>(s[2 * kk][2], s[2 * kk][3]);
+      pa[2] = pack2<T>(s[2 * kk + 1][0], s[2 * kk + 1][1]);
+      pa[3] = pack2<T>(s[2 * kk + 1][2], s[2 * kk + 1][3]);
+#pragma unroll
+      for (int db = 0; db < D / 16; ++db) {
+        uint32_t vf[4];
+        ldmatrix_x4_trans(vf, vj + swizzle<D>(kk * 16 + lane % 8 + ((lane / 8) % 2) * 8, db * 2 + lane / 16));
+        mma_16816<T>(o[2 * db], pa, vf[0], vf[1]);
+        mma_16816<T>(o[2 * db + 1], pa, vf[2], vf[3]);
+      }
+    }
+    __syncthreads();  // every warp is done reading this stage before step j+1 prefetches into it
+  }
+
+  // O = diag(1/l)·O, once. The quad's partial sums of l make the full row sum.
+#pragma unroll
+  for (int r = 0; r < 2; ++r) {
+    l[r] += __shfl_xor_sync(0xffffffffu, l[r], 1);
+    l[r] += __shfl_xor_sync(0xffffffffu, l[r], 2);
+  }
+  const float inv_l[2] = {1.f / l[0], 1.f / l[1]};
+#pragma unroll
+  for (int r = 0; r < 2; ++r) {
+    const int row = q0 + warp * 16 + gid + r * 8;
+    if (row >= p.seq_q) continue;
+    uint32_t* orow = reinterpret_cast<uint32_t*>(O + size_t(row) * D);
+#pragma unroll
+    for (int dt = 0; dt < kOTiles; ++dt)
+      orow[dt * 4 + tig] = pack2<T>(o[dt][2 * r] * inv_l[r], o[dt][2 * r + 1] * inv_l[r]);
+  }
+}
+
+template <typename T, int D>
+cudaError_t mma_launch(const MmaParams& p, const AttnShape& s, cudaStream_t stream) {
+  constexpr int smem = mma_smem_bytes_for<D>();
+  static_assert(smem == (64 + 4 * 64) * D * 2, "kernel_choose.hpp's mma_smem_bytes must match");
+  cudaError_t e = cudaFuncSetAttribute(attn_mma_kernel<T, D>, cudaFuncAttributeMaxDynamicSharedMemorySize, smem);
+  if (e != cudaSuccess) return e;
+  dim3 grid((s.seq_q + Br - 1) / Br, s.heads, s.batch);
+  attn_mma_kernel<T, D><<<grid, kThreads, smem, stream>>>(p);
+  return cudaGetLastError();
+}
+
+}  // namespace
+
+cudaError_t attn_mma_forward(const AttnProblem& pr, cudaStream_t stream) {
+  const AttnShape& s = pr.shape;
+  if (s.head_dim != 64 && s.head_dim != 128) return cudaErrorInvalidValue;
+  MmaParams p{pr.q,          pr.k,        pr.v, pr.o, s.heads, s.kv_heads, s.group(), s.seq_q, s.seq_kv,
+              s.causal ? 1 : 0, s.seq_kv - s.seq_q, pr.scale * 1.4426950408889634f};
+  const bool bf = s.dtype == ElemType::bf16;
+  if (s.head_dim == 64) return bf ? mma_launch<__nv_bfloat16, 64>(p, s, stream) : mma_launch<__half, 64>(p, s, stream);
+  return bf ? mma_launch<__nv_bfloat16, 128>(p, s, stream) : mma_launch<__half, 128>(p, s, stream);
+}
+
+}  // namespace attnlab::kernels

@@ -1,0 +1,344 @@
+// attn-naive.cu — rung 1 of the kernel ladder: standard attention, the way the equations read.
+//
+//   S = scale · Q Kᵀ        (kernel 1, S written to memory: B·H·Nq·Nkv fp32 values)
+//   P = softmax(S) by row   (kernel 2, reads S, writes P over it)
+//   O = P V                 (kernel 3, reads P and V, writes O)
+//
+// Versions in this file (both use the same entry point as every rung):
+//   naive         three hand-written kernels on CUDA cores, S and P in fp32. Teaches what
+//                 FlashAttention removes: the N×N matrix makes a round trip through HBM, and the
+//                 GEMMs run on CUDA cores (FP32 FMA) rather than tensor cores.
+//   naive-cublas  the GEMMs from cuBLAS (tensor cores), S and P stored in the input dtype (bf16 or
+//                 fp16), one softmax kernel between them: "what a framework does" (PyTorch's math
+//                 backend does the same, with a few more kernels).
+//
+// Run:  attnlab-bench --kernels naive,naive-cublas --batch 8 --heads 16 --seq 4096 --dim 128
+//
+// Measured (H100 80GB HBM3, driver 580.159.04, CUDA 13.0, 2026-11-23; B8 H16 N4096 d128 bf16,
+// median of 10 with L2 flushed; full table in assets/measurements/h100-ladder.json):
+//   naive          see kernels/NOTES.md "Results" (filled from the shipped measurements)
+//   naive-cublas   see kernels/NOTES.md "Results"
+//
+// Tiles (the simulator's vocabulary): kernel 1 computes S in 64×64 tiles (Br = Bc = 64), kernel 3
+// computes O in 64-row tiles. Causal: kernel 1 skips tiles wholly above the diagonal, kernel 2
+// reads and writes only keys j <= i + (Nkv − Nq), kernel 3 reads only those; so causal moves about
+// half the S/P bytes. The cuBLAS version computes the full S (cuBLAS has no causal GEMM) and writes
+// zeros above the diagonal so that the second GEMM can read P whole.
+//
+// Caveats:
+//   - S costs 4·B·H·Nq·Nkv bytes of device memory (8.6 GB at B8 H16 N4096): that is the point.
+//   - The CUDA-core GEMMs are a plain 64×64 smem tiling with 4×4 register blocking: honest, not
+//     tuned (no double buffering, no vector loads); cuBLAS is the tuned comparison.
+//   - The softmax reads each row twice (max/sum pass, then the write pass), like most unfused
+//     implementations; the second read usually hits L2 (one row is at most 64 KiB).
+#include <cublas_v2.h>
+#include <cuda_bf16.h>
+#include <cuda_fp16.h>
+#include <cuda_runtime.h>
+
+#include <cfloat>
+#include <cstdint>
+
+#include "attn.hpp"
+
+namespace attnlab::kernels {
+
+namespace {
+
+// ---------------------------------------------------------------------------------------------
+// Element helpers
+
+__device__ __forceinline__ float to_f(float x) { return x; }
+__device__ __forceinline__ float to_f(__nv_bfloat16 x) { return __bfloat162float(x); }
+__device__ __forceinline__ float to_f(__half x) { return __half2float(x); }
+template <typename T>
+__device__ __forceinline__ T from_f(float x);
+template <>
+__device__ __forceinline__ float from_f<float>(float x) { return x; }
+template <>
+__device__ __forceinline__ __nv_bfloat16 from_f<__nv_bfloat16>(float x) { return __float2bfloat16(x); }
+template <>
+__device__ __forceinline__ __half from_f<__half>(float x) { return __float2half(x); }
+
+struct NaiveParams {
+  int heads, kv_heads, group, seq_q, seq_kv, d;
+  int causal;
+  int offset;  // seq_kv - seq_q: query i sees key j when j <= i + offset (causal)
+  float scale;
+};
+
+constexpr int kTile = 64;     // Br = Bc = 64: rows of Q (and of K) per block in kernel 1
+constexpr int kStep = 16;     // depth of one smem stage of the GEMM loop
+constexpr int kThreads = 256; // 16×16 threads, each computes a 4×4 block of the 64×64 tile
+
+// ---------------------------------------------------------------------------------------------
+// Kernel 1: S = scale · Qi Kjᵀ for one 64×64 tile (i = query tile, j = key tile) of one (b, h).
+
+template <typename T>
+__global__ void __launch_bounds__(kThreads) attn_naive_scores_kernel(const T* __restrict__ Q, const T* __restrict__ K,
+                                                                     float* __restrict__ S, NaiveParams p) {
+  const int bh = blockIdx.z, b = bh / p.heads, h = bh % p.heads;
+  const int kvh = h / p.group;  // GQA: query head h reads kv head h / group
+  const int i0 = blockIdx.y * kTile, j0 = blockIdx.x * kTile;
+  // Causal: a tile whose first key is past the last visible key of its last query row is never read.
+  if (p.causal && j0 > i0 + kTile - 1 + p.offset) return;
+
+  const T* Qi = Q + (size_t(b) * p.heads + h) * p.seq_q * size_t(p.d);
+  const T* Kj = K + (size_t(b) * p.kv_heads + kvh) * p.seq_kv * size_t(p.d);
+  float* Sbh = S + size_t(bh) * p.seq_q * size_t(p.seq_kv);
+
+  // Both tiles stored transposed ([k][row]) so that the inner loop reads 4 consecutive rows.
+  // +4 floats of padding keep the 16-byte alignment and spread the transposing stores over banks.
+  __shared__ float Qs[kStep][kTile + 4];
+  __shared__ float Ks[kStep][kTile + 4];
+
+  const int tid = threadIdx.x, ty = tid / 16, tx = tid % 16;
+  float acc[4][4] = {};
+
+  for (int k0 = 0; k0 < p.d; k0 += kStep) {
+    for (int e = tid; e < kTile * kStep; e += kThreads) {
+      int r = e / kStep, kk = e % kStep;
+      int qi = i0 + r, kj = j0 + r, x = k0 + kk;
+      Qs[kk][r] = (qi < p.seq_q && x < p.d) ? to_f(Qi[size_t(qi) * p.d + x]) : 0.f;
+      Ks[kk][r] = (kj < p.seq_kv && x < p.d) ? to_f(Kj[size_t(kj) * p.d + x]) : 0.f;
+    }
+    __syncthreads();  // the Q and K slices are complete before any thread multiplies them
+#pragma unroll
+    for (int kk = 0; kk < kStep; ++kk) {
+      float a[4], c[4];
+#pragma unroll
+      for (int r = 0; r < 4; ++r) a[r] = Qs[kk][ty * 4 + r];
+#pragma unroll
+      for (int s = 0; s < 4; ++s) c[s] = Ks[kk][tx * 4 + s];
+#pragma unroll
+      for (int r = 0; r < 4; ++r)
+#pragma unroll
+        for (int s = 0; s < 4; ++s) acc[r][s] += a[r] * c[s];
+    }
+    __syncthreads();  // everyone is done reading the slices before the next loop overwrites them
+  }
+
+#pragma unroll
+  for (int r = 0; r < 4; ++r) {
+    int i = i0 + ty * 4 + r;
+    if (i >= p.seq_q) continue;
+#pragma unroll
+    for (int s = 0; s < 4; ++s) {
+      int j = j0 + tx * 4 + s;
+      if (j >= p.seq_kv) continue;
+      // Masked entries inside a diagonal tile get −inf; kernel 2 never reads them anyway.
+      bool masked = p.causal && j > i + p.offset;
+      Sbh[size_t(i) * p.seq_kv + j] = masked ? -INFINITY : acc[r][s] * p.scale;
+    }
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Kernel 2: P = softmax(S) for one row, in place. m = max_j S_ij, l = Σ_j exp(S_ij − m),
+// P_ij = exp(S_ij − m) / l. ZeroTail writes P = 0 on masked keys (the cuBLAS GEMM reads them).
+
+__device__ __forceinline__ void combine(float& m, float& l, float m2, float l2) {
+  float mn = fmaxf(m, m2);
+  // exp(−inf − −inf) would be NaN: an empty partial contributes nothing.
+  float a = (m == -INFINITY) ? 0.f : l * __expf(m - mn);
+  float c = (m2 == -INFINITY) ? 0.f : l2 * __expf(m2 - mn);
+  m = mn;
+  l = a + c;
+}
+
+template <typename ST, bool ZeroTail>
+__global__ void __launch_bounds__(kThreads) attn_naive_softmax_kernel(ST* __restrict__ S, NaiveParams p) {
+  const size_t row = blockIdx.x;  // (b·H + h)·Nq + i
+  const int i = int(row % p.seq_q);
+  const int len = p.causal ? min(p.seq_kv, i + p.offset + 1) : p.seq_kv;
+  ST* x = S + row * p.seq_kv;
+
+  // Pass 1: each thread keeps a running (m, l) over its strided keys (online softmax in miniature).
+  float m = -INFINITY, l = 0.f;
+  for (int j = threadIdx.x; j < len; j += kThreads) combine(m, l, to_f(x[j]), 1.f);
+  // Reduce (m, l) over the warp, then over the 8 warps through shared memory.
+  for (int o = 16; o > 0; o >>= 1) {
+    float m2 = __shfl_xor_sync(0xffffffffu, m, o), l2 = __shfl_xor_sync(0xffffffffu, l, o);
+    combine(m, l, m2, l2);
+  }
+  __shared__ float wm[kThreads / 32], wl[kThreads / 32];
+  const int warp = threadIdx.x / 32, lane = threadIdx.x % 32;
+  if (lane == 0) {
+    wm[warp] = m;
+    wl[warp] = l;
+  }
+  __syncthreads();  // every warp's partial (m, l) is in shared memory before thread 0.. reads them
+  m = wm[0];
+  l = wl[0];
+  for (int w = 1; w < kThreads / 32; ++w) combine(m, l, wm[w], wl[w]);
+  const float inv_l = 1.f / l;
+
+  // Pass 2: write P over S.
+  for (int j = threadIdx.x; j < len; j += kThreads) x[j] = from_f<ST>(__expf(to_f(x[j]) - m) * inv_l);
+  if (ZeroTail)
+    for (int j = len + threadIdx.x; j < p.seq_kv; j += kThreads) x[j] = from_f<ST>(0.f);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Kernel 3: O = P V for a 64-row × 64-column tile of O of one (b, h).
+
+template <typename T>
+__global__ void __launch_bounds__(kThreads) attn_naive_pv_kernel(const float* __restrict__ P, const T* __restrict__ V,
+                                                                 T* __restrict__ O, NaiveParams p) {
+  const int bh = blockIdx.z, b = bh / p.heads, h = bh % p.heads;
+  const int kvh = h / p.group;
+  const int i0 = blockIdx.y * kTile, n0 = blockIdx.x * kTile;
+  const float* Pbh = P + size_t(bh) * p.seq_q * size_t(p.seq_kv);
+  const T* Vj = V + (size_t(b) * p.kv_heads + kvh) * p.seq_kv * size_t(p.d);
+  T* Oi = O + (size_t(b) * p.heads + h) * p.seq_q * size_t(p.d);
+  // Causal: keys past the last row's last visible key are never needed (kernel 2 did not write them).
+  const int kend = p.causal ? min(p.seq_kv, i0 + kTile + p.offset) : p.seq_kv;
+
+  __shared__ float Ps[kStep][kTile + 4];  // P slice, transposed: [key][row]
+  __shared__ float Vs[kStep][kTile + 4];  // V slice: [key][column]
+
+  const int tid = threadIdx.x, ty = tid / 16, tx = tid % 16;
+  float acc[4][4] = {};
+  for (int k0 = 0; k0 < kend; k0 += kStep) {
+    for (int e = tid; e < kTile * kStep; e += kThreads) {
+      int r = e / kStep, kk = e % kStep, i = i0 + r, j = k0 + kk;
+      // Entries above the diagonal were never written (causal): read them as 0.
+      bool valid = i < p.seq_q && j < p.seq_kv && !(p.causal && j > i + p.offset);
+      Ps[kk][r] = valid ? Pbh[size_t(i) * p.seq_kv + j] : 0.f;
+      int kk2 = e / kTile, c = e % kTile, j2 = k0 + kk2, n = n0 + c;
+      Vs[kk2][c] = (j2 < p.seq_kv && n < p.d) ? to_f(Vj[size_t(j2) * p.d + n]) : 0.f;
+    }
+    __syncthreads();  // the P and V slices are complete before any thread multiplies them
+#pragma unroll
+    for (int kk = 0; kk < kStep; ++kk) {
+      float a[4], c[4];
+#pragma unroll
+      for (int r = 0; r < 4; ++r) a[r] = Ps[kk][ty * 4 + r];
+#pragma unroll
+      for (int s = 0; s < 4; ++s) c[s] = Vs[kk][tx * 4 + s];
+#pragma unroll
+      for (int r = 0; r < 4; ++r)
+#pragma unroll
+        for (int s = 0; s < 4; ++s) acc[r][s] += a[r] * c[s];
+    }
+    __syncthreads();  // everyone is done reading the slices before the next loop overwrites them
+  }
+#pragma unroll
+  for (int r = 0; r < 4; ++r) {
+    int i = i0 + ty * 4 + r;
+    if (i >= p.seq_q) continue;
+#pragma unroll
+    for (int s = 0; s < 4; ++s) {
+      int n = n0 + tx * 4 + s;
+      if (n < p.d) Oi[size_t(i) * p.d + n] = from_f<T>(acc[r][s]);
+    }
+  }
+}
+
+NaiveParams make_params(const AttnProblem& pr) {
+  const AttnShape& s = pr.shape;
+  return NaiveParams{s.heads, s.kv_heads, s.group(), s.seq_q, s.seq_kv, s.head_dim, s.causal ? 1 : 0,
+                     s.seq_kv - s.seq_q, pr.scale};
+}
+
+template <typename T>
+cudaError_t naive_launch(const AttnProblem& pr, cudaStream_t stream) {
+  const AttnShape& s = pr.shape;
+  NaiveParams p = make_params(pr);
+  float* S = static_cast<float*>(pr.workspace);
+  const int tr = (s.seq_q + kTile - 1) / kTile, tc = (s.seq_kv + kTile - 1) / kTile;
+  dim3 g1(tc, tr, s.batch * s.heads);
+  attn_naive_scores_kernel<T><<<g1, kThreads, 0, stream>>>(static_cast<const T*>(pr.q), static_cast<const T*>(pr.k),
+                                                           S, p);
+  attn_naive_softmax_kernel<float, false><<<unsigned(size_t(s.batch) * s.heads * s.seq_q), kThreads, 0, stream>>>(S, p);
+  dim3 g3((s.head_dim + kTile - 1) / kTile, tr, s.batch * s.heads);
+  attn_naive_pv_kernel<T><<<g3, kThreads, 0, stream>>>(S, static_cast<const T*>(pr.v), static_cast<T*>(pr.o), p);
+  return cudaGetLastError();
+}
+
+// ---------------------------------------------------------------------------------------------
+// naive-cublas: the two GEMMs from cuBLAS, S and P in the input dtype.
+
+cublasHandle_t g_cublas = nullptr;
+
+template <typename T>
+cudaError_t cublas_launch(const AttnProblem& pr, cudaStream_t stream) {
+  const AttnShape& s = pr.shape;
+  if (!g_cublas && cublasCreate(&g_cublas) != CUBLAS_STATUS_SUCCESS) return cudaErrorUnknown;
+  if (cublasSetStream(g_cublas, stream) != CUBLAS_STATUS_SUCCESS) return cudaErrorUnknown;
+  const cudaDataType_t dt = std::is_same_v<T, __nv_bfloat16> ? CUDA_R_16BF : CUDA_R_16F;
+  const long long nq = s.seq_q, nkv = s.seq_kv, d = s.head_dim;
+  T* S = static_cast<T*>(pr.workspace);
+  const T* Q = static_cast<const T*>(pr.q);
+  const T* K = static_cast<const T*>(pr.k);
+  const T* V = static_cast<const T*>(pr.v);
+  T* O = static_cast<T*>(pr.o);
+  const float one = 1.f, zero = 0.f, scale = pr.scale;
+  // cuBLAS is column-major: row-major S = Q·Kᵀ is column-major Sᵀ = K·Qᵀ, i.e. op(K) = T (K is a
+  // d×Nkv column-major matrix), op(Q) = N. One batched call per kv head: its `group` query heads
+  // are consecutive and share K (stride 0), which is how GQA looks to a GEMM.
+  const int group = s.group();
+  auto ok = [](cublasStatus_t st) { return st == CUBLAS_STATUS_SUCCESS; };
+  if (group == 1) {
+    // Without GQA every (b, h) is one entry of a single strided batch.
+    if (!ok(cublasGemmStridedBatchedEx(g_cublas, CUBLAS_OP_T, CUBLAS_OP_N, int(nkv), int(nq), int(d), &scale, K, dt,
+                                       int(d), nkv * d, Q, dt, int(d), nq * d, &zero, S, dt, int(nkv), nq * nkv,
+                                       s.batch * s.heads, CUBLAS_COMPUTE_32F, CUBLAS_GEMM_DEFAULT)))
+      return cudaErrorUnknown;
+  } else {
+    for (int bk = 0; bk < s.batch * s.kv_heads; ++bk) {
+      const T* Kb = K + size_t(bk) * nkv * d;
+      const T* Qb = Q + size_t(bk) * group * nq * d;
+      T* Sb = S + size_t(bk) * group * nq * nkv;
+      if (!ok(cublasGemmStridedBatchedEx(g_cublas, CUBLAS_OP_T, CUBLAS_OP_N, int(nkv), int(nq), int(d), &scale, Kb,
+                                         dt, int(d), 0, Qb, dt, int(d), nq * d, &zero, Sb, dt, int(nkv), nq * nkv,
+                                         group, CUBLAS_COMPUTE_32F, CUBLAS_GEMM_DEFAULT)))
+        return cudaErrorUnknown;
+    }
+  }
+  NaiveParams p = make_params(pr);
+  attn_naive_softmax_kernel<T, true><<<unsigned(size_t(s.batch) * s.heads * s.seq_q), kThreads, 0, stream>>>(S, p);
+  if (cudaError_t e = cudaGetLastError(); e != cudaSuccess) return e;
+  // Row-major O = P·V is column-major Oᵀ = Vᵀ·Pᵀ: op(V) = N (d×Nkv), op(P) = N (Nkv×Nq).
+  if (group == 1) {
+    if (!ok(cublasGemmStridedBatchedEx(g_cublas, CUBLAS_OP_N, CUBLAS_OP_N, int(d), int(nq), int(nkv), &one, V, dt,
+                                       int(d), nkv * d, S, dt, int(nkv), nq * nkv, &zero, O, dt, int(d), nq * d,
+                                       s.batch * s.heads, CUBLAS_COMPUTE_32F, CUBLAS_GEMM_DEFAULT)))
+      return cudaErrorUnknown;
+  } else {
+    for (int bk = 0; bk < s.batch * s.kv_heads; ++bk) {
+      const T* Vb = V + size_t(bk) * nkv * d;
+      const T* Pb = S + size_t(bk) * group * nq * nkv;
+      T* Ob = O + size_t(bk) * group * nq * d;
+      if (!ok(cublasGemmStridedBatchedEx(g_cublas, CUBLAS_OP_N, CUBLAS_OP_N, int(d), int(nq), int(nkv), &one, Vb, dt,
+                                         int(d), 0, Pb, dt, int(nkv), nq * nkv, &zero, Ob, dt, int(d), nq * d, group,
+                                         CUBLAS_COMPUTE_32F, CUBLAS_GEMM_DEFAULT)))
+        return cudaErrorUnknown;
+    }
+  }
+  return cudaGetLastError();
+}
+
+}  // namespace
+
+// ---------------------------------------------------------------------------------------------
+// Entry points (the same signature in every rung file)
+
+cudaError_t attn_naive_forward(const AttnProblem& p, cudaStream_t stream) {
+  if (p.workspace_bytes < attn_workspace_bytes(KernelId::naive, p.shape)) return cudaErrorInvalidValue;
+  return p.shape.dtype == ElemType::bf16 ? naive_launch<__nv_bfloat16>(p, stream) : naive_launch<__half>(p, stream);
+}
+
+cudaError_t attn_naive_cublas_forward(const AttnProblem& p, cudaStream_t stream) {
+  if (p.workspace_bytes < attn_workspace_bytes(KernelId::naive_cublas, p.shape)) return cudaErrorInvalidValue;
+  return p.shape.dtype == ElemType::bf16 ? cublas_launch<__nv_bfloat16>(p, stream) : cublas_launch<__half>(p, stream);
+}
+
+void attn_release() {
+  if (g_cublas) {
+    cublasDestroy(g_cublas);
+    g_cublas = nullptr;
+  }
+}
+
+}  // namespace attnlab::kernels

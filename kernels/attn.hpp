@@ -1,0 +1,44 @@
+// The one entry point every rung shares, and the problem it solves.
+//
+//   O = softmax(Q Kᵀ · scale + mask) V        scale = 1/sqrt(d)
+//
+// Q, O: [batch, heads, seq_q, head_dim]; K, V: [batch, kv_heads, seq_kv, head_dim], all contiguous
+// ("BHND", PyTorch's SDPA layout). GQA: query head h reads kv head h / group, group = heads/kv_heads.
+// Causal masking is bottom-right aligned (FlashAttention's convention): query i sees key j when
+// j <= i + (seq_kv - seq_q); with seq_q == seq_kv that is the usual j <= i.
+//
+// Every rung file (attn-naive.cu, attn-tiled.cu, attn-mma.cu) defines
+//   cudaError_t attn_<rung>_forward(const AttnProblem& p, cudaStream_t stream);
+// and the dispatch in harness-cuda.cu picks one by KernelId (kernel_choose.hpp says which and why).
+#pragma once
+#include <cstddef>
+#include <cuda_runtime_api.h>
+
+#include "kernel_choose.hpp"
+
+namespace attnlab::kernels {
+
+struct AttnProblem {
+  AttnShape shape;
+  const void* q = nullptr;  // device pointers, element type shape.dtype (bf16 or fp16)
+  const void* k = nullptr;
+  const void* v = nullptr;
+  void* o = nullptr;
+  float scale = 0;          // 1/sqrt(head_dim) unless the caller says otherwise
+  void* workspace = nullptr;  // naive rungs keep S/P here (attn_workspace_bytes)
+  size_t workspace_bytes = 0;
+};
+
+cudaError_t attn_naive_forward(const AttnProblem& p, cudaStream_t stream);
+cudaError_t attn_naive_cublas_forward(const AttnProblem& p, cudaStream_t stream);
+cudaError_t attn_tiled_forward(const AttnProblem& p, cudaStream_t stream);
+cudaError_t attn_mma_forward(const AttnProblem& p, cudaStream_t stream);
+
+// Bytes of device scratch a kernel needs for `s` (S and P for the naive rungs, 0 for flash rungs).
+size_t attn_workspace_bytes(KernelId id, const AttnShape& s);
+// Runs `id`; returns the first CUDA (or cuBLAS, mapped to cudaErrorUnknown) error.
+cudaError_t attn_forward(KernelId id, const AttnProblem& p, cudaStream_t stream);
+// Releases handles a rung keeps between calls (the cuBLAS handle). Safe to call twice.
+void attn_release();
+
+}  // namespace attnlab::kernels

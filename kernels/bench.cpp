@@ -1,0 +1,430 @@
+// attnlab-bench: checks every rung against the fp64 CPU reference, then times it, over sweeps of
+// configurations; writes a measurement file (schema: assets/measurements/README.md).
+//
+//   attnlab-bench --check                       correctness grid (CTest runs this; 77 = no GPU)
+//   attnlab-bench --sweep key --json out.json   B8 H16 N4096, d 64/128, causal and not
+//   attnlab-bench --sweep ladder,gqa --json f   the shipped sweeps
+//   attnlab-bench --kernels mma --batch 8 --heads 16 --seq 4096 --dim 128 --causal
+//   attnlab-bench --profile ...                 one forward per config, nothing else (for ncu)
+//
+// Order of work per config (llm.c's rule): reference once, every kernel checked on poisoned
+// output, and only then timed.
+#include <CLI/CLI.hpp>
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+#include <ctime>
+#include <fmt/format.h>
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <unistd.h>
+
+#include "attn.hpp"
+#include "harness-cuda.hpp"
+#include "harness.hpp"
+
+using namespace attnlab::kernels;
+using nlohmann::json;
+
+namespace {
+
+constexpr int kExitSkipped = 77;  // CTest's SKIP_RETURN_CODE for the kernel checks
+
+struct Options {
+  bool check = false;
+  std::string grid = "full";
+  std::string sweep;
+  std::string kernels = "naive,naive-cublas,tiled,mma";
+  std::string json_path;
+  bool profile = false;
+  int batch = 8, heads = 16, kv_heads = 0, seq = 4096, seq_kv = 0, dim = 128;
+  bool causal = false;
+  std::string dtype = "bf16";
+  int repeats = 10, warmup = 2;
+  size_t check_rows = 256;
+  unsigned long long seed = 20261123;
+  bool no_flush = false;
+  bool quiet = false;
+};
+
+std::vector<KernelId> parse_kernels(const std::string& list) {
+  std::vector<KernelId> ids;
+  size_t pos = 0;
+  while (pos <= list.size()) {
+    size_t comma = list.find(',', pos);
+    std::string name = list.substr(pos, comma == std::string::npos ? std::string::npos : comma - pos);
+    if (!name.empty()) {
+      KernelId id = kernel_from_name(name);
+      if (id == KernelId::none)
+        throw CLI::ValidationError("--kernels", "unknown kernel '" + name + "' (known: naive, naive-cublas, tiled, mma)");
+      ids.push_back(id);
+    }
+    if (comma == std::string::npos) break;
+    pos = comma + 1;
+  }
+  return ids;
+}
+
+AttnShape shape(int b, int h, int kvh, int nq, int nkv, int d, bool causal, ElemType t) {
+  AttnShape s;
+  s.batch = b;
+  s.heads = h;
+  s.kv_heads = kvh;
+  s.seq_q = nq;
+  s.seq_kv = nkv;
+  s.head_dim = d;
+  s.causal = causal;
+  s.dtype = t;
+  return s;
+}
+
+// The correctness grid: ragged lengths (not multiples of 16/32/64), GQA ratios 1..8, causal with
+// Nq < Nkv (bottom-right mask), decode (Nq = 1), both head sizes. Small enough to compare every row.
+std::vector<AttnShape> check_grid(const std::string& which, ElemType t) {
+  if (which == "sanitizer")  // three sizes for compute-sanitizer (it runs ~100× slower)
+    return {shape(1, 2, 1, 77, 77, 64, true, t), shape(1, 2, 2, 130, 130, 128, false, t),
+            shape(2, 4, 2, 200, 200, 64, true, t)};
+  return {shape(1, 1, 1, 64, 64, 64, false, t),    shape(2, 4, 2, 100, 100, 64, true, t),
+          shape(1, 8, 1, 129, 129, 128, false, t), shape(2, 4, 4, 257, 257, 128, true, t),
+          shape(1, 2, 2, 1, 300, 128, false, t),   shape(1, 4, 1, 77, 333, 64, true, t),
+          shape(1, 2, 2, 1000, 1000, 128, true, t), shape(3, 6, 3, 513, 513, 64, false, t),
+          shape(1, 8, 8, 31, 31, 128, true, t)};
+}
+
+// B·N kept near 32k tokens (B = 8 at N = 4096), H = 16: the sweep.
+std::vector<AttnShape> sweep(const std::string& name, ElemType t) {
+  std::vector<AttnShape> v;
+  if (name == "ladder") {
+    for (int d : {64, 128})
+      for (bool causal : {false, true})
+        for (int n = 512; n <= 16384; n *= 2) v.push_back(shape(32768 / n, 16, 16, n, n, d, causal, t));
+  } else if (name == "gqa") {
+    // Prefill at N = 4096 with kv_heads = 16, 4, 2 (ratios 1, 4, 8), then decode (Nq = 1).
+    for (bool causal : {false, true})
+      for (int kvh : {16, 4, 2}) v.push_back(shape(8, 16, kvh, 4096, 4096, 128, causal, t));
+    for (int kvh : {32, 8, 4}) v.push_back(shape(64, 32, kvh, 1, 4096, 128, false, t));
+  } else if (name == "key") {
+    for (int d : {128, 64})
+      for (bool causal : {false, true}) v.push_back(shape(8, 16, 16, 4096, 4096, d, causal, t));
+  } else if (name == "ncu") {
+    // Three sizes per rung for the simulator-vs-Nsight comparison: K/V of a head in L2 or not.
+    for (int n : {1024, 2048, 4096}) v.push_back(shape(4, 16, 16, n, n, 128, false, t));
+    v.push_back(shape(4, 16, 16, 4096, 4096, 128, true, t));
+    v.push_back(shape(4, 16, 4, 4096, 4096, 128, false, t));
+    v.push_back(shape(4, 16, 16, 2048, 2048, 64, false, t));
+  } else {
+    throw CLI::ValidationError("--sweep", "unknown sweep '" + name + "' (known: ladder, gqa, key, ncu)");
+  }
+  return v;
+}
+
+std::string utc_now() {
+  std::time_t t = std::time(nullptr);
+  std::tm tm{};
+  gmtime_r(&t, &tm);
+  char buf[32];
+  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
+  return buf;
+}
+
+// A progress bar on stderr; on a terminal it redraws one line, elsewhere (logs) it prints lines.
+class Progress {
+ public:
+  Progress(size_t total, bool quiet) : total_(total), quiet_(quiet), tty_(isatty(2)) {}
+  void step(const std::string& what) {
+    ++done_;
+    if (quiet_) return;
+    const int width = 24;
+    int fill = total_ ? int(width * done_ / total_) : width;
+    std::string bar(fill, '#');
+    bar.resize(width, '.');
+    fmt::print(stderr, "{}[{}] {:>3}/{} {}{}", tty_ ? "\r" : "", bar, done_, total_, what, tty_ ? "\x1b[K" : "\n");
+    if (tty_ && done_ == total_) fmt::print(stderr, "\n");
+    std::fflush(stderr);
+  }
+
+ private:
+  size_t total_, done_ = 0;
+  bool quiet_, tty_;
+};
+
+json config_json(const AttnShape& s, KernelId id) {
+  const KernelInfo& k = kernel_info(id);
+  json c = {{"batch", s.batch},         {"heads", s.heads},   {"kv_heads", s.kv_heads},
+            {"seq_q", s.seq_q},         {"seq_kv", s.seq_kv}, {"head_dim", s.head_dim},
+            {"causal", s.causal},       {"dtype", std::string(elem_name(s.dtype))},
+            {"block_q", k.block_q},     {"block_kv", k.block_kv}};
+  std::string sd = k.score_dtype;
+  if (sd == "input") sd = std::string(elem_name(s.dtype));
+  if (!sd.empty()) c["score_dtype"] = sd;
+  return c;
+}
+
+// One problem on the device: inputs uploaded once, O and the workspace reused across kernels.
+struct DeviceProblem {
+  AttnShape s;
+  DeviceBuffer q, k, v, o;
+  DeviceProblem(const AttnShape& shape, const HostInputs& in) : s(shape) {
+    q = DeviceBuffer(in.q.size() * 2);
+    k = DeviceBuffer(in.k.size() * 2);
+    v = DeviceBuffer(in.v.size() * 2);
+    o = DeviceBuffer(q_elems(s) * 2);
+    ATTN_CUDA(cudaMemcpy(q.get(), in.q.data(), q.bytes(), cudaMemcpyHostToDevice));
+    ATTN_CUDA(cudaMemcpy(k.get(), in.k.data(), k.bytes(), cudaMemcpyHostToDevice));
+    ATTN_CUDA(cudaMemcpy(v.get(), in.v.data(), v.bytes(), cudaMemcpyHostToDevice));
+  }
+  AttnProblem problem(const DeviceBuffer& ws) const {
+    AttnProblem p;
+    p.shape = s;
+    p.q = q.get();
+    p.k = k.get();
+    p.v = v.get();
+    p.o = o.get();
+    p.scale = float(1.0 / std::sqrt(double(s.head_dim)));
+    p.workspace = ws.get();
+    p.workspace_bytes = ws.bytes();
+    return p;
+  }
+};
+
+// Why a kernel cannot run this shape here ("" = it can).
+std::string unsupported(KernelId id, const AttnShape& s, const DeviceFacts& dev) {
+  if ((id == KernelId::tiled || id == KernelId::mma) && s.head_dim != 64 && s.head_dim != 128)
+    return "head_dim must be 64 or 128";
+  if (id == KernelId::mma && dev.smem_per_block_optin < mma_smem_bytes(s.head_dim)) return "not enough shared memory";
+  size_t ws = attn_workspace_bytes(id, s);
+  if (ws > 0) {
+    size_t free_b = 0, total_b = 0;
+    ATTN_CUDA(cudaMemGetInfo(&free_b, &total_b));
+    if (ws > free_b * 0.95)
+      return fmt::format("S/P need {:.1f} GB, {:.1f} GB free", ws / 1e9, free_b / 1e9);
+  }
+  return "";
+}
+
+// Runs `id` once on poisoned output and checks it. Returns the check result.
+CheckResult run_and_check(KernelId id, DeviceProblem& dp, const HostInputs& in, const std::vector<RowId>& rows,
+                          const DeviceBuffer& ws) {
+  ATTN_CUDA(cudaMemset(dp.o.get(), 0xFF, dp.o.bytes()));  // poison: 0xFFFF is NaN in bf16 and fp16
+  AttnProblem p = dp.problem(ws);
+  ATTN_CUDA(attn_forward(id, p, nullptr));
+  ATTN_CUDA(cudaDeviceSynchronize());
+  std::vector<std::uint16_t> out(q_elems(dp.s));
+  ATTN_CUDA(cudaMemcpy(out.data(), dp.o.get(), out.size() * 2, cudaMemcpyDeviceToHost));
+  return check_output(dp.s, in, out, rows, tolerance_for(id, dp.s.dtype), p.scale);
+}
+
+int run_check(const Options& opt, const std::vector<KernelId>& ids, const DeviceFacts& dev) {
+  std::vector<std::pair<AttnShape, KernelId>> work;
+  for (ElemType t : {ElemType::bf16, ElemType::fp16})
+    for (const AttnShape& s : check_grid(opt.grid, t))
+      for (KernelId id : ids) work.push_back({s, id});
+  Progress bar(work.size(), opt.quiet);
+  int failed = 0, passed = 0;
+  std::uint64_t seed = opt.seed;
+  for (const auto& [s, id] : work) {
+    const std::string label = fmt::format("{:<18} {}", kernel_info(id).name, shape_label(s));
+    bar.step(label);
+    std::string why = unsupported(id, s, dev);
+    if (!why.empty()) {
+      fmt::print("skip  {}: {}\n", label, why);
+      continue;
+    }
+    HostInputs in = make_inputs(s, ++seed);  // fresh random inputs for every check
+    DeviceProblem dp(s, in);
+    DeviceBuffer ws(attn_workspace_bytes(id, s));
+    CheckResult r = run_and_check(id, dp, in, pick_rows(s, 1u << 20, seed), ws);
+    fmt::print("{}  {}: max|err| {:.2e}, rel L2 {:.2e}, {} rows{}\n", r.ok ? "ok  " : "FAIL", label,
+               r.max_abs_error, r.rel_l2_error, r.rows_checked, r.ok ? "" : " -- " + r.first_failure);
+    (r.ok ? passed : failed)++;
+  }
+  attn_release();
+  if (failed) {
+    fmt::print("{} of {} checks FAILED\n", failed, failed + passed);
+    return 1;
+  }
+  fmt::print("All results match ({} checks).\n", passed);
+  return 0;
+}
+
+// The shapes a bench run covers: the named sweeps, or the one config of --batch/--heads/...
+// Validated before the GPU is touched, so bad input fails the same way on every machine.
+std::vector<AttnShape> requested_shapes(const Options& opt) {
+  const ElemType t = opt.dtype == "fp16" ? ElemType::fp16 : ElemType::bf16;
+  std::vector<AttnShape> shapes;
+  if (!opt.sweep.empty()) {
+    size_t pos = 0;
+    while (true) {
+      size_t comma = opt.sweep.find(',', pos);
+      auto v = sweep(opt.sweep.substr(pos, comma == std::string::npos ? std::string::npos : comma - pos), t);
+      shapes.insert(shapes.end(), v.begin(), v.end());
+      if (comma == std::string::npos) break;
+      pos = comma + 1;
+    }
+  } else {
+    shapes.push_back(shape(opt.batch, opt.heads, opt.kv_heads ? opt.kv_heads : opt.heads, opt.seq,
+                           opt.seq_kv ? opt.seq_kv : opt.seq, opt.dim, opt.causal, t));
+  }
+  for (const AttnShape& s : shapes) {
+    KernelChoice c = kernel_choose(s, DeviceCaps{});
+    if (c.id == KernelId::none) throw CLI::ValidationError(shape_label(s) + ": " + c.reason);
+  }
+  return shapes;
+}
+
+int run_bench(const Options& opt, const std::vector<AttnShape>& shapes, const std::vector<KernelId>& ids,
+              const DeviceFacts& dev, const std::string& command) {
+  json doc;
+  doc["schema"] = "attnlab-measurements";
+  doc["schema_version"] = 1;
+  doc["device"] = {{"name", dev.name},
+                   {"compute_capability", fmt::format("{}.{}", dev.cc_major, dev.cc_minor)},
+                   {"sm_count", dev.sm_count},
+                   {"l2_bytes", dev.l2_bytes},
+                   {"memory_bytes", dev.memory_bytes},
+                   {"smem_per_block_optin", dev.smem_per_block_optin},
+                   {"driver_version", dev.driver_version},
+                   {"cuda_driver", dev.cuda_driver},
+                   {"cuda_runtime", dev.cuda_runtime}};
+  doc["date"] = utc_now();
+  doc["command"] = command;
+  doc["tool"] = "attnlab-bench " ATTNLAB_VERSION;
+  doc["runs"] = json::array();
+
+  Progress bar(shapes.size() * ids.size(), opt.quiet || opt.profile);
+  struct Row {
+    std::string kernel, config, note;
+    double ms = 0, tflops = 0, err = 0;
+  };
+  std::vector<Row> table;
+  std::uint64_t seed = opt.seed;
+  bool all_ok = true;
+  for (const AttnShape& s : shapes) {
+    HostInputs in = make_inputs(s, ++seed);  // fresh inputs per config, shared by its kernels
+    DeviceProblem dp(s, in);
+    const auto rows = pick_rows(s, opt.check_rows, seed);
+    for (KernelId id : ids) {
+      const KernelInfo& info = kernel_info(id);
+      bar.step(fmt::format("{:<18} {}", info.name, shape_label(s)));
+      std::string why = unsupported(id, s, dev);
+      if (!why.empty()) {
+        table.push_back({info.name, shape_label(s), "skipped: " + why});
+        continue;
+      }
+      DeviceBuffer ws(attn_workspace_bytes(id, s));
+      AttnProblem p = dp.problem(ws);
+      if (opt.profile) {  // exactly one forward pass: what ncu should count
+        ATTN_CUDA(attn_forward(id, p, nullptr));
+        ATTN_CUDA(cudaDeviceSynchronize());
+        continue;
+      }
+      CheckResult r = run_and_check(id, dp, in, rows, ws);  // checked before timed
+      if (!r.ok) {
+        all_ok = false;
+        table.push_back({info.name, shape_label(s), "FAILED CHECK: " + r.first_failure});
+        continue;
+      }
+      TimingOptions to{opt.warmup, opt.repeats, !opt.no_flush};
+      // Long runs (naive at N = 16384 takes ~0.3 s) get fewer repeats: the spread is small there.
+      auto t0 = std::chrono::steady_clock::now();
+      ATTN_CUDA(attn_forward(id, p, nullptr));
+      ATTN_CUDA(cudaDeviceSynchronize());
+      double once = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+      if (once > 0.2) to.repeats = std::min(to.repeats, 5), to.warmup = 1;
+      auto ms = time_launches([&](cudaStream_t st) { ATTN_CUDA(attn_forward(id, p, st)); }, to, dev.l2_bytes, nullptr);
+      Stats st = stats_of(ms);
+      double tf = forward_flops(s) / (st.median * 1e-3) / 1e12;
+      double gb = forward_min_bytes(s) / (st.median * 1e-3) / 1e9;
+      json run = {{"kernel", info.name},
+                  {"rung", info.rung},
+                  {"source", "attnlab"},
+                  {"config", config_json(s, id)},
+                  {"time_ms", {{"median", st.median}, {"min", st.min}, {"max", st.max}, {"repeats", ms.size()}}},
+                  {"tflops", tf},
+                  {"gbps", gb},
+                  {"max_abs_error", r.max_abs_error},
+                  {"rel_l2_error", r.rel_l2_error}};
+      doc["runs"].push_back(run);
+      table.push_back({info.name, shape_label(s), "", st.median, tf, r.max_abs_error});
+    }
+  }
+  attn_release();
+  if (opt.profile) return 0;
+
+  if (!opt.json_path.empty()) {
+    std::ofstream f(opt.json_path);
+    f << doc.dump(2) << "\n";
+    if (!f) throw std::runtime_error("cannot write " + opt.json_path);
+  }
+  fmt::print("{:<18} {:<34} {:>10} {:>9} {:>9}\n", "kernel", "config", "median ms", "TFLOP/s", "max err");
+  for (const Row& r : table) {
+    if (!r.note.empty())
+      fmt::print("{:<18} {:<34} {}\n", r.kernel, r.config, r.note);
+    else
+      fmt::print("{:<18} {:<34} {:>10.3f} {:>9.1f} {:>9.2e}\n", r.kernel, r.config, r.ms, r.tflops, r.err);
+  }
+  fmt::print("device: {} ({} SMs, L2 {} MiB), driver {}, CUDA driver {} runtime {}\n", dev.name, dev.sm_count,
+             dev.l2_bytes >> 20, dev.driver_version, dev.cuda_driver, dev.cuda_runtime);
+  return all_ok ? 0 : 1;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  Options opt;
+  CLI::App app{"attnlab-bench: check, then time, the attention kernels of kernels/ (needs a CUDA GPU)"};
+  app.add_flag("--check", opt.check, "Run the correctness grid only (exit 0 all match, 1 a mismatch, 77 no GPU)");
+  app.add_option("--grid", opt.grid, "Correctness grid for --check: full or sanitizer (3 small sizes)")
+      ->check(CLI::IsMember({"full", "sanitizer"}));
+  app.add_option("--sweep", opt.sweep, "Comma-separated sweeps: ladder, gqa, key, ncu (default: the one config below)");
+  app.add_option("--kernels", opt.kernels, "Comma-separated kernels: naive, naive-cublas, tiled, mma");
+  app.add_option("--json", opt.json_path, "Write the measurements here (schema: assets/measurements/README.md)");
+  app.add_flag("--profile", opt.profile, "One forward per kernel and config, no check or timing (run under ncu)");
+  app.add_option("--batch", opt.batch, "Batch size B")->check(CLI::Range(1, 4096));
+  app.add_option("--heads", opt.heads, "Query heads H")->check(CLI::Range(1, 1024));
+  app.add_option("--kv-heads", opt.kv_heads, "K/V heads (divides --heads; default = heads)")->check(CLI::Range(0, 1024));
+  app.add_option("--seq", opt.seq, "Query length Nq (and Nkv unless --seq-kv)")->check(CLI::Range(1, 1 << 20));
+  app.add_option("--seq-kv", opt.seq_kv, "Key/value length Nkv (default = --seq)")->check(CLI::Range(0, 1 << 20));
+  app.add_option("--dim", opt.dim, "Head dimension d")->check(CLI::Range(1, 512));
+  app.add_flag("--causal", opt.causal, "Causal mask (bottom-right aligned)");
+  app.add_option("--dtype", opt.dtype, "bf16 or fp16")->check(CLI::IsMember({"bf16", "fp16"}));
+  app.add_option("--repeats", opt.repeats, "Timed repeats (median/min/max over them)")->check(CLI::Range(1, 1000));
+  app.add_option("--warmup", opt.warmup, "Untimed warm-up launches")->check(CLI::Range(0, 100));
+  app.add_option("--check-rows", opt.check_rows, "Rows compared with the fp64 reference per config")
+      ->check(CLI::Range(1, 1 << 24));
+  app.add_option("--seed", opt.seed, "Base seed of the random inputs (each check draws fresh ones from it)");
+  app.add_flag("--no-flush", opt.no_flush, "Do not flush L2 between timed repeats");
+  app.add_flag("--quiet", opt.quiet, "No progress bar");
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::CallForHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::ParseError& e) {
+    // Bad input: one line on stderr, exit code 2, nothing on stdout (the project's convention).
+    fmt::print(stderr, "attnlab-bench: {}\n", e.what());
+    return 2;
+  }
+
+  std::string command = "attnlab-bench";
+  for (int i = 1; i < argc; ++i) command += std::string(" ") + argv[i];
+
+  try {
+    auto ids = parse_kernels(opt.kernels);
+    auto shapes = opt.check ? std::vector<AttnShape>{} : requested_shapes(opt);
+    std::string why;
+    if (!cuda_device_usable(why)) {
+      fmt::print(stderr, "attnlab-bench: {}.\nNothing was checked or timed (exit code {} = skipped).\n", why,
+                 kExitSkipped);
+      return kExitSkipped;
+    }
+    DeviceFacts dev = device_facts();
+    if (opt.check) return run_check(opt, ids, dev);
+    return run_bench(opt, shapes, ids, dev, command);
+  } catch (const CLI::Error& e) {
+    fmt::print(stderr, "attnlab-bench: {}\n", e.what());
+    return 2;
+  } catch (const std::exception& e) {
+    fmt::print(stderr, "attnlab-bench: {}\n", e.what());
+    return 1;
+  }
+}

@@ -1,0 +1,119 @@
+// Which kernel runs a given attention problem, and why. Plain C++ (no CUDA): the bench, the
+// dashboard and the tests include it, so a learner without a GPU can still ask "what would run,
+// and for what reason?".
+//
+// The ladder (one file per rung, each teaching one idea):
+//   rung 1  attn-naive.cu   naive         S = QKᵀ to memory, softmax, O = PV: three kernels
+//           attn-naive.cu   naive-cublas  the same with cuBLAS GEMMs: what a framework does
+//   rung 2  attn-tiled.cu   tiled         FlashAttention on CUDA cores: tiles in shared memory,
+//                                         online softmax (m, l), O written once
+//   rung 3  attn-mma.cu     mma           FlashAttention-2 on tensor cores: mma.sync, ldmatrix,
+//                                         cp.async double buffering, 1/l applied at the end
+#pragma once
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+namespace attnlab::kernels {
+
+enum class ElemType { bf16, fp16 };
+inline std::string_view elem_name(ElemType t) { return t == ElemType::bf16 ? "bf16" : "fp16"; }
+
+// The problem's shape (no pointers): what kernel_choose and the reference need.
+struct AttnShape {
+  int batch = 1;
+  int heads = 1;
+  int kv_heads = 1;  // divides heads (GQA); kv_head = head / (heads / kv_heads)
+  int seq_q = 1;
+  int seq_kv = 1;
+  int head_dim = 64;
+  bool causal = false;
+  ElemType dtype = ElemType::bf16;
+  int group() const { return kv_heads > 0 ? heads / kv_heads : 0; }
+};
+
+enum class KernelId { none, naive, naive_cublas, tiled, mma };
+
+// What the bench and the measurement files say about each kernel. block_q/block_kv are the
+// tile sizes (Br, Bc) in the simulator's vocabulary; score_dtype is how S/P reach memory.
+struct KernelInfo {
+  KernelId id;
+  const char* name;   // "attn-mma": the name in measurement files
+  int rung;
+  int block_q;        // Br (0: no query tile)
+  int block_kv;       // Bc
+  const char* score_dtype;  // "fp32", "input" (= the input dtype) or "" (S never leaves the chip)
+  const char* idea;
+};
+
+inline const KernelInfo& kernel_info(KernelId id) {
+  static const KernelInfo table[] = {
+      {KernelId::none, "none", 0, 0, 0, "", "no kernel fits"},
+      {KernelId::naive, "attn-naive", 1, 64, 64, "fp32",
+       "three kernels: S = QK^T (fp32) to memory, row softmax in place, O = PV"},
+      {KernelId::naive_cublas, "attn-naive-cublas", 1, 0, 0, "input",
+       "cuBLAS GEMMs + a softmax kernel, S and P in the input dtype: what a framework does"},
+      {KernelId::tiled, "attn-tiled", 2, 32, 32, "",
+       "FlashAttention on CUDA cores: Qi, Kj, Vj tiles in shared memory, online softmax (m, l)"},
+      {KernelId::mma, "attn-mma", 3, 64, 64, "",
+       "FlashAttention-2 on tensor cores: mma.sync m16n8k16, ldmatrix, cp.async double buffering"},
+  };
+  for (const auto& k : table)
+    if (k.id == id) return k;
+  return table[0];
+}
+
+inline KernelId kernel_from_name(std::string_view name) {
+  for (KernelId id : {KernelId::naive, KernelId::naive_cublas, KernelId::tiled, KernelId::mma})
+    if (name == kernel_info(id).name || name == std::string(kernel_info(id).name).substr(5)) return id;
+  return KernelId::none;
+}
+
+// What the device offers (from cudaGetDeviceProperties; the dashboard fills it from a preset).
+struct DeviceCaps {
+  int cc_major = 9;
+  int cc_minor = 0;
+  std::int64_t smem_per_block_optin = 227 * 1024;
+};
+
+struct KernelChoice {
+  KernelId id = KernelId::none;
+  std::string reason;
+};
+
+// Shared memory the tensor-core rung asks for: Qi (Br×d) and two stages of Kj and Vj (Bc×d each),
+// bf16/fp16. 80 KiB at d = 128, 40 KiB at d = 64.
+inline std::int64_t mma_smem_bytes(int head_dim) { return std::int64_t(64 + 4 * 64) * head_dim * 2; }
+
+// One function, one reason per branch (the dashboard shows the reason next to the choice).
+inline KernelChoice kernel_choose(const AttnShape& s, const DeviceCaps& dev) {
+  // Shapes no kernel can run: refuse with the rule that is broken.
+  if (s.batch < 1 || s.heads < 1 || s.kv_heads < 1 || s.seq_q < 1 || s.seq_kv < 1)
+    return {KernelId::none, "every size must be at least 1"};
+  if (s.heads % s.kv_heads != 0)
+    return {KernelId::none, "kv_heads must divide heads (GQA shares one K/V head among heads/kv_heads query heads)"};
+  if (s.causal && s.seq_q > s.seq_kv)
+    return {KernelId::none,
+            "causal with seq_q > seq_kv leaves the first queries no key to attend to (bottom-right mask)"};
+  // Everything here is built for sm_80 and newer: bf16 mma.sync m16n8k16 and cp.async need Ampere.
+  if (dev.cc_major < 8)
+    return {KernelId::none, "needs compute capability 8.0 or newer (bf16 tensor cores, cp.async); the build targets sm_80+"};
+  // The flash rungs are compiled for d = 64 and 128 only (templates: the tile loops unroll over d);
+  // the naive rung's GEMMs take any d, so other head sizes still run, slowly but correctly.
+  if (s.head_dim != 64 && s.head_dim != 128)
+    return {KernelId::naive, "head_dim " + std::to_string(s.head_dim) +
+                                 " is not 64 or 128: only the naive kernels are compiled for other sizes"};
+  // The tensor-core rung wants Qi plus two stages of Kj and Vj in shared memory; a part that cannot
+  // give a block that much falls back to the CUDA-core flash kernel (≈48 KiB).
+  if (dev.smem_per_block_optin < mma_smem_bytes(s.head_dim))
+    return {KernelId::tiled, "the device gives a block " + std::to_string(dev.smem_per_block_optin / 1024) +
+                                 " KiB of shared memory; the mma rung needs " +
+                                 std::to_string(mma_smem_bytes(s.head_dim) / 1024) + " KiB"};
+  // Decode (one query row) wastes 63 of the mma rung's 64 rows; a split-K decode kernel comes with
+  // "Kernel ladder II". Until then the mma rung is still the fastest we have.
+  if (s.seq_q < 16)
+    return {KernelId::mma, "decode-sized seq_q: no decode kernel yet, the mma rung is the fastest (most of its 64-row tile idles)"};
+  return {KernelId::mma, "tensor cores available and d in {64, 128}: the FlashAttention-2 rung is the fastest we have"};
+}
+
+}  // namespace attnlab::kernels

@@ -1,0 +1,114 @@
+// Measurement files: what the kernels/ bench measured on a real GPU, read back by the dashboard,
+// the CLI and the simulator-vs-hardware test. The schema is documented in
+// assets/measurements/README.md; this is its one reader, writer and validator. No CUDA here:
+// a student without a GPU reads the same files.
+#pragma once
+#include <filesystem>
+#include <map>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "util/checked.hpp"
+
+namespace attnlab {
+
+// The version this build reads and writes. A file with a larger number was written by a newer
+// attnlab: we refuse it with a clear message instead of guessing what new fields mean.
+inline constexpr int measurement_schema_version = 1;
+inline constexpr std::string_view measurement_schema_name = "attnlab-measurements";
+
+// Where the measurement was taken: read off the device by the bench (cudaGetDeviceProperties,
+// cudaDriverGetVersion, /proc/driver/nvidia/version).
+struct MeasuredDevice {
+  std::string name;                // "NVIDIA H100 80GB HBM3"
+  std::string compute_capability;  // "9.0"
+  u64 sm_count = 0;
+  u64 l2_bytes = 0;
+  u64 memory_bytes = 0;
+  u64 smem_per_block_optin = 0;    // bytes a block may use after cudaFuncSetAttribute
+  std::string driver_version;      // "580.159.04" (kernel module), or "" when unknown
+  std::string cuda_driver;         // "13.0": the CUDA version the driver supports
+  std::string cuda_runtime;        // "13.0": the runtime the bench was built with
+};
+
+// The attention problem a run solved, in the simulator's words (src/sim/config.hpp):
+// Q is [batch, heads, seq_q, head_dim], K and V are [batch, kv_heads, seq_kv, head_dim].
+struct MeasuredConfig {
+  u64 batch = 0;
+  u64 heads = 0;
+  u64 kv_heads = 0;  // divides heads; kv_head = head / (heads / kv_heads)
+  u64 seq_q = 0;
+  u64 seq_kv = 0;
+  u64 head_dim = 0;
+  bool causal = false;
+  std::string dtype;        // "bf16" | "fp16": Q, K, V and O
+  std::string score_dtype;  // how S/P are stored where they reach memory ("fp32", "bf16"), "" if never
+  u64 block_q = 0;          // Br (0 = the kernel has no query tile, e.g. cuBLAS)
+  u64 block_kv = 0;         // Bc
+};
+
+struct MeasuredTime {
+  double median_ms = 0;
+  double min_ms = 0;
+  double max_ms = 0;
+  u64 repeats = 0;
+};
+
+// One timed kernel (ours) or one reference (PyTorch SDPA backend) on one config.
+struct MeasuredRun {
+  std::string kernel;   // "attn-mma", "torch-flash", ...
+  int rung = 0;         // 1 naive, 2 tiled, 3 mma; 0 for references
+  std::string source;   // "attnlab" | "torch"
+  std::string backend;  // references: "flash", "cudnn", "efficient", "math", "decode-gqa"
+  MeasuredConfig config;
+  MeasuredTime time;
+  double tflops = 0;    // 4·B·H·Nq·Nkv·d FLOP (half when causal) / median time
+  std::optional<double> gbps;  // fewest bytes (Q, K, V read once, O written once) / median time
+  std::optional<double> max_abs_error;  // against the fp64 reference (where it was checked)
+  std::optional<double> rel_l2_error;   // ‖out − ref‖ / ‖ref‖
+  std::string note;     // e.g. "unsupported by this backend"
+};
+
+// Nsight Compute's counters for one forward pass (summed over its launches: naive has three).
+struct NcuRecord {
+  std::string kernel;
+  int rung = 0;
+  MeasuredConfig config;
+  u64 launches = 0;
+  double dram_read_bytes = 0;   // dram__bytes_read.sum
+  double dram_write_bytes = 0;  // dram__bytes_write.sum
+  double lts_bytes = 0;         // lts__t_bytes.sum (all L2 traffic)
+  std::map<std::string, double> metrics;  // every metric as ncu named it
+  std::string options;          // "--clock-control none --cache-control all"
+};
+
+struct Measurements {
+  int schema_version = measurement_schema_version;
+  MeasuredDevice device;
+  std::string date;     // ISO 8601, UTC
+  std::string command;  // the command line(s) that produced the file
+  std::string tool;     // "attnlab-bench 0.1.0"
+  std::string torch_version;  // "" when no references
+  std::vector<MeasuredRun> runs;
+  std::vector<MeasuredRun> references;
+  std::vector<NcuRecord> ncu;
+};
+
+// Parses and validates; `origin` (a file name) starts every error message. Throws InputError with
+// one line naming the file, the JSON path and the problem, e.g.
+// "h100.json: runs[3].time_ms.min must be <= median (got 2.1 > 1.9)".
+Measurements measurement_parse(std::string_view json_text, std::string_view origin);
+Measurements measurement_load(const std::filesystem::path& path);
+std::string measurement_to_json(const Measurements& m);  // round-trips through measurement_parse
+
+// FLOPs of a forward pass: 4·B·H·Nq·Nkv·d, half when causal (the convention FlashAttention's and
+// ThunderKittens' benchmarks use; the exact causal count is a little over half).
+double measurement_forward_flops(const MeasuredConfig& c);
+
+// The shipped files: <source root>/assets/measurements/*.json, sorted by name.
+std::filesystem::path measurement_dir();
+std::vector<std::filesystem::path> measurement_files(const std::filesystem::path& dir);
+
+}  // namespace attnlab
