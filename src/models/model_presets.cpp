@@ -1,0 +1,334 @@
+// Reading assets/models.json into ModelSpec, checking every field, and reshaping a model with user
+// overrides. The file is data so that a teacher can add a model without a compiler; every check
+// below names the file and the model so that a typo is found in one reading.
+#include <algorithm>
+#include <cctype>
+#include <cmath>
+#include <cstdlib>
+#include <filesystem>
+#include <fmt/format.h>
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <sstream>
+
+#include "models/model_spec.hpp"
+
+#ifndef ATTNLAB_SOURCE_ROOT
+#define ATTNLAB_SOURCE_ROOT "."
+#endif
+
+namespace attnlab {
+
+namespace {
+constexpr u64 max_layers = 65536, max_heads = 65536, max_dim = 65536, max_tokens = 1ull << 30;
+
+std::string lower(std::string_view s) {
+  std::string r(s);
+  std::transform(r.begin(), r.end(), r.begin(), [](unsigned char c) { return std::tolower(c); });
+  return r;
+}
+
+LayerKind kind_of_letter(char c) {
+  if (c == 'L') return LayerKind::local;
+  if (c == 'M') return LayerKind::ssm;
+  return LayerKind::global;
+}
+
+// Mamba's defaults (Gu & Dao 2023, arXiv 2312.00752: d_state 16, d_conv 4, expand 2), used when a
+// user turns layers into 'M' on a model whose preset has no SSM shape.
+constexpr SsmShape mamba_default_shape{16, 4, 2};
+
+// ---- JSON reading: one helper per field type, each error names file, model and field ----------
+struct Reader {
+  const std::string& path;
+  std::string where;  // "model 3 (llama-2-13b)"
+
+  [[noreturn]] void fail(const std::string& what) const {
+    throw InputError(fmt::format("{}: {}: {}", path, where, what));
+  }
+  u64 count(const nlohmann::json& o, const char* key, bool required, u64 min, u64 max) const {
+    if (!o.contains(key)) {
+      if (required) fail(fmt::format("missing field '{}'", key));
+      return 0;
+    }
+    const auto& v = o.at(key);
+    if (!v.is_number_integer()) fail(fmt::format("field '{}' must be an integer", key));
+    if (v.is_number_unsigned()) {
+      u64 x = v.get<u64>();
+      if (x < min || x > max) fail(fmt::format("field '{}' must be between {} and {} (got {})", key, min, max, x));
+      return x;
+    }
+    long long x = v.get<long long>();
+    if (x < 0 || static_cast<u64>(x) < min || static_cast<u64>(x) > max)
+      fail(fmt::format("field '{}' must be between {} and {} (got {})", key, min, max, x));
+    return static_cast<u64>(x);
+  }
+  std::string text(const nlohmann::json& o, const char* key, bool required) const {
+    if (!o.contains(key)) {
+      if (required) fail(fmt::format("missing field '{}'", key));
+      return {};
+    }
+    if (!o.at(key).is_string()) fail(fmt::format("field '{}' must be a string", key));
+    return o.at(key).get<std::string>();
+  }
+};
+
+ModelSpec read_model(const nlohmann::json& o, const Reader& r) {
+  static const std::vector<std::string> known = {
+      "name", "display", "kind", "layers", "hidden", "heads", "kv_heads", "head_dim", "context", "pattern",
+      "window", "kv_lora_rank", "rope_dim", "ssm", "params", "active_params", "weight_dtype", "sources"};
+  if (!o.is_object()) r.fail("must be an object");
+  for (const auto& [key, value] : o.items())
+    if (std::find(known.begin(), known.end(), key) == known.end()) r.fail(fmt::format("unknown field '{}'", key));
+
+  ModelSpec m;
+  m.name = r.text(o, "name", true);
+  m.display = r.text(o, "display", true);
+  m.kind = r.text(o, "kind", true);
+  if (m.kind != "decoder" && m.kind != "encoder" && m.kind != "hybrid")
+    r.fail(fmt::format("field 'kind' must be decoder, encoder or hybrid (got '{}')", m.kind));
+  m.layers = r.count(o, "layers", true, 1, max_layers);
+  m.hidden = r.count(o, "hidden", true, 1, 1u << 24);
+  m.heads = r.count(o, "heads", true, 1, max_heads);
+  m.kv_heads = r.count(o, "kv_heads", true, 1, max_heads);
+  m.head_dim = r.count(o, "head_dim", true, 1, max_dim);
+  m.context = r.count(o, "context", true, 1, max_tokens);
+  m.window = r.count(o, "window", false, 0, max_tokens);
+  m.kv_lora_rank = r.count(o, "kv_lora_rank", false, 0, max_dim);
+  m.rope_dim = r.count(o, "rope_dim", false, 0, max_dim);
+  m.params = r.count(o, "params", true, 0, ~u64{0});
+  m.active_params = r.count(o, "active_params", false, 0, ~u64{0});
+  if (o.contains("pattern")) m.pattern = r.text(o, "pattern", true);
+  std::string wd = r.text(o, "weight_dtype", false);
+  if (!wd.empty()) {
+    try {
+      m.weight_dtype = parse_dtype(wd, "weight_dtype", {DType::fp32, DType::fp16, DType::bf16, DType::fp8, DType::int4});
+    } catch (const InputError& e) {
+      r.fail(e.what());
+    }
+  }
+  if (o.contains("ssm")) {
+    const auto& s = o.at("ssm");
+    if (!s.is_object()) r.fail("field 'ssm' must be an object {d_state, d_conv, expand}");
+    m.ssm = SsmShape{r.count(s, "d_state", true, 1, max_dim), r.count(s, "d_conv", true, 1, max_dim),
+                     r.count(s, "expand", true, 1, 64)};
+  }
+  if (!o.contains("sources") || !o.at("sources").is_object()) r.fail("missing object 'sources'");
+  for (const auto& [key, value] : o.at("sources").items()) {
+    if (!value.is_string() || value.get<std::string>().empty())
+      r.fail(fmt::format("source '{}' must be a non-empty string", key));
+    m.sources[key] = value.get<std::string>();
+  }
+  for (const char* need : {"architecture", "params"})
+    if (!m.sources.count(need)) r.fail(fmt::format("missing source '{}'", need));
+  if (m.pattern.find('L') != std::string::npos && m.window > 0 && !m.sources.count("window"))
+    r.fail("a model with local layers needs a source 'window'");
+  if (m.is_mla() && !m.sources.count("mla")) r.fail("an MLA model needs a source 'mla'");
+  if (m.pattern.find('M') != std::string::npos && !m.ssm) r.fail("a model with 'M' layers needs 'ssm'");
+  try {
+    model_validate(m);
+  } catch (const InputError& e) {
+    r.fail(e.what());
+  }
+  return m;
+}
+
+std::string exe_dir() {
+  std::error_code ec;
+  auto p = std::filesystem::read_symlink("/proc/self/exe", ec);
+  return ec ? std::string() : p.parent_path().string();
+}
+
+struct Loaded {
+  std::vector<ModelSpec> models;
+  std::string path;
+};
+
+const Loaded& loaded() {
+  static const Loaded l = [] {
+    std::string tried;
+    for (const auto& p : model_preset_search_paths()) {
+      std::error_code ec;
+      if (std::filesystem::is_regular_file(p, ec)) return Loaded{load_model_presets(p), p};
+      tried += (tried.empty() ? "" : ", ") + p;
+    }
+    throw InputError(fmt::format("model presets file models.json not found (tried {}); set ATTNLAB_MODELS to its path",
+                                 tried));
+  }();
+  return l;
+}
+}  // namespace
+
+std::string_view attn_kind_name(AttnKind k) {
+  switch (k) {
+    case AttnKind::mha: return "MHA";
+    case AttnKind::gqa: return "GQA";
+    case AttnKind::mqa: return "MQA";
+    case AttnKind::mla: return "MLA";
+  }
+  return "?";
+}
+
+AttnKind ModelSpec::attn_kind() const {
+  if (is_mla()) return AttnKind::mla;
+  if (kv_heads == heads) return AttnKind::mha;
+  if (kv_heads == 1) return AttnKind::mqa;
+  return AttnKind::gqa;
+}
+
+LayerKind ModelSpec::layer_kind(u64 layer) const {
+  LayerKind k = kind_of_letter(pattern[layer % pattern.size()]);
+  // A local layer without a window caches everything: it is a global layer for the cache.
+  if (k == LayerKind::local && window == 0) return LayerKind::global;
+  return k;
+}
+
+u64 ModelSpec::count_layers(LayerKind k) const {
+  u64 n = 0;
+  for (u64 l = 0; l < layers; ++l) n += layer_kind(l) == k;
+  return n;
+}
+
+std::string ModelSpec::pattern_summary() const {
+  u64 g = count_layers(LayerKind::global), l = count_layers(LayerKind::local), s = count_layers(LayerKind::ssm);
+  if (l == 0 && s == 0) return "all global";
+  if (g == 0 && s == 0) return fmt::format("all local (window {})", window);
+  std::string out;
+  auto add = [&](u64 n, const char* what) {
+    if (n == 0) return;
+    if (!out.empty()) out += " + ";
+    out += fmt::format("{} {}", n, what);
+  };
+  add(g, "global");
+  add(l, "local");
+  add(s, "Mamba");
+  if (l > 0) out += fmt::format(" (window {})", window);
+  return out;
+}
+
+std::vector<std::string> model_preset_search_paths() {
+  std::vector<std::string> paths;
+  if (const char* env = std::getenv("ATTNLAB_MODELS"); env && *env) paths.emplace_back(env);
+  paths.push_back(std::string(ATTNLAB_SOURCE_ROOT) + "/assets/models.json");
+  std::string dir = exe_dir();
+  if (!dir.empty()) {
+    paths.push_back(dir + "/assets/models.json");
+    paths.push_back(dir + "/../assets/models.json");
+    paths.push_back(dir + "/../share/attnlab/models.json");
+  }
+  return paths;
+}
+
+std::vector<ModelSpec> load_model_presets(const std::string& path) {
+  std::ifstream in(path);
+  if (!in) throw InputError(fmt::format("{}: cannot open the model presets file", path));
+  std::stringstream buf;
+  buf << in.rdbuf();
+  nlohmann::json doc;
+  try {
+    doc = nlohmann::json::parse(buf.str());
+  } catch (const nlohmann::json::parse_error& e) {
+    // nlohmann's message names the line and column: keep it, on one line.
+    std::string what = e.what();
+    std::replace(what.begin(), what.end(), '\n', ' ');
+    throw InputError(fmt::format("{}: not valid JSON: {}", path, what));
+  }
+  Reader top{path, "top level"};
+  if (!doc.is_object() || !doc.contains("models") || !doc.at("models").is_array())
+    top.fail("expected an object with an array 'models'");
+  if (doc.at("models").empty()) top.fail("'models' is empty");
+  std::vector<ModelSpec> models;
+  size_t i = 0;
+  for (const auto& o : doc.at("models")) {
+    ++i;
+    std::string name = o.is_object() && o.contains("name") && o.at("name").is_string() ? o.at("name").get<std::string>() : "?";
+    Reader r{path, fmt::format("model {} ({})", i, name)};
+    ModelSpec m = read_model(o, r);
+    for (const auto& prev : models)
+      if (lower(prev.name) == lower(m.name)) r.fail(fmt::format("duplicate name '{}'", m.name));
+    models.push_back(std::move(m));
+  }
+  return models;
+}
+
+const std::vector<ModelSpec>& model_presets() { return loaded().models; }
+const std::string& model_presets_path() { return loaded().path; }
+
+std::string model_names() {
+  std::string names;
+  for (const auto& m : model_presets()) names += (names.empty() ? "" : ", ") + m.name;
+  return names;
+}
+
+const ModelSpec& model_find(std::string_view name) {
+  std::string key = lower(name);
+  for (const auto& m : model_presets())
+    if (lower(m.name) == key) return m;
+  throw InputError(fmt::format("--model: unknown model '{}' (known: {})", name, model_names()));
+}
+
+void model_validate(const ModelSpec& m) {
+  auto range = [](u64 v, const char* opt, u64 lo, u64 hi) {
+    if (v < lo || v > hi) throw InputError(fmt::format("{} must be between {} and {} (got {})", opt, lo, hi, v));
+  };
+  range(m.layers, "--layers", 1, max_layers);
+  range(m.heads, "--heads", 1, max_heads);
+  range(m.kv_heads, "--kv-heads", 1, max_heads);
+  range(m.head_dim, "--head-dim", 1, max_dim);
+  range(m.context, "--context", 1, max_tokens);
+  range(m.window, "--window", 0, max_tokens);
+  range(m.kv_lora_rank, "--kv-lora-rank", 0, max_dim);
+  range(m.rope_dim, "--rope-dim", 0, max_dim);
+  if (m.kv_heads > m.heads || m.heads % m.kv_heads != 0)
+    throw InputError(fmt::format("--kv-heads must divide --heads ({} heads, got {} KV heads)", m.heads, m.kv_heads));
+  if (m.rope_dim > 0 && m.kv_lora_rank == 0)
+    throw InputError(fmt::format("--rope-dim needs an MLA model (--kv-lora-rank > 0; got rope dim {})", m.rope_dim));
+  if (m.pattern.empty() || m.pattern.size() > 1024 ||
+      m.pattern.find_first_not_of("GLM") != std::string::npos)
+    throw InputError(fmt::format("--pattern must be 1 to 1024 letters G (global), L (local), M (Mamba) (got '{}')",
+                                 m.pattern));
+}
+
+ModelSpec model_apply_overrides(ModelSpec m, const ModelOverrides& o) {
+  auto take = [&](const std::optional<long long>& v, const char* opt, long long lo, long long hi, u64& field) {
+    if (!v) return;
+    if (*v < lo || *v > hi) throw InputError(fmt::format("{} must be between {} and {} (got {})", opt, lo, hi, *v));
+    field = static_cast<u64>(*v);
+    m.overridden = true;
+  };
+  // Changing the heads of an MHA (or MLA) model without naming its K/V heads keeps it MHA.
+  const bool keep_mha = m.kv_heads == m.heads && o.heads && !o.kv_heads;
+  take(o.layers, "--layers", 1, max_layers, m.layers);
+  take(o.heads, "--heads", 1, max_heads, m.heads);
+  take(o.kv_heads, "--kv-heads", 1, max_heads, m.kv_heads);
+  take(o.head_dim, "--head-dim", 1, max_dim, m.head_dim);
+  take(o.context, "--context", 1, max_tokens, m.context);
+  take(o.kv_lora_rank, "--kv-lora-rank", 0, max_dim, m.kv_lora_rank);
+  take(o.rope_dim, "--rope-dim", 0, max_dim, m.rope_dim);
+  if (keep_mha) m.kv_heads = m.heads;
+  if (o.pattern) {
+    m.pattern = *o.pattern;
+    m.overridden = true;
+  }
+  if (o.window) {
+    take(o.window, "--window", 0, max_tokens, m.window);
+    // A window on a model without local layers: make every attention layer local.
+    if (m.window > 0 && !o.pattern && m.pattern.find('L') == std::string::npos) {
+      for (char& c : m.pattern)
+        if (c == 'G') c = 'L';
+    }
+  }
+  if (o.kv_lora_rank && *o.kv_lora_rank == 0) m.rope_dim = 0;  // turning MLA off drops its RoPE key
+  if (o.params_b) {
+    if (*o.params_b < 0 || *o.params_b > 1e6)
+      throw InputError(fmt::format("--params must be between 0 and 1000000 billion (got {})", *o.params_b));
+    m.params = static_cast<u128>(std::llround(*o.params_b * 1e9));
+    m.active_params = 0;
+    m.overridden = true;
+  }
+  if (m.pattern.find('M') != std::string::npos && !m.ssm) m.ssm = mamba_default_shape;
+  model_validate(m);
+  return m;
+}
+
+}  // namespace attnlab

@@ -1,0 +1,47 @@
+# CLI tests of the serving models: models, kv, paged, specdec, ring.
+
+# ---- models -----------------------------------------------------------------------------------
+attnlab_cli_test(models_table STDOUT "llama-2-7b +decoder +32 +4,096 +32 +32 +128 +MHA +all global +4,096 +6.74B +512 KiB"
+  ARGS models)
+attnlab_cli_test(models_mla STDOUT "deepseek-v2 +decoder +60 .*MLA 512\\+64 .*67.5 KiB" ARGS models)
+attnlab_cli_test(models_jamba STDOUT "jamba +hybrid +32 .*4 global \\+ 28 Mamba" ARGS models)
+attnlab_cli_test(models_sources STDOUT "mistral-7b\n +architecture: Mistral 7B paper .*window: Mistral 7B paper Table 1: window_size 4096"
+  ARGS models --sources)
+attnlab_cli_test(models_one STDOUT "falcon-7b .*MQA.*Sources:\n  falcon-7b\n    architecture: config.json of tiiuae/falcon-7b"
+  ARGS models --model falcon-7b)
+attnlab_cli_test(models_json STDOUT "\"name\": \"gemma-2-9b\",.*\"pattern\": \"LG\",.*\"local_layers\": 21"
+  ARGS models --format json)
+attnlab_cli_test(models_csv STDOUT "model,kind,layers.*\nllama-2-70b,decoder,80,8192,64,8,128,GQA,G,4096,68976648192,327680\n"
+  ARGS models --format csv)
+attnlab_cli_error(models_unknown "--model: unknown model 'llama-9' \\(known: gpt2-medium, llama-2-7b" models --model llama-9)
+
+# ---- kv ---------------------------------------------------------------------------------------
+attnlab_cli_test(kv_llama2_7b STDOUT "per token and layer +16.0 KiB.*per token +512 KiB +x 32 attention layers.*per sequence +2.00 GiB"
+  ARGS kv --model llama-2-7b)
+attnlab_cli_test(kv_default_is_llama2_7b STDOUT "^llama-2-7b: Llama 2 7B" ARGS kv)
+attnlab_cli_test(kv_whatif STDOUT "MHA \\(model\\) +32 +8,192 .*GQA-8 +8 +2,048 .*MQA +1 +256 .*MLA-512\\+64 +- +576"
+  ARGS kv --model llama-2-7b)
+attnlab_cli_test(kv_compare STDOUT "llama-2-70b +GQA.*320 KiB.*mistral-7b +GQA +all local \\(window 4096\\).*512 MiB.*falcon-7b +MQA.*8.00 KiB.*deepseek-v2 +MLA.*latent 512 \\+ RoPE key 64.*67.5 KiB.*Sources:"
+  ARGS kv --model llama-2-70b,mistral-7b,falcon-7b,deepseek-v2)
+attnlab_cli_test(kv_mistral_window STDOUT "per sequence +512 MiB +local layers cap at the 4,096-token window"
+  ARGS kv --model mistral-7b --seq 32768)
+attnlab_cli_test(kv_window_off STDOUT "per sequence +4.00 GiB +32,768 tokens" ARGS kv --model mistral-7b --seq 32768 --window 0)
+attnlab_cli_test(kv_jamba STDOUT "per sequence \\(KV\\) +4.00 GiB.*Mamba state\\) +8.75 MiB" ARGS kv --model jamba --seq 262144)
+attnlab_cli_test(kv_int4 STDOUT "per token +128 KiB" ARGS kv --model llama-2-7b --dtype int4)
+attnlab_cli_test(kv_batch STDOUT "batch of 8 +16.0 GiB" ARGS kv --model llama-2-7b --seq 4096 --batch 8)
+attnlab_cli_test(kv_gpu STDOUT "On 1 x h100-sxm .*: weights 12.6 GiB .* 30 sequences of 4,096 tokens fit"
+  ARGS kv --model llama-2-7b --gpu h100)
+attnlab_cli_test(kv_gpu_too_small STDOUT "the weights alone need 2 GPUs" ARGS kv --model llama-2-70b --gpu h100)
+attnlab_cli_test(kv_override STDOUT "32 heads, 8 KV heads \\(GQA\\).*\\[overridden\\].*per token +128 KiB" ARGS kv --model llama-2-7b --kv-heads 8)
+attnlab_cli_test(kv_json STDOUT "\"bytes_per_token\": 524288,.*\"bytes_per_seq\": 2147483648" ARGS kv --model llama-2-7b --format json)
+attnlab_cli_test(kv_csv STDOUT "variant,KV heads,.*\nMHA \\(model\\),32,8192,16384,524288,2147483648,2147483648,1\n"
+  ARGS kv --model llama-2-7b --format csv)
+attnlab_cli_error(kv_unknown_model "--model: unknown model 'gpt-5' \\(known: gpt2-medium, llama-2-7b, .*jamba\\)" kv --model gpt-5)
+attnlab_cli_error(kv_bad_kv_heads "--kv-heads must divide --heads \\(32 heads, got 5 KV heads\\)" kv --model llama-2-7b --kv-heads 5)
+attnlab_cli_error(kv_negative_layers "--layers must be between 1 and 65536 \\(got -4\\)" kv --layers -4)
+attnlab_cli_error(kv_zero_seq "--seq must be between 1 and 1073741824 \\(got 0\\)" kv --seq 0)
+attnlab_cli_error(kv_negative_batch "--batch must be between 1 and 1048576 \\(got -1\\)" kv --batch -1)
+attnlab_cli_error(kv_bad_dtype "--dtype must be one of fp32, fp16, bf16, fp8, int4 \\(got 'fp4'\\)" kv --dtype fp4)
+attnlab_cli_error(kv_bad_pattern "--pattern must be 1 to 1024 letters" kv --pattern GXG)
+attnlab_cli_error(kv_rope_without_mla "--rope-dim needs an MLA model" kv --rope-dim 64)
+attnlab_cli_error(kv_unknown_gpu "--gpu: unknown GPU 'tpu'" kv --gpu tpu)
