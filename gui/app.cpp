@@ -1,0 +1,231 @@
+// The main loop, in the phases of Dear ImGui's GLFW + OpenGL 3 example: window, context, style,
+// backends, state, loop (poll, new frame, draw, render), cleanup in reverse order. Everything that
+// can be wrong with the user's input (lessons, measurement files, presets, options) was checked
+// before the window phase, so a bad file never leaves a half-open window behind.
+#include "app.hpp"
+
+#include <GLFW/glfw3.h>
+#include <imgui.h>
+#include <backends/imgui_impl_glfw.h>
+#include <backends/imgui_impl_opengl3.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <fmt/format.h>
+#include <regex>
+#include <string>
+#include <vector>
+
+#include "capture.hpp"
+#include "frame.hpp"
+#include "panels/registry.hpp"
+#include "style.hpp"
+#include "util/errors.hpp"
+#include "view.hpp"
+
+namespace attnlab::gui {
+
+namespace {
+std::string g_glfw_error;
+void on_glfw_error(int code, const char* text) { g_glfw_error = fmt::format("GLFW error {}: {}", code, text); }
+
+double now_s() {
+  using namespace std::chrono;
+  return duration<double>(steady_clock::now().time_since_epoch()).count();
+}
+}  // namespace
+
+void parse_size(const std::string& text, int& width, int& height) {
+  static const std::regex re(R"(^\s*(\d{1,6})\s*[xX]\s*(\d{1,6})\s*$)");
+  std::smatch m;
+  constexpr int lo = 64, hi = 16384;
+  if (!std::regex_match(text, m, re))
+    throw InputError(fmt::format("--size must be WIDTHxHEIGHT, e.g. 1280x720 (got '{}')", text));
+  const int w = std::stoi(m[1]), h = std::stoi(m[2]);
+  if (w < lo || w > hi || h < lo || h > hi)
+    throw InputError(fmt::format("--size must have width and height between {} and {} (got {}x{})", lo, hi, w, h));
+  width = w;
+  height = h;
+}
+
+int app_run(const AppOptions& o) {
+  // ---- state (first: every input is checked before a window exists) ----------------------
+  View v;
+  v.settings.present = o.present;
+  v.settings.autoplay = o.autoplay;
+  if (!o.gpu.empty()) v.settings.gpu = o.gpu;
+  v.load(o.lessons_dir, o.measurement_dirs);
+  if (!o.chapter.empty()) {
+    const Lesson& l = lesson_find(v.lessons, o.chapter);
+    v.set_chapter(static_cast<int>(&l - v.lessons.data()));
+  }
+  if (!o.panel.empty()) {
+    if (!panel_find(o.panel)) {
+      std::string names;
+      for (const auto& p : panel_registry()) names += (names.empty() ? "" : ", ") + std::string(p.name);
+      throw InputError(fmt::format("--panel: no panel '{}' in this build (known: {})", o.panel, names));
+    }
+    v.first_panel = o.panel;
+  }
+  const bool capture = o.screenshot.has_value();
+  const bool bench = o.bench_frames > 0;
+  v.headless_capture = capture || bench;
+  v.dt_s = 1.0 / 30;
+
+  // ---- window ------------------------------------------------------------------------------
+  glfwSetErrorCallback(on_glfw_error);
+  if (!glfwInit()) {
+    const char* display = std::getenv("DISPLAY");
+    std::fprintf(stderr,
+                 "attnlab-gui: cannot open a window: %s (%s).\n"
+                 "  The dashboard needs a display. On a machine without one, run it under a virtual one:\n"
+                 "    xvfb-run -a -s \"-screen 0 1280x800x24\" attnlab-gui ...\n"
+                 "  The CLI (`attnlab`) needs no display.\n",
+                 display && *display ? "the display did not answer" : "no display (DISPLAY is not set)",
+                 g_glfw_error.empty() ? "glfwInit failed" : g_glfw_error.c_str());
+    return 1;
+  }
+  glfwWindowHint(GLFW_CONTEXT_VERSION_MAJOR, 3);
+  glfwWindowHint(GLFW_CONTEXT_VERSION_MINOR, 3);
+  glfwWindowHint(GLFW_OPENGL_PROFILE, GLFW_OPENGL_CORE_PROFILE);
+  glfwWindowHint(GLFW_OPENGL_FORWARD_COMPAT, GLFW_TRUE);
+  glfwWindowHint(GLFW_SCALE_TO_MONITOR, GLFW_TRUE);
+  if (v.headless_capture) glfwWindowHint(GLFW_RESIZABLE, GLFW_FALSE);  // the PNG must have the asked size
+  GLFWmonitor* monitor = nullptr;
+  int win_w = o.width, win_h = o.height;
+  if (o.present && !v.headless_capture) {
+    monitor = glfwGetPrimaryMonitor();
+    if (const GLFWvidmode* mode = monitor ? glfwGetVideoMode(monitor) : nullptr) {
+      win_w = mode->width;
+      win_h = mode->height;
+    }
+  }
+  GLFWwindow* window = glfwCreateWindow(win_w, win_h, "attnlab — efficient attention, seen from the inside", monitor, nullptr);
+  if (!window) {
+    std::fprintf(stderr, "attnlab-gui: cannot create an OpenGL 3.3 window (%s)\n", g_glfw_error.c_str());
+    glfwTerminate();
+    return 1;
+  }
+  glfwMakeContextCurrent(window);
+  glfwSwapInterval(v.headless_capture ? 0 : 1);
+
+  // ---- context -----------------------------------------------------------------------------
+  IMGUI_CHECKVERSION();
+  ImGui::CreateContext();
+  ImGuiIO& io = ImGui::GetIO();
+  io.IniFilename = nullptr;  // the layout is ours, not saved between runs
+  if (v.headless_capture) io.ConfigFlags |= ImGuiConfigFlags_NoMouse;  // no stray hover in screenshots
+
+  // ---- style -------------------------------------------------------------------------------
+  auto body_px = [&] { return v.settings.present ? v.settings.present_font_px : v.settings.font_px; };
+  float built_px = body_px();
+  fonts() = fonts_load(built_px);
+  style_apply(v.settings.present, built_px);
+
+  // ---- backends ----------------------------------------------------------------------------
+  ImGui_ImplGlfw_InitForOpenGL(window, true);
+  ImGui_ImplOpenGL3_Init("#version 330 core");
+
+  // ---- loop --------------------------------------------------------------------------------
+  int windowed_x = 80, windowed_y = 60, windowed_w = o.width, windowed_h = o.height;
+  const int total_frames = capture ? o.frames : bench ? o.bench_frames + 10 : -1;  // bench: 10 warm-up frames
+  std::vector<double> frame_ms;
+  std::string toast;
+  double toast_until = 0, last = now_s();
+  int exit_code = 0;
+  for (int frame = 0; !glfwWindowShouldClose(window); ++frame) {
+    const double t0 = now_s();
+    // poll
+    glfwPollEvents();
+    // presenter mode changes the font size: rebuild the atlas between frames.
+    if (body_px() != built_px) {
+      built_px = body_px();
+      fonts() = fonts_load(built_px);
+      ImGui_ImplOpenGL3_DestroyFontsTexture();
+      ImGui_ImplOpenGL3_CreateFontsTexture();
+      style_apply(v.settings.present, built_px);
+    }
+    // new frame
+    ImGui_ImplOpenGL3_NewFrame();
+    ImGui_ImplGlfw_NewFrame();
+    ImGui::NewFrame();
+    const double t = now_s();
+    v.dt_s = v.headless_capture ? 1.0 / 30 : std::clamp(t - last, 0.0, 0.1);
+    last = t;
+    v.time_s += v.dt_s;
+
+    // draw
+    FrameRequests req;
+    frame_draw(v, req, t < toast_until ? toast : std::string());
+
+    // render
+    ImGui::Render();
+    int fb_w = 0, fb_h = 0;
+    glfwGetFramebufferSize(window, &fb_w, &fb_h);
+    glViewport(0, 0, fb_w, fb_h);
+    const ImVec4 bg = ImGui::ColorConvertU32ToFloat4(theme().bg);
+    glClearColor(bg.x, bg.y, bg.z, 1.0f);
+    glClear(GL_COLOR_BUFFER_BIT);
+    ImGui_ImplOpenGL3_RenderDrawData(ImGui::GetDrawData());
+
+    if (capture && frame + 1 == total_frames) {
+      const std::string err = capture_png(o.screenshot->string(), fb_w, fb_h);
+      if (!err.empty()) {
+        std::fprintf(stderr, "attnlab-gui: %s\n", err.c_str());
+        exit_code = 1;
+      } else {
+        std::printf("saved %s (%dx%d, chapter %d: %s)\n", o.screenshot->string().c_str(), fb_w, fb_h,
+                    v.current_lesson()->chapter, v.current_lesson()->title.c_str());
+      }
+    }
+    if (req.screenshot) {
+      const std::string name = capture_default_name(v.current_lesson() ? v.current_lesson()->stem : "");
+      const std::string err = capture_png(name, fb_w, fb_h);
+      toast = err.empty() ? "Saved " + name : err;
+      toast_until = t + 3;
+    }
+    if (bench) glFinish();  // count the (software) rasterizer's work in the frame, not after it
+    glfwSwapBuffers(window);
+    if (bench && frame >= 10) frame_ms.push_back((now_s() - t0) * 1e3);
+
+    // requests that change the window
+    if (req.toggle_present && !v.headless_capture) {
+      v.settings.present = !v.settings.present;
+      if (v.settings.present) {
+        glfwGetWindowPos(window, &windowed_x, &windowed_y);
+        glfwGetWindowSize(window, &windowed_w, &windowed_h);
+        if (GLFWmonitor* mon = glfwGetPrimaryMonitor())
+          if (const GLFWvidmode* mode = glfwGetVideoMode(mon))
+            glfwSetWindowMonitor(window, mon, 0, 0, mode->width, mode->height, mode->refreshRate);
+      } else {
+        glfwSetWindowMonitor(window, nullptr, windowed_x, windowed_y, windowed_w, windowed_h, 0);
+      }
+    }
+    if (req.quit) glfwSetWindowShouldClose(window, GLFW_TRUE);
+    if (total_frames > 0 && frame + 1 >= total_frames) break;
+  }
+
+  if (bench && !frame_ms.empty()) {
+    std::vector<double> s = frame_ms;
+    std::sort(s.begin(), s.end());
+    const double median = s[s.size() / 2], p90 = s[std::min(s.size() - 1, s.size() * 9 / 10)], mx = s.back();
+    const char* renderer = reinterpret_cast<const char*>(glGetString(GL_RENDERER));
+    int fb_w = 0, fb_h = 0;
+    glfwGetFramebufferSize(window, &fb_w, &fb_h);
+    std::printf("frame time, chapter %d (%s), %zu frames at %dx%d on %s: median %.2f ms, p90 %.2f ms, max %.2f ms\n",
+                v.current_lesson()->chapter, v.current_lesson()->title.c_str(), s.size(), fb_w, fb_h,
+                renderer ? renderer : "?", median, p90, mx);
+  }
+
+  // ---- cleanup (reverse order) ---------------------------------------------------------------
+  ImGui_ImplOpenGL3_Shutdown();
+  ImGui_ImplGlfw_Shutdown();
+  ImGui::DestroyContext();
+  glfwDestroyWindow(window);
+  glfwTerminate();
+  return exit_code;
+}
+
+}  // namespace attnlab::gui

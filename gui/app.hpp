@@ -1,0 +1,33 @@
+// The dashboard application: options from the command line, and the main loop.
+#pragma once
+#include <filesystem>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace attnlab::gui {
+
+struct AppOptions {
+  std::optional<std::filesystem::path> lessons_dir;       // --lessons DIR
+  std::vector<std::filesystem::path> measurement_dirs;    // --measurements DIR (repeatable)
+  std::string gpu;                                        // --gpu NAME ("" = default preset)
+  std::string chapter;                                    // --chapter N|slug ("" = the first)
+  std::string panel;                                      // --panel NAME: in front when a chapter has several
+  std::optional<std::filesystem::path> screenshot;        // --screenshot FILE: render, save, exit
+  int frames = 4;                                         // --frames K: frames rendered before the capture
+  int width = 1280, height = 720;                         // --size WxH
+  bool present = false;                                   // --present
+  bool autoplay = false;                                  // --autoplay
+  int bench_frames = 0;                                   // --bench-frames N
+};
+
+// Parses "1280x720" into width/height; InputError naming --size and the limits.
+void parse_size(const std::string& text, int& width, int& height);
+
+// Loads everything (InputError on bad lessons/measurements/presets, before any window opens),
+// then opens the window and runs until closed, or renders the screenshot / benchmark and returns.
+// Returns the process exit code: 0, or 1 when no window can be opened (no display) or the
+// screenshot cannot be written.
+int app_run(const AppOptions& o);
+
+}  // namespace attnlab::gui

@@ -1,0 +1,33 @@
+#include "capture.hpp"
+
+#include <GL/gl.h>
+#include <cerrno>
+#include <cstring>
+#include <ctime>
+#include <stb_image_write.h>
+#include <vector>
+
+namespace attnlab::gui {
+
+std::string capture_png(const std::string& path, int width, int height) {
+  if (width <= 0 || height <= 0) return "nothing to capture (window has no size)";
+  std::vector<unsigned char> px(static_cast<size_t>(width) * height * 3);
+  glPixelStorei(GL_PACK_ALIGNMENT, 1);
+  glReadBuffer(GL_BACK);
+  glReadPixels(0, 0, width, height, GL_RGB, GL_UNSIGNED_BYTE, px.data());
+  // OpenGL rows run bottom-up; PNG rows top-down.
+  stbi_flip_vertically_on_write(1);
+  errno = 0;
+  if (!stbi_write_png(path.c_str(), width, height, 3, px.data(), width * 3))
+    return "cannot write " + path + (errno ? std::string(": ") + std::strerror(errno) : std::string());
+  return "";
+}
+
+std::string capture_default_name(const std::string& chapter_stem) {
+  const std::time_t t = std::time(nullptr);
+  char stamp[32];
+  std::strftime(stamp, sizeof stamp, "%Y%m%d-%H%M%S", std::localtime(&t));
+  return "attnlab-" + (chapter_stem.empty() ? std::string("dashboard") : chapter_stem) + "-" + stamp + ".png";
+}
+
+}  // namespace attnlab::gui

@@ -1,0 +1,20 @@
+#include "panels/registry.hpp"
+
+namespace attnlab::gui {
+
+// One row per panel, in course order. A panel is listed only when the core model behind it is in
+// the tree; see registry.hpp.
+const std::vector<PanelInfo>& panel_registry() {
+  static const std::vector<PanelInfo> panels = {
+      {"hierarchy", "Memory hierarchy", "GPU presets (src/hw), simulator (src/sim), measurement files", draw_hierarchy},
+  };
+  return panels;
+}
+
+const PanelInfo* panel_find(std::string_view name) {
+  for (const auto& p : panel_registry())
+    if (p.name == name) return &p;
+  return nullptr;
+}
+
+}  // namespace attnlab::gui

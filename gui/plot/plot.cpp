@@ -1,0 +1,280 @@
+#include "plot/plot.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <limits>
+
+#include "style.hpp"
+
+namespace attnlab::gui {
+
+namespace {
+
+using plot::Axis;
+
+struct Frame {
+  ImVec2 lo, hi;  // plot area in pixels (lo = top-left)
+  Axis x, y;
+  double px(double v) const { return plot::axis_to_pixel(x, v, lo.x, hi.x); }
+  double py(double v) const { return plot::axis_to_pixel(y, v, hi.y, lo.y); }
+};
+
+void fit_axis(Axis& a, const std::vector<Series>& series, bool use_x, bool from_zero) {
+  double mn = std::numeric_limits<double>::infinity(), mx = -mn;
+  for (const auto& s : series)
+    for (double v : use_x ? s.x : s.y) {
+      if (!std::isfinite(v) || (a.scale == plot::Scale::log && v <= 0)) continue;
+      mn = std::min(mn, v);
+      mx = std::max(mx, v);
+    }
+  if (!std::isfinite(mn)) return;  // no data: keep the given range
+  const auto r = plot::fit_range(mn, mx, a, from_zero);
+  a.lo = r.lo;
+  a.hi = r.hi;
+}
+
+void dashed_line(ImDrawList* dl, ImVec2 a, ImVec2 b, ImU32 col, float w, float dash) {
+  const float dx = b.x - a.x, dy = b.y - a.y, len = std::sqrt(dx * dx + dy * dy);
+  if (len < 1) return;
+  for (float t = 0; t < len; t += 2 * dash) {
+    const float t1 = std::min(len, t + dash);
+    dl->AddLine(ImVec2(a.x + dx * t / len, a.y + dy * t / len), ImVec2(a.x + dx * t1 / len, a.y + dy * t1 / len), col, w);
+  }
+}
+
+// Polyline through the finite points, broken where a point has no place (log of 0).
+void draw_line(ImDrawList* dl, const Frame& f, const Series& s, ImU32 col, float w) {
+  std::vector<ImVec2> run;
+  auto flush = [&] {
+    if (run.size() >= 2) {
+      if (s.dashed) {
+        for (size_t i = 1; i < run.size(); ++i) dashed_line(dl, run[i - 1], run[i], col, w, 3 * w);
+      } else {
+        dl->AddPolyline(run.data(), static_cast<int>(run.size()), col, 0, w);
+      }
+    }
+    run.clear();
+  };
+  const size_t n = std::min(s.x.size(), s.y.size());
+  for (size_t i = 0; i < n; ++i) {
+    const double X = f.px(s.x[i]), Y = f.py(s.y[i]);
+    if (!std::isfinite(X) || !std::isfinite(Y)) {
+      flush();
+      continue;
+    }
+    run.emplace_back(static_cast<float>(X), static_cast<float>(Y));
+  }
+  flush();
+}
+
+ImU32 series_color(const Series& s, size_t i) { return s.color ? s.color : theme().series[i % 8]; }
+
+}  // namespace
+
+int plot_draw(const char* id, const PlotSpec& spec, ImVec2 size) {
+  const Theme& th = theme();
+  Fonts& F = fonts();
+  ImFont* tick_font = F.small ? F.small : ImGui::GetFont();
+  const float tick_px = tick_font->FontSize, label_px = ImGui::GetFontSize();
+
+  const ImVec2 avail = ImGui::GetContentRegionAvail();
+  if (size.x <= 0) size.x = std::max(1.0f, avail.x + size.x);
+  if (size.y <= 0) size.y = std::max(1.0f, avail.y + size.y);
+  const ImVec2 origin = ImGui::GetCursorScreenPos();
+  ImGui::InvisibleButton(id, size);
+  const bool hovered = ImGui::IsItemHovered();
+  ImDrawList* dl = ImGui::GetWindowDrawList();
+
+  // Too small to be a plot: a note instead of a squashed drawing.
+  if (size.x < 120 || size.y < 90) {
+    dl->AddText(ImVec2(origin.x + 4, origin.y + 4), th.text_dim, "(enlarge the window to see the plot)");
+    return -1;
+  }
+
+  Axis ax = spec.x, ay = spec.y;
+  if (spec.fit_x) fit_axis(ax, spec.series, true, false);
+  if (spec.fit_y) fit_axis(ay, spec.series, false, spec.y_from_zero);
+
+  // Layout: title and y label on top, y tick labels left, x ticks and x label below.
+  const float pad = 0.5f * label_px;
+  const float title_h = spec.title.empty() ? 0 : label_px * 1.25f;
+  const float ylabel_h = ay.label.empty() ? 0 : tick_px * 1.3f;
+  const float top = origin.y + title_h + ylabel_h + pad * 0.6f;
+  const float bottom_h = tick_px * 1.4f + (ax.label.empty() ? 0 : label_px * 1.3f);
+  const float plot_h = size.y - (top - origin.y) - bottom_h;
+  const auto yt = plot::axis_ticks(ay, plot::ticks_for_length(plot_h, tick_px * 2.6));
+  float ytick_w = 0;
+  for (const auto& t : yt)
+    if (t.major) ytick_w = std::max(ytick_w, tick_font->CalcTextSizeA(tick_px, 1e9f, 0, t.label.c_str()).x);
+  Frame f;
+  f.lo = ImVec2(origin.x + ytick_w + pad * 1.2f, top);
+  f.hi = ImVec2(origin.x + size.x - pad, origin.y + size.y - bottom_h);
+  f.x = ax;
+  f.y = ay;
+  if (f.hi.x - f.lo.x < 40 || f.hi.y - f.lo.y < 30) {
+    dl->AddText(ImVec2(origin.x + 4, origin.y + 4), th.text_dim, "(enlarge the window to see the plot)");
+    return -1;
+  }
+
+  // Title and y-axis label (horizontal, above the axis: readable without tilting your head).
+  if (!spec.title.empty()) {
+    ImFont* tf = F.bold ? F.bold : ImGui::GetFont();
+    dl->AddText(tf, label_px, ImVec2(origin.x, origin.y), th.text, spec.title.c_str());
+  }
+  if (!ay.label.empty())
+    dl->AddText(tick_font, tick_px, ImVec2(origin.x, origin.y + title_h), th.text_dim, ay.label.c_str());
+
+  // Background, grid, ticks.
+  dl->AddRectFilled(f.lo, f.hi, th.panel_bg);
+  const auto xt = plot::axis_ticks(ax, plot::ticks_for_length(f.hi.x - f.lo.x, tick_px * 5.5));
+  for (const auto& t : xt) {
+    const float X = static_cast<float>(f.px(t.value));
+    if (!std::isfinite(X) || X < f.lo.x - 0.5f || X > f.hi.x + 0.5f) continue;
+    dl->AddLine(ImVec2(X, f.lo.y), ImVec2(X, f.hi.y), t.major ? th.grid : color_alpha(th.grid, 0.45f), 1.0f);
+    dl->AddLine(ImVec2(X, f.hi.y), ImVec2(X, f.hi.y + (t.major ? 6.f : 3.f)), th.axis, 1.0f);
+    if (t.major) {
+      const ImVec2 sz = tick_font->CalcTextSizeA(tick_px, 1e9f, 0, t.label.c_str());
+      float lx = X - sz.x / 2;
+      lx = std::clamp(lx, origin.x, origin.x + size.x - sz.x);
+      dl->AddText(tick_font, tick_px, ImVec2(lx, f.hi.y + 7), th.text, t.label.c_str());
+    }
+  }
+  for (const auto& t : yt) {
+    const float Y = static_cast<float>(f.py(t.value));
+    if (!std::isfinite(Y) || Y < f.lo.y - 0.5f || Y > f.hi.y + 0.5f) continue;
+    dl->AddLine(ImVec2(f.lo.x, Y), ImVec2(f.hi.x, Y), t.major ? th.grid : color_alpha(th.grid, 0.45f), 1.0f);
+    dl->AddLine(ImVec2(f.lo.x - (t.major ? 6.f : 3.f), Y), ImVec2(f.lo.x, Y), th.axis, 1.0f);
+    if (t.major) {
+      const ImVec2 sz = tick_font->CalcTextSizeA(tick_px, 1e9f, 0, t.label.c_str());
+      dl->AddText(tick_font, tick_px, ImVec2(f.lo.x - 8 - sz.x, Y - sz.y / 2), th.text, t.label.c_str());
+    }
+  }
+  dl->AddLine(ImVec2(f.lo.x, f.hi.y), ImVec2(f.hi.x, f.hi.y), th.axis, 1.5f);
+  dl->AddLine(ImVec2(f.lo.x, f.lo.y), ImVec2(f.lo.x, f.hi.y), th.axis, 1.5f);
+  if (!ax.label.empty()) {
+    const ImVec2 sz = ImGui::CalcTextSize(ax.label.c_str());
+    dl->AddText(ImVec2((f.lo.x + f.hi.x - sz.x) / 2, f.hi.y + tick_px * 1.45f), th.text_dim, ax.label.c_str());
+  }
+
+  // Data and markers, clipped to the plot area.
+  dl->PushClipRect(f.lo, f.hi, true);
+  for (const auto& m : spec.markers) {
+    const ImU32 col = m.color ? m.color : th.text_dim;
+    if (m.vertical) {
+      const float X = static_cast<float>(f.px(m.value));
+      if (!std::isfinite(X)) continue;
+      dashed_line(dl, ImVec2(X, f.lo.y), ImVec2(X, f.hi.y), col, 1.5f, 6);
+      if (!m.label.empty()) {
+        const ImVec2 sz = tick_font->CalcTextSizeA(tick_px, 1e9f, 0, m.label.c_str());
+        const float lx = X + 4 + sz.x > f.hi.x ? X - 4 - sz.x : X + 4;
+        dl->AddText(tick_font, tick_px, ImVec2(lx, f.hi.y - sz.y - 4), col, m.label.c_str());
+      }
+    } else {
+      const float Y = static_cast<float>(f.py(m.value));
+      if (!std::isfinite(Y)) continue;
+      dashed_line(dl, ImVec2(f.lo.x, Y), ImVec2(f.hi.x, Y), col, 1.5f, 6);
+      if (!m.label.empty()) {
+        const ImVec2 sz = tick_font->CalcTextSizeA(tick_px, 1e9f, 0, m.label.c_str());
+        dl->AddText(tick_font, tick_px, ImVec2(f.hi.x - sz.x - 4, Y - sz.y - 2), col, m.label.c_str());
+      }
+    }
+  }
+  for (size_t i = 0; i < spec.series.size(); ++i) {
+    const Series& s = spec.series[i];
+    const ImU32 col = series_color(s, i);
+    const float w = s.width > 0 ? s.width : th.line_width;
+    if (s.style != SeriesStyle::points) draw_line(dl, f, s, col, w);
+    if (s.style != SeriesStyle::line) {
+      const size_t n = std::min(s.x.size(), s.y.size());
+      for (size_t k = 0; k < n; ++k) {
+        const double X = f.px(s.x[k]), Y = f.py(s.y[k]);
+        if (!std::isfinite(X) || !std::isfinite(Y)) continue;
+        const ImVec2 c(static_cast<float>(X), static_cast<float>(Y));
+        dl->AddCircleFilled(c, th.point_radius, col);
+        dl->AddCircle(c, th.point_radius, th.bg, 0, 1.0f);
+      }
+    }
+  }
+  dl->PopClipRect();
+
+  // Legend.
+  if (spec.legend != LegendPos::none && !spec.series.empty()) {
+    float w = 0, row = tick_px * 1.3f;
+    int rows = 0;
+    for (const auto& s : spec.series) {
+      if (s.name.empty()) continue;
+      w = std::max(w, tick_font->CalcTextSizeA(tick_px, 1e9f, 0, s.name.c_str()).x);
+      ++rows;
+    }
+    if (rows > 0) {
+      const float sw = tick_px * 1.6f, bw = w + sw + 18, bh = rows * row + 8;
+      ImVec2 p(f.lo.x + 8, f.lo.y + 8);
+      if (spec.legend == LegendPos::top_right || spec.legend == LegendPos::bottom_right) p.x = f.hi.x - bw - 8;
+      if (spec.legend == LegendPos::bottom_left || spec.legend == LegendPos::bottom_right) p.y = f.hi.y - bh - 8;
+      dl->AddRectFilled(p, ImVec2(p.x + bw, p.y + bh), color_alpha(th.bg, 0.88f), 4);
+      dl->AddRect(p, ImVec2(p.x + bw, p.y + bh), th.grid, 4);
+      float y = p.y + 4;
+      for (size_t i = 0; i < spec.series.size(); ++i) {
+        const Series& s = spec.series[i];
+        if (s.name.empty()) continue;
+        const ImU32 col = series_color(s, i);
+        const float cy = y + row / 2;
+        if (s.style == SeriesStyle::points) {
+          dl->AddCircleFilled(ImVec2(p.x + 6 + sw / 2, cy), th.point_radius, col);
+        } else if (s.dashed) {
+          dashed_line(dl, ImVec2(p.x + 6, cy), ImVec2(p.x + 6 + sw, cy), col, th.line_width, 4);
+        } else {
+          dl->AddLine(ImVec2(p.x + 6, cy), ImVec2(p.x + 6 + sw, cy), col, th.line_width + 1);
+        }
+        dl->AddText(tick_font, tick_px, ImVec2(p.x + 12 + sw, y), th.text, s.name.c_str());
+        y += row;
+      }
+    }
+  }
+
+  // Hover: the nearest point of any series, with its exact reading.
+  int hovered_series = -1;
+  if (hovered) {
+    const ImVec2 mouse = ImGui::GetIO().MousePos;
+    double best_d2 = std::pow(std::max(12.0f, 0.9f * tick_px), 2);
+    int best_s = -1, best_k = -1;
+    for (size_t i = 0; i < spec.series.size(); ++i) {
+      const Series& s = spec.series[i];
+      std::vector<double> xs, ys;
+      const size_t n = std::min(s.x.size(), s.y.size());
+      xs.reserve(n);
+      ys.reserve(n);
+      for (size_t k = 0; k < n; ++k) {
+        xs.push_back(f.px(s.x[k]));
+        ys.push_back(f.py(s.y[k]));
+      }
+      const int k = plot::nearest_point(xs, ys, mouse.x, mouse.y, std::sqrt(best_d2));
+      if (k >= 0) {
+        const double d2 = std::pow(xs[k] - mouse.x, 2) + std::pow(ys[k] - mouse.y, 2);
+        if (d2 <= best_d2) {
+          best_d2 = d2;
+          best_s = static_cast<int>(i);
+          best_k = k;
+        }
+      }
+    }
+    if (best_s >= 0) {
+      const Series& s = spec.series[best_s];
+      const ImVec2 c(static_cast<float>(f.px(s.x[best_k])), static_cast<float>(f.py(s.y[best_k])));
+      dl->AddCircle(c, th.point_radius + 4, th.text, 0, 2.0f);
+      ImGui::BeginTooltip();
+      if (F.bold) ImGui::PushFont(F.bold);
+      ImGui::TextUnformatted(s.name.empty() ? "value" : s.name.c_str());
+      if (F.bold) ImGui::PopFont();
+      ImGui::Text("%s: %s", ax.label.empty() ? "x" : ax.label.c_str(), plot::format_value(s.x[best_k], ax.unit).c_str());
+      ImGui::Text("%s: %s", ay.label.empty() ? "y" : ay.label.c_str(), plot::format_value(s.y[best_k], ay.unit).c_str());
+      if (best_k < static_cast<int>(s.notes.size()) && !s.notes[best_k].empty())
+        ImGui::TextUnformatted(s.notes[best_k].c_str());
+      ImGui::EndTooltip();
+      hovered_series = best_s;
+    }
+  }
+  return hovered_series;
+}
+
+}  // namespace attnlab::gui

@@ -1,0 +1,79 @@
+#include "view.hpp"
+
+#include <algorithm>
+#include <fmt/format.h>
+
+#include "util/errors.hpp"
+
+namespace attnlab::gui {
+
+namespace fs = std::filesystem;
+
+void View::load(const std::optional<fs::path>& lessons_override, const std::vector<fs::path>& extra_measurement_dirs) {
+  // Lessons: the folder, every chapter's front matter, and every body's Markdown. A broken lesson
+  // is reported now, with its file and line, rather than as a half-drawn chapter later.
+  lessons_dir = lessons_dir_find(lessons_override);
+  lessons = lesson_list(lessons_dir);
+  if (lessons.empty())
+    throw InputError(fmt::format("no lessons in {} (expected files like 01-why-attention.md)", lessons_dir.string()));
+  documents.clear();
+  for (const auto& l : lessons) documents.push_back(md::parse(l.body, l.file, l.body_line));
+
+  // Measurements: the bundled files, then the user's folders. Each folder named on the command
+  // line must exist; a malformed or foreign file stops us with its name and the JSON path.
+  measurements.clear();
+  measurement_dirs.clear();
+  const fs::path bundled = measurement_dir();
+  for (const auto& f : measurement_files(bundled)) measurements.push_back({f, true, measurement_load(f)});
+  for (const auto& dir : extra_measurement_dirs) {
+    std::error_code ec;
+    if (!fs::is_directory(dir, ec))
+      throw InputError(fmt::format("--measurements: {} is not a folder", dir.string()));
+    const auto files = measurement_files(dir);
+    if (files.empty()) throw InputError(fmt::format("--measurements: no *.json files in {}", dir.string()));
+    for (const auto& f : files) measurements.push_back({f, false, measurement_load(f)});
+    measurement_dirs.push_back(dir.string());
+  }
+  set_gpu(settings.gpu);
+}
+
+void View::set_gpu(const std::string& name) {
+  gpu = gpu_find(name);
+  settings.gpu = gpu.name;
+}
+
+void View::set_chapter(int index) {
+  if (lessons.empty()) return;
+  const int c = std::clamp(index, 0, static_cast<int>(lessons.size()) - 1);
+  if (c != chapter) panel_tab = 0;
+  chapter = c;
+}
+
+const Lesson* View::current_lesson() const {
+  return chapter >= 0 && chapter < static_cast<int>(lessons.size()) ? &lessons[chapter] : nullptr;
+}
+
+const md::Document* View::current_document() const {
+  return chapter >= 0 && chapter < static_cast<int>(documents.size()) ? &documents[chapter] : nullptr;
+}
+
+std::string View::measurement_summary() const {
+  if (measurements.empty()) return "no measurement files (simulator only)";
+  std::string out;
+  int user = 0;
+  for (const auto& m : measurements) {
+    if (!m.bundled) {
+      ++user;
+      continue;
+    }
+    if (!out.empty()) out += ", ";
+    out += fmt::format("{} ({}, {})", m.file.filename().string(), m.data.device.name, m.data.date.substr(0, 10));
+  }
+  if (user > 0) {
+    if (!out.empty()) out += " + ";
+    out += fmt::format("{} file{} of yours", user, user == 1 ? "" : "s");
+  }
+  return out;
+}
+
+}  // namespace attnlab::gui

@@ -1,0 +1,138 @@
+// The dashboard's one view object: the core objects it shows (GPU preset, lessons, measurement
+// files) and a plain settings struct with every knob a learner can turn, defaults in place. Panels
+// read and change the settings; anything a panel derives from them (simulator results, event
+// traces) sits in a per-panel cache that the panel owns (View::cache<T>()), recomputed only when
+// the settings it was made from change. Nothing here counts bytes: the core library does.
+#pragma once
+#include <filesystem>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "hw/dtype.hpp"
+#include "hw/gpu.hpp"
+#include "lessons/lesson.hpp"
+#include "lessons/markdown.hpp"
+#include "measure/measurement.hpp"
+#include "sim/config.hpp"
+
+namespace attnlab::gui {
+
+// Every knob, with the value a first-time learner sees. Grouped by panel.
+struct Settings {
+  // Whole app
+  std::string gpu{default_gpu_name()};
+  DType dtype = DType::fp16;
+  bool present = false;   // presenter mode: full screen, large font, lesson + panel only
+  bool autoplay = false;  // animations run by themselves
+  float font_px = 19.0f;          // desk body font
+  float present_font_px = 30.0f;  // presenter body font
+
+  // growth: cost of each attention family vs N
+  u64 growth_n = 32768;   // the marked length
+  u64 growth_window = 4096;
+  u64 growth_d = 64;
+
+  // tiling: the animated FlashAttention walk
+  u64 tiling_n = 1024;
+  u64 tiling_d = 64;
+  u64 tiling_sram_kib = 0;  // 0 = the GPU preset's SRAM per block
+  u64 tiling_br = 0;        // 0 = the algorithm's default
+  u64 tiling_bc = 0;
+  bool tiling_causal = false;
+  bool tiling_flash1 = false;  // false: FlashAttention-2 order
+  float tiling_speed = 1.0f;   // animation: fraction of the walk per 10 s
+
+  // traffic: bytes vs N for naive / flash1 / flash2
+  u64 traffic_heads = 16;
+  u64 traffic_batch = 1;
+  u64 traffic_d = 128;
+  bool traffic_causal = false;
+  bool traffic_dram = true;  // plot DRAM (after L2) besides HBM (global) traffic
+
+  // hierarchy: the layer placed on the roofline (shares d, heads, causal with traffic)
+  u64 roofline_n = 4096;
+
+  // kv: KV cache per model
+  std::string kv_model = "llama-2-7b";
+  u64 kv_seq = 4096;
+  u64 kv_batch = 8;
+
+  // masks
+  int mask_kind = 0;  // index into the masks panel's pattern list
+  u64 mask_n = 32;
+  u64 mask_window = 8;
+  u64 mask_stride = 4;
+  u64 mask_globals = 2;
+  u64 mask_every_k = 3;
+  u64 mask_layer = 0;
+  bool mask_causal = true;
+
+  // position
+  u64 pos_dim_pair = 0;   // which 2-D pair of the head dimension is drawn
+  u64 pos_offset = 3;     // m - n
+  u64 pos_head_dim = 64;
+  u64 pos_alibi_heads = 8;
+};
+
+// A measurement file and where it came from.
+struct MeasurementSet {
+  std::filesystem::path file;
+  bool bundled = true;  // assets/measurements (false: --measurements DIR, the user's own runs)
+  Measurements data;
+};
+
+// Base of the per-panel caches (each panel derives its own).
+struct PanelCache {
+  virtual ~PanelCache() = default;
+};
+
+class View {
+ public:
+  Settings settings;
+  GpuSpec gpu;  // the preset named by settings.gpu (set_gpu keeps them together)
+
+  std::filesystem::path lessons_dir;
+  std::vector<Lesson> lessons;           // sorted by chapter
+  std::vector<md::Document> documents;   // lessons[i] parsed
+  std::vector<MeasurementSet> measurements;
+  std::vector<std::string> measurement_dirs;  // shown in the status bar
+
+  int chapter = 0;    // index into lessons
+  int panel_tab = 0;  // which of the chapter's panels is in front (several panels -> tabs)
+  bool playing = false;  // animations run (Space toggles; --autoplay starts them running)
+  bool show_chapters = true;  // the chapter list at the left (desk mode)
+  std::string first_panel;  // --panel NAME: bring this panel to the front
+
+  // Frame clock: real time interactively, a fixed step when rendering screenshots so that
+  // `--frames K` always gives the same picture.
+  double time_s = 0;
+  double dt_s = 1.0 / 60;
+  bool headless_capture = false;  // screenshot or benchmark: no input, fixed step
+
+  // Loads lessons (InputError on a missing folder or a malformed lesson) and measurement files
+  // (InputError on malformed or foreign JSON). Nothing is drawn before this succeeded.
+  void load(const std::optional<std::filesystem::path>& lessons_override,
+            const std::vector<std::filesystem::path>& extra_measurement_dirs);
+  void set_gpu(const std::string& name);  // InputError for an unknown preset
+  void set_chapter(int index);            // clamps; resets the panel tab
+  const Lesson* current_lesson() const;
+  const md::Document* current_document() const;
+
+  // The panel's private cache, made on first use.
+  template <typename T>
+  T& cache(const std::string& panel) {
+    auto& slot = caches_[panel];
+    if (!slot) slot = std::make_unique<T>();
+    return static_cast<T&>(*slot);
+  }
+  // "bundled h100.json (NVIDIA H100 80GB HBM3, 2025-06-01) + 1 file from ./runs"
+  std::string measurement_summary() const;
+
+ private:
+  std::map<std::string, std::unique_ptr<PanelCache>> caches_;
+};
+
+}  // namespace attnlab::gui
