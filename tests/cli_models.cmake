@@ -45,3 +45,17 @@ attnlab_cli_error(kv_bad_dtype "--dtype must be one of fp32, fp16, bf16, fp8, in
 attnlab_cli_error(kv_bad_pattern "--pattern must be 1 to 1024 letters" kv --pattern GXG)
 attnlab_cli_error(kv_rope_without_mla "--rope-dim needs an MLA model" kv --rope-dim 64)
 attnlab_cli_error(kv_unknown_gpu "--gpu: unknown GPU 'tpu'" kv --gpu tpu)
+
+# ---- specdec ----------------------------------------------------------------------------------
+attnlab_cli_test(specdec_default STDOUT "tokens per target pass +3.6893 .*speed-up \\(pass costs 1.25\\) +2.951x.*inside the Monte-Carlo 95% interval"
+  ARGS specdec --alpha 0.8 --gamma 5)
+attnlab_cli_test(specdec_best STDOUT "best gamma up to 12: 8, 3.092x" ARGS specdec --alpha 0.8 --gamma 5 --c 0.05)
+attnlab_cli_test(specdec_steps STDOUT "pass +drafts +emitted.*\n +1 +[AR.]+ \\+(fix|bonus)" ARGS specdec --steps 3)
+attnlab_cli_test(specdec_no_gain STDOUT "alpha <= c: no draft length gives a speed-up" ARGS specdec --alpha 0.1 --c 0.2)
+attnlab_cli_test(specdec_json STDOUT "\"expected_tokens\": 3.68928.*\"closed_form_inside_ci95\": true" ARGS specdec --format json)
+attnlab_cli_test(specdec_csv STDOUT "gamma,tokens/pass,cost/pass,speed-up,\n0,1,1,1,plain decoding\n1,1.8,1.05," ARGS specdec --format csv)
+attnlab_cli_error(specdec_alpha_one "--alpha must be in .0, 1. \\(got 1\\)" specdec --alpha 1)
+attnlab_cli_error(specdec_alpha_negative "--alpha must be in .0, 1. \\(got -0.5\\)" specdec --alpha -0.5)
+attnlab_cli_error(specdec_gamma_negative "--gamma must be between 0 and 1024 \\(got -2\\)" specdec --gamma -2)
+attnlab_cli_error(specdec_c_negative "--c must be between 0 and 100 \\(got -1\\)" specdec --c -1)
+attnlab_cli_error(specdec_passes "--passes must be between 2 and 100000000 \\(got 0\\)" specdec --passes 0)
