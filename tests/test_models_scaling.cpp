@@ -203,6 +203,8 @@ TEST_CASE("SSM (Mamba): N steps × D channels × n state") {
     CHECK(c.causal);
     CHECK(mean(c.work) == 100000);
     CHECK(mean(c.flops) == u128{14745600000ull});  // 6·10^5·1536·16
+    CHECK(mean(c.scan_updates) == u128{2457600000ull});  // 10^5·1536·16
+    CHECK(mean(scaling_cost(Family::full, 10, cfg).scan_updates) == 0);
   }
   SUBCASE("constant state at decode: D·n + D·(conv-1) = 24,576 + 4,608, at any N") {
     for (u64 n : {10ull, 1000000ull, 1000000000000ull}) {

@@ -287,6 +287,7 @@ std::string render_main(const Query& q) {
       if (x.family == Family::strided) w.field("stride", x.stride);
       if (attention) json_per_layer(w, "score_entries_per_head", x.work);
       else w.field("steps", x.n);
+      if (x.family == Family::ssm) json_per_layer(w, "scan_state_updates_per_layer", x.scan_updates);
       json_per_layer(w, "flops_per_layer", x.flops);
       w.field("flops_vs_full", r.vs_full);
       if (attention) json_per_layer(w, "decode_keys_per_head", x.decode_keys);

@@ -19,6 +19,8 @@
 //   strided s    causal   : k <= q and ((q-k) < s or (q-k) is a multiple of s): the union of the
 //                           Sparse Transformer's two strided heads (previous s keys, every s-th
 //                           key); the paper's "merged head". Bidirectional: the same test on |q-k|.
+//                           Some course notes draw "every k-th position" as absolute positions
+//                           0, k, 2k ...; that is closer to the paper's *fixed* pattern, not this one.
 //                           [Sparse Transformer, arXiv:1904.10509]
 //   longformer   window w as above plus g global tokens at positions 0..g-1: a global token sees
 //                every key and every query sees it (k < g or q < g), within the causal limit when

@@ -146,7 +146,7 @@ FamilyCost scaling_cost(Family f, u64 n, const ScalingConfig& cfg) {
   c.n = n;
   c.causal = family_causal(f, cfg.direction);
   auto zero = [&] { return PerLayer{Count(0), L}; };
-  c.work = c.flops = c.decode_keys = c.decode_flops = c.decode_elements = c.decode_bytes = zero();
+  c.work = c.flops = c.decode_keys = c.decode_flops = c.decode_elements = c.decode_bytes = c.scan_updates = zero();
 
   if (f == Family::linear) {
     const Count rd = Count(cfg.features) * Count(cfg.head_dim);
@@ -158,6 +158,7 @@ FamilyCost scaling_cost(Family f, u64 n, const ScalingConfig& cfg) {
   } else if (f == Family::ssm) {
     const Count dn = Count(cfg.channels) * Count(cfg.state);
     c.work = PerLayer::uniform(Count(n), L);
+    c.scan_updates = PerLayer::uniform(Count(n) * dn, L);
     c.flops = PerLayer::uniform(Count(6) * Count(n) * dn, L);
     c.decode_flops = PerLayer::uniform(Count(6) * dn, L);
     c.decode_elements = PerLayer::uniform(dn + Count(cfg.channels) * Count(cfg.conv_width - 1), L);

@@ -99,6 +99,7 @@ struct FamilyCost {
   PerLayer decode_flops;    // per new token, per layer
   PerLayer decode_elements; // kept for decoding, per layer: KV cache or recurrent state
   PerLayer decode_bytes;    // decode_elements · dtype size
+  PerLayer scan_updates;    // ssm: state-element updates of the selective scan, N·D·n; else 0
 };
 
 // Cost of one family at length n (n in [1, scaling_max_seq]); validates cfg.
