@@ -340,11 +340,15 @@ std::string render_main(const Query& q) {
       "full attention with the same mask direction. decode = the newest token at context N (each pattern's\n"
       "causal form); memory = the KV cache or recurrent state it keeps, per layer.\n",
       c.heads, c.head_dim, c.heads * c.head_dim, c.layers, dtype_name(c.dtype));
-  if (shows(q, Family::window))
+  if (shows(q, Family::window)) {
+    bool causal_window = family_causal(Family::window, c.direction);
     out += fmt::format(
         "Sliding window: receptive field {} × {} layers = {} tokens (Mistral's figure);\n"
-        "exactly {} when each query sees itself and the {} previous keys.\n",
-        format_count(c.window), c.layers, format_count(rf.paper), format_count(rf.exact), format_count(c.window - 1));
+        "exactly {} when each query sees {}.\n",
+        format_count(c.window), c.layers, format_count(rf.paper), format_count(rf.exact),
+        causal_window ? fmt::format("itself and the {} previous keys", format_count(c.window - 1))
+                      : fmt::format("{} keys on each side", format_count(c.window / 2)));
+  }
   if (shows(q, Family::alternating))
     out += fmt::format("Alternating: layers 0, {}, {} ... global, the others a {}-token local window; scores and\n"
                        "FLOPs are the mean over the {} layers.\n",
