@@ -40,12 +40,17 @@ bool run_wave(const KernelPlan& k, u64 first, u64 last, u64 per_block, std::vect
   const u64 n = last - first;
   buf.resize(n);
   size_t longest = 0;
+  g_emit_limit = per_block;
   for (u64 b = 0; b < n; ++b) {
     buf[b].clear();
-    k.emit(first + b, buf[b]);
-    if (buf[b].size() > per_block) buf[b].resize(per_block);
+    try {
+      k.emit(first + b, buf[b]);
+    } catch (const EmitLimitReached&) {
+      // the block has more events than the sample uses: keep its first `per_block`
+    }
     longest = std::max(longest, buf[b].size());
   }
+  g_emit_limit = UINT64_MAX;
   for (size_t step = 0; step < longest; ++step)
     for (u64 b = 0; b < n; ++b)
       if (step < buf[b].size() && !visit(buf[b][step])) return false;
@@ -87,7 +92,7 @@ std::vector<KernelHierarchy> hierarchy_run(const std::vector<KernelPlan>& kernel
     h.wave_blocks = gpu.sm_count * h.blocks_per_sm;
     h.waves = (k.grid + h.wave_blocks - 1) / h.wave_blocks;
     h.events_total = cmul(k.grid, k.events_per_block, "events");
-    const u64 wave_events = std::min(k.grid, h.wave_blocks) * k.events_per_block;
+    const u128 wave_events = cmul(std::min(k.grid, h.wave_blocks), k.events_per_block, "events");
 
     // Simulated counts (what the trace saw), per tensor.
     std::array<LevelBytes, kTensorCount> hbm_sim{}, dram_sim{};
@@ -118,10 +123,7 @@ std::vector<KernelHierarchy> hierarchy_run(const std::vector<KernelPlan>& kernel
     };
 
     bool complete = true;
-    if (wave_events > opt.max_events_to_emit) {
-      h.method = DramMethod::no_l2_model;
-      complete = false;
-    } else if (h.events_total <= opt.max_events_per_kernel) {
+    if (h.events_total <= opt.max_events_per_kernel) {
       h.method = DramMethod::trace;
       for (u64 first = 0; first < k.grid; first += h.wave_blocks)
         run_wave(k, first, std::min(k.grid, first + h.wave_blocks), UINT64_MAX, buf, visit);
@@ -130,11 +132,11 @@ std::vector<KernelHierarchy> hierarchy_run(const std::vector<KernelPlan>& kernel
       // each block of the first wave (the steady state of a streaming loop).
       h.method = DramMethod::sampled;
       complete = false;
-      const u64 waves_fit = std::max<u64>(1, opt.max_events_per_kernel / std::max<u64>(1, wave_events));
+      const u64 budget = opt.sample_events;
+      const u64 waves_fit = wave_events >= budget ? 1 : budget / std::max<u64>(1, static_cast<u64>(wave_events));
       const u64 blocks_in_wave = std::min(k.grid, h.wave_blocks);
-      const u64 per_block = waves_fit > 1 || wave_events <= opt.max_events_per_kernel
-                                ? UINT64_MAX
-                                : std::max<u64>(8, opt.max_events_per_kernel / blocks_in_wave);
+      const u64 per_block =
+          waves_fit > 1 || wave_events <= budget ? UINT64_MAX : std::max<u64>(8, budget / blocks_in_wave);
       for (u64 w = 0; w < std::min(waves_fit, h.waves); ++w) {
         const u64 first = w * h.wave_blocks;
         run_wave(k, first, std::min(k.grid, first + h.wave_blocks), per_block, buf, visit);

@@ -19,10 +19,12 @@ struct HierarchyOptions {
   // Event budget per kernel: past it, the first waves (or the first steps of the first wave) are
   // simulated and their L2 hit rates applied to the exact closed-form totals.
   u64 max_events_per_kernel = 4'000'000;
-  // Past this many events in one wave, no simulation at all: DRAM = global traffic (no L2 reuse).
-  u64 max_events_to_emit = 60'000'000;
+  // Events simulated per kernel when sampling: enough for steady-state hit rates.
+  u64 sample_events = 400'000;
 };
 
+// trace: every event simulated; sampled: L2 hit rates of a sample applied to exact totals;
+// no_l2_model: closed forms only (TrafficOptions::l2_model = false), DRAM = global traffic.
 enum class DramMethod { trace, sampled, no_l2_model };
 std::string_view dram_method_name(DramMethod m);
 

@@ -48,18 +48,27 @@ u64 causal_q_begin(u64 j, u64 Br, u64 Bc);
 double flops_fwd(const AttnConfig& c);
 double flops_bwd(const AttnConfig& c, bool recompute);
 
+// Sampling a huge block needs only its first events: the hierarchy sets this limit and catches
+// EmitLimitReached, so an emitter with millions of steps stops after the ones that are used.
+struct EmitLimitReached {};
+inline thread_local u64 g_emit_limit = UINT64_MAX;
+
 // Builds one block's events.
 struct BlockEmitter {
   std::vector<TileEvent>& out;
   std::uint32_t kernel;
   u64 block;
+  void push(const TileEvent& e) {
+    if (out.size() >= g_emit_limit) throw EmitLimitReached{};
+    out.push_back(e);
+  }
   void move(EventOp op, Tensor t, u64 head, u64 row, u64 col, u64 rows, u64 cols, u64 elem_bytes) {
-    out.push_back({kernel, block, op, t, head, row, col, rows, cols, rows * cols * elem_bytes, 0});
+    push({kernel, block, op, t, head, row, col, rows, cols, rows * cols * elem_bytes, 0});
   }
   void load(Tensor t, u64 head, u64 row, u64 col, u64 rows, u64 cols, u64 eb) { move(EventOp::load, t, head, row, col, rows, cols, eb); }
   void store(Tensor t, u64 head, u64 row, u64 col, u64 rows, u64 cols, u64 eb) { move(EventOp::store, t, head, row, col, rows, cols, eb); }
   void compute(Tensor t, u64 head, u64 row, u64 col, u64 sram_read, u64 sram_write) {
-    out.push_back({kernel, block, EventOp::compute, t, head, row, col, 0, 0, sram_read, sram_write});
+    push({kernel, block, EventOp::compute, t, head, row, col, 0, 0, sram_read, sram_write});
   }
 };
 
