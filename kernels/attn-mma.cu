@@ -45,9 +45,8 @@ namespace attnlab::kernels {
 
 namespace {
 
-constexpr int Br = 64;       // query rows per block (Qi)
-constexpr int Bc = 64;       // key/value rows per step (Kj, Vj)
-constexpr int kWarps = 4;    // each warp owns 16 rows of Qi
+constexpr int Bc = 64;       // key/value rows per step (Kj, Vj); Br = 4 warps × 16·kM rows (MmaTile)
+constexpr int kWarps = 4;    // each warp owns 16·kM rows of Qi
 constexpr int kThreads = kWarps * 32;
 
 struct MmaParams {
@@ -150,25 +149,39 @@ __device__ __forceinline__ void load_tile_async(uint32_t tile, const T* g, int r
   }
 }
 
-template <int D>
-constexpr int mma_smem_bytes_for() {
-  return (Br + 2 * Bc + 2 * Bc) * D * 2;  // Qi, Kj ×2 stages, Vj ×2 stages
-}
+// Tile shapes. kM = 16-row m-tiles per warp: with kM = 2 every K/V fragment read by ldmatrix feeds
+// two mma instead of one (half the shared-memory traffic per FLOP, two independent accumulator
+// chains), at the cost of twice the accumulator registers.
+template <int D, int kM>
+struct MmaTile {
+  static constexpr int Br = kWarps * 16 * kM;        // query rows per block
+  static constexpr int kRowsPerWarp = 16 * kM;
+  // Qi's fragments stay in registers for the whole loop when they fit beside O and S
+  // (16·kM rows × D/2 registers); otherwise they are re-read from shared memory every step.
+  static constexpr bool kQInRegs = kM == 1 || D <= 64;
+  static constexpr int kStageBytes = 2 * Bc * D * 2;  // one stage = Kj then Vj
+  // Qi in registers: it is staged in the second K/V stage, read once, and that stage is then
+  // reused; Qi in shared memory: its own region after the two stages.
+  static constexpr int kSmemBytes = 2 * kStageBytes + (kQInRegs ? 0 : Br * D * 2);
+  static_assert(!kQInRegs || Br * D * 2 <= kStageBytes, "Qi must fit in one K/V stage");
+};
 
 // ---------------------------------------------------------------------------------------------
 // The kernel: one block = one query tile Qi of one (b, h).
 
-template <typename T, int D>
-__global__ void __launch_bounds__(kThreads) attn_mma_kernel(MmaParams p) {
+template <typename T, int D, int kM>
+__global__ void __launch_bounds__(kThreads, kM == 1 ? 3 : 2) attn_mma_kernel(MmaParams p) {
+  using Tile = MmaTile<D, kM>;
+  constexpr int Br = Tile::Br;
   constexpr int kKSteps = D / 16;  // k-steps of S = Qi Kjᵀ (16 columns of d each)
   constexpr int kSTiles = Bc / 8;  // n-tiles of S (8 keys each)
   constexpr int kOTiles = D / 8;   // n-tiles of O (8 columns each)
   constexpr uint32_t kTileBytes = Bc * D * 2;
+  constexpr uint32_t kStageBytes = Tile::kStageBytes;
 
   extern __shared__ __align__(128) unsigned char smem[];
-  const uint32_t sQ = static_cast<uint32_t>(__cvta_generic_to_shared(smem));
-  const uint32_t sK = sQ + Br * D * 2;       // two stages of Kj
-  const uint32_t sV = sK + 2 * kTileBytes;   // two stages of Vj
+  const uint32_t sKV = static_cast<uint32_t>(__cvta_generic_to_shared(smem));  // stage s: Kj at s·kStageBytes, Vj after it
+  const uint32_t sQ = Tile::kQInRegs ? sKV + kStageBytes : sKV + 2 * kStageBytes;
 
   // Causal: issue the longest query tiles (most key tiles) first so the tail of the grid is short.
   const int qt = p.causal ? int(gridDim.x) - 1 - int(blockIdx.x) : int(blockIdx.x);
@@ -177,6 +190,7 @@ __global__ void __launch_bounds__(kThreads) attn_mma_kernel(MmaParams p) {
   const int q0 = qt * Br;
   const int warp = threadIdx.x / 32, lane = threadIdx.x % 32;
   const int gid = lane / 4, tig = lane % 4;  // mma fragment coordinates: row group, thread in group
+  const int wrow = warp * Tile::kRowsPerWarp;  // this warp's first row inside Qi
 
   const T* Q = static_cast<const T*>(p.q) + ((size_t(b) * p.heads + h) * p.seq_q) * D;
   const T* K = static_cast<const T*>(p.k) + ((size_t(b) * p.kv_heads + kvh) * p.seq_kv) * D;
@@ -189,118 +203,146 @@ __global__ void __launch_bounds__(kThreads) attn_mma_kernel(MmaParams p) {
 
   // Prologue: Qi and the first Kj, Vj in one group.
   load_tile_async<T, D, Br>(sQ, Q, q0, p.seq_q);
-  load_tile_async<T, D, Bc>(sK, K, 0, p.seq_kv);
-  load_tile_async<T, D, Bc>(sV, V, 0, p.seq_kv);
+  load_tile_async<T, D, Bc>(sKV, K, 0, p.seq_kv);
+  load_tile_async<T, D, Bc>(sKV + kTileBytes, V, 0, p.seq_kv);
   cp_async_commit();
   cp_async_wait<0>();
   __syncthreads();  // Qi landed (copies by other threads) before any warp ldmatrix-es it
 
-  // Qi stays in registers for the whole loop as mma A fragments: this warp's 16 rows × D.
-  uint32_t qf[kKSteps][4];
+  // Qi as mma A fragments: m-tile mt, k-step kk. Either loaded once here, or per step below.
+  uint32_t qf[Tile::kQInRegs ? kM : 1][Tile::kQInRegs ? kKSteps : 1][4];
+  auto q_addr = [&](int mt, int kk) { return sQ + swizzle<D>(wrow + mt * 16 + lane % 16, kk * 2 + lane / 16); };
+  if constexpr (Tile::kQInRegs) {
 #pragma unroll
-  for (int kk = 0; kk < kKSteps; ++kk)
-    ldmatrix_x4(qf[kk], sQ + swizzle<D>(warp * 16 + lane % 16, kk * 2 + lane / 16));
+    for (int mt = 0; mt < kM; ++mt)
+#pragma unroll
+      for (int kk = 0; kk < kKSteps; ++kk) ldmatrix_x4(qf[mt][kk], q_addr(mt, kk));
+    __syncthreads();  // Qi sits in stage 1, which step 0 refills: every warp must have read it
+  }
 
-  // Online-softmax state for the two rows this thread touches (gid and gid + 8 of the warp's 16):
-  // m in base-2 units, l a partial sum over this thread's columns (the quad adds them at the end).
-  float o[kOTiles][4] = {};
-  float m[2] = {-INFINITY, -INFINITY};
-  float l[2] = {0.f, 0.f};
+  // Online-softmax state for the two rows per m-tile this thread touches (gid and gid + 8): m in
+  // base-2 units, l a partial sum over this thread's columns (the quad adds them up at the end).
+  float o[kM][kOTiles][4] = {};
+  float m[kM][2], l[kM][2];
+#pragma unroll
+  for (int mt = 0; mt < kM; ++mt) {
+    m[mt][0] = m[mt][1] = -INFINITY;
+    l[mt][0] = l[mt][1] = 0.f;
+  }
 
   for (int j = 0; j < tc; ++j) {
     const int stage = j & 1;
     // Prefetch Kj+1, Vj+1 into the other stage; it was last read in step j−1, which ended with a
     // barrier. An empty group is committed on the last step so that wait_group<1> stays uniform.
     if (j + 1 < tc) {
-      load_tile_async<T, D, Bc>(sK + (stage ^ 1) * kTileBytes, K, (j + 1) * Bc, p.seq_kv);
-      load_tile_async<T, D, Bc>(sV + (stage ^ 1) * kTileBytes, V, (j + 1) * Bc, p.seq_kv);
+      load_tile_async<T, D, Bc>(sKV + (stage ^ 1) * kStageBytes, K, (j + 1) * Bc, p.seq_kv);
+      load_tile_async<T, D, Bc>(sKV + (stage ^ 1) * kStageBytes + kTileBytes, V, (j + 1) * Bc, p.seq_kv);
     }
     cp_async_commit();
     cp_async_wait<1>();  // everything but the newest group is done: Kj, Vj have landed
     __syncthreads();     // ... for every thread's copies, not only this thread's
-    const uint32_t kj = sK + stage * kTileBytes, vj = sV + stage * kTileBytes;
+    const uint32_t kj = sKV + stage * kStageBytes, vj = kj + kTileBytes;
 
-    // S = Qi Kjᵀ (16 × Bc per warp, fp32 accumulators). One ldmatrix.x4 gives the B fragments
-    // of two 8-key n-tiles for one 16-wide k-step.
-    float s[kSTiles][4] = {};
+    // S = Qi Kjᵀ (16·kM × Bc per warp, fp32 accumulators). One ldmatrix.x4 gives the B fragments
+    // of two 8-key n-tiles for one 16-wide k-step; each feeds kM m-tiles.
+    float s[kM][kSTiles][4] = {};
 #pragma unroll
     for (int kk = 0; kk < kKSteps; ++kk) {
+      uint32_t a[kM][4];
+      if constexpr (!Tile::kQInRegs) {
+#pragma unroll
+        for (int mt = 0; mt < kM; ++mt) ldmatrix_x4(a[mt], q_addr(mt, kk));
+      }
 #pragma unroll
       for (int nb = 0; nb < Bc / 16; ++nb) {
         uint32_t kf[4];
         ldmatrix_x4(kf, kj + swizzle<D>(nb * 16 + lane % 8 + (lane / 16) * 8, kk * 2 + (lane / 8) % 2));
-        mma_16816<T>(s[2 * nb], qf[kk], kf[0], kf[1]);
-        mma_16816<T>(s[2 * nb + 1], qf[kk], kf[2], kf[3]);
+#pragma unroll
+        for (int mt = 0; mt < kM; ++mt) {
+          const uint32_t(&af)[4] = Tile::kQInRegs ? qf[Tile::kQInRegs ? mt : 0][Tile::kQInRegs ? kk : 0] : a[mt];
+          mma_16816<T>(s[mt][2 * nb], af, kf[0], kf[1]);
+          mma_16816<T>(s[mt][2 * nb + 1], af, kf[2], kf[3]);
+        }
       }
     }
 
     // Mask: keys past the ragged end, and keys after the row (causal). Only tiles that need it.
-    const int k0 = j * Bc, row0 = q0 + warp * 16;
+    const int k0 = j * Bc, row0 = q0 + wrow;
     if (k0 + Bc > p.seq_kv || (p.causal && k0 + Bc - 1 > row0 + p.offset)) {
+#pragma unroll
+      for (int mt = 0; mt < kM; ++mt)
+#pragma unroll
+        for (int nt = 0; nt < kSTiles; ++nt)
+#pragma unroll
+          for (int e = 0; e < 4; ++e) {
+            const int key = k0 + nt * 8 + tig * 2 + (e & 1);
+            const int row = row0 + mt * 16 + gid + (e >= 2 ? 8 : 0);
+            if (key >= p.seq_kv || (p.causal && key > row + p.offset)) s[mt][nt][e] = -INFINITY;
+          }
+    }
+
+    // m_new = max(m, rowmax(S)·scale·log2e); P = 2^(S·scale·log2e − m_new);
+    // l = l·2^(m − m_new) + rowsum(P); O = diag(2^(m − m_new))·O.  (r = 0: row gid, r = 1: gid + 8.)
+#pragma unroll
+    for (int mt = 0; mt < kM; ++mt) {
+      float mx[2] = {-INFINITY, -INFINITY};
+#pragma unroll
+      for (int nt = 0; nt < kSTiles; ++nt) {
+        mx[0] = fmaxf(mx[0], fmaxf(s[mt][nt][0], s[mt][nt][1]));
+        mx[1] = fmaxf(mx[1], fmaxf(s[mt][nt][2], s[mt][nt][3]));
+      }
+      float m_use[2], alpha[2];
+#pragma unroll
+      for (int r = 0; r < 2; ++r) {
+        // The 4 threads of a quad hold one row between them.
+        mx[r] = fmaxf(mx[r], __shfl_xor_sync(0xffffffffu, mx[r], 1));
+        mx[r] = fmaxf(mx[r], __shfl_xor_sync(0xffffffffu, mx[r], 2));
+        const float m_new = fmaxf(m[mt][r], mx[r] * p.scale_log2);
+        // A row with only masked keys so far keeps m = −inf; subtract 0 instead so exp2 gives 0, not NaN.
+        m_use[r] = (m_new == -INFINITY) ? 0.f : m_new;
+        alpha[r] = fast_exp2(m[mt][r] - m_use[r]);
+        m[mt][r] = m_new;
+      }
+      float rowsum[2] = {0.f, 0.f};
 #pragma unroll
       for (int nt = 0; nt < kSTiles; ++nt)
 #pragma unroll
         for (int e = 0; e < 4; ++e) {
-          const int key = k0 + nt * 8 + tig * 2 + (e & 1);
-          const int row = row0 + gid + (e >= 2 ? 8 : 0);
-          if (key >= p.seq_kv || (p.causal && key > row + p.offset)) s[nt][e] = -INFINITY;
+          s[mt][nt][e] = fast_exp2(fmaf(s[mt][nt][e], p.scale_log2, -m_use[e / 2]));
+          rowsum[e / 2] += s[mt][nt][e];
         }
-    }
-
-    // m_new = max(m, rowmax(S)·scale·log2e); P = 2^(S·scale·log2e − m_new);
-    // l = l·2^(m − m_new) + rowsum(P); O = diag(2^(m − m_new))·O.  (Row r = 0: gid, r = 1: gid + 8.)
-    float mx[2] = {-INFINITY, -INFINITY};
 #pragma unroll
-    for (int nt = 0; nt < kSTiles; ++nt) {
-      mx[0] = fmaxf(mx[0], fmaxf(s[nt][0], s[nt][1]));
-      mx[1] = fmaxf(mx[1], fmaxf(s[nt][2], s[nt][3]));
-    }
-    float m_use[2], alpha[2];
+      for (int r = 0; r < 2; ++r) l[mt][r] = l[mt][r] * alpha[r] + rowsum[r];
 #pragma unroll
-    for (int r = 0; r < 2; ++r) {
-      // The 4 threads of a quad hold one row between them.
-      mx[r] = fmaxf(mx[r], __shfl_xor_sync(0xffffffffu, mx[r], 1));
-      mx[r] = fmaxf(mx[r], __shfl_xor_sync(0xffffffffu, mx[r], 2));
-      const float m_new = fmaxf(m[r], mx[r] * p.scale_log2);
-      // A row with only masked keys so far keeps m = −inf; subtract 0 instead so exp2 gives 0, not NaN.
-      m_use[r] = (m_new == -INFINITY) ? 0.f : m_new;
-      alpha[r] = fast_exp2(m[r] - m_use[r]);
-      m[r] = m_new;
-    }
-    float rowsum[2] = {0.f, 0.f};
-#pragma unroll
-    for (int nt = 0; nt < kSTiles; ++nt)
-#pragma unroll
-      for (int e = 0; e < 4; ++e) {
-        const int r = e / 2;
-        s[nt][e] = fast_exp2(fmaf(s[nt][e], p.scale_log2, -m_use[r]));
-        rowsum[r] += s[nt][e];
+      for (int dt = 0; dt < kOTiles; ++dt) {
+        o[mt][dt][0] *= alpha[0];
+        o[mt][dt][1] *= alpha[0];
+        o[mt][dt][2] *= alpha[1];
+        o[mt][dt][3] *= alpha[1];
       }
-#pragma unroll
-    for (int r = 0; r < 2; ++r) l[r] = l[r] * alpha[r] + rowsum[r];
-#pragma unroll
-    for (int dt = 0; dt < kOTiles; ++dt) {
-      o[dt][0] *= alpha[0];
-      o[dt][1] *= alpha[0];
-      o[dt][2] *= alpha[1];
-      o[dt][3] *= alpha[1];
     }
 
     // O += P Vj. The S accumulators of n-tiles 2·kk and 2·kk+1 are exactly the A fragment of the
     // kk-th 16-key slice of P (same rows, same columns per thread): P never touches memory.
 #pragma unroll
     for (int kk = 0; kk < Bc / 16; ++kk) {
-      uint32_t pa[4];
-      pa[0] = pack2<T>(s[2 * kk][0], s[2 * kk][1]);
-      pa[1] = pack2<T>(s[2 * kk][2], s[2 * kk][3]);
-      pa[2] = pack2<T>(s[2 * kk + 1][0], s[2 * kk + 1][1]);
-      pa[3] = pack2<T>(s[2 * kk + 1][2], s[2 * kk + 1][3]);
+      uint32_t pa[kM][4];
+#pragma unroll
+      for (int mt = 0; mt < kM; ++mt) {
+        pa[mt][0] = pack2<T>(s[mt][2 * kk][0], s[mt][2 * kk][1]);
+        pa[mt][1] = pack2<T>(s[mt][2 * kk][2], s[mt][2 * kk][3]);
+        pa[mt][2] = pack2<T>(s[mt][2 * kk + 1][0], s[mt][2 * kk + 1][1]);
+        pa[mt][3] = pack2<T>(s[mt][2 * kk + 1][2], s[mt][2 * kk + 1][3]);
+      }
 #pragma unroll
       for (int db = 0; db < D / 16; ++db) {
         uint32_t vf[4];
         ldmatrix_x4_trans(vf, vj + swizzle<D>(kk * 16 + lane % 8 + ((lane / 8) % 2) * 8, db * 2 + lane / 16));
-        mma_16816<T>(o[2 * db], pa, vf[0], vf[1]);
-        mma_16816<T>(o[2 * db + 1], pa, vf[2], vf[3]);
+#pragma unroll
+        for (int mt = 0; mt < kM; ++mt) {
+          mma_16816<T>(o[mt][2 * db], pa[mt], vf[0], vf[1]);
+          mma_16816<T>(o[mt][2 * db + 1], pa[mt], vf[2], vf[3]);
+        }
       }
     }
     __syncthreads();  // every warp is done reading this stage before step j+1 prefetches into it
@@ -308,31 +350,40 @@ __global__ void __launch_bounds__(kThreads) attn_mma_kernel(MmaParams p) {
 
   // O = diag(1/l)·O, once. The quad's partial sums of l make the full row sum.
 #pragma unroll
-  for (int r = 0; r < 2; ++r) {
-    l[r] += __shfl_xor_sync(0xffffffffu, l[r], 1);
-    l[r] += __shfl_xor_sync(0xffffffffu, l[r], 2);
-  }
-  const float inv_l[2] = {1.f / l[0], 1.f / l[1]};
+  for (int mt = 0; mt < kM; ++mt) {
 #pragma unroll
-  for (int r = 0; r < 2; ++r) {
-    const int row = q0 + warp * 16 + gid + r * 8;
-    if (row >= p.seq_q) continue;
-    uint32_t* orow = reinterpret_cast<uint32_t*>(O + size_t(row) * D);
+    for (int r = 0; r < 2; ++r) {
+      float lr = l[mt][r];
+      lr += __shfl_xor_sync(0xffffffffu, lr, 1);
+      lr += __shfl_xor_sync(0xffffffffu, lr, 2);
+      const float inv_l = 1.f / lr;
+      const int row = q0 + wrow + mt * 16 + gid + r * 8;
+      if (row >= p.seq_q) continue;
+      uint32_t* orow = reinterpret_cast<uint32_t*>(O + size_t(row) * D);
 #pragma unroll
-    for (int dt = 0; dt < kOTiles; ++dt)
-      orow[dt * 4 + tig] = pack2<T>(o[dt][2 * r] * inv_l[r], o[dt][2 * r + 1] * inv_l[r]);
+      for (int dt = 0; dt < kOTiles; ++dt)
+        orow[dt * 4 + tig] = pack2<T>(o[mt][dt][2 * r] * inv_l, o[mt][dt][2 * r + 1] * inv_l);
+    }
   }
 }
 
-template <typename T, int D>
+template <typename T, int D, int kM>
 cudaError_t mma_launch(const MmaParams& p, const AttnShape& s, cudaStream_t stream) {
-  constexpr int smem = mma_smem_bytes_for<D>();
-  static_assert(smem == (64 + 4 * 64) * D * 2, "kernel_choose.hpp's mma_smem_bytes must match");
-  cudaError_t e = cudaFuncSetAttribute(attn_mma_kernel<T, D>, cudaFuncAttributeMaxDynamicSharedMemorySize, smem);
+  using Tile = MmaTile<D, kM>;
+  constexpr int smem = Tile::kSmemBytes;
+  cudaError_t e = cudaFuncSetAttribute(attn_mma_kernel<T, D, kM>, cudaFuncAttributeMaxDynamicSharedMemorySize, smem);
   if (e != cudaSuccess) return e;
-  dim3 grid((s.seq_q + Br - 1) / Br, s.heads, s.batch);
-  attn_mma_kernel<T, D><<<grid, kThreads, smem, stream>>>(p);
+  dim3 grid((s.seq_q + Tile::Br - 1) / Tile::Br, s.heads, s.batch);
+  attn_mma_kernel<T, D, kM><<<grid, kThreads, smem, stream>>>(p);
   return cudaGetLastError();
+}
+
+template <typename T>
+cudaError_t mma_dispatch(const MmaParams& p, const AttnShape& s, cudaStream_t stream) {
+  // 16 or 32 query rows per warp (kernel_choose.hpp says which, per d; kernels/NOTES.md says why).
+  const int km = mma_rows_per_warp(s.head_dim) / 16;
+  if (s.head_dim == 64) return km == 2 ? mma_launch<T, 64, 2>(p, s, stream) : mma_launch<T, 64, 1>(p, s, stream);
+  return km == 2 ? mma_launch<T, 128, 2>(p, s, stream) : mma_launch<T, 128, 1>(p, s, stream);
 }
 
 }  // namespace
@@ -342,9 +393,7 @@ cudaError_t attn_mma_forward(const AttnProblem& pr, cudaStream_t stream) {
   if (s.head_dim != 64 && s.head_dim != 128) return cudaErrorInvalidValue;
   MmaParams p{pr.q,          pr.k,        pr.v, pr.o, s.heads, s.kv_heads, s.group(), s.seq_q, s.seq_kv,
               s.causal ? 1 : 0, s.seq_kv - s.seq_q, pr.scale * 1.4426950408889634f};
-  const bool bf = s.dtype == ElemType::bf16;
-  if (s.head_dim == 64) return bf ? mma_launch<__nv_bfloat16, 64>(p, s, stream) : mma_launch<__half, 64>(p, s, stream);
-  return bf ? mma_launch<__nv_bfloat16, 128>(p, s, stream) : mma_launch<__half, 128>(p, s, stream);
+  return s.dtype == ElemType::bf16 ? mma_dispatch<__nv_bfloat16>(p, s, stream) : mma_dispatch<__half>(p, s, stream);
 }
 
 }  // namespace attnlab::kernels

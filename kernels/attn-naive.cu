@@ -19,18 +19,20 @@
 //   naive          see kernels/NOTES.md "Results" (filled from the shipped measurements)
 //   naive-cublas   see kernels/NOTES.md "Results"
 //
-// Tiles (the simulator's vocabulary): kernel 1 computes S in 64×64 tiles (Br = Bc = 64), kernel 3
-// computes O in 64-row tiles. Causal: kernel 1 skips tiles wholly above the diagonal, kernel 2
-// reads and writes only keys j <= i + (Nkv − Nq), kernel 3 reads only those; so causal moves about
-// half the S/P bytes. The cuBLAS version computes the full S (cuBLAS has no causal GEMM) and writes
-// zeros above the diagonal so that the second GEMM can read P whole.
+// Tiles (the simulator's vocabulary, algorithm "naive"): kernel 1 computes S in T×T tiles with
+// T = 128 (Br = Bc = 128), kernel 3 computes O in T-row × d tiles; kernel 2 works one row at a time
+// and reads S once when the row fits in shared memory (twice otherwise), as the simulator assumes.
+// Causal: as in the simulator's naive model (and in a framework), the whole S is computed and
+// stored; the mask is applied in kernel 2, which writes P = 0 above the diagonal, and kernel 3
+// multiplies the whole P. So causal saves nothing here: skipping masked tiles is the first step
+// towards the tiled rung.
 //
 // Caveats:
 //   - S costs 4·B·H·Nq·Nkv bytes of device memory (8.6 GB at B8 H16 N4096): that is the point.
-//   - The CUDA-core GEMMs are a plain 64×64 smem tiling with 4×4 register blocking: honest, not
-//     tuned (no double buffering, no vector loads); cuBLAS is the tuned comparison.
-//   - The softmax reads each row twice (max/sum pass, then the write pass), like most unfused
-//     implementations; the second read usually hits L2 (one row is at most 64 KiB).
+//   - The CUDA-core GEMMs are a plain 128×128 smem tiling with 8×8 register blocking: honest, not
+//     tuned (no double buffering, no vectorised loads, no tensor cores); cuBLAS is the tuned
+//     comparison.
+//   - GQA: each query head re-reads its shared K/V head (no reuse across the group beyond L2).
 #include <cublas_v2.h>
 #include <cuda_bf16.h>
 #include <cuda_fp16.h>
@@ -67,12 +69,14 @@ struct NaiveParams {
   float scale;
 };
 
-constexpr int kTile = 64;     // Br = Bc = 64: rows of Q (and of K) per block in kernel 1
-constexpr int kStep = 16;     // depth of one smem stage of the GEMM loop
-constexpr int kThreads = 256; // 16×16 threads, each computes a 4×4 block of the 64×64 tile
+constexpr int kTile = 128;    // T: the GEMMs' output tiles are T×T (kernel 1) and T×d (kernel 3)
+constexpr int kStep = 16;     // depth of one smem slice of the GEMM loop (16 of d, or 16 keys)
+constexpr int kThreads = 256; // 16×16 threads; each computes an 8×8 (kernel 1) or 8×d/16 block
+constexpr int kPer = kTile / 16;  // 8 rows (and 8 columns) per thread
 
 // ---------------------------------------------------------------------------------------------
-// Kernel 1: S = scale · Qi Kjᵀ for one 64×64 tile (i = query tile, j = key tile) of one (b, h).
+// Kernel 1: S = scale · Q Kᵀ for one T×T tile (query rows i0.., key rows j0..) of one (b, h).
+// The whole S is computed, masked or not: the mask is applied in kernel 2 (Algorithm 0 with a mask).
 
 template <typename T>
 __global__ void __launch_bounds__(kThreads) attn_naive_scores_kernel(const T* __restrict__ Q, const T* __restrict__ K,
@@ -80,22 +84,19 @@ __global__ void __launch_bounds__(kThreads) attn_naive_scores_kernel(const T* __
   const int bh = blockIdx.z, b = bh / p.heads, h = bh % p.heads;
   const int kvh = h / p.group;  // GQA: query head h reads kv head h / group
   const int i0 = blockIdx.y * kTile, j0 = blockIdx.x * kTile;
-  // Causal: a tile whose first key is past the last visible key of its last query row is never read.
-  if (p.causal && j0 > i0 + kTile - 1 + p.offset) return;
-
   const T* Qi = Q + (size_t(b) * p.heads + h) * p.seq_q * size_t(p.d);
   const T* Kj = K + (size_t(b) * p.kv_heads + kvh) * p.seq_kv * size_t(p.d);
   float* Sbh = S + size_t(bh) * p.seq_q * size_t(p.seq_kv);
 
-  // Both tiles stored transposed ([k][row]) so that the inner loop reads 4 consecutive rows.
-  // +4 floats of padding keep the 16-byte alignment and spread the transposing stores over banks.
+  // Both slices stored transposed ([k][row]) so that the inner loop reads 8 consecutive rows.
   __shared__ float Qs[kStep][kTile + 4];
   __shared__ float Ks[kStep][kTile + 4];
 
   const int tid = threadIdx.x, ty = tid / 16, tx = tid % 16;
-  float acc[4][4] = {};
+  float acc[kPer][kPer] = {};
 
   for (int k0 = 0; k0 < p.d; k0 += kStep) {
+    // Global reads: 16 consecutive elements of a row per 16 threads (32 bytes, one sector).
     for (int e = tid; e < kTile * kStep; e += kThreads) {
       int r = e / kStep, kk = e % kStep;
       int qi = i0 + r, kj = j0 + r, x = k0 + kk;
@@ -105,37 +106,44 @@ __global__ void __launch_bounds__(kThreads) attn_naive_scores_kernel(const T* __
     __syncthreads();  // the Q and K slices are complete before any thread multiplies them
 #pragma unroll
     for (int kk = 0; kk < kStep; ++kk) {
-      float a[4], c[4];
+      float a[kPer], c[kPer];
 #pragma unroll
-      for (int r = 0; r < 4; ++r) a[r] = Qs[kk][ty * 4 + r];
+      for (int r = 0; r < kPer; ++r) a[r] = Qs[kk][ty * kPer + r];
 #pragma unroll
-      for (int s = 0; s < 4; ++s) c[s] = Ks[kk][tx * 4 + s];
+      for (int c2 = 0; c2 < kPer; ++c2) c[c2] = Ks[kk][tx * kPer + c2];
 #pragma unroll
-      for (int r = 0; r < 4; ++r)
+      for (int r = 0; r < kPer; ++r)
 #pragma unroll
-        for (int s = 0; s < 4; ++s) acc[r][s] += a[r] * c[s];
+        for (int c2 = 0; c2 < kPer; ++c2) acc[r][c2] += a[r] * c[c2];
     }
     __syncthreads();  // everyone is done reading the slices before the next loop overwrites them
   }
 
+  // Each thread writes 8 consecutive scores of a row: two 16-byte stores when the row allows it.
+  const bool vec = (p.seq_kv % 4) == 0;
 #pragma unroll
-  for (int r = 0; r < 4; ++r) {
-    int i = i0 + ty * 4 + r;
+  for (int r = 0; r < kPer; ++r) {
+    int i = i0 + ty * kPer + r;
     if (i >= p.seq_q) continue;
+    float* srow = Sbh + size_t(i) * p.seq_kv;
 #pragma unroll
-    for (int s = 0; s < 4; ++s) {
-      int j = j0 + tx * 4 + s;
-      if (j >= p.seq_kv) continue;
-      // Masked entries inside a diagonal tile get −inf; kernel 2 never reads them anyway.
-      bool masked = p.causal && j > i + p.offset;
-      Sbh[size_t(i) * p.seq_kv + j] = masked ? -INFINITY : acc[r][s] * p.scale;
+    for (int c4 = 0; c4 < kPer; c4 += 4) {
+      int j = j0 + tx * kPer + c4;
+      if (vec && j + 3 < p.seq_kv) {
+        *reinterpret_cast<float4*>(srow + j) = make_float4(acc[r][c4] * p.scale, acc[r][c4 + 1] * p.scale,
+                                                           acc[r][c4 + 2] * p.scale, acc[r][c4 + 3] * p.scale);
+      } else {
+        for (int c2 = 0; c2 < 4 && j + c2 < p.seq_kv; ++c2) srow[j + c2] = acc[r][c4 + c2] * p.scale;
+      }
     }
   }
 }
 
 // ---------------------------------------------------------------------------------------------
 // Kernel 2: P = softmax(S) for one row, in place. m = max_j S_ij, l = Σ_j exp(S_ij − m),
-// P_ij = exp(S_ij − m) / l. ZeroTail writes P = 0 on masked keys (the cuBLAS GEMM reads them).
+// P_ij = exp(S_ij − m) / l; masked keys (causal) get P = 0. When the row fits in shared memory
+// (Nkv·sizeof(S) bytes; fp32 rows up to 56k keys on an H100) it is read from memory once;
+// otherwise twice (max and sum, then the write pass). The simulator uses the same rule.
 
 __device__ __forceinline__ void combine(float& m, float& l, float m2, float l2) {
   float mn = fmaxf(m, m2);
@@ -146,91 +154,119 @@ __device__ __forceinline__ void combine(float& m, float& l, float m2, float l2) 
   l = a + c;
 }
 
-template <typename ST, bool ZeroTail>
-__global__ void __launch_bounds__(kThreads) attn_naive_softmax_kernel(ST* __restrict__ S, NaiveParams p) {
-  const size_t row = blockIdx.x;  // (b·H + h)·Nq + i
-  const int i = int(row % p.seq_q);
-  const int len = p.causal ? min(p.seq_kv, i + p.offset + 1) : p.seq_kv;
-  ST* x = S + row * p.seq_kv;
-
-  // Pass 1: each thread keeps a running (m, l) over its strided keys (online softmax in miniature).
-  float m = -INFINITY, l = 0.f;
-  for (int j = threadIdx.x; j < len; j += kThreads) combine(m, l, to_f(x[j]), 1.f);
-  // Reduce (m, l) over the warp, then over the 8 warps through shared memory.
+// (m, l) over the block: warp shuffles, then the 8 warps' partials through shared memory.
+__device__ __forceinline__ void block_reduce(float& m, float& l) {
+  __shared__ float wm[kThreads / 32], wl[kThreads / 32];
   for (int o = 16; o > 0; o >>= 1) {
     float m2 = __shfl_xor_sync(0xffffffffu, m, o), l2 = __shfl_xor_sync(0xffffffffu, l, o);
     combine(m, l, m2, l2);
   }
-  __shared__ float wm[kThreads / 32], wl[kThreads / 32];
   const int warp = threadIdx.x / 32, lane = threadIdx.x % 32;
   if (lane == 0) {
     wm[warp] = m;
     wl[warp] = l;
   }
-  __syncthreads();  // every warp's partial (m, l) is in shared memory before thread 0.. reads them
+  __syncthreads();  // every warp's partial (m, l) is in shared memory before anyone combines them
   m = wm[0];
   l = wl[0];
   for (int w = 1; w < kThreads / 32; ++w) combine(m, l, wm[w], wl[w]);
+}
+
+template <typename ST, bool OnePass>
+__global__ void __launch_bounds__(kThreads) attn_naive_softmax_kernel(ST* __restrict__ S, NaiveParams p) {
+  extern __shared__ float row_smem[];  // the row, when OnePass
+  const size_t row = blockIdx.x;       // (b·H + h)·Nq + i
+  const int i = int(row % p.seq_q);
+  const int len = p.causal ? min(p.seq_kv, i + p.offset + 1) : p.seq_kv;  // visible keys
+  ST* x = S + row * p.seq_kv;
+
+  // Pass 1: each thread keeps a running (m, l) over its strided keys (online softmax in miniature).
+  float m = -INFINITY, l = 0.f;
+  for (int j = threadIdx.x; j < len; j += kThreads) {
+    float v = to_f(x[j]);
+    if (OnePass) row_smem[j] = v;
+    combine(m, l, v, 1.f);
+  }
+  block_reduce(m, l);
   const float inv_l = 1.f / l;
 
-  // Pass 2: write P over S.
-  for (int j = threadIdx.x; j < len; j += kThreads) x[j] = from_f<ST>(__expf(to_f(x[j]) - m) * inv_l);
-  if (ZeroTail)
-    for (int j = len + threadIdx.x; j < p.seq_kv; j += kThreads) x[j] = from_f<ST>(0.f);
+  // Pass 2: write P over S (each thread rereads the elements it staged itself: no barrier needed).
+  for (int j = threadIdx.x; j < len; j += kThreads) {
+    float v = OnePass ? row_smem[j] : to_f(x[j]);
+    x[j] = from_f<ST>(__expf(v - m) * inv_l);
+  }
+  for (int j = len + threadIdx.x; j < p.seq_kv; j += kThreads) x[j] = from_f<ST>(0.f);  // masked keys
+}
+
+template <typename ST>
+cudaError_t softmax_launch(ST* S, const NaiveParams& p, unsigned rows, cudaStream_t stream) {
+  int dev = 0, optin = 0;
+  cudaGetDevice(&dev);
+  cudaDeviceGetAttribute(&optin, cudaDevAttrMaxSharedMemoryPerBlockOptin, dev);
+  const size_t row_bytes = size_t(p.seq_kv) * sizeof(float);
+  // Leave room for block_reduce's 64 bytes of static shared memory.
+  if (row_bytes + 256 <= size_t(optin)) {
+    cudaError_t e = cudaFuncSetAttribute(attn_naive_softmax_kernel<ST, true>,
+                                         cudaFuncAttributeMaxDynamicSharedMemorySize, int(row_bytes));
+    if (e != cudaSuccess) return e;
+    attn_naive_softmax_kernel<ST, true><<<rows, kThreads, row_bytes, stream>>>(S, p);
+  } else {
+    attn_naive_softmax_kernel<ST, false><<<rows, kThreads, 0, stream>>>(S, p);
+  }
+  return cudaGetLastError();
 }
 
 // ---------------------------------------------------------------------------------------------
-// Kernel 3: O = P V for a 64-row × 64-column tile of O of one (b, h).
+// Kernel 3: O = P V for a T-row × d tile of O (kCols = d/16 columns per thread, 8 rows each).
 
-template <typename T>
+template <typename T, int kCols>
 __global__ void __launch_bounds__(kThreads) attn_naive_pv_kernel(const float* __restrict__ P, const T* __restrict__ V,
                                                                  T* __restrict__ O, NaiveParams p) {
+  constexpr int kWidth = 16 * kCols;  // output columns per block (64 or 128)
   const int bh = blockIdx.z, b = bh / p.heads, h = bh % p.heads;
   const int kvh = h / p.group;
-  const int i0 = blockIdx.y * kTile, n0 = blockIdx.x * kTile;
+  const int i0 = blockIdx.y * kTile, n0 = blockIdx.x * kWidth;
   const float* Pbh = P + size_t(bh) * p.seq_q * size_t(p.seq_kv);
   const T* Vj = V + (size_t(b) * p.kv_heads + kvh) * p.seq_kv * size_t(p.d);
   T* Oi = O + (size_t(b) * p.heads + h) * p.seq_q * size_t(p.d);
-  // Causal: keys past the last row's last visible key are never needed (kernel 2 did not write them).
-  const int kend = p.causal ? min(p.seq_kv, i0 + kTile + p.offset) : p.seq_kv;
 
   __shared__ float Ps[kStep][kTile + 4];  // P slice, transposed: [key][row]
-  __shared__ float Vs[kStep][kTile + 4];  // V slice: [key][column]
+  __shared__ float Vs[kStep][kWidth + 4];  // V slice: [key][column]
 
   const int tid = threadIdx.x, ty = tid / 16, tx = tid % 16;
-  float acc[4][4] = {};
-  for (int k0 = 0; k0 < kend; k0 += kStep) {
+  float acc[kPer][kCols] = {};
+  for (int k0 = 0; k0 < p.seq_kv; k0 += kStep) {
     for (int e = tid; e < kTile * kStep; e += kThreads) {
       int r = e / kStep, kk = e % kStep, i = i0 + r, j = k0 + kk;
-      // Entries above the diagonal were never written (causal): read them as 0.
-      bool valid = i < p.seq_q && j < p.seq_kv && !(p.causal && j > i + p.offset);
-      Ps[kk][r] = valid ? Pbh[size_t(i) * p.seq_kv + j] : 0.f;
-      int kk2 = e / kTile, c = e % kTile, j2 = k0 + kk2, n = n0 + c;
-      Vs[kk2][c] = (j2 < p.seq_kv && n < p.d) ? to_f(Vj[size_t(j2) * p.d + n]) : 0.f;
+      Ps[kk][r] = (i < p.seq_q && j < p.seq_kv) ? Pbh[size_t(i) * p.seq_kv + j] : 0.f;
+    }
+    for (int e = tid; e < kWidth * kStep; e += kThreads) {
+      int kk = e / kWidth, c = e % kWidth, j = k0 + kk, n = n0 + c;
+      Vs[kk][c] = (j < p.seq_kv && n < p.d) ? to_f(Vj[size_t(j) * p.d + n]) : 0.f;
     }
     __syncthreads();  // the P and V slices are complete before any thread multiplies them
 #pragma unroll
     for (int kk = 0; kk < kStep; ++kk) {
-      float a[4], c[4];
+      float a[kPer], c[kCols];
 #pragma unroll
-      for (int r = 0; r < 4; ++r) a[r] = Ps[kk][ty * 4 + r];
+      for (int r = 0; r < kPer; ++r) a[r] = Ps[kk][ty * kPer + r];
 #pragma unroll
-      for (int s = 0; s < 4; ++s) c[s] = Vs[kk][tx * 4 + s];
+      for (int c2 = 0; c2 < kCols; ++c2) c[c2] = Vs[kk][tx * kCols + c2];
 #pragma unroll
-      for (int r = 0; r < 4; ++r)
+      for (int r = 0; r < kPer; ++r)
 #pragma unroll
-        for (int s = 0; s < 4; ++s) acc[r][s] += a[r] * c[s];
+        for (int c2 = 0; c2 < kCols; ++c2) acc[r][c2] += a[r] * c[c2];
     }
     __syncthreads();  // everyone is done reading the slices before the next loop overwrites them
   }
 #pragma unroll
-  for (int r = 0; r < 4; ++r) {
-    int i = i0 + ty * 4 + r;
+  for (int r = 0; r < kPer; ++r) {
+    int i = i0 + ty * kPer + r;
     if (i >= p.seq_q) continue;
 #pragma unroll
-    for (int s = 0; s < 4; ++s) {
-      int n = n0 + tx * 4 + s;
-      if (n < p.d) Oi[size_t(i) * p.d + n] = from_f<T>(acc[r][s]);
+    for (int c2 = 0; c2 < kCols; ++c2) {
+      int n = n0 + tx * kCols + c2;
+      if (n < p.d) Oi[size_t(i) * p.d + n] = from_f<T>(acc[r][c2]);
     }
   }
 }
@@ -247,12 +283,20 @@ cudaError_t naive_launch(const AttnProblem& pr, cudaStream_t stream) {
   NaiveParams p = make_params(pr);
   float* S = static_cast<float*>(pr.workspace);
   const int tr = (s.seq_q + kTile - 1) / kTile, tc = (s.seq_kv + kTile - 1) / kTile;
-  dim3 g1(tc, tr, s.batch * s.heads);
+  dim3 g1(tc, tr, s.batch * s.heads);  // key tile fastest: the blocks of one query tile share Qi in L2
   attn_naive_scores_kernel<T><<<g1, kThreads, 0, stream>>>(static_cast<const T*>(pr.q), static_cast<const T*>(pr.k),
                                                            S, p);
-  attn_naive_softmax_kernel<float, false><<<unsigned(size_t(s.batch) * s.heads * s.seq_q), kThreads, 0, stream>>>(S, p);
-  dim3 g3((s.head_dim + kTile - 1) / kTile, tr, s.batch * s.heads);
-  attn_naive_pv_kernel<T><<<g3, kThreads, 0, stream>>>(S, static_cast<const T*>(pr.v), static_cast<T*>(pr.o), p);
+  if (cudaError_t e = cudaGetLastError(); e != cudaSuccess) return e;
+  if (cudaError_t e = softmax_launch<float>(S, p, unsigned(size_t(s.batch) * s.heads * s.seq_q), stream);
+      e != cudaSuccess)
+    return e;
+  if (s.head_dim <= 64) {
+    dim3 g3((s.head_dim + 63) / 64, tr, s.batch * s.heads);
+    attn_naive_pv_kernel<T, 4><<<g3, kThreads, 0, stream>>>(S, static_cast<const T*>(pr.v), static_cast<T*>(pr.o), p);
+  } else {
+    dim3 g3((s.head_dim + 127) / 128, tr, s.batch * s.heads);
+    attn_naive_pv_kernel<T, 8><<<g3, kThreads, 0, stream>>>(S, static_cast<const T*>(pr.v), static_cast<T*>(pr.o), p);
+  }
   return cudaGetLastError();
 }
 
@@ -297,8 +341,8 @@ cudaError_t cublas_launch(const AttnProblem& pr, cudaStream_t stream) {
     }
   }
   NaiveParams p = make_params(pr);
-  attn_naive_softmax_kernel<T, true><<<unsigned(size_t(s.batch) * s.heads * s.seq_q), kThreads, 0, stream>>>(S, p);
-  if (cudaError_t e = cudaGetLastError(); e != cudaSuccess) return e;
+  if (cudaError_t e = softmax_launch<T>(S, p, unsigned(size_t(s.batch) * s.heads * s.seq_q), stream); e != cudaSuccess)
+    return e;
   // Row-major O = P·V is column-major Oᵀ = Vᵀ·Pᵀ: op(V) = N (d×Nkv), op(P) = N (Nkv×Nq).
   if (group == 1) {
     if (!ok(cublasGemmStridedBatchedEx(g_cublas, CUBLAS_OP_N, CUBLAS_OP_N, int(d), int(nq), int(nkv), &one, V, dt,

@@ -45,6 +45,7 @@ struct Options {
   unsigned long long seed = 20261123;
   bool no_flush = false;
   bool quiet = false;
+  bool print_shapes = false;
 };
 
 std::vector<KernelId> parse_kernels(const std::string& list) {
@@ -153,7 +154,8 @@ json config_json(const AttnShape& s, KernelId id) {
   json c = {{"batch", s.batch},         {"heads", s.heads},   {"kv_heads", s.kv_heads},
             {"seq_q", s.seq_q},         {"seq_kv", s.seq_kv}, {"head_dim", s.head_dim},
             {"causal", s.causal},       {"dtype", std::string(elem_name(s.dtype))},
-            {"block_q", k.block_q},     {"block_kv", k.block_kv}};
+            {"block_q", kernel_tiles(id, s.head_dim).block_q},
+            {"block_kv", kernel_tiles(id, s.head_dim).block_kv}};
   std::string sd = k.score_dtype;
   if (sd == "input") sd = std::string(elem_name(s.dtype));
   if (!sd.empty()) c["score_dtype"] = sd;
@@ -395,6 +397,8 @@ int main(int argc, char** argv) {
   app.add_option("--seed", opt.seed, "Base seed of the random inputs (each check draws fresh ones from it)");
   app.add_flag("--no-flush", opt.no_flush, "Do not flush L2 between timed repeats");
   app.add_flag("--quiet", opt.quiet, "No progress bar");
+  app.add_flag("--print-shapes", opt.print_shapes,
+               "Print {kernel, rung, config} for every kernel and config of the run as JSON lines, and exit (no GPU needed)");
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {
@@ -411,6 +415,15 @@ int main(int argc, char** argv) {
   try {
     auto ids = parse_kernels(opt.kernels);
     auto shapes = opt.check ? std::vector<AttnShape>{} : requested_shapes(opt);
+    if (opt.print_shapes) {  // for kernels/ncu_collect.py: one source for the sweep lists
+      for (const AttnShape& s : shapes)
+        for (KernelId id : ids)
+          fmt::print("{}\n", json{{"kernel", kernel_info(id).name},
+                                   {"rung", kernel_info(id).rung},
+                                   {"config", config_json(s, id)}}
+                                  .dump());
+      return 0;
+    }
     std::string why;
     if (!cuda_device_usable(why)) {
       fmt::print(stderr, "attnlab-bench: {}.\nNothing was checked or timed (exit code {} = skipped).\n", why,

@@ -44,16 +44,18 @@ std::string version_string(int v) {  // 13000 -> "13.0"
   return std::to_string(v / 1000) + "." + std::to_string((v % 1000) / 10);
 }
 std::string kernel_module_version() {
-  // "NVRM version: NVIDIA UNIX x86_64 Kernel Module  580.159.04  Thu ..." -> "580.159.04"
+  // "NVRM version: NVIDIA UNIX Open Kernel Module for x86_64  580.159.04  Release Build ..." ->
+  // "580.159.04": the first word made of digits and at least one dot.
   std::ifstream f("/proc/driver/nvidia/version");
   std::string line;
   if (!std::getline(f, line)) return "";
-  auto pos = line.find("Kernel Module");
-  if (pos == std::string::npos) return "";
-  std::istringstream rest(line.substr(pos + 13));
-  std::string v;
-  rest >> v;
-  return v;
+  std::istringstream words(line);
+  std::string w;
+  while (words >> w) {
+    bool digits_dots = !w.empty() && w.find_first_not_of("0123456789.") == std::string::npos;
+    if (digits_dots && w.find('.') != std::string::npos && w.front() != '.') return w;
+  }
+  return "";
 }
 }  // namespace
 

@@ -49,13 +49,13 @@ struct KernelInfo {
 inline const KernelInfo& kernel_info(KernelId id) {
   static const KernelInfo table[] = {
       {KernelId::none, "none", 0, 0, 0, "", "no kernel fits"},
-      {KernelId::naive, "attn-naive", 1, 64, 64, "fp32",
+      {KernelId::naive, "attn-naive", 1, 128, 128, "fp32",
        "three kernels: S = QK^T (fp32) to memory, row softmax in place, O = PV"},
       {KernelId::naive_cublas, "attn-naive-cublas", 1, 0, 0, "input",
        "cuBLAS GEMMs + a softmax kernel, S and P in the input dtype: what a framework does"},
       {KernelId::tiled, "attn-tiled", 2, 32, 32, "",
        "FlashAttention on CUDA cores: Qi, Kj, Vj tiles in shared memory, online softmax (m, l)"},
-      {KernelId::mma, "attn-mma", 3, 64, 64, "",
+      {KernelId::mma, "attn-mma", 3, 128, 64, "",
        "FlashAttention-2 on tensor cores: mma.sync m16n8k16, ldmatrix, cp.async double buffering"},
   };
   for (const auto& k : table)
@@ -81,9 +81,28 @@ struct KernelChoice {
   std::string reason;
 };
 
-// Shared memory the tensor-core rung asks for: Qi (Br×d) and two stages of Kj and Vj (Bc×d each),
-// bf16/fp16. 80 KiB at d = 128, 40 KiB at d = 64.
-inline std::int64_t mma_smem_bytes(int head_dim) { return std::int64_t(64 + 4 * 64) * head_dim * 2; }
+// Rows of Qi that each of the mma rung's 4 warps owns (16 or 32; Br = 4 × this), per head size.
+// Chosen by measurement on the H100: see kernels/NOTES.md.
+inline int mma_rows_per_warp(int head_dim) { return head_dim <= 64 ? 32 : 32; }
+
+// The tile sizes (Br, Bc) a kernel uses for a head size: the simulator's block_q / block_kv.
+struct KernelTiles {
+  int block_q, block_kv;
+};
+inline KernelTiles kernel_tiles(KernelId id, int head_dim) {
+  if (id == KernelId::mma) return {4 * mma_rows_per_warp(head_dim), 64};
+  const KernelInfo& k = kernel_info(id);
+  return {k.block_q, k.block_kv};
+}
+
+// Shared memory the tensor-core rung asks for (bf16/fp16): two stages of Kj and Vj (Bc×d each),
+// plus Qi (Br×d) when its fragments do not stay in registers (32 rows per warp at d = 128).
+// d = 128: 64 KiB + 32 KiB; d = 64: 32 KiB.
+inline std::int64_t mma_smem_bytes(int head_dim) {
+  const int rows = mma_rows_per_warp(head_dim);
+  const bool q_in_regs = rows == 16 || head_dim <= 64;
+  return std::int64_t(4 * 64) * head_dim * 2 + (q_in_regs ? 0 : std::int64_t(4 * rows) * head_dim * 2);
+}
 
 // One function, one reason per branch (the dashboard shows the reason next to the choice).
 inline KernelChoice kernel_choose(const AttnShape& s, const DeviceCaps& dev) {
