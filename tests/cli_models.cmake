@@ -59,3 +59,22 @@ attnlab_cli_error(specdec_alpha_negative "--alpha must be in .0, 1. \\(got -0.5\
 attnlab_cli_error(specdec_gamma_negative "--gamma must be between 0 and 1024 \\(got -2\\)" specdec --gamma -2)
 attnlab_cli_error(specdec_c_negative "--c must be between 0 and 100 \\(got -1\\)" specdec --c -1)
 attnlab_cli_error(specdec_passes "--passes must be between 2 and 100000000 \\(got 0\\)" specdec --passes 0)
+
+# ---- ring -------------------------------------------------------------------------------------
+attnlab_cli_test(ring_default STDOUT "N = 1,048,576 tokens over P = 8 devices: blocks of n = 131,072.*Q block +b n H d +1.00 GiB.*K/V sent to the next device +512 MiB.*Transfers hide behind compute.*-> 550 tokens per device"
+  ARGS ring)
+attnlab_cli_test(ring_paper_condition STDOUT "-> 1,040 tokens per device.*MHA in 16 bits: n >= F/B"
+  ARGS ring --model llama-2-7b --gpu a100-80gb --link nvlink3 --dtype fp16)
+attnlab_cli_test(ring_pcie_no_hide STDOUT "Transfers do NOT hide behind compute" ARGS ring --seq 16384 --devices 4 --link pcie4)
+attnlab_cli_test(ring_scaling STDOUT "\n +8 +131,072 +3.03 GiB +512 MiB .* yes .* 25,773,192\n" ARGS ring)
+attnlab_cli_test(ring_causal STDOUT "KV3 masked" ARGS ring --causal --devices 4 --seq 16384)
+attnlab_cli_test(ring_links STDOUT "nvlink4 +NVLink 4.*450 GB/s.*pcie4 +PCIe 4.0 x16 +31.5 GB/s.*ib-ndr" ARGS ring --list-links)
+attnlab_cli_test(ring_json STDOUT "\"min_block\": 550,.*\"timeline\": ." ARGS ring --format json)
+attnlab_cli_test(ring_csv STDOUT "devices,block n,memory/device.*\n8,131072,3254779904,536870912," ARGS ring --format csv)
+attnlab_cli_error(ring_unknown_link "--link: unknown link 'nvlink9' \\(known: nvlink4, nvlink3, pcie5, pcie4, ib-ndr, ib-hdr, ib-edr\\)" ring --link nvlink9)
+attnlab_cli_error(ring_zero_devices "--devices must be between 1 and 65536 \\(got 0\\)" ring --devices 0)
+attnlab_cli_error(ring_negative_seq "--seq must be between 1 and 68719476736 \\(got -8\\)" ring --seq -8)
+attnlab_cli_error(ring_too_many_devices "--devices must be at most --seq" ring --seq 4 --devices 8)
+attnlab_cli_error(ring_bad_kv_heads "--kv-heads must divide --heads \\(32 heads, got 3 KV heads\\)" ring --kv-heads 3)
+attnlab_cli_error(ring_bad_efficiency "--efficiency must be in \\(0, 1. \\(got 2\\)" ring --efficiency 2)
+attnlab_cli_error(ring_mla "ring attention here needs K/V heads" ring --model deepseek-v2)

@@ -1,0 +1,153 @@
+#include "models/ring.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <fmt/format.h>
+
+namespace attnlab {
+
+namespace {
+u128 bits_to_bytes(u128 bits) { return ceil_div(bits, 8); }
+
+// Bits one device holds per token of its block: Q and O (H heads), K and V plus, in a ring of more
+// than one device, the incoming K and V (Hkv heads each), in the element type; the softmax
+// statistics m and l in fp32.
+u128 value_bits_per_token(const RingConfig& c, u64 devices) {
+  const u64 kv_buffers = devices > 1 ? 4 : 2;
+  return cprod("ring memory", c.batch, c.head_dim, 2 * c.heads + kv_buffers * c.kv_heads, dtype_bits(c.dtype));
+}
+u128 stats_bits_per_token(const RingConfig& c) { return cprod("ring memory", c.batch, c.heads, 2, 32); }
+}  // namespace
+
+void ring_validate(const RingConfig& c) {
+  auto range = [](u64 v, const char* opt, u64 lo, u64 hi) {
+    if (v < lo || v > hi) throw InputError(fmt::format("{} must be between {} and {} (got {})", opt, lo, hi, v));
+  };
+  range(c.seq, "--seq", 1, 1ull << 36);
+  range(c.devices, "--devices", 1, 65536);
+  range(c.batch, "--batch", 1, 1u << 20);
+  range(c.heads, "--heads", 1, 65536);
+  range(c.kv_heads, "--kv-heads", 1, 65536);
+  range(c.head_dim, "--head-dim", 1, 65536);
+  if (c.heads % c.kv_heads != 0)
+    throw InputError(fmt::format("--kv-heads must divide --heads ({} heads, got {} KV heads)", c.heads, c.kv_heads));
+  if (c.devices > c.seq)
+    throw InputError(fmt::format("--devices must be at most --seq: each device needs a block of at least one token "
+                                 "({} devices, {} tokens)", c.devices, c.seq));
+  if (!(c.flops_per_s > 0)) throw InputError("the GPU has no throughput for this dtype");
+  if (!(c.link_bytes_per_s > 0) || !std::isfinite(c.link_bytes_per_s))
+    throw InputError(fmt::format("--link-gbps must be > 0 (got {})", c.link_bytes_per_s / 1e9));
+  if (!(c.efficiency > 0) || c.efficiency > 1)
+    throw InputError(fmt::format("--efficiency must be in (0, 1] (got {})", c.efficiency));
+}
+
+RingMemory ring_memory(const RingConfig& c, u64 block) {
+  RingMemory m;
+  const u128 bits = dtype_bits(c.dtype);
+  const u128 q_elems = cprod("ring memory", c.batch, block, c.heads, c.head_dim);
+  const u128 kv_elems = cprod("ring memory", 2, c.batch, block, c.kv_heads, c.head_dim);
+  m.q = bits_to_bytes(cmul(q_elems, bits));
+  m.o = m.q;
+  m.kv_own = bits_to_bytes(cmul(kv_elems, bits));
+  m.kv_incoming = c.devices > 1 ? m.kv_own : 0;  // one device has nothing arriving
+  m.softmax_stats = cprod("ring memory", c.batch, block, c.heads, 2, 4);
+  m.total = cadd(cadd(cadd(m.q, m.o), cadd(m.kv_own, m.kv_incoming)), m.softmax_stats, "ring memory");
+  m.per_token = bits_to_bytes(cadd(value_bits_per_token(c, c.devices), stats_bits_per_token(c)));
+  return m;
+}
+
+u64 ring_min_block(const RingConfig& c) {
+  // 4 b H n^2 d / (F e) >= 2 b n Hkv d s / B  <=>  n >= Hkv s F e / (2 H B), s = bytes per value.
+  const double s = dtype_bits(c.dtype) / 8.0;
+  const double n = static_cast<double>(c.kv_heads) * s * c.flops_per_s * c.efficiency /
+                   (2.0 * static_cast<double>(c.heads) * c.link_bytes_per_s);
+  // A relative tolerance so that an exact quotient (312e12 / 300e9 = 1040) is not pushed up by rounding.
+  return static_cast<u64>(std::max(1.0, std::ceil(n * (1 - 1e-12))));
+}
+
+u64 ring_max_context(const RingConfig& c, u64 devices, u128 budget_bytes) {
+  const u128 per_token_bits = cadd(value_bits_per_token(c, devices), stats_bits_per_token(c));
+  const u128 block = cmul(budget_bytes, 8, "memory budget") / per_token_bits;
+  return to_u64(cmul(block, devices, "longest context"), "longest context");
+}
+
+RingTimeline ring_timeline(const RingConfig& c) {
+  ring_validate(c);
+  const u64 P = c.devices;
+  const u64 n = to_u64(ceil_div(c.seq, P), "block");
+  const double full = to_double(cprod("ring FLOPs", 4, c.batch, c.heads, n, n, c.head_dim)) /
+                      (c.flops_per_s * c.efficiency);
+  const double transfer = to_double(bits_to_bytes(cprod("ring transfer", 2, c.batch, n, c.kv_heads, c.head_dim,
+                                                        dtype_bits(c.dtype)))) / c.link_bytes_per_s;
+  // On the causal diagonal a query attends to itself and the earlier keys of its block: n(n+1)/2 of n^2 pairs.
+  const double diag = (static_cast<double>(n) + 1.0) / (2.0 * static_cast<double>(n));
+
+  RingTimeline t;
+  t.events.resize(P * P);
+  for (u64 s = 0; s < P; ++s) {
+    // Compute: waits for this device's previous step and for the block to have arrived.
+    for (u64 i = 0; i < P; ++i) {
+      RingEvent& e = t.events[s * P + i];
+      e.step = s;
+      e.device = i;
+      e.kv_block = (i + P - s) % P;
+      if (c.causal) e.work = e.kv_block < i ? 1.0 : e.kv_block == i ? diag : 0.0;
+      double prev_end = s == 0 ? 0.0 : t.events[(s - 1) * P + i].compute_end;
+      double arrived = s == 0 ? 0.0 : t.events[(s - 1) * P + (i + P - 1) % P].send_end;
+      e.compute_start = std::max(prev_end, arrived);
+      e.wait_s = e.compute_start - prev_end;
+      e.compute_end = e.compute_start + e.work * full;
+    }
+    // Send: forward the block to the next device, once it is here, the link is free, and the next
+    // device has started its step s (so its second buffer is free: double buffering).
+    if (s + 1 < P) {
+      for (u64 i = 0; i < P; ++i) {
+        RingEvent& e = t.events[s * P + i];
+        double have = s == 0 ? 0.0 : t.events[(s - 1) * P + (i + P - 1) % P].send_end;
+        double link_free = s == 0 ? 0.0 : t.events[(s - 1) * P + i].send_end;
+        double receiver_ready = t.events[s * P + (i + 1) % P].compute_start;
+        e.sends = true;
+        e.send_start = std::max({have, link_free, receiver_ready});
+        e.send_end = e.send_start + transfer;
+      }
+    }
+  }
+  for (const auto& e : t.events) t.total_s = std::max(t.total_s, e.compute_end);
+  return t;
+}
+
+RingResult ring_analyze(const RingConfig& c) {
+  ring_validate(c);
+  RingResult r;
+  r.config = c;
+  const u64 P = c.devices;
+  r.block = to_u64(ceil_div(c.seq, P), "block");
+  const u64 n = r.block;
+  r.memory = ring_memory(c, n);
+  r.kv_bytes_per_step = bits_to_bytes(cprod("ring transfer", 2, c.batch, n, c.kv_heads, c.head_dim, dtype_bits(c.dtype)));
+  r.kv_bytes_per_device = cmul(r.kv_bytes_per_step, P - 1, "ring transfer");
+  r.flops_per_block = cprod("ring FLOPs", 4, c.batch, c.heads, n, n, c.head_dim);
+  if (c.causal) {
+    // P(P-1)/2 full pairs below the diagonal, P diagonal pairs of 2 b H d n (n + 1) FLOPs.
+    const u128 diag = cprod("ring FLOPs", 2, c.batch, c.heads, c.head_dim, n, n + 1);
+    r.flops_total = cadd(cmul(r.flops_per_block, u128{P} * (P - 1) / 2), cmul(diag, P), "ring FLOPs");
+  } else {
+    r.flops_total = cmul(r.flops_per_block, u128{P} * P, "ring FLOPs");
+  }
+  const double F = c.flops_per_s * c.efficiency;
+  r.compute_s = to_double(r.flops_per_block) / F;
+  r.transfer_s = to_double(r.kv_bytes_per_step) / c.link_bytes_per_s;
+  r.hidden = P == 1 || r.compute_s >= r.transfer_s;
+  r.min_block = ring_min_block(c);
+  RingTimeline t = ring_timeline(c);
+  r.pass_s = t.total_s;
+  for (u64 s = 0; s < P; ++s) {
+    double worst = 0;
+    for (u64 i = 0; i < P; ++i) worst = std::max(worst, t.events[s * P + i].work);
+    r.no_overlap_s += worst * r.compute_s + (s + 1 < P ? r.transfer_s : 0.0);
+  }
+  r.ideal_s = to_double(r.flops_total) / (static_cast<double>(P) * F);
+  return r;
+}
+
+}  // namespace attnlab

@@ -1,0 +1,83 @@
+// Ring attention (Liu, Zaharia & Abbeel 2023, arXiv 2310.01889): P devices in a ring, the sequence
+// of N tokens split into P blocks of n = N/P. Each device keeps its query block and, for P steps,
+// computes blockwise attention against one K/V block while it passes that block to the next device
+// and receives the next from the previous one. Communication is free when a step's compute takes
+// longer than its transfer:
+//   compute per step  4 b H n^2 d FLOPs            (QK^T and PV of one block pair, forward)
+//   transfer per step 2 b n Hkv d s bytes          (one K and one V block, s bytes per value)
+//   hidden when n >= Hkv s F / (2 H B)             (= F/B for MHA in 16 bits: the paper's condition)
+// Per device memory (one layer, forward): Q, O, K, V and the incoming K, V: for MHA 6 b n h values,
+// the paper's 6bch, plus the softmax statistics (row max and sum, fp32).
+// Forward pass of one attention layer only; the backward pass also sends dK, dV around the ring.
+#pragma once
+#include <vector>
+
+#include "hw/dtype.hpp"
+#include "util/checked.hpp"
+
+namespace attnlab {
+
+struct RingConfig {
+  u64 seq = 0;       // N, tokens in the whole sequence
+  u64 devices = 0;   // P
+  u64 batch = 1;
+  u64 heads = 0, kv_heads = 0, head_dim = 0;
+  DType dtype = DType::bf16;
+  bool causal = false;
+  double flops_per_s = 0;      // the device's matrix throughput for dtype
+  double efficiency = 1.0;     // fraction of flops_per_s attention reaches (1 = peak, as the paper's analysis)
+  double link_bytes_per_s = 0; // one direction
+};
+// Throws InputError naming --seq, --devices, --kv-heads ...
+void ring_validate(const RingConfig& c);
+
+struct RingMemory {
+  u128 q = 0, o = 0;          // the device's query block and its output accumulator
+  u128 kv_own = 0;            // the K and V block being computed on
+  u128 kv_incoming = 0;       // the K and V block arriving from the previous device
+  u128 softmax_stats = 0;     // row max m and row sum l, fp32, per query row and head
+  u128 total = 0;
+  u128 per_token = 0;         // total / block tokens: memory grows linearly with n
+};
+
+struct RingResult {
+  RingConfig config;
+  u64 block = 0;               // n = ceil(N / P) tokens per device
+  RingMemory memory;           // per device
+  u128 kv_bytes_per_step = 0;  // one K and one V block
+  u128 kv_bytes_per_device = 0;  // over the P - 1 transfers of a pass
+  u128 flops_per_block = 0;    // one full (unmasked) block pair
+  u128 flops_total = 0;        // all devices, the whole pass (causal: only unmasked pairs)
+  double compute_s = 0;        // one full block pair
+  double transfer_s = 0;       // one K/V block over the link
+  bool hidden = false;         // compute_s >= transfer_s: transfers hide behind compute
+  u64 min_block = 0;           // smallest n for which transfers hide
+  double pass_s = 0;           // the whole pass, from the timeline
+  double no_overlap_s = 0;     // the same steps if each waited for its transfer
+  double ideal_s = 0;          // flops_total / (P F e): perfect balance, free communication
+};
+RingResult ring_analyze(const RingConfig& c);
+// Per-device memory of one block of n tokens (same formulas as ring_analyze).
+RingMemory ring_memory(const RingConfig& c, u64 block);
+// Smallest n with 4 b H n^2 d / F >= 2 b n Hkv d s / B.
+u64 ring_min_block(const RingConfig& c);
+// Longest N that fits `budget_bytes` per device with P devices: P x floor(budget / per_token).
+u64 ring_max_context(const RingConfig& c, u64 devices, u128 budget_bytes);
+
+// ---- Per-step timeline (what the dashboard animates) ------------------------------------------
+struct RingEvent {
+  u64 step = 0, device = 0;
+  u64 kv_block = 0;           // whose K/V block this device computes on: (device - step) mod P
+  double work = 1.0;          // 1 full block, about 0.5 on the causal diagonal, 0 fully masked
+  double compute_start = 0, compute_end = 0;
+  bool sends = false;         // the last step forwards nothing
+  double send_start = 0, send_end = 0;
+  double wait_s = 0;          // idle before compute_start, waiting for the block to arrive
+};
+struct RingTimeline {
+  std::vector<RingEvent> events;  // step-major: events[step * P + device]
+  double total_s = 0;
+};
+RingTimeline ring_timeline(const RingConfig& c);
+
+}  // namespace attnlab
