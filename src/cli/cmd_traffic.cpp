@@ -185,11 +185,10 @@ std::string render_table(const TrafficReport& rep, const std::vector<VerifyResul
          "after the L2 model (each kernel starts cold: comparable with Nsight Compute's dram__bytes).\n";
   for (const auto& r : rep.results) {
     if (r.method == DramMethod::sampled)
-      out += fmt::format("{}: DRAM estimated from a sample ({} of {} events), scaled by its L2 hit rates.\n",
+      out += fmt::format("{}: DRAM estimated from a sample ({} of {} events) whose L2 hit rates scale the exact totals.\n",
                          algo_name(r.algo), format_count(r.events_simulated), format_count(r.events_total));
     else if (r.method == DramMethod::no_l2_model)
-      out += fmt::format("{}: no L2 model ({}): DRAM shown = HBM.\n", algo_name(r.algo),
-                         r.events_total > 0 && r.events_simulated == 0 ? "closed forms only" : "too large to trace");
+      out += fmt::format("{}: closed forms only (--no-l2): DRAM shown = HBM.\n", algo_name(r.algo));
   }
   for (const auto& v : ver) {
     out += fmt::format(
