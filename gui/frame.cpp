@@ -204,9 +204,9 @@ void frame_draw(View& v, FrameRequests& req, const std::string& toast) {
 
   // Column widths: the chapter list is narrow, the lesson about 40 % of what is left (less in
   // presenter mode, where the panel is what the room looks at), the panels take the rest.
-  float list_w = (!present && v.show_chapters) ? std::clamp(avail.x * 0.17f, em * 9, em * 14) : 0;
+  float list_w = (!present && v.show_chapters) ? std::clamp(avail.x * 0.14f, em * 8, em * 12) : 0;
   float rest = avail.x - list_w - (list_w > 0 ? gap : 0);
-  float lesson_w = has_panels ? std::clamp(rest * (present ? 0.36f : 0.40f), std::min(rest, em * 14), rest * 0.6f) : rest;
+  float lesson_w = has_panels ? std::clamp(rest * (present ? 0.34f : 0.37f), std::min(rest, em * 14), rest * 0.6f) : rest;
   float panel_w = has_panels ? rest - lesson_w - gap : 0;
 
   if (list_w > 0) {

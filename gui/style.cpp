@@ -150,7 +150,7 @@ void style_apply(bool presenter, float px) {
   t.k = t.series[1];
   t.v = t.series[3];
   t.o = t.series[2];
-  t.s = t.accent;
+  t.s = presenter ? rgb(0x6A4FC8) : rgb(0x8E7CF0);  // S tiles: a colour no tensor strip uses
 
   const ImVec4 text = ImGui::ColorConvertU32ToFloat4(t.text), dim = ImGui::ColorConvertU32ToFloat4(t.text_dim);
   style.Colors[ImGuiCol_Text] = text;

@@ -43,7 +43,8 @@ struct Settings {
   u64 tiling_bc = 0;
   bool tiling_causal = false;
   bool tiling_flash1 = false;  // false: FlashAttention-2 order
-  float tiling_speed = 1.0f;   // animation: fraction of the walk per 10 s
+  bool tiling_gpu_order = false;  // true: blocks of a wave interleaved, as the hierarchy model runs them
+  float tiling_speed = 1.0f;      // animation speed (1 = the whole walk in 12 s)
 
   // traffic: bytes vs N for naive / flash1 / flash2
   u64 traffic_heads = 16;

@@ -7,6 +7,8 @@ namespace attnlab::gui {
 const std::vector<PanelInfo>& panel_registry() {
   static const std::vector<PanelInfo> panels = {
       {"hierarchy", "Memory hierarchy", "GPU presets (src/hw), simulator (src/sim), measurement files", draw_hierarchy},
+      {"tiling", "Tiling walk", "simulator tile events (src/sim)", draw_tiling},
+      {"traffic", "Bytes vs N", "simulator (src/sim), ncu measurement files", draw_traffic},
   };
   return panels;
 }
