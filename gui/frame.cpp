@@ -72,23 +72,34 @@ void draw_menu_bar(View& v, FrameRequests& req) {
 
 void draw_chapter_list(View& v) {
   const Theme& th = theme();
-  ImGui::PushFont(fonts().small);
+  ImFont* f = fonts().small;
+  ImGui::PushFont(f);
   ImGui::TextColored(ImGui::ColorConvertU32ToFloat4(th.text_dim), "CHAPTERS");
-  ImGui::PopFont();
+  // Each title wrapped over as many lines as it needs, the number in a column of its own.
+  const float num_w = f->CalcTextSizeA(f->FontSize, 1e9f, 0, "00 ").x;
+  const float wrap = ImGui::GetContentRegionAvail().x - num_w;
   for (int i = 0; i < static_cast<int>(v.lessons.size()); ++i) {
     const Lesson& l = v.lessons[i];
     ImGui::PushID(i);
-    const std::string label = fmt::format("{:>2}  {}", l.chapter, l.title);
-    if (ImGui::Selectable(label.c_str(), i == v.chapter)) v.set_chapter(i);
-    if (ImGui::IsItemHovered() && !l.summary.empty()) {
+    const ImVec2 sz = f->CalcTextSizeA(f->FontSize, 1e9f, wrap, l.title.c_str());
+    const ImVec2 p = ImGui::GetCursorScreenPos();
+    if (ImGui::Selectable("##chapter", i == v.chapter, 0, ImVec2(0, sz.y))) v.set_chapter(i);
+    const bool hovered = ImGui::IsItemHovered();
+    ImDrawList* dl = ImGui::GetWindowDrawList();
+    const std::string num = std::to_string(l.chapter);
+    dl->AddText(f, f->FontSize, p, i == v.chapter ? th.accent : th.text_dim, num.c_str());
+    dl->AddText(f, f->FontSize, ImVec2(p.x + num_w, p.y), th.text, l.title.c_str(), nullptr, wrap);
+    if (hovered && !l.summary.empty()) {
       ImGui::BeginTooltip();
       ImGui::PushTextWrapPos(ImGui::GetFontSize() * 24);
       ImGui::TextUnformatted(l.summary.c_str());
       ImGui::PopTextWrapPos();
       ImGui::EndTooltip();
     }
+    ImGui::Dummy(ImVec2(0, 2));
     ImGui::PopID();
   }
+  ImGui::PopFont();
 }
 
 void draw_lesson(View& v) {

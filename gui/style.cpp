@@ -17,6 +17,7 @@ const ImWchar* text_ranges() {
   static const ImWchar ranges[] = {
       0x0020, 0x017F,  // Basic Latin, Latin-1 (×, ², µ, ·), Latin Extended-A
       0x0370, 0x03FF,  // Greek
+      0x1D00, 0x1DBF,  // Phonetic extensions: modifier letters (Kᵀ)
       0x2000, 0x206F,  // General punctuation (– — ‘ ’ “ ” … ‖)
       0x2070, 0x209F,  // Superscripts and subscripts
       0x2190, 0x21FF,  // Arrows

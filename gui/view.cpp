@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <fmt/format.h>
 
+#include "lessons/render.hpp"
 #include "util/errors.hpp"
 
 namespace attnlab::gui {
@@ -17,7 +18,8 @@ void View::load(const std::optional<fs::path>& lessons_override, const std::vect
   if (lessons.empty())
     throw InputError(fmt::format("no lessons in {} (expected files like 01-why-attention.md)", lessons_dir.string()));
   documents.clear();
-  for (const auto& l : lessons) documents.push_back(md::parse(l.body, l.file, l.body_line));
+  // Templates filled in by the core (lesson_render), so every number in the text is the library's.
+  for (const auto& l : lessons) documents.push_back(lesson_render(l).doc);
 
   // Measurements: the bundled files, then the user's folders. Each folder named on the command
   // line must exist; a malformed or foreign file stops us with its name and the JSON path.
@@ -58,21 +60,20 @@ const md::Document* View::current_document() const {
 }
 
 std::string View::measurement_summary() const {
-  if (measurements.empty()) return "no measurement files (simulator only)";
-  std::string out;
-  int user = 0;
+  if (measurements.empty()) return "none loaded (simulator only)";
+  // Grouped by device and day: "3 bundled files, NVIDIA H100 80GB HBM3 (2026-11-23) + 1 of yours".
+  int bundled = 0, user = 0;
+  std::vector<std::string> devices;
   for (const auto& m : measurements) {
-    if (!m.bundled) {
-      ++user;
-      continue;
-    }
-    if (!out.empty()) out += ", ";
-    out += fmt::format("{} ({}, {})", m.file.filename().string(), m.data.device.name, m.data.date.substr(0, 10));
+    (m.bundled ? bundled : user)++;
+    const std::string d = fmt::format("{} ({})", m.data.device.name, m.data.date.substr(0, 10));
+    if (std::find(devices.begin(), devices.end(), d) == devices.end()) devices.push_back(d);
   }
-  if (user > 0) {
-    if (!out.empty()) out += " + ";
-    out += fmt::format("{} file{} of yours", user, user == 1 ? "" : "s");
-  }
+  std::string out;
+  if (bundled) out = fmt::format("{} bundled file{}", bundled, bundled == 1 ? "" : "s");
+  if (user) out += fmt::format("{}{} from --measurements", out.empty() ? "" : " + ", user);
+  out += ", ";
+  for (size_t i = 0; i < devices.size(); ++i) out += (i ? "; " : "") + devices[i];
   return out;
 }
 

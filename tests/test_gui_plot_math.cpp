@@ -137,6 +137,7 @@ TEST_CASE("tick labels and tooltip values read as a person writes them") {
     CHECK(format_tick(2, Unit::ratio) == "2x");
     CHECK(format_tick(0.25, Unit::percent) == "25%");
     CHECK(format_tick(2.5e6, Unit::count) == "2.5M");
+    CHECK(format_tick(1e10, Unit::flops) == "10 GFLOP");
     CHECK(format_tick(-4, Unit::none) == "-4");
   }
   SUBCASE("tooltips keep four significant digits, integers in full") {

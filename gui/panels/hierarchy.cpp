@@ -110,7 +110,7 @@ void draw_hierarchy(View& v) {
   ps.y.lo = std::pow(10, std::floor(std::log10(peak)) - 3);
   ps.y.hi = std::pow(10, std::ceil(std::log10(peak * 1.05)));
   ps.fit_y = false;
-  ps.legend = LegendPos::top_left;
+  ps.legend = LegendPos::bottom_right;
 
   // The roof: bandwidth-bound slope, then the flat compute roof from the ridge point on.
   Series roof;
@@ -120,7 +120,7 @@ void draw_hierarchy(View& v) {
   roof.color = th.text_dim;
   roof.width = th.line_width + 1;
   ps.series.push_back(roof);
-  ps.markers.push_back({ridge, fmt::format("ridge {:.0f} FLOP/B", ridge), th.accent, true});
+  ps.markers.push_back({ridge, fmt::format("ridge {:.0f} FLOP/B", ridge), th.accent, true, true});
 
   if (const TrafficReport* rep = simulate(v)) {
     int idx = 0;
@@ -139,31 +139,41 @@ void draw_hierarchy(View& v) {
     panel_error(v.cache<HierarchyCache>("hierarchy").error);
   }
 
-  // Measured kernels with Nsight Compute DRAM counts: their true place on the roofline.
+  // Measured kernels with Nsight Compute DRAM counts: their true place on the roofline. One series
+  // per kernel; a point needs the timed run of the same kernel on the same shape in the same file.
   int measured = 0;
+  std::vector<Series> by_kernel;
   for (const auto& set : v.measurements) {
     for (const auto& rec : set.data.ncu) {
       const double bytes = rec.dram_read_bytes + rec.dram_write_bytes;
       if (bytes <= 0) continue;
-      const double flops = measurement_forward_flops(rec.config);
-      for (const auto& run : set.data.runs) {
-        if (run.kernel != rec.kernel || run.config.seq_q != rec.config.seq_q || run.config.head_dim != rec.config.head_dim ||
-            run.config.causal != rec.config.causal)
-          continue;
+      const auto run = std::find_if(set.data.runs.begin(), set.data.runs.end(), [&](const MeasuredRun& r) {
+        const auto &a = r.config, &b = rec.config;
+        return r.kernel == rec.kernel && a.batch == b.batch && a.heads == b.heads && a.kv_heads == b.kv_heads &&
+               a.seq_q == b.seq_q && a.seq_kv == b.seq_kv && a.head_dim == b.head_dim && a.causal == b.causal &&
+               a.dtype == b.dtype && a.block_q == b.block_q && a.block_kv == b.block_kv;
+      });
+      if (run == set.data.runs.end()) continue;
+      const std::string name = fmt::format("measured {}", rec.kernel);
+      auto it = std::find_if(by_kernel.begin(), by_kernel.end(), [&](const Series& x) { return x.name == name; });
+      if (it == by_kernel.end()) {
         Series s;
-        s.name = fmt::format("measured {} ({})", run.kernel, set.data.device.name);
+        s.name = name;
         s.style = SeriesStyle::points;
-        s.color = th.series[2 + measured % 4];
-        s.x = {flops / bytes};
-        s.y = {run.tflops * 1e12};
-        s.notes = {fmt::format("N = {}, {} DRAM bytes (ncu), {:.1f} TFLOP/s, {}", run.config.seq_q,
-                               format_count(u128(bytes)), run.tflops, set.file.filename().string())};
-        ps.series.push_back(s);
-        ++measured;
-        break;
+        s.color = th.series[(2 + by_kernel.size()) % 8];
+        by_kernel.push_back(s);
+        it = by_kernel.end() - 1;
       }
+      const double flops = measurement_forward_flops(rec.config);
+      it->x.push_back(flops / bytes);
+      it->y.push_back(run->tflops * 1e12);
+      it->notes.push_back(fmt::format("B={} H={} N={} d={}{}: {} DRAM bytes (ncu), {:.1f} TFLOP/s\n{}, {}", rec.config.batch,
+                                      rec.config.heads, rec.config.seq_q, rec.config.head_dim, rec.config.causal ? " causal" : "",
+                                      format_count(u128(bytes)), run->tflops, set.data.device.name, set.file.filename().string()));
+      ++measured;
     }
   }
+  for (auto& s : by_kernel) ps.series.push_back(std::move(s));
   if (!measured)
     caption("No measured kernel with Nsight Compute DRAM bytes in the loaded files: the points are the simulator's.");
   plot_draw("roofline", ps, ImVec2(0, 0));

@@ -6,9 +6,13 @@ namespace attnlab::gui {
 // the tree; see registry.hpp.
 const std::vector<PanelInfo>& panel_registry() {
   static const std::vector<PanelInfo> panels = {
+      {"growth", "Cost vs length", "scaling model (src/models/scaling)", draw_growth},
       {"hierarchy", "Memory hierarchy", "GPU presets (src/hw), simulator (src/sim), measurement files", draw_hierarchy},
       {"tiling", "Tiling walk", "simulator tile events (src/sim)", draw_tiling},
       {"traffic", "Bytes vs N", "simulator (src/sim), ncu measurement files", draw_traffic},
+      {"kernels", "Measured kernels", "measurement files (assets/measurements, --measurements)", draw_kernels},
+      {"kv", "KV cache", "KV-cache model (src/models/kv_cache), model presets", draw_kv},
+      {"masks", "Masks", "mask model (src/models/masks)", draw_masks},
   };
   return panels;
 }

@@ -19,8 +19,12 @@ struct Frame {
   double py(double v) const { return plot::axis_to_pixel(y, v, hi.y, lo.y); }
 };
 
-void fit_axis(Axis& a, const std::vector<Series>& series, bool use_x, bool from_zero) {
+void fit_axis(Axis& a, const std::vector<Series>& series, bool use_x, bool from_zero, const std::vector<double>& include = {}) {
   double mn = std::numeric_limits<double>::infinity(), mx = -mn;
+  for (double v : include) {
+    mn = std::min(mn, v);
+    mx = std::max(mx, v);
+  }
   for (const auto& s : series)
     for (double v : use_x ? s.x : s.y) {
       if (!std::isfinite(v) || (a.scale == plot::Scale::log && v <= 0)) continue;
@@ -93,7 +97,7 @@ int plot_draw(const char* id, const PlotSpec& spec, ImVec2 size) {
 
   Axis ax = spec.x, ay = spec.y;
   if (spec.fit_x) fit_axis(ax, spec.series, true, false);
-  if (spec.fit_y) fit_axis(ay, spec.series, false, spec.y_from_zero);
+  if (spec.fit_y) fit_axis(ay, spec.series, false, spec.y_from_zero, spec.y_include);
 
   // Layout: title and y label on top, y tick labels left, x ticks and x label below.
   const float pad = 0.5f * label_px;
@@ -167,7 +171,7 @@ int plot_draw(const char* id, const PlotSpec& spec, ImVec2 size) {
       if (!m.label.empty()) {
         const ImVec2 sz = tick_font->CalcTextSizeA(tick_px, 1e9f, 0, m.label.c_str());
         const float lx = X + 4 + sz.x > f.hi.x ? X - 4 - sz.x : X + 4;
-        dl->AddText(tick_font, tick_px, ImVec2(lx, f.hi.y - sz.y - 4), col, m.label.c_str());
+        dl->AddText(tick_font, tick_px, ImVec2(lx, m.label_top ? f.lo.y + 4 : f.hi.y - sz.y - 4), col, m.label.c_str());
       }
     } else {
       const float Y = static_cast<float>(f.py(m.value));

@@ -30,6 +30,7 @@ struct Marker {
   std::string label;
   ImU32 color = 0;  // 0 = dim text colour
   bool vertical = true;
+  bool label_top = false;  // vertical markers: label at the top instead of the bottom
 };
 
 enum class LegendPos { top_left, top_right, bottom_right, bottom_left, none };
@@ -41,6 +42,7 @@ struct PlotSpec {
   bool y_from_zero = true;          // linear y fitted from 0
   std::vector<Series> series;
   std::vector<Marker> markers;
+  std::vector<double> y_include;    // values the fitted y range must include (a peak to compare with)
   LegendPos legend = LegendPos::top_left;
 };
 

@@ -212,6 +212,7 @@ std::string format_tick(double v, Unit u) {
     case Unit::tokens: return tokens_label(v);
     case Unit::bytes: return prefixed(v, 1024, kBin, 7, " ", "B", short_num);
     case Unit::seconds: return seconds_label(v, short_num);
+    case Unit::flops: return prefixed(v, 1000, kSi, 7, " ", "FLOP", short_num);
     case Unit::flop_rate: return prefixed(v, 1000, kSi, 7, " ", "FLOP/s", short_num);
     case Unit::byte_rate: return prefixed(v, 1000, kSi, 7, " ", "B/s", short_num);
     case Unit::flop_per_byte: return short_num(v);
@@ -233,6 +234,7 @@ std::string format_value(double v, Unit u) {
       if (std::fabs(v) < 1024) return grouped(v) + " B";
       return prefixed(v, 1024, kBin, 7, " ", "B", num4);
     case Unit::seconds: return seconds_label(v, num4);
+    case Unit::flops: return prefixed(v, 1000, kSi, 7, " ", "FLOP", num4);
     case Unit::flop_rate: return prefixed(v, 1000, kSi, 7, " ", "FLOP/s", num4);
     case Unit::byte_rate: return prefixed(v, 1000, kSi, 7, " ", "B/s", num4);
     case Unit::flop_per_byte: return num4(v) + " FLOP/B";

@@ -20,6 +20,7 @@ enum class Unit {
   tokens,     // sequence lengths: "512", "4K", "128K", "1M" (K = 1024, as "128K context" means)
   bytes,      // binary: "512 B", "64 KiB", "1.5 GiB"
   seconds,    // "10 ns", "2.5 µs", "1 ms", "3 s"
+  flops,      // FLOP counts: "10 GFLOP", "1.5 TFLOP"
   flop_rate,  // "10 TFLOP/s"
   byte_rate,  // decimal, as data sheets give bandwidth: "3.35 TB/s"
   flop_per_byte,  // arithmetic intensity: "10 FLOP/B"
