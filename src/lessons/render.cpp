@@ -125,7 +125,9 @@ RenderedLesson lesson_render(const Lesson& lesson) {
 }
 
 std::string render_markdown(const RenderedLesson& r) {
-  return fmt::format("# {}\n\n{}", lesson_heading(r.lesson), r.markdown);
+  std::string_view body = r.markdown;
+  while (!body.empty() && body.front() == '\n') body.remove_prefix(1);
+  return fmt::format("# {}\n\n{}", lesson_heading(r.lesson), body);
 }
 
 }  // namespace attnlab

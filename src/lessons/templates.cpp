@@ -202,7 +202,18 @@ class ExprParser {
       TemplateValue v = unary();
       return TemplateValue::of(-v.number, ValueUnit::plain);
     }
-    return atom();
+    return power();
+  }
+  // a ^ b, right-associative, binding tighter than unary minus on its left: -2^2 = -4.
+  TemplateValue power() {
+    TemplateValue base = atom();
+    skip();
+    if (pos_ < s_.size() && s_[pos_] == '^') {
+      ++pos_;
+      TemplateValue e = unary();
+      return TemplateValue::of(std::pow(base.number, e.number), ValueUnit::plain);
+    }
+    return base;
   }
   TemplateValue atom() {
     skip();
@@ -277,8 +288,8 @@ TemplateValue TemplateValue::of(double v, ValueUnit u) {
 }
 
 const std::vector<std::string>& template_format_names() {
-  static const std::vector<std::string> names = {"auto",    "raw",  "plain", "count",   "bytes",
-                                                 "flops",   "seconds", "rate", "ratio", "percent"};
+  static const std::vector<std::string> names = {"auto",  "raw",     "plain", "count", "bytes",  "bytes_si",
+                                                 "flops", "seconds", "rate",  "ratio", "percent"};
   return names;
 }
 
@@ -295,6 +306,7 @@ std::string template_format(const TemplateValue& v, std::string_view as, int dig
   else if (as == "seconds") u = ValueUnit::seconds;
   else if (as == "rate") u = ValueUnit::bytes_per_s;
   else if (as == "ratio") u = ValueUnit::ratio;
+  else if (as == "bytes_si") return format_rate(v.number, "B");  // decimal: "80.0 GB", as datasheets write
   else if (as == "percent") {
     double p = v.number * 100.0;
     return (digits >= 0 ? fmt::format("{:.{}f}", p, digits) : plain_number(p, -1)) + "%";

@@ -46,7 +46,8 @@ struct TemplateValue {
   static TemplateValue of(double v, ValueUnit u);
 };
 
-// How to write a value. `as`: auto (by unit), raw (exact digits or %.6g), count, bytes, flops,
+// How to write a value. `as`: auto (by unit), raw (exact digits or %.6g), count, bytes (binary:
+// GiB), bytes_si (decimal: GB, as datasheets write capacities), flops,
 // seconds, rate (bytes/s), ratio, percent (x100 with %), plain. `digits`: decimals for plain,
 // ratio and percent (-1 = three significant digits).
 std::string template_format(const TemplateValue& v, std::string_view as = "auto", int digits = -1);
@@ -101,7 +102,7 @@ struct TemplateResult {
 };
 TemplateResult template_eval(std::string_view call, std::string_view file, int line);
 
-// An arithmetic expression of numbers and {{templates}}: + - * / ( ), optionally followed by
+// An arithmetic expression of numbers and {{templates}}: + - * / ^ ( ), optionally followed by
 // `as=...` and `digits=N`. A single template keeps its unit; anything computed is plain unless
 // `as=` says otherwise. Division by zero is an error.
 TemplateResult template_eval_expr(std::string_view expr, std::string_view file, int line);

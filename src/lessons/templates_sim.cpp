@@ -99,12 +99,13 @@ TemplateValue traffic_value(const TemplateArgs& a, const std::string& field) {
   if (field == "bc") return TemplateValue::of_count(algo == Algo::naive ? r.tiles.T : r.tiles.Bc);
   if (field == "smem") return TemplateValue::of_count(c.has_fwd() ? r.tiles.smem_fwd : r.tiles.smem_bwd, ValueUnit::bytes);
   if (field == "kernels") return TemplateValue::of_count(r.kernels.size());
-  if (field == "waves") {
-    u64 w = 0;
-    for (const auto& k : r.kernels) w = std::max(w, k.bytes.waves);
-    return TemplateValue::of_count(w);
-  }
-  return TemplateValue::of_count(r.kernels.empty() ? 0 : r.kernels.front().bytes.grid);  // grid
+  // grid and waves: of the kernel doing the most FLOPs (flash1's init kernel is not the story).
+  const KernelTraffic* main = r.kernels.empty() ? nullptr : &r.kernels.front();
+  for (const auto& k : r.kernels)
+    if (k.flops > main->flops) main = &k;
+  if (main == nullptr) return TemplateValue::of_count(0);
+  if (field == "waves") return TemplateValue::of_count(main->bytes.waves);
+  return TemplateValue::of_count(main->bytes.grid);  // grid
 }
 
 }  // namespace
@@ -160,8 +161,8 @@ void register_templates_hw_sim(std::vector<TemplateDef>& reg) {
                   {"bc", "key tile rows Bc (naive: GEMM tile)"},
                   {"smem", "SRAM one thread block needs"},
                   {"kernels", "kernel launches"},
-                  {"grid", "thread blocks of the first kernel"},
-                  {"waves", "waves of thread blocks over the SMs (largest kernel)"}},
+                  {"grid", "thread blocks of the main kernel (the one doing the most FLOPs)"},
+                  {"waves", "waves of thread blocks over the SMs (main kernel)"}},
                  "traffic algo=naive seq=4096 d=128 field=hbm_bytes",
                  traffic_value});
 }

@@ -213,7 +213,7 @@ void render_block(const Block& b, Ctx& ctx, int width, const std::string& prefix
     case BlockKind::rule: emit(out, prefix, {repeat("─", std::min(width, 40))}); break;
     case BlockKind::quiz: {
       const int n = ++ctx.quiz_no;
-      const std::string label = fmt::format("Think about it ({}):", n);
+      const std::string label = fmt::format("Question {}:", n);
       std::vector<Word> words = words_of(b.quiz.question, color);
       words.insert(words.begin(), Word{color ? "\x1b[1;33m" + label + kReset : label, display_width(label)});
       emit(out, prefix, wrap(words, width, "", "  "));
@@ -221,7 +221,8 @@ void render_block(const Block& b, Ctx& ctx, int width, const std::string& prefix
       for (size_t i = 0; i < b.quiz.choices.size(); ++i) {
         std::string letter = fmt::format("{}) ", static_cast<char>('a' + i));
         emit(out, prefix, wrap(words_of(b.quiz.choices[i].text, color), width, "  " + letter, "     "));
-        if (b.quiz.choices[i].correct) correct += (correct.empty() ? "" : ", ") + letter.substr(0, 2);
+        if (b.quiz.choices[i].correct)
+          correct += (correct.empty() ? "" : "; ") + letter + md::plain_text(b.quiz.choices[i].text);
       }
       if (ctx.answers) {
         Inline answer_line;
@@ -240,7 +241,7 @@ void render_block(const Block& b, Ctx& ctx, int width, const std::string& prefix
         std::string a;
         emit(a, "", wrap(words_of(answer_line, color), width, "", "    "));
         ctx.answers->push_back(a);
-        emit(out, prefix, {fmt::format("  (answer {} at the end of the chapter)", n)});
+        emit(out, prefix, {fmt::format("  (answer {} is at the end of the chapter)", n)});
       } else {
         emit(out, prefix, wrap(words_of(b.quiz.answer, color), width, "  Answer: ", "    "));
         emit(out, prefix, wrap(words_of(b.quiz.explain, color), width, "  Why: ", "    "));
