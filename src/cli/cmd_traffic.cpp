@@ -181,6 +181,15 @@ std::string render_table(const TrafficReport& rep, const std::vector<VerifyResul
     }
   }
 
+  for (const auto& r : rep.results) {
+    if (!c.has_fwd()) break;
+    out += r.algo == Algo::naive
+               ? fmt::format("\npaper's IO count, standard forward (Alg. 0): (4Nd + 4N²) elements x B·H = {}", format_bytes(r.paper_io_fwd))
+               : fmt::format("\npaper's IO bound, FlashAttention forward (Thm. 2): N²d²/M elements x B·H = {} (M = SRAM per block "
+                             "in elements; compare {})",
+                             format_bytes(r.paper_io_fwd), algo_name(r.algo));
+  }
+  out += "\n";
   out += "\nHBM = every global-memory access, as the FlashAttention paper counts; DRAM = what reaches DRAM\n"
          "after the L2 model (each kernel starts cold: comparable with Nsight Compute's dram__bytes).\n";
   for (const auto& r : rep.results) {
