@@ -1,0 +1,519 @@
+// attn-decode.cu: rung 5 of the ladder ("Kernel ladder II"): decode attention, one query token per
+// sequence against a long KV cache; MHA, GQA and MQA; split-KV with a combine step
+// (flash-decoding); a paged variant that reads K/V through a block table (PagedAttention).
+//
+// What changes against the mma rung, and why:
+//   * Decode has seq_q = 1, so a 64- or 128-row query tile idles. Here the "rows" of the tensor-core
+//     tile are the G query heads that share one K/V head (GQA group): one block reads each K/V row
+//     ONCE for the whole group. MHA uses 1 of 16 rows, GQA-8 8 of 16: the tensor cores have so much
+//     headroom that the waste costs nothing; what matters is that every K/V byte is read once.
+//   * One head's cache is long (32768 keys) and there are few heads, so one block per head would
+//     leave most SMs idle: the keys are split into chunks, one block per (chunk, kv head, batch)
+//     (flash-decoding), each writes an unnormalised partial O with its (max, sum); a second small
+//     kernel combines the splits with the same rescaling the online softmax uses.
+//   * No shared memory and no ldmatrix: K and V go straight from global memory into mma fragments
+//     with 16-byte loads. The head dimension of Q and K is permuted consistently (a dot product does
+//     not care about the order of its terms) so that each lane's K fragment is 4 contiguous 16-byte
+//     pieces; V's keys are paired with a byte permute (prmt) and the output dimensions are permuted
+//     so that each lane owns contiguous runs of O. Every K/V byte is loaded by exactly one lane.
+//   * Paged: K/V live in pages of `page_size` tokens ([pages, kv_heads, page_size, d]) placed at
+//     random in a pool; block_table[b][p] names the page that holds tokens p·P .. p·P+P-1. A warp's
+//     16-key step lies in one page (P is a multiple of 16), so the table costs one 4-byte load per
+//     4 KiB of K and V.
+//
+// MEASURED (H100 80GB HBM3, driver 580, CUDA 13.0; see assets/measurements/decode-h100.json and
+// kernels/NOTES-ladder2.md): filled in below after the device run.
+//
+// Limits: bf16 only, head_dim 128 only, group size up to 16 per block (MQA with 32 query heads runs
+// two blocks per K/V head, so it reads K/V twice: 16 MiB instead of 8 at L = 32768).
+#include <cuda_bf16.h>
+#include <cuda_runtime.h>
+
+#include <CLI/CLI.hpp>
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <cstdint>
+#include <cstdio>
+#include <ctime>
+#include <fmt/format.h>
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <numeric>
+#include <random>
+#include <vector>
+
+#include "harness-cuda.hpp"
+#include "harness.hpp"
+
+using namespace attnlab::kernels;
+using nlohmann::json;
+
+namespace {
+
+constexpr int kD = 128;      // head dimension this file is compiled for
+constexpr int kWarps = 4;    // warps per block
+constexpr int kStep = 16;    // keys per warp step (two n-tiles of 8 for QK, one k-step for PV)
+
+struct DecodeParams {
+  const __nv_bfloat16* q;  // [B, H, D]
+  const __nv_bfloat16* k;  // contiguous: [B, KVH, L, D]; paged: pool [pages, KVH, P, D]
+  const __nv_bfloat16* v;
+  const int* block_table;  // [B, max_pages] or nullptr (contiguous)
+  int page_size = 0, max_pages = 0;
+  float* part_o;   // [B, H, splits, D] unnormalised partial O
+  float* part_ml;  // [B, H, splits, 2]: (max in log2 units, sum)
+  __nv_bfloat16* o;  // [B, H, D]
+  int B = 0, H = 0, KVH = 0, L = 0, G = 0, splits = 0, chunk = 0;
+  float scale_log2 = 0;
+};
+
+__device__ __forceinline__ uint32_t pack_bf16(float lo, float hi) {
+  __nv_bfloat162 v = __floats2bfloat162_rn(lo, hi);  // .x (low half) = lo
+  return *reinterpret_cast<uint32_t*>(&v);
+}
+__device__ __forceinline__ uint32_t prmt(uint32_t a, uint32_t b, uint32_t sel) {
+  uint32_t r;
+  asm("prmt.b32 %0, %1, %2, %3;" : "=r"(r) : "r"(a), "r"(b), "r"(sel));
+  return r;
+}
+__device__ __forceinline__ void mma16816(float c[4], uint32_t a0, uint32_t a1, uint32_t a2, uint32_t a3,
+                                         uint32_t b0, uint32_t b1) {
+  asm("mma.sync.aligned.m16n8k16.row.col.f32.bf16.bf16.f32 {%0,%1,%2,%3}, {%4,%5,%6,%7}, {%8,%9}, "
+      "{%0,%1,%2,%3};"
+      : "+f"(c[0]), "+f"(c[1]), "+f"(c[2]), "+f"(c[3])
+      : "r"(a0), "r"(a1), "r"(a2), "r"(a3), "r"(b0), "r"(b1));
+}
+__device__ __forceinline__ uint4 ldg16(const void* p) {
+  uint4 r;
+  asm volatile("ld.global.nc.L1::no_allocate.v4.u32 {%0,%1,%2,%3}, [%4];"
+               : "=r"(r.x), "=r"(r.y), "=r"(r.z), "=r"(r.w)
+               : "l"(p));
+  return r;
+}
+
+// Address of key `key` (< L) of (b, kvh), contiguous or paged.
+template <bool kPaged>
+__device__ __forceinline__ const __nv_bfloat16* key_row(const __nv_bfloat16* base, const DecodeParams& p, int b,
+                                                        int kvh, int key) {
+  if constexpr (kPaged) {
+    const int page = __ldg(&p.block_table[b * p.max_pages + key / p.page_size]);
+    return base + ((size_t(page) * p.KVH + kvh) * p.page_size + key % p.page_size) * kD;
+  } else {
+    return base + ((size_t(b) * p.KVH + kvh) * p.L + key) * kD;
+  }
+}
+
+// grid (splits, KVH * head_chunks, B), block 128. Block = one chunk of keys of one K/V head, for
+// up to 16 of its query heads (the mma rows).
+template <bool kPaged>
+__global__ void __launch_bounds__(kWarps * 32) decode_split_kernel(DecodeParams p) {
+  const int lane = threadIdx.x & 31, warp = threadIdx.x >> 5;
+  const int g = lane >> 2, t = lane & 3;
+  const int split = blockIdx.x, b = blockIdx.z;
+  const int head_chunks = (p.G + 15) / 16;
+  const int kvh = blockIdx.y / head_chunks, hc = blockIdx.y % head_chunks;
+  const int rows = min(16, p.G - hc * 16);  // valid mma rows (query heads) in this block
+  const int h0 = kvh * p.G + hc * 16;        // first query head
+
+  // Q fragments, permuted head dimension: k-step s uses physical dims 32(s/2) + 8t + 4(s%2) + {0,1}
+  // (a0/a1) and + {2,3} (a2/a3). Rows g and g+8 are query heads h0+g, h0+g+8 (zero past `rows`).
+  uint32_t qa[8][4];
+#pragma unroll
+  for (int s = 0; s < 8; ++s) {
+    const int dim = 32 * (s >> 1) + 8 * t + 4 * (s & 1);
+#pragma unroll
+    for (int half = 0; half < 2; ++half) {
+      const int r = g + 8 * half;
+      uint32_t lo = 0, hi = 0;
+      if (r < rows) {
+        const uint32_t* qr = reinterpret_cast<const uint32_t*>(p.q + (size_t(b) * p.H + h0 + r) * kD + dim);
+        lo = qr[0];
+        hi = qr[1];
+      }
+      qa[s][half] = lo;       // a0 (row g) / a1 (row g+8): logical k 2t, 2t+1
+      qa[s][2 + half] = hi;   // a2 / a3: logical k 2t+8, 2t+9
+    }
+  }
+
+  float o[16][4];
+#pragma unroll
+  for (int j = 0; j < 16; ++j) o[j][0] = o[j][1] = o[j][2] = o[j][3] = 0.f;
+  float m[2] = {-INFINITY, -INFINITY}, l[2] = {0.f, 0.f};  // rows g, g+8 (per-lane partial l)
+
+  const int key_begin = split * p.chunk;
+  const int key_end = min(p.L, key_begin + p.chunk);
+  for (int k0 = key_begin + warp * kStep; k0 < key_end; k0 += kWarps * kStep) {
+    // ---- loads: K rows k0+g and k0+8+g (4 pieces each), V rows k0+{2t,2t+1,8+2t,9+2t} (2 pieces each)
+    const __nv_bfloat16* kb = key_row<kPaged>(p.k, p, b, kvh, k0);
+    const __nv_bfloat16* vb = key_row<kPaged>(p.v, p, b, kvh, k0);
+    const int last = key_end - 1 - k0;  // keys past `last` are masked; their loads are clamped
+    uint4 ka[4], kbb[4], va[4][2];
+    const int ra = min(g, last), rb = min(8 + g, last);
+#pragma unroll
+    for (int i = 0; i < 4; ++i) {
+      ka[i] = ldg16(kb + ra * kD + 32 * i + 8 * t);
+      kbb[i] = ldg16(kb + rb * kD + 32 * i + 8 * t);
+    }
+    const int vr[4] = {min(2 * t, last), min(2 * t + 1, last), min(8 + 2 * t, last), min(9 + 2 * t, last)};
+#pragma unroll
+    for (int r = 0; r < 4; ++r) {
+      va[r][0] = ldg16(vb + vr[r] * kD + 8 * g);
+      va[r][1] = ldg16(vb + vr[r] * kD + 64 + 8 * g);
+    }
+    // ---- S = Q Kᵀ for keys k0..k0+7 (sa) and k0+8..k0+15 (sb)
+    float sa[4] = {0, 0, 0, 0}, sb[4] = {0, 0, 0, 0};
+#pragma unroll
+    for (int s = 0; s < 8; ++s) {
+      const uint4& x = ka[s >> 1];
+      const uint4& y = kbb[s >> 1];
+      mma16816(sa, qa[s][0], qa[s][1], qa[s][2], qa[s][3], (s & 1) ? x.z : x.x, (s & 1) ? x.w : x.y);
+      mma16816(sb, qa[s][0], qa[s][1], qa[s][2], qa[s][3], (s & 1) ? y.z : y.x, (s & 1) ? y.w : y.y);
+    }
+    // columns: sa[0..1] keys 2t, 2t+1; sb[0..1] keys 8+2t, 9+2t (rows g); [2..3] the same for row g+8
+    const int ka0 = 2 * t, kb0 = 8 + 2 * t;
+    float x[2][4];
+#pragma unroll
+    for (int hr = 0; hr < 2; ++hr) {
+      x[hr][0] = ka0 <= last ? sa[2 * hr] * p.scale_log2 : -INFINITY;
+      x[hr][1] = ka0 + 1 <= last ? sa[2 * hr + 1] * p.scale_log2 : -INFINITY;
+      x[hr][2] = kb0 <= last ? sb[2 * hr] * p.scale_log2 : -INFINITY;
+      x[hr][3] = kb0 + 1 <= last ? sb[2 * hr + 1] * p.scale_log2 : -INFINITY;
+    }
+    // ---- online softmax per row (4 lanes t share a row)
+    float pr[2][4], alpha[2];
+#pragma unroll
+    for (int hr = 0; hr < 2; ++hr) {
+      float mx = fmaxf(fmaxf(x[hr][0], x[hr][1]), fmaxf(x[hr][2], x[hr][3]));
+      mx = fmaxf(mx, __shfl_xor_sync(0xffffffff, mx, 1));
+      mx = fmaxf(mx, __shfl_xor_sync(0xffffffff, mx, 2));
+      const float mn = fmaxf(m[hr], mx);
+      const float base = mn == -INFINITY ? 0.f : mn;  // a row with no key yet keeps everything at 0
+      alpha[hr] = exp2f(m[hr] - base);
+      m[hr] = mn;
+      float sum = 0;
+#pragma unroll
+      for (int c = 0; c < 4; ++c) {
+        pr[hr][c] = exp2f(x[hr][c] - base);
+        sum += pr[hr][c];
+      }
+      l[hr] = l[hr] * alpha[hr] + sum;
+    }
+#pragma unroll
+    for (int j = 0; j < 16; ++j) {
+      o[j][0] *= alpha[0];
+      o[j][1] *= alpha[0];
+      o[j][2] *= alpha[1];
+      o[j][3] *= alpha[1];
+    }
+    // ---- O += P V. A = P (keys 2t,2t+1 | 8+2t,9+2t), B = V with keys paired by prmt.
+    const uint32_t a0 = pack_bf16(pr[0][0], pr[0][1]), a1 = pack_bf16(pr[1][0], pr[1][1]);
+    const uint32_t a2 = pack_bf16(pr[0][2], pr[0][3]), a3 = pack_bf16(pr[1][2], pr[1][3]);
+#pragma unroll
+    for (int j = 0; j < 16; ++j) {
+      // n-tile j, column g = physical dim 8g + j (j < 8) or 64 + 8g + (j-8): word (j%8)/2 of piece j/8
+      const int piece = j >> 3, w = (j & 7) >> 1;
+      const uint32_t sel = (j & 1) ? 0x7632 : 0x5410;
+      auto word = [&](const uint4& u) { return w == 0 ? u.x : w == 1 ? u.y : w == 2 ? u.z : u.w; };
+      const uint32_t b0 = prmt(word(va[0][piece]), word(va[1][piece]), sel);
+      const uint32_t b1 = prmt(word(va[2][piece]), word(va[3][piece]), sel);
+      mma16816(o[j], a0, a1, a2, a3, b0, b1);
+    }
+  }
+
+  // ---- finish the warp: full row sums; then combine the 4 warps through shared memory
+  __shared__ float sm_o[kWarps][16][kD];
+  __shared__ float sm_m[kWarps][16], sm_l[kWarps][16];
+#pragma unroll
+  for (int hr = 0; hr < 2; ++hr) {
+    l[hr] += __shfl_xor_sync(0xffffffff, l[hr], 1);
+    l[hr] += __shfl_xor_sync(0xffffffff, l[hr], 2);
+  }
+  if (t == 0) {
+    sm_m[warp][g] = m[0];
+    sm_m[warp][g + 8] = m[1];
+    sm_l[warp][g] = l[0];
+    sm_l[warp][g + 8] = l[1];
+  }
+  // C fragment of n-tile j: row g cols 2t, 2t+1 -> physical dims 8(2t)+j', 8(2t+1)+j' (+64 for j >= 8)
+#pragma unroll
+  for (int j = 0; j < 16; ++j) {
+    const int jj = j & 7, off = (j >> 3) * 64;
+    sm_o[warp][g][off + 16 * t + jj] = o[j][0];
+    sm_o[warp][g][off + 16 * t + 8 + jj] = o[j][1];
+    sm_o[warp][g + 8][off + 16 * t + jj] = o[j][2];
+    sm_o[warp][g + 8][off + 16 * t + 8 + jj] = o[j][3];
+  }
+  __syncthreads();
+  const int dim = threadIdx.x;  // 128 threads = 128 dims
+  for (int r = 0; r < rows; ++r) {
+    float mx = -INFINITY;
+#pragma unroll
+    for (int w = 0; w < kWarps; ++w) mx = fmaxf(mx, sm_m[w][r]);
+    float acc = 0, lsum = 0;
+#pragma unroll
+    for (int w = 0; w < kWarps; ++w) {
+      const float f = sm_m[w][r] == -INFINITY ? 0.f : exp2f(sm_m[w][r] - mx);
+      acc += f * sm_o[w][r][dim];
+      lsum += f * sm_l[w][r];
+    }
+    const size_t row = (size_t(b) * p.H + h0 + r) * p.splits + split;
+    p.part_o[row * kD + dim] = acc;
+    if (dim == 0) {
+      p.part_ml[row * 2] = mx;
+      p.part_ml[row * 2 + 1] = lsum;
+    }
+  }
+}
+
+// grid B*H, block 128: O = Σ_s 2^(m_s − M) O_s / Σ_s 2^(m_s − M) l_s
+__global__ void __launch_bounds__(kD) decode_combine_kernel(DecodeParams p) {
+  const int bh = blockIdx.x, dim = threadIdx.x;
+  const float* ml = p.part_ml + size_t(bh) * p.splits * 2;
+  const float* po = p.part_o + size_t(bh) * p.splits * kD;
+  float mx = -INFINITY;
+  for (int s = 0; s < p.splits; ++s) mx = fmaxf(mx, ml[2 * s]);
+  float acc = 0, lsum = 0;
+  for (int s = 0; s < p.splits; ++s) {
+    const float f = ml[2 * s] == -INFINITY ? 0.f : exp2f(ml[2 * s] - mx);
+    acc += f * po[size_t(s) * kD + dim];
+    lsum += f * ml[2 * s + 1];
+  }
+  p.o[size_t(bh) * kD + dim] = __float2bfloat16(acc / lsum);
+}
+
+cudaError_t decode_forward(const DecodeParams& p, cudaStream_t st) {
+  const int head_chunks = (p.G + 15) / 16;
+  dim3 grid(p.splits, p.KVH * head_chunks, p.B);
+  if (p.block_table)
+    decode_split_kernel<true><<<grid, kWarps * 32, 0, st>>>(p);
+  else
+    decode_split_kernel<false><<<grid, kWarps * 32, 0, st>>>(p);
+  decode_combine_kernel<<<p.B * p.H, kD, 0, st>>>(p);
+  return cudaGetLastError();
+}
+
+// ---------------------------------------------------------------------------------------------
+// Bench: check against the fp64 reference on fresh random inputs (poisoned output), then time.
+
+std::string utc_now() {
+  std::time_t t = std::time(nullptr);
+  char buf[32];
+  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", std::gmtime(&t));
+  return buf;
+}
+
+struct Row {
+  std::string kernel, config, note;
+  double ms = 0, gbps = 0, err = 0;
+  bool ok = true;
+};
+
+json config_json(const AttnShape& s, int block_kv) {
+  return {{"batch", s.batch}, {"heads", s.heads},     {"kv_heads", s.kv_heads}, {"seq_q", 1},
+          {"seq_kv", s.seq_kv}, {"head_dim", s.head_dim}, {"causal", false},       {"dtype", "bf16"},
+          {"block_q", 16},       {"block_kv", block_kv}};
+}
+
+// Bytes a decode step must move: K and V once, Q read, O written.
+double decode_bytes(const AttnShape& s) {
+  return 2.0 * (2.0 * s.batch * s.kv_heads * double(s.seq_kv) * s.head_dim + 2.0 * s.batch * s.heads * s.head_dim);
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  CLI::App app{"attnlab-decode: check, then time, the decode kernels (split-KV, paged) of kernels/attn-decode.cu"};
+  std::string json_path, sweep = "key";
+  int repeats = 20, warmup = 3, page_size = 16;
+  unsigned long long seed = 20261123;
+  app.add_option("--json", json_path, "Write the measurements here (schema: assets/measurements/README.md)");
+  app.add_option("--sweep", sweep, "key (B1 H32 L32768 MHA/GQA-4/GQA-8/MQA), quick (small sizes only)")
+      ->check(CLI::IsMember({"key", "quick", "long"}));
+  app.add_option("--repeats", repeats, "Timed repeats")->check(CLI::Range(1, 1000));
+  app.add_option("--page-size", page_size, "Paged variant: tokens per page (multiple of 16)")->check(CLI::Range(16, 4096));
+  app.add_option("--seed", seed, "Base seed of the random inputs");
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    return app.exit(e);
+  }
+  if (page_size % 16 != 0) {
+    fmt::print(stderr, "attnlab-decode: --page-size must be a multiple of 16 (got {})\n", page_size);
+    return 2;
+  }
+  std::string command = "attnlab-decode";
+  for (int i = 1; i < argc; ++i) command += std::string(" ") + argv[i];
+  std::string why;
+  if (!cuda_device_usable(why)) {
+    fmt::print(stderr, "attnlab-decode: {} (skipped)\n", why);
+    return 77;
+  }
+  try {
+    DeviceFacts dev = device_facts();
+    json doc;
+    doc["schema"] = "attnlab-measurements";
+    doc["schema_version"] = 1;
+    doc["device"] = {{"name", dev.name},
+                     {"compute_capability", fmt::format("{}.{}", dev.cc_major, dev.cc_minor)},
+                     {"sm_count", dev.sm_count},
+                     {"l2_bytes", dev.l2_bytes},
+                     {"memory_bytes", dev.memory_bytes},
+                     {"smem_per_block_optin", dev.smem_per_block_optin},
+                     {"driver_version", dev.driver_version},
+                     {"cuda_driver", dev.cuda_driver},
+                     {"cuda_runtime", dev.cuda_runtime}};
+    doc["date"] = utc_now();
+    doc["command"] = command;
+    doc["tool"] = "attnlab-decode 0.1.0";
+    doc["runs"] = json::array();
+    TimingOptions to;
+    to.warmup = warmup;
+    to.repeats = repeats;
+
+    // The copy ceiling: a 1 GiB device-to-device copy, bytes read + bytes written.
+    double copy_gbps = 0;
+    {
+      const size_t n = size_t(1) << 30;
+      DeviceBuffer a(n), c(n);
+      ATTN_CUDA(cudaMemset(a.get(), 1, n));
+      auto ms = time_launches([&](cudaStream_t st) { ATTN_CUDA(cudaMemcpyAsync(c.get(), a.get(), n, cudaMemcpyDeviceToDevice, st)); },
+                              to, dev.l2_bytes, nullptr);
+      copy_gbps = 2.0 * n / (stats_of(ms).median * 1e-3) / 1e9;
+      doc["copy_bandwidth_gbps"] = copy_gbps;
+      doc["copy_bandwidth_note"] = "cudaMemcpyAsync device-to-device of 1 GiB, (read + written bytes) / median of " +
+                                   std::to_string(repeats);
+    }
+
+    struct Case {
+      int B, H, KVH, L;
+    };
+    std::vector<Case> cases;
+    if (sweep == "quick") cases = {{1, 32, 32, 1000}, {2, 32, 8, 777}, {1, 32, 4, 4096}, {1, 32, 1, 3000}};
+    else cases = {{1, 32, 32, 32768}, {1, 32, 8, 32768}, {1, 32, 4, 32768}, {1, 32, 1, 32768}};
+    if (sweep == "long") cases.push_back({1, 32, 4, 131072});
+    const std::vector<int> chunks = {256, 512, 1024, 2048};
+
+    std::vector<Row> table;
+    bool all_ok = true;
+    for (const Case& cs : cases) {
+      AttnShape s;
+      s.batch = cs.B, s.heads = cs.H, s.kv_heads = cs.KVH, s.seq_q = 1, s.seq_kv = cs.L, s.head_dim = kD;
+      s.dtype = ElemType::bf16;
+      const std::string label = fmt::format("B{} H{}/{} L{}", cs.B, cs.H, cs.KVH, cs.L);
+      HostInputs in = make_inputs(s, ++seed);
+      const double scale = 1.0 / std::sqrt(double(kD));
+      // Paged pool: the same K/V, pages placed by a random permutation.
+      const int pages_per_seq = (cs.L + page_size - 1) / page_size;
+      const int n_pages = cs.B * pages_per_seq;
+      std::vector<int> perm(n_pages);
+      std::iota(perm.begin(), perm.end(), 0);
+      std::shuffle(perm.begin(), perm.end(), std::mt19937_64(seed));
+      std::vector<int> table_h(size_t(cs.B) * pages_per_seq);
+      const size_t page_elems = size_t(page_size) * kD;
+      std::vector<std::uint16_t> kp(size_t(n_pages) * cs.KVH * page_elems, poison_bits), vp(kp.size(), poison_bits);
+      for (int b = 0; b < cs.B; ++b)
+        for (int pg = 0; pg < pages_per_seq; ++pg) {
+          const int phys = perm[b * pages_per_seq + pg];
+          table_h[size_t(b) * pages_per_seq + pg] = phys;
+          for (int h = 0; h < cs.KVH; ++h) {
+            const int tokens = std::min(page_size, cs.L - pg * page_size);
+            const size_t src = ((size_t(b) * cs.KVH + h) * cs.L + size_t(pg) * page_size) * kD;
+            const size_t dst = (size_t(phys) * cs.KVH + h) * page_elems;
+            std::copy_n(&in.k[src], size_t(tokens) * kD, &kp[dst]);
+            std::copy_n(&in.v[src], size_t(tokens) * kD, &vp[dst]);
+          }
+        }
+      DeviceBuffer dq(in.q.size() * 2), dk(in.k.size() * 2), dv(in.v.size() * 2), dkp(kp.size() * 2),
+          dvp(vp.size() * 2), dt(table_h.size() * 4), dout(in.q.size() * 2);
+      ATTN_CUDA(cudaMemcpy(dq.get(), in.q.data(), dq.bytes(), cudaMemcpyHostToDevice));
+      ATTN_CUDA(cudaMemcpy(dk.get(), in.k.data(), dk.bytes(), cudaMemcpyHostToDevice));
+      ATTN_CUDA(cudaMemcpy(dv.get(), in.v.data(), dv.bytes(), cudaMemcpyHostToDevice));
+      ATTN_CUDA(cudaMemcpy(dkp.get(), kp.data(), dkp.bytes(), cudaMemcpyHostToDevice));
+      ATTN_CUDA(cudaMemcpy(dvp.get(), vp.data(), dvp.bytes(), cudaMemcpyHostToDevice));
+      ATTN_CUDA(cudaMemcpy(dt.get(), table_h.data(), dt.bytes(), cudaMemcpyHostToDevice));
+      kp.clear(), kp.shrink_to_fit(), vp.clear(), vp.shrink_to_fit();
+      std::vector<RowId> rows;
+      for (int b = 0; b < cs.B; ++b)
+        for (int h = 0; h < cs.H; ++h) rows.push_back({b, h, 0});
+      const Tolerance tol = tolerance_for(KernelId::mma, ElemType::bf16);
+
+      auto run_variant = [&](const std::string& kernel, bool paged, int chunk) -> Row {
+        DecodeParams p;
+        p.q = static_cast<const __nv_bfloat16*>(dq.get());
+        p.k = static_cast<const __nv_bfloat16*>(paged ? dkp.get() : dk.get());
+        p.v = static_cast<const __nv_bfloat16*>(paged ? dvp.get() : dv.get());
+        p.block_table = paged ? static_cast<const int*>(dt.get()) : nullptr;
+        p.page_size = page_size;
+        p.max_pages = pages_per_seq;
+        p.B = cs.B, p.H = cs.H, p.KVH = cs.KVH, p.L = cs.L, p.G = cs.H / cs.KVH;
+        p.chunk = chunk;
+        p.splits = (cs.L + chunk - 1) / chunk;
+        p.scale_log2 = float(scale * 1.4426950408889634);
+        DeviceBuffer po(size_t(cs.B) * cs.H * p.splits * kD * 4), pml(size_t(cs.B) * cs.H * p.splits * 8);
+        p.part_o = static_cast<float*>(po.get());
+        p.part_ml = static_cast<float*>(pml.get());
+        p.o = static_cast<__nv_bfloat16*>(dout.get());
+        Row row{kernel, label, fmt::format("chunk {} keys ({} splits){}", chunk, p.splits,
+                                           paged ? fmt::format(", pages of {} tokens", page_size) : "")};
+        // check: poisoned output, fresh inputs of this config
+        ATTN_CUDA(cudaMemset(dout.get(), 0xFF, dout.bytes()));
+        ATTN_CUDA(decode_forward(p, nullptr));
+        ATTN_CUDA(cudaDeviceSynchronize());
+        std::vector<std::uint16_t> out(in.q.size());
+        ATTN_CUDA(cudaMemcpy(out.data(), dout.get(), dout.bytes(), cudaMemcpyDeviceToHost));
+        CheckResult r = check_output(s, in, out, rows, tol, scale);
+        row.err = r.max_abs_error;
+        row.ok = r.ok;
+        if (!r.ok) {
+          all_ok = false;
+          row.note += " CHECK FAILED: " + r.first_failure + fmt::format(" (unwritten {})", r.unwritten);
+          return row;
+        }
+        auto ms = time_launches([&](cudaStream_t st) { ATTN_CUDA(decode_forward(p, st)); }, to, dev.l2_bytes, nullptr);
+        Stats stt = stats_of(ms);
+        row.ms = stt.median;
+        row.gbps = decode_bytes(s) / (stt.median * 1e-3) / 1e9;
+        json run = {{"kernel", kernel},
+                    {"rung", 5},
+                    {"source", "attnlab"},
+                    {"config", config_json(s, paged ? page_size : kStep)},
+                    {"time_ms", {{"median", stt.median}, {"min", stt.min}, {"max", stt.max}, {"repeats", ms.size()}}},
+                    {"tflops", 4.0 * cs.B * cs.H * double(cs.L) * kD / (stt.median * 1e-3) / 1e12},
+                    {"gbps", row.gbps},
+                    {"max_abs_error", r.max_abs_error},
+                    {"rel_l2_error", r.rel_l2_error},
+                    {"note", row.note + fmt::format("; {:.1f}% of copy bandwidth {:.0f} GB/s", 100 * row.gbps / copy_gbps, copy_gbps)}};
+        doc["runs"].push_back(run);
+        return row;
+      };
+      // Split size: every chunk is checked and timed; the best contiguous one is then used paged.
+      Row best;
+      int best_chunk = chunks[0];
+      for (int c : chunks) {
+        Row r = run_variant("attn-decode", false, c);
+        table.push_back(r);
+        if (r.ok && (best.ms == 0 || r.ms < best.ms)) best = r, best_chunk = c;
+      }
+      table.push_back(run_variant("attn-decode-nosplit", false, ((cs.L + 63) / 64) * 64));
+      Row pg = run_variant("attn-decode-paged", true, best_chunk);
+      if (best.ms > 0 && pg.ms > 0) pg.note += fmt::format("; overhead vs contiguous {:+.1f}%", 100 * (pg.ms / best.ms - 1));
+      table.push_back(pg);
+    }
+    if (!json_path.empty()) {
+      std::ofstream f(json_path);
+      f << doc.dump(2) << "\n";
+    }
+    fmt::print("{:<20} {:<18} {:>9} {:>8} {:>7} {:>9}  {}\n", "kernel", "config", "median ms", "GB/s", "% copy", "max err", "note");
+    for (const Row& r : table)
+      fmt::print("{:<20} {:<18} {:>9.4f} {:>8.0f} {:>6.1f}% {:>9.2e}  {}\n", r.kernel, r.config, r.ms, r.gbps,
+                 100 * r.gbps / copy_gbps, r.err, r.note);
+    fmt::print("copy bandwidth (1 GiB D2D, read+write): {:.0f} GB/s\n", copy_gbps);
+    fmt::print("device: {} ({} SMs, L2 {} MiB), driver {}, CUDA driver {} runtime {}\n", dev.name, dev.sm_count,
+               dev.l2_bytes >> 20, dev.driver_version, dev.cuda_driver, dev.cuda_runtime);
+    return all_ok ? 0 : 1;
+  } catch (const std::exception& e) {
+    fmt::print(stderr, "attnlab-decode: {}\n", e.what());
+    return 1;
+  }
+}
