@@ -143,24 +143,39 @@ __global__ void __launch_bounds__(kWarps * 32) decode_split_kernel(DecodeParams 
 
   const int key_begin = split * p.chunk;
   const int key_end = min(p.L, key_begin + p.chunk);
-  for (int k0 = key_begin + warp * kStep; k0 < key_end; k0 += kWarps * kStep) {
-    // ---- loads: K rows k0+g and k0+8+g (4 pieces each), V rows k0+{2t,2t+1,8+2t,9+2t} (2 pieces each)
+  // One step's K/V fragments. Software pipelining: the loads of step i+1 are issued before step i
+  // is computed, so a warp always has 8 KiB in flight instead of stalling on every step.
+  struct Tile {
+    uint4 ka[4], kbb[4], va[4][2];
+  };
+  auto load = [&](int k0, Tile& T) {
+    // K rows k0+g and k0+8+g (4 pieces each), V rows k0+{2t,2t+1,8+2t,9+2t} (2 pieces each)
     const __nv_bfloat16* kb = key_row<kPaged>(p.k, p, b, kvh, k0);
     const __nv_bfloat16* vb = key_row<kPaged>(p.v, p, b, kvh, k0);
     const int last = key_end - 1 - k0;  // keys past `last` are masked; their loads are clamped
-    uint4 ka[4], kbb[4], va[4][2];
     const int ra = min(g, last), rb = min(8 + g, last);
 #pragma unroll
     for (int i = 0; i < 4; ++i) {
-      ka[i] = ldg16(kb + ra * kD + 32 * i + 8 * t);
-      kbb[i] = ldg16(kb + rb * kD + 32 * i + 8 * t);
+      T.ka[i] = ldg16(kb + ra * kD + 32 * i + 8 * t);
+      T.kbb[i] = ldg16(kb + rb * kD + 32 * i + 8 * t);
     }
     const int vr[4] = {min(2 * t, last), min(2 * t + 1, last), min(8 + 2 * t, last), min(9 + 2 * t, last)};
 #pragma unroll
     for (int r = 0; r < 4; ++r) {
-      va[r][0] = ldg16(vb + vr[r] * kD + 8 * g);
-      va[r][1] = ldg16(vb + vr[r] * kD + 64 + 8 * g);
+      T.va[r][0] = ldg16(vb + vr[r] * kD + 8 * g);
+      T.va[r][1] = ldg16(vb + vr[r] * kD + 64 + 8 * g);
     }
+  };
+  constexpr int kStride = kWarps * kStep;
+  Tile cur;
+  if (key_begin + warp * kStep < key_end) load(key_begin + warp * kStep, cur);
+  for (int k0 = key_begin + warp * kStep; k0 < key_end; k0 += kStride) {
+    Tile nxt;
+    if (k0 + kStride < key_end) load(k0 + kStride, nxt);
+    const int last = key_end - 1 - k0;
+    const uint4* ka = cur.ka;
+    const uint4* kbb = cur.kbb;
+    const uint4 (*va)[2] = cur.va;
     // ---- S = Q Kᵀ for keys k0..k0+7 (sa) and k0+8..k0+15 (sb)
     float sa[4] = {0, 0, 0, 0}, sb[4] = {0, 0, 0, 0};
 #pragma unroll
@@ -219,6 +234,7 @@ __global__ void __launch_bounds__(kWarps * 32) decode_split_kernel(DecodeParams 
       const uint32_t b1 = prmt(word(va[2][piece]), word(va[3][piece]), sel);
       mma16816(o[j], a0, a1, a2, a3, b0, b1);
     }
+    cur = nxt;
   }
 
   // ---- finish the warp: full row sums; then combine the 4 warps through shared memory

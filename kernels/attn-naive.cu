@@ -74,6 +74,10 @@ constexpr int kStep = 16;     // depth of one smem slice of the GEMM loop (16 of
 constexpr int kThreads = 256; // 16×16 threads; each computes an 8×8 (kernel 1) or 8×d/16 block
 constexpr int kPer = kTile / 16;  // 8 rows (and 8 columns) per thread
 
+// Thread tx's c-th key column in a T-wide tile: columns 4·tx..4·tx+3, then 64 + 4·tx..+3, so that
+// the 16 threads of a row store 256 contiguous bytes at a time.
+__device__ __forceinline__ int key_col(int tx, int c) { return (c / 4) * 64 + tx * 4 + c % 4; }
+
 // ---------------------------------------------------------------------------------------------
 // Kernel 1: S = scale · Q Kᵀ for one T×T tile (query rows i0.., key rows j0..) of one (b, h).
 // The whole S is computed, masked or not: the mask is applied in kernel 2 (Algorithm 0 with a mask).
@@ -110,7 +114,7 @@ __global__ void __launch_bounds__(kThreads) attn_naive_scores_kernel(const T* __
 #pragma unroll
       for (int r = 0; r < kPer; ++r) a[r] = Qs[kk][ty * kPer + r];
 #pragma unroll
-      for (int c2 = 0; c2 < kPer; ++c2) c[c2] = Ks[kk][tx * kPer + c2];
+      for (int c2 = 0; c2 < kPer; ++c2) c[c2] = Ks[kk][key_col(tx, c2)];
 #pragma unroll
       for (int r = 0; r < kPer; ++r)
 #pragma unroll
@@ -119,7 +123,8 @@ __global__ void __launch_bounds__(kThreads) attn_naive_scores_kernel(const T* __
     __syncthreads();  // everyone is done reading the slices before the next loop overwrites them
   }
 
-  // Each thread writes 8 consecutive scores of a row: two 16-byte stores when the row allows it.
+  // Each thread writes 2 × 4 consecutive scores of a row with 16-byte stores; the 16 threads of a
+  // row cover 256 contiguous bytes per store, so every 32-byte sector is written whole, once.
   const bool vec = (p.seq_kv % 4) == 0;
 #pragma unroll
   for (int r = 0; r < kPer; ++r) {
@@ -128,7 +133,7 @@ __global__ void __launch_bounds__(kThreads) attn_naive_scores_kernel(const T* __
     float* srow = Sbh + size_t(i) * p.seq_kv;
 #pragma unroll
     for (int c4 = 0; c4 < kPer; c4 += 4) {
-      int j = j0 + tx * kPer + c4;
+      int j = j0 + key_col(tx, c4);
       if (vec && j + 3 < p.seq_kv) {
         *reinterpret_cast<float4*>(srow + j) = make_float4(acc[r][c4] * p.scale, acc[r][c4 + 1] * p.scale,
                                                            acc[r][c4 + 2] * p.scale, acc[r][c4 + 3] * p.scale);

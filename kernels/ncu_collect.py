@@ -6,7 +6,7 @@
 
 For every (kernel, config) that `attnlab-bench --print-shapes` lists, runs one forward pass
 (`attnlab-bench --profile`) under
-    ncu --clock-control none --cache-control all --metrics dram__bytes_read.sum,dram__bytes_write.sum,lts__t_bytes.sum
+    ncu --clock-control none --cache-control all --metrics dram__bytes_read.sum,dram__bytes_write.sum,lts__t_bytes.sum,...
 and sums the counters over that pass's launches (naive has three). --cache-control all flushes the
 caches before every launch, so each launch starts with a cold L2: what the simulator's
 cold_l2_per_kernel models. --clock-control none leaves the GPU's clocks as they are.
@@ -18,7 +18,10 @@ import json
 import subprocess
 import sys
 
-METRICS = ["dram__bytes_read.sum", "dram__bytes_write.sum", "lts__t_bytes.sum"]
+METRICS = ["dram__bytes_read.sum", "dram__bytes_write.sum", "lts__t_bytes.sum",
+           # Where the L2 bytes come from: the SMs (what the simulator's hbm_* counts) and the fabric
+           # between the H100's two L2 partitions (the same access counted again at the far side).
+           "lts__t_sectors_srcunit_tex.sum", "lts__t_sectors_srcunit_ltcfabric.sum"]
 OPTIONS = "--clock-control none --cache-control all"
 
 

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Runs the kernel ladder's device work on a GPU machine, stage by stage, from the repository root:
 #   scripts/device-kernels.sh [--bench PATH] [--out DIR] STAGE...
-# Stages: env check sanitize key ladder gqa ncu torch-key torch-ladder torch-gqa
+# Stages: env check sanitize key ladder gqa ncu ncu-collect ncu-breakdown torch-key torch-ladder torch-gqa
 # Results (JSON measurement files, logs) go to DIR (default $OUT or ./device-out), and after every
 # stage into DIR/results.tgz so that a run cut short still returns what it finished.
 # attnlab-bench must be built already (it is built on a machine with nvcc; see kernels/NOTES.md).
@@ -51,6 +51,16 @@ for stage in "$@"; do
     ncu-collect)
       $py kernels/ncu_collect.py --bench "$bench" --sweep ncu --kernels naive,naive-cublas,tiled,mma \
         --into "$res/ncu.json" 2>&1 | tee "$res/ncu-collect.log" ;;
+    ncu-breakdown)
+      # Where lts__t_bytes comes from (SM reads/writes, fabric, fills), for the simulator's L2 model.
+      ncu --query-metrics --chip gh100 2>&1 | grep -E "^lts__t_(sectors|bytes|requests)" > "$res/lts-metrics.txt"
+      for k in naive mma; do
+        ncu --clock-control none --cache-control all --csv --print-units base \
+          --metrics 'regex:^lts__t_(sectors|bytes)(_srcunit_[a-z]+)?(_op_[a-z]+)?(_lookup_[a-z]+)?\.sum$' \
+          "$bench" --profile --quiet --kernels $k --batch 4 --heads 16 --seq 2048 --dim 128 \
+          > "$res/ncu-breakdown-$k.csv" 2>&1
+        echo "ncu breakdown $k exit $?"
+      done ;;
     *) echo "unknown stage $stage" ;;
   esac
   pack
