@@ -24,6 +24,7 @@ const ImWchar* text_ranges() {
       0x2200, 0x22FF,  // Mathematical operators (≈ ≤ ≥ √ ∑ ∘ ⋅)
       0x2300, 0x23FF,  // Misc technical (⌈ ⌉ ⌊ ⌋)
       0x2500, 0x25FF,  // Box drawing, blocks, geometric shapes (▶ ■ ●)
+      0x2700, 0x27BF,  // Dingbats (✓ ✗)
       0,
   };
   return ranges;

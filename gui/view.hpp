@@ -71,6 +71,23 @@ struct Settings {
   u64 mask_layer = 0;
   bool mask_causal = true;
 
+  // ssm
+  u64 ssm_state = 16;      // Mamba's n
+  u64 ssm_channels = 1536; // D = 2 x 768
+
+  // specdec
+  float spec_alpha = 0.8f;
+  u64 spec_gamma = 5;
+  float spec_c = 0.05f;
+
+  // ring
+  u64 ring_devices = 8;
+  u64 ring_seq = 262144;
+  u64 ring_kv_heads = 32;
+  std::string ring_link = "nvlink4";
+  bool ring_causal = false;
+  float ring_efficiency = 1.0f;  // the paper's analysis assumes peak FLOP/s
+
   // position
   u64 pos_dim_pair = 0;   // which 2-D pair of the head dimension is drawn
   u64 pos_offset = 3;     // m - n

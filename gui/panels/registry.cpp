@@ -13,6 +13,10 @@ const std::vector<PanelInfo>& panel_registry() {
       {"kernels", "Measured kernels", "measurement files (assets/measurements, --measurements)", draw_kernels},
       {"kv", "KV cache", "KV-cache model (src/models/kv_cache), model presets", draw_kv},
       {"masks", "Masks", "mask model (src/models/masks)", draw_masks},
+      {"ssm", "Scan vs attention", "scaling model (src/models/scaling), measurement files", draw_ssm},
+      {"position", "RoPE and ALiBi", "position model (src/models/position)", draw_position},
+      {"ring", "Ring attention", "ring model (src/models/ring), link presets (src/hw/link)", draw_ring},
+      {"specdec", "Speculative decoding", "speculative decoding model (src/models/specdec)", draw_specdec},
   };
   return panels;
 }

@@ -31,5 +31,7 @@ void draw_kv(View& v);
 void draw_masks(View& v);
 void draw_ssm(View& v);
 void draw_position(View& v);
+void draw_ring(View& v);
+void draw_specdec(View& v);
 
 }  // namespace attnlab::gui
