@@ -39,6 +39,10 @@ std::string plain_number(double v, int digits) {
     std::string s = format_count(static_cast<u128>(a));
     return v < 0 ? "-" + s : s;
   }
+  if (a >= 1000.0 && a < 1e15) {  // whole thousands read better with separators: "54,410"
+    std::string s = format_count(static_cast<u128>(std::llround(a)));
+    return v < 0 ? "-" + s : s;
+  }
   if (a >= 100.0) return fmt::format("{:.0f}", v);
   if (a >= 10.0) return fmt::format("{:.1f}", v);
   if (a >= 1.0) return fmt::format("{:.2f}", v);
@@ -409,7 +413,7 @@ TemplateResult template_eval(std::string_view call, std::string_view file, int l
       continue;
     }
     bool known = (key == "field" && !def->fields.empty()) ||
-                 std::any_of(def->params.begin(), def->params.end(), [&](const TemplateParam& q) { return q.key == key; });
+                 std::any_of(def->params.begin(), def->params.end(), [&k = key](const TemplateParam& q) { return q.key == k; });
     if (!known) {
       std::vector<std::string> keys;
       for (const auto& q : def->params) keys.push_back(q.key);

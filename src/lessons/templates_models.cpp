@@ -7,6 +7,7 @@
 #include "models/kv_cache.hpp"
 #include "models/masks.hpp"
 #include "models/model_spec.hpp"
+#include "models/position.hpp"
 #include "models/scaling.hpp"
 #include "util/errors.hpp"
 
@@ -176,6 +177,27 @@ TemplateValue mask_value(const TemplateArgs& a, const std::string& field) {
   return TemplateValue::of(to_double(mask_count(p, n, layer)) / to_double(all), ValueUnit::plain);
 }
 
+TemplateValue rope_value(const TemplateArgs& a, const std::string& field) {
+  const u64 d = a.u64_in("d", 2, 1u << 16);
+  const u64 pair = a.u64_in("pair", 0, 1u << 16);
+  const double base = a.number("base", 1.0, 1e12);
+  if (field == "theta") return TemplateValue::of(rope_theta(pair, d, base), ValueUnit::plain);
+  if (field == "wavelength") return TemplateValue::of(rope_wavelength(pair, d, base), ValueUnit::plain);
+  // pairs
+  if (d % 2 != 0) throw InputError(fmt::format("key 'd' must be even (got {})", d));
+  return TemplateValue::of_count(d / 2);
+}
+
+TemplateValue alibi_value(const TemplateArgs& a, const std::string& field) {
+  const u64 heads = a.u64_in("heads", 1, 1u << 16);
+  const u64 head = a.u64_in("head", 0, heads - 1);
+  const double slope = alibi_slopes(heads)[head];
+  if (field == "slope") return TemplateValue::of(slope, ValueUnit::plain);
+  // bias at a distance
+  const u64 dist = a.u64_in("distance", 0, u64{1} << 40);
+  return TemplateValue::of(alibi_bias(slope, dist, 0), ValueUnit::plain);
+}
+
 const std::vector<TemplateParam>& model_params() {
   static const std::vector<TemplateParam> p = {
       {"model", "llama-2-7b", "model preset (see `attnlab models`)"},
@@ -307,6 +329,22 @@ void register_templates_models(std::vector<TemplateDef>& reg) {
                   {"fraction", "allowed cells / N^2"}},
                  "mask pattern=window n=4096 w=128 field=cells",
                  mask_value});
+  reg.push_back({"rope",
+                 "Rotary position embedding: the rotation speed of each pair of dimensions.",
+                 "src/models/position.hpp",
+                 {{"d", "128", "head dimension"}, {"pair", "0", "pair index i (0 .. d/2 - 1)"}, {"base", "10000", "RoPE base"}},
+                 {{"theta", "angle per token of pair i: base^(-2i/d)"},
+                  {"wavelength", "tokens per full turn of pair i: 2 pi / theta"},
+                  {"pairs", "pairs of dimensions: d / 2"}},
+                 "rope d=128 pair=63 field=wavelength",
+                 rope_value});
+  reg.push_back({"alibi",
+                 "ALiBi: the slope of each head and the bias it adds at a distance.",
+                 "src/models/position.hpp",
+                 {{"heads", "8", "heads"}, {"head", "0", "which head (0 = steepest)"}, {"distance", "1", "query - key"}},
+                 {{"slope", "the head's slope m"}, {"bias", "-m x distance, added to the score"}},
+                 "alibi heads=8 head=0 field=slope",
+                 alibi_value});
 }
 
 }  // namespace attnlab

@@ -1,8 +1,14 @@
-// Templates that ask the serving models: speculative decoding (src/models/specdec.hpp). Paged
-// attention and ring attention join here when their models land.
+// Templates that ask the serving and scale-out models: speculative decoding (src/models/specdec.hpp),
+// ring attention (src/models/ring.hpp). PagedAttention's serving simulation (src/models/paged.hpp) joins
+// when its interface settles.
 #include <fmt/format.h>
 
+#include "hw/gpu.hpp"
+#include "hw/link.hpp"
 #include "lessons/templates.hpp"
+#include "models/kv_cache.hpp"
+#include "models/model_spec.hpp"
+#include "models/ring.hpp"
 #include "models/specdec.hpp"
 #include "util/errors.hpp"
 
@@ -31,6 +37,43 @@ TemplateValue specdec_value(const TemplateArgs& a, const std::string& field) {
   return TemplateValue::of(specdec_tokens_pmf(p.alpha, p.gamma, k), ValueUnit::plain);
 }
 
+RingConfig ring_config(const TemplateArgs& a) {
+  const ModelSpec& m = model_find(a.str("model"));
+  if (m.is_mla()) throw InputError(fmt::format("key 'model': ring attention needs K/V heads; {} uses MLA", m.name));
+  const GpuSpec& g = gpu_find(a.str("gpu"));
+  RingConfig c;
+  c.seq = a.u64_in("seq", 1, u64{1} << 36);
+  c.devices = a.u64_in("devices", 1, 65536);
+  c.batch = a.u64_in("batch", 1, 1u << 20);
+  c.heads = m.heads;
+  c.kv_heads = m.kv_heads;
+  c.head_dim = m.head_dim;
+  c.dtype = a.dtype("dtype");
+  c.causal = a.flag("causal");
+  c.flops_per_s = g.peak_flops(c.dtype);
+  c.efficiency = a.number("efficiency", 1e-6, 1.0);
+  c.link_bytes_per_s = link_find(a.str("link")).bytes_per_s;
+  return c;
+}
+
+TemplateValue ring_value(const TemplateArgs& a, const std::string& field) {
+  const RingConfig c = ring_config(a);
+  if (field == "max_context")
+    return TemplateValue::of_count(ring_max_context(c, c.devices, gpu_find(a.str("gpu")).hbm_bytes));
+  const RingResult r = ring_analyze(c);
+  if (field == "block") return TemplateValue::of_count(r.block);
+  if (field == "memory") return TemplateValue::of_count(r.memory.total, ValueUnit::bytes);
+  if (field == "kv_per_step") return TemplateValue::of_count(r.kv_bytes_per_step, ValueUnit::bytes);
+  if (field == "compute") return TemplateValue::of(r.compute_s, ValueUnit::seconds);
+  if (field == "transfer") return TemplateValue::of(r.transfer_s, ValueUnit::seconds);
+  if (field == "hidden") return TemplateValue::of_count(r.hidden ? 1 : 0);
+  if (field == "min_block") return TemplateValue::of_count(r.min_block);
+  if (field == "pass") return TemplateValue::of(r.pass_s, ValueUnit::seconds);
+  if (field == "no_overlap") return TemplateValue::of(r.no_overlap_s, ValueUnit::seconds);
+  if (field == "link_bw") return TemplateValue::of(c.link_bytes_per_s, ValueUnit::bytes_per_s);
+  return TemplateValue::of(r.ideal_s, ValueUnit::seconds);  // ideal
+}
+
 }  // namespace
 
 void register_templates_serving(std::vector<TemplateDef>& reg) {
@@ -50,6 +93,32 @@ void register_templates_serving(std::vector<TemplateDef>& reg) {
                   {"pmf", "probability that one pass emits k tokens"}},
                  "specdec alpha=0.8 gamma=5 c=0.05 field=speedup",
                  specdec_value});
+  reg.push_back({"ring",
+                 "Ring attention: one layer's forward pass over P devices in a ring (see `attnlab ring`).",
+                 "src/models/ring.hpp",
+                 {{"model", "llama-3-8b", "model preset for heads, K/V heads and head size"},
+                  {"seq", "1048576", "tokens in the whole sequence N"},
+                  {"devices", "8", "devices in the ring P"},
+                  {"batch", "1", "sequences"},
+                  {"dtype", "bf16", "element type"},
+                  {"causal", "false", "causal mask"},
+                  {"gpu", "h100-sxm", "GPU preset (peak FLOP/s, memory)"},
+                  {"link", "nvlink4", "link preset (see `attnlab ring --list-links`)"},
+                  {"efficiency", "1", "fraction of peak FLOP/s attention reaches"}},
+                 {{"block", "tokens per device n = N / P"},
+                  {"memory", "memory per device for one layer"},
+                  {"kv_per_step", "K/V bytes each device sends per step"},
+                  {"compute", "compute time of one block pair"},
+                  {"transfer", "transfer time of one K/V block"},
+                  {"hidden", "1 when transfers hide behind compute"},
+                  {"min_block", "smallest block n for which transfers hide"},
+                  {"pass", "time of the whole pass, with overlap"},
+                  {"no_overlap", "time if every step waited for its transfer"},
+                  {"ideal", "time with perfect balance and free communication"},
+                  {"max_context", "longest N that fits the GPUs' memory with P devices"},
+                  {"link_bw", "link bandwidth per direction"}},
+                 "ring model=llama-3-8b seq=1048576 devices=8 field=block",
+                 ring_value});
 }
 
 }  // namespace attnlab
