@@ -78,3 +78,26 @@ attnlab_cli_error(ring_too_many_devices "--devices must be at most --seq" ring -
 attnlab_cli_error(ring_bad_kv_heads "--kv-heads must divide --heads \\(32 heads, got 3 KV heads\\)" ring --kv-heads 3)
 attnlab_cli_error(ring_bad_efficiency "--efficiency must be in \\(0, 1. \\(got 2\\)" ring --efficiency 2)
 attnlab_cli_error(ring_mla "ring attention here needs K/V heads" ring --model deepseek-v2)
+
+# ---- paged ------------------------------------------------------------------------------------
+attnlab_cli_test(paged_default STDOUT "15,728 token slots = 12.0 GiB of llama-2-13b KV at fp16 \\(800 KiB per token\\).*contiguous max +2[0-9].[0-9]% .* [67][0-9].[0-9]% .*paged \\(16\\) +9[0-9].[0-9]% .* [0-3].[0-9]% .*Compared with the vLLM paper"
+  ARGS paged)
+attnlab_cli_test(paged_sampling STDOUT "paged \\(16\\), no sharing.*Parallel sampling, 4 samples sharing each prompt.*sharing saves [0-9.]+% of the blocks"
+  ARGS paged --samples 4 --workload alpaca --requests 200)
+attnlab_cli_test(paged_trace STDOUT "Workload: trace tests/data/models_trace_good.csv \\(3 requests\\)" ARGS paged --trace tests/data/models_trace_good.csv --budget-tokens 4096)
+attnlab_cli_test(paged_show_steps STDOUT "paged \\(4\\): memory, one character per 4 slots.*\n  step +0 +run +[0-9]+ wait +[0-9]+  [A-Za-z#.-]+\n"
+  ARGS paged --requests 5 --budget-tokens 128 --block-size 4 --max-len 64 --prompt uniform:4:20 --output uniform:4:30 --show-steps 3)
+attnlab_cli_test(paged_csv STDOUT ",used \\(token states\\),reserved,internal frag,external frag,free,waste,avg batch,max batch,steps,tokens/step,preempted\ncontiguous max,0\\.[0-9]+,"
+  ARGS paged --requests 50 --format csv)
+attnlab_cli_test(paged_json STDOUT "\"budget_tokens\": 15728,.*\"scheme\": \"paged \\(16\\)\",.*\"under_load\": .*\"steps\": ." ARGS paged --requests 50 --show-steps 2 --format json)
+attnlab_cli_error(paged_zero_block "--block-size must be between 1 and 65536 \\(got 0\\)" paged --block-size 0)
+attnlab_cli_error(paged_bad_trace "tests/data/models_trace_number.csv:3: output 'five' is not a whole number" paged --trace tests/data/models_trace_number.csv)
+attnlab_cli_error(paged_trace_fields "tests/data/models_trace_fields.csv:3: expected 2 fields, got 1" paged --trace tests/data/models_trace_fields.csv)
+attnlab_cli_error(paged_missing_trace "no_such_trace.csv: cannot open the trace file" paged --trace no_such_trace.csv)
+attnlab_cli_error(paged_bad_dist "--prompt must be fixed:N, uniform:A:B, exp:MEAN or lognormal:MEAN:SIGMA \\(got 'gauss:5'\\)" paged --prompt gauss:5)
+attnlab_cli_error(paged_zero_samples "--samples must be between 1 and 64 \\(got 0\\)" paged --samples 0)
+attnlab_cli_error(paged_negative_requests "--requests must be between 1 and 1000000 \\(got -5\\)" paged --requests -5)
+attnlab_cli_error(paged_zero_budget "--budget-tokens must be between 1 and 4294967296 \\(got 0\\)" paged --budget-tokens 0)
+attnlab_cli_error(paged_too_small "request 0 needs 2048 token slots reserved \\(1 samples\\) but --budget-tokens is 1000" paged --budget-tokens 1000)
+attnlab_cli_error(paged_unknown_workload "--workload: unknown workload 'dolly' \\(known: sharegpt, alpaca\\)" paged --workload dolly)
+attnlab_cli_error(paged_unknown_model "--model: unknown model 'opt-13b'" paged --model opt-13b)
