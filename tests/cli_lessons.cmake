@@ -4,7 +4,7 @@ attnlab_cli_test(lesson_list_fixture STDOUT "1 +alpha +Alpha +growth, traffic\n2
                  ARGS lesson --list --lessons tests/data/lessons_good)
 attnlab_cli_test(lesson_list_csv STDOUT "#,lesson,title,panels\n1,alpha,Alpha,growth traffic\n2,beta,"
                  ARGS lesson --list --format csv --lessons tests/data/lessons_good)
-attnlab_cli_test(lesson_list_course STDOUT "\n3 +flashattention +FlashAttention: same math, smarter memory +tiling, traffic"
+attnlab_cli_test(lesson_list_course STDOUT "\n +3 +flashattention +FlashAttention: same math, smarter memory +tiling, traffic"
                  ARGS lesson --list)
 attnlab_cli_test(lesson_show_fixture
                  STDOUT "^Chapter 1 · Alpha\n(═)+\nDashboard panels: growth, traffic\n.*An H100 has 132 SMs and 50.0 MiB of L2.*Question 1: How many scores.*\nAnswers\n.*\\(1\\) 1,000,000 — One per"
@@ -24,8 +24,9 @@ attnlab_cli_test(lesson_templates_csv STDOUT "template,keys,fields,example,value
                  ARGS lesson --templates --format csv)
 attnlab_cli_test(lesson_check_fixture STDOUT "All 2 lessons render: 6 live numbers, 2 quizzes, 1 numeric answers confirmed"
                  ARGS lesson --check --lessons tests/data/lessons_good)
+attnlab_cli_test(lesson_check_course STDOUT "All 12 lessons render: [0-9]+ live numbers, [0-9]+ quizzes" ARGS lesson --check)
 
-attnlab_cli_error(lesson_unknown_template "01-bad.md:7: [{][{]nosuch key=1[}][}]: unknown template 'nosuch' \\(known: gpu,"
+attnlab_cli_error(lesson_unknown_template "01-bad.md:7: [{][{]nosuch key=1[}][}]: unknown template 'nosuch' \\(known: alibi, gpu,"
                   lesson 1 --lessons tests/data/lessons_bad_template)
 attnlab_cli_error(lesson_bad_front_matter "01-bad.md:4: front matter: expected 'key: value' \\(got 'this line has no colon'\\)"
                   lesson --list --lessons tests/data/lessons_bad_front)

@@ -101,3 +101,12 @@ attnlab_cli_error(paged_zero_budget "--budget-tokens must be between 1 and 42949
 attnlab_cli_error(paged_too_small "request 0 needs 2048 token slots reserved \\(1 samples\\) but --budget-tokens is 1000" paged --budget-tokens 1000)
 attnlab_cli_error(paged_unknown_workload "--workload: unknown workload 'dolly' \\(known: sharegpt, alpaca\\)" paged --workload dolly)
 attnlab_cli_error(paged_unknown_model "--model: unknown model 'opt-13b'" paged --model opt-13b)
+
+# ---- the presets file -------------------------------------------------------------------------
+# ATTNLAB_MODELS names another presets file; a missing or malformed one is refused with its name.
+attnlab_cli_test(models_env_file EXE ${CMAKE_COMMAND} STDOUT "^tiny: Tiny test model, hybrid, 6 layers \\(2 global \\+ 2 local \\(window 32\\) \\+ 2 Mamba\\), 4 heads, 2 KV heads"
+  ARGS -E env ATTNLAB_MODELS=${CMAKE_CURRENT_SOURCE_DIR}/data/models_tiny.json $<TARGET_FILE:attnlab> kv --model tiny)
+attnlab_cli_test(models_env_bad_json EXE ${CMAKE_COMMAND} RC 2 EMPTY_STDOUT STDERR "models_bad_syntax.json: not valid JSON: .*line 3"
+  ARGS -E env ATTNLAB_MODELS=${CMAKE_CURRENT_SOURCE_DIR}/data/models_bad_syntax.json $<TARGET_FILE:attnlab> models)
+attnlab_cli_test(models_env_missing EXE ${CMAKE_COMMAND} RC 2 EMPTY_STDOUT STDERR "models_gone.json: cannot open the model presets file"
+  ARGS -E env ATTNLAB_MODELS=${CMAKE_CURRENT_SOURCE_DIR}/data/models_gone.json $<TARGET_FILE:attnlab> kv)

@@ -172,7 +172,7 @@ TEST_CASE("simulator L2 bytes, known misses (see kKnownL2Misses)" * doctest::may
     const KnownMiss* k = known_l2_miss(r.ncu);
     if (!k) continue;
     INFO(r.cmp.describe());
-    INFO(k->why);
+    INFO(std::string(k->why));
     CHECK(std::fabs(rel(r.cmp.l2_sim, r.cmp.l2_meas)) <= 0.25);
   }
 }

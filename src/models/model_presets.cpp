@@ -146,6 +146,8 @@ struct Loaded {
 
 const Loaded& loaded() {
   static const Loaded l = [] {
+    // A file named by the user is used or refused, never silently replaced by another one.
+    if (const char* env = std::getenv("ATTNLAB_MODELS"); env && *env) return Loaded{load_model_presets(env), env};
     std::string tried;
     for (const auto& p : model_preset_search_paths()) {
       std::error_code ec;
@@ -200,9 +202,8 @@ std::string ModelSpec::pattern_summary() const {
     out += fmt::format("{} {}", n, what);
   };
   add(g, "global");
-  add(l, "local");
+  add(l, fmt::format("local (window {})", window).c_str());
   add(s, "Mamba");
-  if (l > 0) out += fmt::format(" (window {})", window);
   return out;
 }
 

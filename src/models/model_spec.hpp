@@ -63,8 +63,9 @@ struct ModelSpec {
   std::string pattern_summary() const;
 };
 
-// Where assets/models.json is looked for, in order: $ATTNLAB_MODELS (a file), the source tree the
-// binary was built from, then next to the binary (./assets, ../assets, ../share/attnlab).
+// Where assets/models.json is looked for, in order: $ATTNLAB_MODELS (a file: used or refused, never
+// skipped), the source tree the binary was built from, then next to the binary (./assets,
+// ../assets, ../share/attnlab).
 std::vector<std::string> model_preset_search_paths();
 // Reads and checks a presets file. Throws InputError naming the file (and the model) on a missing
 // file, bad JSON, a missing or negative field, or a shape that does not add up.
