@@ -1,0 +1,675 @@
+// attn-hopper.cu — rung 4 of the ladder ("Kernel ladder II"): FlashAttention-3 ideas on Hopper
+// (sm_90a only): wgmma, TMA loads completing on mbarriers, warp specialization, and the softmax of
+// one tile overlapped with a tensor-core GEMM.
+//
+// What changes against the mma rung (attn-mma.cu), and why:
+//   * wgmma instead of mma.sync. mma.sync is a warp-wide 16x8x16 product whose operands every
+//     thread must first pull into registers with ldmatrix; on an H100 it reaches about two thirds
+//     of the tensor cores' peak at best. wgmma.mma_async is issued by a warpgroup (4 warps) for a
+//     64xNx16 product, reads B (and here A of S = Q K^T) straight from shared memory through a
+//     64-bit matrix descriptor, and runs asynchronously: the warps keep issuing other work until
+//     they wait on it (wgmma.commit_group / wgmma.wait_group). SASS shows HGMMA (check below).
+//   * TMA instead of cp.async. One thread issues cp.async.bulk.tensor for a whole 64-column box of
+//     a Q, K or V tile; the copy engine computes the addresses, writes the tile into shared memory
+//     already in the 128-byte swizzle wgmma reads without bank conflicts, zero-fills rows past the
+//     sequence end, and signals completion on an mbarrier by counting bytes (complete_tx).
+//   * Warp specialization. Warpgroup 0 is the producer: one of its threads issues every TMA copy
+//     and the warpgroup gives most of its registers away (setmaxnreg.dec to 40 a thread). Warpgroups 1 and 2 are
+//     consumers, each owning 64 of the Br = 128 query rows (setmaxnreg.inc: they hold S, P and O
+//     in registers: setmaxnreg.inc to 232; 128 x 40 + 256 x 232 fits the 64 K registers). Producer and consumers meet only at mbarriers: "full" (the tile has landed)
+//     and "empty" (every consumer is done reading the stage, so it may be overwritten).
+//   * Softmax overlapped with a GEMM (FA3's intra-warpgroup pipelining): in step j a consumer
+//     issues S_j = Q K_j^T, then O += P_{j-1} V_{j-1}, waits only for S_j, and computes the softmax
+//     of S_j (max, exp2, row sums: ALU and MUFU work) while the tensor cores still run P V.
+//     The rescale of O by alpha = exp2(m_old - m_new) waits for that P V to finish.
+//   * P stays in registers as wgmma's A operand (the S accumulator repacked to bf16/fp16, the
+//     same register layout as mma.sync's A fragment); V is read as an N-major B operand
+//     (imm-trans-b = 1), so V is never transposed in memory.
+//   Kept from the mma rung: online softmax in base 2 with scale*log2(e) folded into one FMA; O
+//   unnormalised until the end; causal blocks issued longest first; tiles wholly above the
+//   diagonal skipped; masks only on tiles that need them.
+//
+// Tiles (paper names): Br = 128 query rows per block (2 consumer warpgroups x 64), Bc = 128 keys
+// per step, d = 64 or 128, 2 shared-memory stages of K and V (d = 128: Q 32 KiB + 2 x (K 32 + V
+// 32) KiB = 160 KiB; one block per SM). Grid (Tr, heads, batch), one block per query tile.
+//
+// Run:  attnlab-attn-hopper --check          (fp64 reference, poisoned output; exit 77: no GPU)
+//       attnlab-attn-hopper --json out.json  (the check, then timings with the mma rung beside)
+//
+// MEASURED (H100 80GB HBM3): see the header of main() below and assets/measurements/hopper-h100.json.
+//
+// Limits: forward only; d = 64 or 128; bf16 or fp16; causal needs seq_q <= seq_kv (bottom-right
+// mask, every row sees a key); no persistent scheduler (the next block's loads do not overlap this
+// block's epilogue); no ping-pong between the two consumer warpgroups (FA3's inter-warpgroup
+// overlap); O is stored from registers with 4-byte stores, not through shared memory + TMA.
+#include <cuda.h>  // CUtensorMap and its enums (types only: the encoder is fetched from the driver)
+#include <cuda_bf16.h>
+#include <cuda_fp16.h>
+#include <cuda_runtime.h>
+#include <cudaTypedefs.h>
+
+#include <CLI/CLI.hpp>
+#include <cmath>
+#include <cstdint>
+#include <cstdio>
+#include <ctime>
+#include <fmt/format.h>
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <string>
+#include <vector>
+
+#include "harness-cuda.hpp"
+#include "harness.hpp"
+#include "hopper-wgmma.cuh"
+
+using namespace attnlab::kernels;
+using namespace attnlab::kernels::hopper;
+using nlohmann::json;
+
+namespace {
+
+constexpr int Br = 128;            // query rows per block: 2 consumer warpgroups x 64
+constexpr int Bc = 128;            // keys per step
+constexpr int kStages = 2;         // K/V shared-memory stages
+constexpr int kThreads = 384;      // warpgroup 0: producer; 1, 2: consumers
+constexpr int kConsumerWarps = 8;  // arrivals on each "empty" barrier (one per consumer warp)
+
+// Shared memory: [Q][K stage 0][K stage 1][V stage 0][V stage 1][barriers]. A tile of R rows of d
+// is stored as d/64 column blocks of [R][64] 16-bit values (128 bytes a row): the 128-byte swizzle
+// of TMA and wgmma works on rows of exactly 128 bytes. Every tile starts 1024-byte aligned, the
+// swizzle pattern's period (8 rows x 128 B).
+template <int D>
+struct Smem {
+  static constexpr int q_bytes = Br * D * 2;
+  static constexpr int kv_bytes = Bc * D * 2;
+  static constexpr int q_off = 0;
+  static constexpr int k_off = q_bytes;
+  static constexpr int v_off = k_off + kStages * kv_bytes;
+  static constexpr int bar_off = v_off + kStages * kv_bytes;
+  static constexpr int bars = 1 + 4 * kStages;  // q_full, k_full[], v_full[], k_empty[], v_empty[]
+  static constexpr int bytes = bar_off + bars * 8;
+  static constexpr int alloc = bytes + 1024;  // room to align the dynamic base to 1024
+};
+
+struct HopperParams {
+  void* o;  // [B, H, seq_q, d]
+  int heads, kv_heads, group, seq_q, seq_kv;
+  int causal, offset;  // query i sees key j when j <= i + offset (causal; offset = seq_kv - seq_q)
+  float scale_log2;    // scale * log2(e): the softmax runs in base 2
+};
+
+// ---------------------------------------------------------------------------------------------
+// PTX wrappers: mbarrier, TMA, wgmma fences, register reconfiguration
+
+__device__ __forceinline__ uint32_t smem_u32(const void* p) { return uint32_t(__cvta_generic_to_shared(p)); }
+
+__device__ __forceinline__ void mbar_init(uint32_t bar, int count) {
+  asm volatile("mbarrier.init.shared::cta.b64 [%0], %1;" ::"r"(bar), "r"(count) : "memory");
+}
+// The producer's own arrival, announcing how many bytes the copy engine will deliver to this phase.
+__device__ __forceinline__ void mbar_arrive_expect_tx(uint32_t bar, uint32_t bytes) {
+  asm volatile("mbarrier.arrive.expect_tx.shared::cta.b64 _, [%0], %1;" ::"r"(bar), "r"(bytes) : "memory");
+}
+__device__ __forceinline__ void mbar_arrive(uint32_t bar) {
+  asm volatile("mbarrier.arrive.shared::cta.b64 _, [%0];" ::"r"(bar) : "memory");
+}
+// Waits until the phase with this parity has completed. A fresh barrier is in phase 0, and the
+// "previous" phase (parity 1) counts as completed: the producer's first wait on an empty stage
+// (parity 1) returns at once.
+__device__ __forceinline__ void mbar_wait(uint32_t bar, uint32_t parity) {
+  uint32_t done;
+  do {
+    asm volatile(
+        "{\n.reg .pred p;\nmbarrier.try_wait.parity.shared::cta.b64 p, [%1], %2;\nselp.u32 %0, 1, 0, p;\n}\n"
+        : "=r"(done)
+        : "r"(bar), "r"(parity)
+        : "memory");
+  } while (!done);
+}
+// One box of a 3-D tensor map (d column block, row, batch*head) into shared memory; completion is
+// counted in bytes on `bar`. Rows past the tensor's end arrive as zeros (and still count).
+__device__ __forceinline__ void tma_load_3d(uint32_t dst, const CUtensorMap* map, int c0, int c1, int c2,
+                                            uint32_t bar) {
+  asm volatile(
+      "cp.async.bulk.tensor.3d.shared::cluster.global.tile.mbarrier::complete_tx::bytes [%0], [%1, {%2, %3, %4}], "
+      "[%5];" ::"r"(dst),
+      "l"(reinterpret_cast<uint64_t>(map)), "r"(c0), "r"(c1), "r"(c2), "r"(bar)
+      : "memory");
+}
+__device__ __forceinline__ void wgmma_fence() { asm volatile("wgmma.fence.sync.aligned;" ::: "memory"); }
+__device__ __forceinline__ void wgmma_commit() { asm volatile("wgmma.commit_group.sync.aligned;" ::: "memory"); }
+template <int N>
+__device__ __forceinline__ void wgmma_wait() {
+  asm volatile("wgmma.wait_group.sync.aligned %0;" ::"n"(N) : "memory");
+}
+// The compiler does not know that wgmma writes its accumulators asynchronously: without this, it
+// could move a read of S above the wgmma.wait_group that makes S valid. An empty asm that "writes"
+// every register, placed right after the wait, pins the reads below it.
+template <int N>
+__device__ __forceinline__ void fence_regs(float (&r)[N]) {
+#pragma unroll
+  for (int i = 0; i < N; ++i) asm volatile("" : "+f"(r[i])::"memory");
+}
+
+// wgmma shared-memory matrix descriptor: start address, leading / stride byte offsets (all >> 4),
+// swizzle mode 1 = 128-byte swizzle (bits 62-63).
+__device__ __forceinline__ uint64_t make_desc(uint32_t addr, uint32_t lbo, uint32_t sbo) {
+  return uint64_t((addr & 0x3FFFF) >> 4) | (uint64_t(lbo >> 4) << 16) | (uint64_t(sbo >> 4) << 32) | (1ull << 62);
+}
+
+template <typename T>
+__device__ __forceinline__ uint32_t pack2(float lo, float hi);
+template <>
+__device__ __forceinline__ uint32_t pack2<__nv_bfloat16>(float lo, float hi) {
+  __nv_bfloat162 v = __floats2bfloat162_rn(lo, hi);
+  return *reinterpret_cast<uint32_t*>(&v);
+}
+template <>
+__device__ __forceinline__ uint32_t pack2<__half>(float lo, float hi) {
+  __half2 v = __floats2half2_rn(lo, hi);
+  return *reinterpret_cast<uint32_t*>(&v);
+}
+__device__ __forceinline__ float fast_exp2(float x) {  // ex2.approx: exp2(-inf) = +0
+  float y;
+  asm("ex2.approx.ftz.f32 %0, %1;" : "=f"(y) : "f"(x));
+  return y;
+}
+
+// ---------------------------------------------------------------------------------------------
+// The kernel
+
+template <int D, typename T>
+__global__ void __launch_bounds__(kThreads, 1)
+    attn_hopper_kernel(const __grid_constant__ CUtensorMap tq, const __grid_constant__ CUtensorMap tk,
+                       const __grid_constant__ CUtensorMap tv, const HopperParams p) {
+#if defined(__CUDA_ARCH__) && __CUDA_ARCH__ >= 900
+  using L = Smem<D>;
+  constexpr bool kFp16 = std::is_same_v<T, __half>;
+  constexpr int kAtoms = D / 64;  // 128-byte column blocks per row
+  extern __shared__ __align__(1024) unsigned char smem_raw[];
+  // TMA with the 128-byte swizzle and wgmma's descriptors both assume 1024-byte aligned tiles.
+  const uint32_t base = (smem_u32(smem_raw) + 1023u) & ~1023u;
+  const uint32_t sq = base + L::q_off;
+  auto sk = [&](int s) { return base + L::k_off + s * L::kv_bytes; };
+  auto sv = [&](int s) { return base + L::v_off + s * L::kv_bytes; };
+  const uint32_t bars = base + L::bar_off;
+  const uint32_t q_full = bars;
+  auto k_full = [&](int s) { return bars + 8 * (1 + s); };
+  auto v_full = [&](int s) { return bars + 8 * (1 + kStages + s); };
+  auto k_empty = [&](int s) { return bars + 8 * (1 + 2 * kStages + s); };
+  auto v_empty = [&](int s) { return bars + 8 * (1 + 3 * kStages + s); };
+
+  const int wg = threadIdx.x / 128;
+  const int warp = (threadIdx.x / 32) % 4;  // warp within the warpgroup
+  const int lane = threadIdx.x % 32;
+  const int qt = p.causal ? int(gridDim.x) - 1 - int(blockIdx.x) : int(blockIdx.x);  // longest first
+  const int h = blockIdx.y, b = blockIdx.z;
+  const int q0 = qt * Br;
+  const int last_key = p.causal ? min(p.seq_kv - 1, q0 + Br - 1 + p.offset) : p.seq_kv - 1;
+  const int n_tiles = last_key / Bc + 1;  // key tiles this block visits (>= 1: seq_q <= seq_kv)
+
+  if (threadIdx.x == 0) {
+    mbar_init(q_full, 1);  // one arrival: the producer's expect_tx (plus the bytes)
+    for (int s = 0; s < kStages; ++s) {
+      mbar_init(k_full(s), 1);
+      mbar_init(v_full(s), 1);
+      mbar_init(k_empty(s), kConsumerWarps);  // every consumer warp says it is done with the stage
+      mbar_init(v_empty(s), kConsumerWarps);
+    }
+    // Make the initialised barriers visible to the copy engine (async proxy) before any TMA.
+    asm volatile("fence.mbarrier_init.release.cluster;" ::: "memory");
+  }
+  // Every thread must see initialised barriers before it waits on one or a copy arrives on one.
+  __syncthreads();
+
+  if (wg == 0) {
+    // ---------------- producer warpgroup: one thread issues every copy
+    asm volatile("setmaxnreg.dec.sync.aligned.u32 40;");
+    if (warp == 0 && lane == 0) {
+      const int zq = b * p.heads + h;
+      const int zkv = b * p.kv_heads + h / p.group;  // GQA: the kv head this query head reads
+      mbar_arrive_expect_tx(q_full, L::q_bytes);
+      for (int a = 0; a < kAtoms; ++a) tma_load_3d(sq + a * Br * 128, &tq, a * 64, q0, zq, q_full);
+      for (int j = 0; j < n_tiles; ++j) {
+        const int s = j % kStages;
+        const uint32_t ph = (j / kStages) & 1;
+        // Stage s last held tile j - kStages: wait until every consumer warp has finished reading
+        // its K (the S GEMM of that tile completed) before the copy engine overwrites it.
+        mbar_wait(k_empty(s), ph ^ 1);
+        mbar_arrive_expect_tx(k_full(s), L::kv_bytes);
+        for (int a = 0; a < kAtoms; ++a) tma_load_3d(sk(s) + a * Bc * 128, &tk, a * 64, j * Bc, zkv, k_full(s));
+        // Same for V (its P V GEMM completed).
+        mbar_wait(v_empty(s), ph ^ 1);
+        mbar_arrive_expect_tx(v_full(s), L::kv_bytes);
+        for (int a = 0; a < kAtoms; ++a) tma_load_3d(sv(s) + a * Bc * 128, &tv, a * 64, j * Bc, zkv, v_full(s));
+      }
+    }
+    return;
+  }
+
+  // ---------------- consumer warpgroups: 64 query rows each
+  asm volatile("setmaxnreg.inc.sync.aligned.u32 232;");
+  const int cw = wg - 1;
+  const int g = lane / 4, t = lane % 4;
+  const int row_a = q0 + cw * 64 + warp * 16 + g;  // this thread's two rows: row_a, row_a + 8
+  float o[D / 2];  // O (unnormalised), 64 x d per warpgroup
+#pragma unroll
+  for (int i = 0; i < D / 2; ++i) o[i] = 0.f;
+  float s_acc[Bc / 2];         // S of the current tile, then P (fp32) in place
+  uint32_t pa[Bc / 16][4];     // P as wgmma A fragments (bf16/fp16), one per 16 keys
+  float m[2] = {-INFINITY, -INFINITY};  // running row max (scaled, base-2 units)
+  float l[2] = {0.f, 0.f};              // running row sum: this thread's columns only (reduced at the end)
+
+  // S = Q K_j^T: d/16 wgmmas of 64 x Bc x 16. A: this warpgroup's 64 rows of Q; B: K_j, K-major.
+  // Within a 128-byte swizzled row, the k-th 16-column slice starts 32 bytes further (the
+  // hardware applies the swizzle to the final address, as TMA did when it wrote the tile).
+  auto issue_s = [&](int s) {
+#pragma unroll
+    for (int kk = 0; kk < D / 16; ++kk) {
+      const uint32_t qa = sq + (kk / 4) * Br * 128 + cw * 64 * 128 + (kk % 4) * 32;
+      const uint32_t kb = sk(s) + (kk / 4) * Bc * 128 + (kk % 4) * 32;
+      wgmma_ss<Bc, kFp16>(s_acc, make_desc(qa, 16, 1024), make_desc(kb, 16, 1024), kk > 0 ? 1 : 0);
+    }
+  };
+  // O += P V_j: Bc/16 wgmmas of 64 x d x 16. B: V_j as stored, [key][dim] with dims contiguous,
+  // i.e. N-major: LBO = distance between 64-dim column blocks, SBO = between groups of 8 keys.
+  auto issue_pv = [&](int s) {
+#pragma unroll
+    for (int kk = 0; kk < Bc / 16; ++kk)
+      wgmma_rs_tb<D, kFp16>(o, pa[kk], make_desc(sv(s) + kk * 16 * 128, Bc * 128, 1024));
+  };
+  // Online softmax of S_j in place: new row max, P = exp2(S*scale - m), row sums, and the factor
+  // alpha by which the O accumulated so far must shrink.
+  auto softmax = [&](int j, float (&alpha)[2]) {
+    const int k0 = j * Bc;
+    // Mask only tiles that need it: the ragged end of the keys, and tiles crossing the diagonal.
+    if (k0 + Bc > p.seq_kv || (p.causal && k0 + Bc - 1 > q0 + p.offset)) {
+#pragma unroll
+      for (int i = 0; i < Bc / 2; ++i) {
+        const int key = k0 + 8 * (i / 4) + 2 * t + (i % 2);
+        const int row = row_a + 8 * ((i % 4) / 2);
+        if (key >= p.seq_kv || (p.causal && key > row + p.offset)) s_acc[i] = -INFINITY;
+      }
+    }
+#pragma unroll
+    for (int r = 0; r < 2; ++r) {
+      float mx = -INFINITY;
+#pragma unroll
+      for (int i = 0; i < Bc / 8; ++i) mx = fmaxf(mx, fmaxf(s_acc[4 * i + 2 * r], s_acc[4 * i + 2 * r + 1]));
+      // the 4 threads of a quad share a row
+      mx = fmaxf(mx, __shfl_xor_sync(0xffffffff, mx, 1));
+      mx = fmaxf(mx, __shfl_xor_sync(0xffffffff, mx, 2));
+      const float m_new = fmaxf(m[r], mx * p.scale_log2);
+      // A row whose keys are all masked so far keeps m = -inf; use 0 so exp2 gives 0, not NaN.
+      const float base_m = m_new == -INFINITY ? 0.f : m_new;
+      alpha[r] = fast_exp2(m[r] - base_m);
+      m[r] = m_new;
+      float sum = 0.f;
+#pragma unroll
+      for (int i = 0; i < Bc / 8; ++i) {
+        float& x0 = s_acc[4 * i + 2 * r];
+        float& x1 = s_acc[4 * i + 2 * r + 1];
+        x0 = fast_exp2(fmaf(x0, p.scale_log2, -base_m));
+        x1 = fast_exp2(fmaf(x1, p.scale_log2, -base_m));
+        sum += x0 + x1;
+      }
+      l[r] = l[r] * alpha[r] + sum;
+    }
+  };
+  // S accumulator (n8 blocks 2kk, 2kk+1) -> A fragment of k-step kk: rows g / g+8, keys 2t.. / 2t+8..
+  auto pack_p = [&]() {
+#pragma unroll
+    for (int kk = 0; kk < Bc / 16; ++kk) {
+      pa[kk][0] = pack2<T>(s_acc[8 * kk + 0], s_acc[8 * kk + 1]);
+      pa[kk][1] = pack2<T>(s_acc[8 * kk + 2], s_acc[8 * kk + 3]);
+      pa[kk][2] = pack2<T>(s_acc[8 * kk + 4], s_acc[8 * kk + 5]);
+      pa[kk][3] = pack2<T>(s_acc[8 * kk + 6], s_acc[8 * kk + 7]);
+    }
+  };
+  auto rescale_o = [&](const float (&alpha)[2]) {
+#pragma unroll
+    for (int i = 0; i < D / 2; ++i) o[i] *= alpha[(i % 4) / 2];
+  };
+
+  // Q must have landed before the first S GEMM reads it.
+  mbar_wait(q_full, 0);
+  // Tile 0: S_0, softmax, P_0 (nothing to overlap with yet).
+  mbar_wait(k_full(0), 0);  // K_0 landed
+  wgmma_fence();
+  issue_s(0);
+  wgmma_commit();
+  wgmma_wait<0>();
+  fence_regs(s_acc);
+  if (lane == 0) mbar_arrive(k_empty(0));  // this warp no longer reads K_0
+  {
+    float alpha[2];
+    softmax(0, alpha);  // alpha is 0 here and O is 0: nothing to rescale
+  }
+  pack_p();
+
+  for (int j = 1; j < n_tiles; ++j) {
+    const int s = j % kStages, sp = (j - 1) % kStages;
+    mbar_wait(k_full(s), (j / kStages) & 1);  // K_j landed
+    wgmma_fence();  // S and O were last written by ordinary instructions (softmax, rescale)
+    issue_s(s);
+    wgmma_commit();
+    mbar_wait(v_full(sp), ((j - 1) / kStages) & 1);  // V_{j-1} landed
+    issue_pv(sp);
+    wgmma_commit();
+    wgmma_wait<1>();  // S_j done (groups complete in order); P_{j-1} V_{j-1} may still run
+    fence_regs(s_acc);
+    if (lane == 0) mbar_arrive(k_empty(s));
+    float alpha[2];
+    softmax(j, alpha);  // overlaps the P V GEMM on the tensor cores
+    wgmma_wait<0>();    // P V done: O is valid and the registers of P may be overwritten
+    fence_regs(o);
+    if (lane == 0) mbar_arrive(v_empty(sp));
+    rescale_o(alpha);
+    pack_p();
+  }
+  {
+    const int sp = (n_tiles - 1) % kStages;
+    mbar_wait(v_full(sp), ((n_tiles - 1) / kStages) & 1);  // V of the last tile landed
+    wgmma_fence();
+    issue_pv(sp);
+    wgmma_commit();
+    wgmma_wait<0>();
+    fence_regs(o);
+    if (lane == 0) mbar_arrive(v_empty(sp));
+  }
+
+  // ---------------- epilogue: full row sums, O / l, store rows inside the sequence
+  T* out = static_cast<T*>(p.o) + (size_t(b) * p.heads + h) * size_t(p.seq_q) * D;
+#pragma unroll
+  for (int r = 0; r < 2; ++r) {
+    l[r] += __shfl_xor_sync(0xffffffff, l[r], 1);
+    l[r] += __shfl_xor_sync(0xffffffff, l[r], 2);
+    const float inv = l[r] > 0.f ? 1.f / l[r] : 0.f;
+    const int row = row_a + 8 * r;
+    if (row < p.seq_q) {
+#pragma unroll
+      for (int i = 0; i < D / 8; ++i) {
+        const int col = 8 * i + 2 * t;
+        *reinterpret_cast<uint32_t*>(out + size_t(row) * D + col) =
+            pack2<T>(o[4 * i + 2 * r] * inv, o[4 * i + 2 * r + 1] * inv);
+      }
+    }
+  }
+#endif
+}
+
+// ---------------------------------------------------------------------------------------------
+// Host side: tensor maps and the launch
+
+PFN_cuTensorMapEncodeTiled_v12000 get_encoder() {
+  static PFN_cuTensorMapEncodeTiled_v12000 fn = nullptr;
+  if (!fn) {
+    cudaDriverEntryPointQueryResult q{};
+    void* f = nullptr;
+    ATTN_CUDA(cudaGetDriverEntryPointByVersion("cuTensorMapEncodeTiled", &f, 12000, cudaEnableDefault, &q));
+    if (q != cudaDriverEntryPointSuccess || !f) throw CudaError("cuTensorMapEncodeTiled not found in the driver");
+    fn = reinterpret_cast<PFN_cuTensorMapEncodeTiled_v12000>(f);
+  }
+  return fn;
+}
+
+// [z][rows][d] 16-bit tensor, boxes of 64 columns x box_rows rows x 1, 128-byte swizzle.
+CUtensorMap make_map(const void* ptr, ElemType t, int d, int rows, int z, int box_rows) {
+  CUtensorMap map;
+  const cuuint64_t dims[3] = {cuuint64_t(d), cuuint64_t(rows), cuuint64_t(z)};
+  const cuuint64_t strides[2] = {cuuint64_t(d) * 2, cuuint64_t(d) * 2 * cuuint64_t(rows)};  // bytes, dims 1..2
+  const cuuint32_t box[3] = {64, cuuint32_t(box_rows), 1};
+  const cuuint32_t elem_strides[3] = {1, 1, 1};
+  CUresult r = get_encoder()(&map, t == ElemType::bf16 ? CU_TENSOR_MAP_DATA_TYPE_BFLOAT16 : CU_TENSOR_MAP_DATA_TYPE_FLOAT16,
+                             3, const_cast<void*>(ptr), dims, strides, box, elem_strides, CU_TENSOR_MAP_INTERLEAVE_NONE,
+                             CU_TENSOR_MAP_SWIZZLE_128B, CU_TENSOR_MAP_L2_PROMOTION_L2_256B,
+                             CU_TENSOR_MAP_FLOAT_OOB_FILL_NONE);
+  if (r != CUDA_SUCCESS) throw CudaError(fmt::format("cuTensorMapEncodeTiled failed ({})", int(r)));
+  return map;
+}
+
+template <int D, typename T>
+cudaError_t launch_d(const AttnProblem& pr, cudaStream_t st) {
+  const AttnShape& s = pr.shape;
+  const CUtensorMap tq = make_map(pr.q, s.dtype, D, s.seq_q, s.batch * s.heads, Br);
+  const CUtensorMap tk = make_map(pr.k, s.dtype, D, s.seq_kv, s.batch * s.kv_heads, Bc);
+  const CUtensorMap tv = make_map(pr.v, s.dtype, D, s.seq_kv, s.batch * s.kv_heads, Bc);
+  HopperParams p{pr.o, s.heads, s.kv_heads, s.group(), s.seq_q, s.seq_kv, s.causal ? 1 : 0, s.seq_kv - s.seq_q,
+                 float(pr.scale * 1.4426950408889634)};
+  auto kern = attn_hopper_kernel<D, T>;
+  static bool attr_set = false;
+  if (!attr_set) {
+    cudaError_t e = cudaFuncSetAttribute(kern, cudaFuncAttributeMaxDynamicSharedMemorySize, Smem<D>::alloc);
+    if (e != cudaSuccess) return e;
+    attr_set = true;
+  }
+  dim3 grid((s.seq_q + Br - 1) / Br, s.heads, s.batch);
+  kern<<<grid, kThreads, Smem<D>::alloc, st>>>(tq, tk, tv, p);
+  return cudaGetLastError();
+}
+
+// Which problems this rung takes; "" when it can, otherwise the reason.
+std::string hopper_refuses(const AttnShape& s) {
+  if (s.head_dim != 64 && s.head_dim != 128) return "head_dim must be 64 or 128";
+  if (s.kv_heads <= 0 || s.heads % s.kv_heads != 0) return "kv_heads must divide heads";
+  if (s.causal && s.seq_q > s.seq_kv) return "causal needs seq_q <= seq_kv (every row must see a key)";
+  if (s.heads > 65535 || s.batch > 65535) return "heads and batch must be at most 65535 (grid y, z)";
+  return "";
+}
+
+cudaError_t attn_hopper_forward(const AttnProblem& pr, cudaStream_t st) {
+  const AttnShape& s = pr.shape;
+  if (!hopper_refuses(s).empty()) return cudaErrorInvalidValue;
+  const bool bf = s.dtype == ElemType::bf16;
+  if (s.head_dim == 64) return bf ? launch_d<64, __nv_bfloat16>(pr, st) : launch_d<64, __half>(pr, st);
+  return bf ? launch_d<128, __nv_bfloat16>(pr, st) : launch_d<128, __half>(pr, st);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Check and bench
+
+std::string utc_now() {
+  std::time_t t = std::time(nullptr);
+  char buf[32];
+  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", std::gmtime(&t));
+  return buf;
+}
+
+json config_json(const AttnShape& s, int bq, int bkv) {
+  return {{"batch", s.batch},       {"heads", s.heads},       {"kv_heads", s.kv_heads},
+          {"seq_q", s.seq_q},       {"seq_kv", s.seq_kv},     {"head_dim", s.head_dim},
+          {"causal", s.causal},     {"dtype", std::string(elem_name(s.dtype))},
+          {"block_q", bq},          {"block_kv", bkv}};
+}
+
+AttnShape shape_of(int B, int H, int KVH, int Nq, int Nkv, int d, bool causal, ElemType t) {
+  AttnShape s;
+  s.batch = B, s.heads = H, s.kv_heads = KVH, s.seq_q = Nq, s.seq_kv = Nkv, s.head_dim = d, s.causal = causal;
+  s.dtype = t;
+  return s;
+}
+
+struct Buffers {
+  HostInputs in;
+  DeviceBuffer q, k, v, o;
+};
+Buffers upload(const AttnShape& s, std::uint64_t seed) {
+  Buffers b;
+  b.in = make_inputs(s, seed);
+  b.q = DeviceBuffer(b.in.q.size() * 2);
+  b.k = DeviceBuffer(b.in.k.size() * 2);
+  b.v = DeviceBuffer(b.in.v.size() * 2);
+  b.o = DeviceBuffer(b.in.q.size() * 2);
+  ATTN_CUDA(cudaMemcpy(b.q.get(), b.in.q.data(), b.q.bytes(), cudaMemcpyHostToDevice));
+  ATTN_CUDA(cudaMemcpy(b.k.get(), b.in.k.data(), b.k.bytes(), cudaMemcpyHostToDevice));
+  ATTN_CUDA(cudaMemcpy(b.v.get(), b.in.v.data(), b.v.bytes(), cudaMemcpyHostToDevice));
+  return b;
+}
+AttnProblem problem_of(const AttnShape& s, Buffers& b) {
+  AttnProblem p;
+  p.shape = s;
+  p.q = b.q.get(), p.k = b.k.get(), p.v = b.v.get(), p.o = b.o.get();
+  p.scale = float(1.0 / std::sqrt(double(s.head_dim)));
+  return p;
+}
+
+// Poisoned output, one launch, the whole of O scanned for poison, `rows` rows against fp64.
+CheckResult run_check(const AttnShape& s, Buffers& b, KernelId tol_id, bool hopper, size_t max_rows,
+                      std::uint64_t seed) {
+  AttnProblem p = problem_of(s, b);
+  ATTN_CUDA(cudaMemset(b.o.get(), 0xFF, b.o.bytes()));
+  ATTN_CUDA(hopper ? attn_hopper_forward(p, nullptr) : attn_forward(KernelId::mma, p, nullptr));
+  ATTN_CUDA(cudaDeviceSynchronize());
+  std::vector<std::uint16_t> out(b.in.q.size());
+  ATTN_CUDA(cudaMemcpy(out.data(), b.o.get(), b.o.bytes(), cudaMemcpyDeviceToHost));
+  return check_output(s, b.in, out, pick_rows(s, max_rows, seed), tolerance_for(tol_id, s.dtype), p.scale);
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  CLI::App app{"attnlab-attn-hopper: check, then time, the Hopper rung (wgmma + TMA + warp specialization)"};
+  std::string json_path, sweep = "key";
+  bool check_only = false, quick = false;
+  int repeats = 10, warmup = 2;
+  unsigned long long seed = 20261123;
+  app.add_flag("--check", check_only, "Only run the correctness checks (exit 0 when all pass, 77 without a GPU)");
+  app.add_flag("--quick", quick, "With --check: small sizes only (for compute-sanitizer)");
+  app.add_option("--json", json_path, "Write the measurements here (schema: assets/measurements/README.md)");
+  app.add_option("--sweep", sweep, "key: B8 H16 N4096 d64/d128, causal and not (+ GQA-4, fp16); none: check only")
+      ->check(CLI::IsMember({"key", "none"}));
+  app.add_option("--repeats", repeats, "Timed repeats")->check(CLI::Range(1, 1000));
+  app.add_option("--seed", seed, "Base seed of the random inputs");
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::CallForHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::ParseError& e) {
+    // Bad input: one line on stderr, exit code 2, nothing on stdout (the project's convention).
+    fmt::print(stderr, "attnlab-attn-hopper: {}\n", e.what());
+    return 2;
+  }
+  std::string command = "attnlab-attn-hopper";
+  for (int i = 1; i < argc; ++i) command += std::string(" ") + argv[i];
+  std::string why;
+  if (!cuda_device_usable(why)) {
+    fmt::print(stderr, "attnlab-attn-hopper: {} (skipped)\n", why);
+    return 77;
+  }
+  try {
+    DeviceFacts dev = device_facts();
+    if (dev.cc_major != 9 || dev.cc_minor != 0) {
+      fmt::print(stderr, "attnlab-attn-hopper: needs compute capability 9.0 (sm_90a), this GPU is {}.{} (skipped)\n",
+                 dev.cc_major, dev.cc_minor);
+      return 77;
+    }
+    bool all_ok = true;
+    // ---- correctness: every feature the rung claims, on fresh random inputs
+    {
+      const ElemType bf = ElemType::bf16, fp = ElemType::fp16;
+      std::vector<AttnShape> cases = {
+          shape_of(1, 2, 2, 128, 128, 64, false, bf),     // one tile
+          shape_of(1, 2, 2, 128, 128, 128, true, bf),     // one tile, diagonal mask
+          shape_of(2, 4, 1, 1000, 1000, 128, true, bf),   // ragged, causal, MQA (group 4)
+          shape_of(1, 8, 2, 777, 777, 64, false, bf),     // ragged, GQA 4, d 64
+          shape_of(1, 2, 2, 37, 37, 128, false, bf),      // shorter than one tile
+          shape_of(1, 2, 2, 300, 1000, 128, false, bf),   // seq_q != seq_kv
+          shape_of(1, 2, 1, 300, 1000, 64, true, bf),     // bottom-right causal, group 2
+          shape_of(1, 4, 4, 513, 513, 128, false, fp),    // fp16
+          shape_of(1, 4, 2, 640, 640, 64, true, fp),      // fp16, causal
+      };
+      if (!quick) {
+        cases.push_back(shape_of(2, 4, 4, 2048, 2048, 128, false, bf));  // many stage wrap-arounds
+        cases.push_back(shape_of(2, 4, 2, 2048, 2048, 64, true, bf));
+        cases.push_back(shape_of(1, 4, 4, 4095, 4095, 128, true, bf));
+      }
+      fmt::print("{:<36} {:>5} {:>10} {:>10} {:>9}  {}\n", "check (attn-hopper)", "rows", "max err", "rel l2",
+                 "unwritten", "result");
+      for (size_t c = 0; c < cases.size(); ++c) {
+        const AttnShape& s = cases[c];
+        Buffers b = upload(s, seed + 17 * c);
+        CheckResult r = run_check(s, b, KernelId::mma, true, 256, seed + c);
+        all_ok = all_ok && r.ok;
+        fmt::print("{:<36} {:>5} {:>10.2e} {:>10.2e} {:>9}  {}\n", shape_label(s), r.rows_checked, r.max_abs_error,
+                   r.rel_l2_error, r.unwritten, r.ok ? "ok" : "FAIL " + r.first_failure);
+      }
+      fmt::print("check: {}\n", all_ok ? "all passed" : "FAILED");
+    }
+    if (check_only || sweep == "none" || !all_ok) return all_ok ? 0 : 1;
+
+    // ---- timing: the hopper rung and the mma rung on the goal configs, in one run
+    json doc;
+    doc["schema"] = "attnlab-measurements";
+    doc["schema_version"] = 1;
+    doc["device"] = {{"name", dev.name},
+                     {"compute_capability", fmt::format("{}.{}", dev.cc_major, dev.cc_minor)},
+                     {"sm_count", dev.sm_count},
+                     {"l2_bytes", dev.l2_bytes},
+                     {"memory_bytes", dev.memory_bytes},
+                     {"smem_per_block_optin", dev.smem_per_block_optin},
+                     {"driver_version", dev.driver_version},
+                     {"cuda_driver", dev.cuda_driver},
+                     {"cuda_runtime", dev.cuda_runtime}};
+    doc["date"] = utc_now();
+    doc["command"] = command;
+    doc["tool"] = "attnlab-attn-hopper 0.1.0";
+    doc["runs"] = json::array();
+    TimingOptions to;
+    to.warmup = warmup;
+    to.repeats = repeats;
+    std::vector<AttnShape> timed;
+    for (int d : {128, 64})
+      for (bool c : {false, true}) timed.push_back(shape_of(8, 16, 16, 4096, 4096, d, c, ElemType::bf16));
+    timed.push_back(shape_of(8, 16, 4, 4096, 4096, 128, false, ElemType::bf16));  // GQA 4
+    timed.push_back(shape_of(8, 16, 16, 4096, 4096, 128, false, ElemType::fp16));
+    timed.push_back(shape_of(2, 16, 16, 16384, 16384, 128, true, ElemType::bf16));  // long
+    fmt::print("\n{:<36} {:<12} {:>9} {:>9} {:>9}\n", "config", "kernel", "median ms", "TFLOP/s", "max err");
+    for (size_t c = 0; c < timed.size(); ++c) {
+      const AttnShape& s = timed[c];
+      Buffers b = upload(s, seed + 1000 + c);
+      for (bool hopper : {true, false}) {
+        const char* name = hopper ? "attn-hopper" : "attn-mma";
+        CheckResult r = run_check(s, b, KernelId::mma, hopper, 256, seed + 2000 + c);
+        if (!r.ok) {
+          fmt::print("{:<36} {:<12} CHECK FAILED: {}\n", shape_label(s), name, r.first_failure);
+          all_ok = false;
+          continue;
+        }
+        AttnProblem p = problem_of(s, b);
+        auto ms = time_launches(
+            [&](cudaStream_t st) {
+              ATTN_CUDA(hopper ? attn_hopper_forward(p, st) : attn_forward(KernelId::mma, p, st));
+            },
+            to, dev.l2_bytes, nullptr);
+        Stats st = stats_of(ms);
+        const double tflops = forward_flops(s) / (st.median * 1e-3) / 1e12;
+        const KernelInfo& mi = kernel_info(KernelId::mma);
+        json run = {{"kernel", name},
+                    {"rung", hopper ? 4 : mi.rung},
+                    {"source", "attnlab"},
+                    {"config", hopper ? config_json(s, Br, Bc) : config_json(s, mi.block_q, mi.block_kv)},
+                    {"time_ms", {{"median", st.median}, {"min", st.min}, {"max", st.max}, {"repeats", ms.size()}}},
+                    {"tflops", tflops},
+                    {"gbps", forward_min_bytes(s) / (st.median * 1e-3) / 1e9},
+                    {"max_abs_error", r.max_abs_error},
+                    {"rel_l2_error", r.rel_l2_error},
+                    {"note", hopper ? "wgmma + TMA + warp specialization, 2 stages, softmax overlapped with PV"
+                                    : "the mma rung, same run, for comparison"}};
+        doc["runs"].push_back(run);
+        fmt::print("{:<36} {:<12} {:>9.3f} {:>9.1f} {:>9.2e}\n", shape_label(s), name, st.median, tflops,
+                   r.max_abs_error);
+      }
+    }
+    if (!json_path.empty()) {
+      std::ofstream f(json_path);
+      f << doc.dump(2) << "\n";
+    }
+    fmt::print("device: {} ({} SMs, L2 {} MiB), driver {}, CUDA driver {} runtime {}\n", dev.name, dev.sm_count,
+               dev.l2_bytes >> 20, dev.driver_version, dev.cuda_driver, dev.cuda_runtime);
+    return all_ok ? 0 : 1;
+  } catch (const std::exception& e) {
+    fmt::print(stderr, "attnlab-attn-hopper: {}\n", e.what());
+    return 1;
+  }
+}
