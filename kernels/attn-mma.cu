@@ -25,7 +25,10 @@
 // steps, fewer under the causal mask). Grid (Tr, heads, batch): the blocks of one head (and of
 // the heads sharing one kv head under GQA) are adjacent, so they share Kj, Vj through L2.
 // Causal: blocks are issued from the last query tile to the first (the longest first), and
-// tiles wholly above the diagonal are skipped.
+// tiles wholly above the diagonal are skipped. The same visible-range test skips the tiles left
+// of a sliding window (AttnProblem::window_left/right; rung 6, attn-window.cu, is this kernel).
+// Optional output: the per-row log-sum-exp (AttnProblem::lse), for callers that merge partial
+// results over key blocks (ring attention).
 //
 // Caveats:
 //   - mma.sync, not Hopper's wgmma/TMA: on an H100 this leaves roughly a third of the tensor
@@ -37,6 +40,7 @@
 #include <cuda_fp16.h>
 #include <cuda_runtime.h>
 
+#include <algorithm>
 #include <cstdint>
 
 #include "attn.hpp"
@@ -54,10 +58,15 @@ struct MmaParams {
   const void* k;
   const void* v;
   void* o;
+  float* lse;  // [B][H][Nq] natural-log log-sum-exp of the scaled scores, or nullptr
   int heads, kv_heads, group, seq_q, seq_kv;
-  int causal, offset;  // query i sees key j when j <= i + offset (causal)
+  int causal, offset;  // offset = seq_kv − seq_q (bottom-right alignment)
+  // Visible keys of query i: i + offset − lo <= j <= i + offset + hi. Full attention: lo = hi =
+  // kUnbounded; causal: hi = 0; sliding window (attn-window.cu): lo = window_left, and so on.
+  int lo, hi;
   float scale_log2;    // scale · log2(e): softmax in base 2
 };
+constexpr int kUnbounded = 1 << 30;  // "no limit" for lo/hi: q0 + offset ± this stays inside int
 
 // ---------------------------------------------------------------------------------------------
 // PTX wrappers: asynchronous copies, ldmatrix, mma, ex2
@@ -197,17 +206,21 @@ __global__ void __launch_bounds__(kThreads, kM == 1 ? 3 : 2) attn_mma_kernel(Mma
   const T* V = static_cast<const T*>(p.v) + ((size_t(b) * p.kv_heads + kvh) * p.seq_kv) * D;
   T* O = static_cast<T*>(p.o) + ((size_t(b) * p.heads + h) * p.seq_q) * D;
 
-  // Causal: key tiles past the block's last visible key are skipped (Tc' = last_key / Bc + 1).
-  const int last_key = p.causal ? min(p.seq_kv - 1, q0 + Br - 1 + p.offset) : p.seq_kv - 1;
+  // Key tiles outside the block's visible range [first_key, last_key] are never loaded: past the
+  // diagonal (causal: Tc' = last_key / Bc + 1) and, with a sliding window, before its left edge
+  // (the loop starts at j0). A block whose rows see no key at all runs no step (O = 0, lse = −inf).
+  const int last_key = min(p.seq_kv - 1, q0 + Br - 1 + p.offset + p.hi);
+  const int first_key = max(0, q0 + p.offset - p.lo);
   const int tc = last_key / Bc + 1;
+  const int j0 = first_key / Bc;
 
   // Prologue: Qi and the first Kj, Vj in one group.
   load_tile_async<T, D, Br>(sQ, Q, q0, p.seq_q);
-  load_tile_async<T, D, Bc>(sKV, K, 0, p.seq_kv);
-  load_tile_async<T, D, Bc>(sKV + kTileBytes, V, 0, p.seq_kv);
+  load_tile_async<T, D, Bc>(sKV, K, j0 * Bc, p.seq_kv);
+  load_tile_async<T, D, Bc>(sKV + kTileBytes, V, j0 * Bc, p.seq_kv);
   cp_async_commit();
   cp_async_wait<0>();
-  __syncthreads();  // Qi landed (copies by other threads) before any warp ldmatrix-es it
+  __syncthreads();  // Qi, K0, V0 landed (copies by other threads) before any warp ldmatrix-es them
 
   // Qi as mma A fragments: m-tile mt, k-step kk. Either loaded once here, or per step below.
   uint32_t qf[Tile::kQInRegs ? kM : 1][Tile::kQInRegs ? kKSteps : 1][4];
@@ -217,7 +230,8 @@ __global__ void __launch_bounds__(kThreads, kM == 1 ? 3 : 2) attn_mma_kernel(Mma
     for (int mt = 0; mt < kM; ++mt)
 #pragma unroll
       for (int kk = 0; kk < kKSteps; ++kk) ldmatrix_x4(qf[mt][kk], q_addr(mt, kk));
-    __syncthreads();  // Qi sits in stage 1, which step 0 refills: every warp must have read it
+    // Qi sits in stage 1, which step 0 refills: the barrier at the top of step 0 (before that
+    // prefetch) is what guarantees every warp has read it.
   }
 
   // Online-softmax state for the two rows per m-tile this thread touches (gid and gid + 8): m in
@@ -230,17 +244,19 @@ __global__ void __launch_bounds__(kThreads, kM == 1 ? 3 : 2) attn_mma_kernel(Mma
     l[mt][0] = l[mt][1] = 0.f;
   }
 
-  for (int j = 0; j < tc; ++j) {
-    const int stage = j & 1;
-    // Prefetch Kj+1, Vj+1 into the other stage; it was last read in step j−1, which ended with a
-    // barrier. An empty group is committed on the last step so that wait_group<1> stays uniform.
+  for (int j = j0; j < tc; ++j) {
+    const int stage = (j - j0) & 1;
+    cp_async_wait<0>();  // this thread's copies of Kj, Vj (the only group in flight) have landed
+    // One barrier per step, for two reasons: every thread's copies of Kj, Vj are visible, and every
+    // warp is done with the stage the prefetch below overwrites (step j−1's tiles; at j = 0, Qi
+    // staged there when its fragments live in registers).
+    __syncthreads();
+    // Prefetch Kj+1, Vj+1 into the other stage while this step computes.
     if (j + 1 < tc) {
       load_tile_async<T, D, Bc>(sKV + (stage ^ 1) * kStageBytes, K, (j + 1) * Bc, p.seq_kv);
       load_tile_async<T, D, Bc>(sKV + (stage ^ 1) * kStageBytes + kTileBytes, V, (j + 1) * Bc, p.seq_kv);
+      cp_async_commit();
     }
-    cp_async_commit();
-    cp_async_wait<1>();  // everything but the newest group is done: Kj, Vj have landed
-    __syncthreads();     // ... for every thread's copies, not only this thread's
     const uint32_t kj = sKV + stage * kStageBytes, vj = kj + kTileBytes;
 
     // S = Qi Kjᵀ (16·kM × Bc per warp, fp32 accumulators). One ldmatrix.x4 gives the B fragments
@@ -266,9 +282,11 @@ __global__ void __launch_bounds__(kThreads, kM == 1 ? 3 : 2) attn_mma_kernel(Mma
       }
     }
 
-    // Mask: keys past the ragged end, and keys after the row (causal). Only tiles that need it.
+    // Mask: keys past the ragged end, after the row (causal, window's right edge) or before the
+    // window's left edge. Only tiles that straddle an edge for some row of this warp pay for it.
     const int k0 = j * Bc, row0 = q0 + wrow;
-    if (k0 + Bc > p.seq_kv || (p.causal && k0 + Bc - 1 > row0 + p.offset)) {
+    if (k0 + Bc > p.seq_kv || k0 + Bc - 1 > row0 + p.offset + p.hi ||
+        k0 < row0 + Tile::kRowsPerWarp - 1 + p.offset - p.lo) {
 #pragma unroll
       for (int mt = 0; mt < kM; ++mt)
 #pragma unroll
@@ -277,7 +295,8 @@ __global__ void __launch_bounds__(kThreads, kM == 1 ? 3 : 2) attn_mma_kernel(Mma
           for (int e = 0; e < 4; ++e) {
             const int key = k0 + nt * 8 + tig * 2 + (e & 1);
             const int row = row0 + mt * 16 + gid + (e >= 2 ? 8 : 0);
-            if (key >= p.seq_kv || (p.causal && key > row + p.offset)) s[mt][nt][e] = -INFINITY;
+            if (key >= p.seq_kv || key > row + p.offset + p.hi || key < row + p.offset - p.lo)
+              s[mt][nt][e] = -INFINITY;
           }
     }
 
@@ -345,10 +364,11 @@ __global__ void __launch_bounds__(kThreads, kM == 1 ? 3 : 2) attn_mma_kernel(Mma
         }
       }
     }
-    __syncthreads();  // every warp is done reading this stage before step j+1 prefetches into it
   }
 
-  // O = diag(1/l)·O, once. The quad's partial sums of l make the full row sum.
+  // O = diag(1/l)·O, once. The quad's partial sums of l make the full row sum. A row that saw no
+  // key (l = 0) is written as 0 rather than 0/0.
+  float* lse = p.lse ? p.lse + (size_t(b) * p.heads + h) * p.seq_q : nullptr;
 #pragma unroll
   for (int mt = 0; mt < kM; ++mt) {
 #pragma unroll
@@ -356,9 +376,11 @@ __global__ void __launch_bounds__(kThreads, kM == 1 ? 3 : 2) attn_mma_kernel(Mma
       float lr = l[mt][r];
       lr += __shfl_xor_sync(0xffffffffu, lr, 1);
       lr += __shfl_xor_sync(0xffffffffu, lr, 2);
-      const float inv_l = 1.f / lr;
+      const float inv_l = lr > 0.f ? 1.f / lr : 0.f;
       const int row = q0 + wrow + mt * 16 + gid + r * 8;
       if (row >= p.seq_q) continue;
+      // ln Σ exp(scale·s) = ln(2^m · l) = (m + log2 l)·ln 2, m in base-2 units (the quad agrees on m).
+      if (lse && tig == 0) lse[row] = lr > 0.f ? (m[mt][r] + __log2f(lr)) * 0.6931471805599453f : -INFINITY;
       uint32_t* orow = reinterpret_cast<uint32_t*>(O + size_t(row) * D);
 #pragma unroll
       for (int dt = 0; dt < kOTiles; ++dt)
@@ -391,8 +413,13 @@ cudaError_t mma_dispatch(const MmaParams& p, const AttnShape& s, cudaStream_t st
 cudaError_t attn_mma_forward(const AttnProblem& pr, cudaStream_t stream) {
   const AttnShape& s = pr.shape;
   if (s.head_dim != 64 && s.head_dim != 128) return cudaErrorInvalidValue;
-  MmaParams p{pr.q,          pr.k,        pr.v, pr.o, s.heads, s.kv_heads, s.group(), s.seq_q, s.seq_kv,
-              s.causal ? 1 : 0, s.seq_kv - s.seq_q, pr.scale * 1.4426950408889634f};
+  MmaParams p{};
+  p.q = pr.q, p.k = pr.k, p.v = pr.v, p.o = pr.o, p.lse = pr.lse;
+  p.heads = s.heads, p.kv_heads = s.kv_heads, p.group = s.group(), p.seq_q = s.seq_q, p.seq_kv = s.seq_kv;
+  p.causal = s.causal ? 1 : 0, p.offset = s.seq_kv - s.seq_q;
+  p.lo = pr.window_left >= 0 ? std::min(pr.window_left, kUnbounded) : kUnbounded;
+  p.hi = s.causal ? 0 : (pr.window_right >= 0 ? std::min(pr.window_right, kUnbounded) : kUnbounded);
+  p.scale_log2 = pr.scale * 1.4426950408889634f;
   return s.dtype == ElemType::bf16 ? mma_dispatch<__nv_bfloat16>(p, s, stream) : mma_dispatch<__half>(p, s, stream);
 }
 

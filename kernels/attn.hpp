@@ -27,6 +27,18 @@ struct AttnProblem {
   float scale = 0;          // 1/sqrt(head_dim) unless the caller says otherwise
   void* workspace = nullptr;  // naive rungs keep S/P here (attn_workspace_bytes)
   size_t workspace_bytes = 0;
+  // mma rung only (the others ignore these):
+  // Per-row log-sum-exp of the scaled, masked scores, natural log: lse[b][h][i] =
+  // ln Σ_j exp(scale·q_i·k_j) over the keys row i sees; −inf for a row that sees none (its O row
+  // is then 0). Layout [batch][heads][seq_q], fp32. nullptr: not written. This is the softmax
+  // statistic a caller needs to merge partial results over key blocks (ring attention, split-KV):
+  // O = Σ_s exp(lse_s − lse) O_s with lse = ln Σ_s exp(lse_s).
+  float* lse = nullptr;
+  // Sliding window (attn-window.cu): query i sees key j only when
+  // i + off − window_left <= j <= i + off + window_right, off = seq_kv − seq_q; causal also caps
+  // j <= i + off. Negative = unbounded on that side. Key tiles wholly outside are skipped.
+  int window_left = -1;
+  int window_right = -1;
 };
 
 cudaError_t attn_naive_forward(const AttnProblem& p, cudaStream_t stream);

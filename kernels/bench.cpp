@@ -209,11 +209,25 @@ CheckResult run_and_check(KernelId id, DeviceProblem& dp, const HostInputs& in, 
                           const DeviceBuffer& ws) {
   ATTN_CUDA(cudaMemset(dp.o.get(), 0xFF, dp.o.bytes()));  // poison: 0xFFFF is NaN in bf16 and fp16
   AttnProblem p = dp.problem(ws);
+  // The mma rung can also return each row's log-sum-exp: checked here too (poisoned with NaN).
+  const size_t n_rows = size_t(dp.s.batch) * dp.s.heads * dp.s.seq_q;
+  DeviceBuffer lse(id == KernelId::mma ? n_rows * sizeof(float) : 0);
+  if (lse.get()) {
+    ATTN_CUDA(cudaMemset(lse.get(), 0xFF, lse.bytes()));
+    p.lse = static_cast<float*>(lse.get());
+  }
   ATTN_CUDA(attn_forward(id, p, nullptr));
   ATTN_CUDA(cudaDeviceSynchronize());
   std::vector<std::uint16_t> out(q_elems(dp.s));
   ATTN_CUDA(cudaMemcpy(out.data(), dp.o.get(), out.size() * 2, cudaMemcpyDeviceToHost));
-  return check_output(dp.s, in, out, rows, tolerance_for(id, dp.s.dtype), p.scale);
+  CheckExtras ex;
+  std::vector<float> lse_host;
+  if (lse.get()) {
+    lse_host.resize(n_rows);
+    ATTN_CUDA(cudaMemcpy(lse_host.data(), lse.get(), lse.bytes(), cudaMemcpyDeviceToHost));
+    ex.lse = &lse_host;
+  }
+  return check_output(dp.s, in, out, rows, tolerance_for(id, dp.s.dtype), p.scale, ex);
 }
 
 int run_check(const Options& opt, const std::vector<KernelId>& ids, const DeviceFacts& dev) {
@@ -236,8 +250,10 @@ int run_check(const Options& opt, const std::vector<KernelId>& ids, const Device
     DeviceProblem dp(s, in);
     DeviceBuffer ws(attn_workspace_bytes(id, s));
     CheckResult r = run_and_check(id, dp, in, pick_rows(s, 1u << 20, seed), ws);
-    fmt::print("{}  {}: max|err| {:.2e}, rel L2 {:.2e}, {} rows{}\n", r.ok ? "ok  " : "FAIL", label,
-               r.max_abs_error, r.rel_l2_error, r.rows_checked, r.ok ? "" : " -- " + r.first_failure);
+    fmt::print("{}  {}: max|err| {:.2e}, rel L2 {:.2e}, {} rows{}{}\n", r.ok ? "ok  " : "FAIL", label,
+               r.max_abs_error, r.rel_l2_error, r.rows_checked,
+               id == KernelId::mma ? fmt::format(", lse max|err| {:.1e}", r.lse_max_error) : "",
+               r.ok ? "" : " -- " + r.first_failure);
     (r.ok ? passed : failed)++;
   }
   attn_release();

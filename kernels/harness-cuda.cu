@@ -110,6 +110,18 @@ DeviceBuffer& DeviceBuffer::operator=(DeviceBuffer&& o) noexcept {
   return *this;
 }
 
+namespace {
+// Reads every 16 bytes of `p` once; the store that never happens keeps the loads alive.
+__global__ void read_flush_kernel(const uint4* p, size_t n, unsigned* sink) {
+  unsigned acc = 0;
+  for (size_t i = blockIdx.x * size_t(blockDim.x) + threadIdx.x; i < n; i += size_t(gridDim.x) * blockDim.x) {
+    const uint4 v = p[i];
+    acc ^= v.x ^ v.y ^ v.z ^ v.w;
+  }
+  if (acc == 0x9E3779B9u && sink) *sink = acc;
+}
+}  // namespace
+
 std::vector<double> time_launches(const std::function<void(cudaStream_t)>& launch, const TimingOptions& opt,
                                   long long l2_bytes, cudaStream_t stream) {
   DeviceBuffer flush(opt.flush_l2 ? size_t(2 * l2_bytes) : 0);
@@ -121,7 +133,17 @@ std::vector<double> time_launches(const std::function<void(cudaStream_t)>& launc
   std::vector<double> ms;
   for (int r = 0; r < opt.repeats; ++r) {
     // Overwrite 2× the L2 so that none of the inputs (or the last run's outputs) stay cached.
-    if (opt.flush_l2) ATTN_CUDA(cudaMemsetAsync(flush.get(), r & 0xff, flush.bytes(), stream));
+    if (opt.flush_l2 && opt.flush_by_read) {
+      if (r == 0) ATTN_CUDA(cudaMemsetAsync(flush.get(), 1, flush.bytes(), stream));  // written once
+      if (r == 0) {
+        // the memset's dirty lines must leave L2 before the first timed read-flush: read twice
+        read_flush_kernel<<<1024, 256, 0, stream>>>(static_cast<const uint4*>(flush.get()), flush.bytes() / 16, nullptr);
+      }
+      read_flush_kernel<<<1024, 256, 0, stream>>>(static_cast<const uint4*>(flush.get()), flush.bytes() / 16, nullptr);
+      ATTN_CUDA(cudaGetLastError());
+    } else if (opt.flush_l2) {
+      ATTN_CUDA(cudaMemsetAsync(flush.get(), r & 0xff, flush.bytes(), stream));
+    }
     ATTN_CUDA(cudaEventRecord(start, stream));
     launch(stream);
     ATTN_CUDA(cudaEventRecord(stop, stream));

@@ -58,10 +58,15 @@ class DeviceBuffer {
 // Times `launch` with CUDA events: `warmup` untimed calls, then `repeats` timed ones. Before each
 // timed call a buffer twice the L2's size is overwritten (outside the events) so that every repeat
 // starts from a cold L2, as the first call of a real model layer would.
+// flush_by_read: evict by READING the buffer instead (a kernel that sums it). A memset leaves the
+// L2 full of dirty lines (~L2-size bytes) that the timed kernel then pays to write back to DRAM:
+// noise for a compute-bound forward, but for a decode step that reads 67 MB it is +50 MB of
+// traffic (measured: see kernels/attn-decode.cu). Memory-bound kernels time with this on.
 struct TimingOptions {
   int warmup = 2;
   int repeats = 10;
   bool flush_l2 = true;
+  bool flush_by_read = false;
 };
 std::vector<double> time_launches(const std::function<void(cudaStream_t)>& launch, const TimingOptions& opt,
                                   long long l2_bytes, cudaStream_t stream);

@@ -93,17 +93,23 @@ HostInputs make_inputs(const AttnShape& s, std::uint64_t seed) {
   return in;
 }
 
-std::vector<double> reference_row(const AttnShape& s, const HostInputs& in, int b, int h, int i, double scale) {
+std::vector<double> reference_row(const AttnShape& s, const HostInputs& in, int b, int h, int i, double scale,
+                                  double* lse_out, int window_left, int window_right) {
   const int d = s.head_dim;
   const int kvh = h / s.group();  // GQA: the kv head this query head reads
   const size_t q_off = ((size_t(b) * s.heads + h) * s.seq_q + i) * d;
   const size_t kv_base = (size_t(b) * s.kv_heads + kvh) * size_t(s.seq_kv) * d;
-  // Causal, bottom-right aligned: key j is visible when j <= i + (seq_kv - seq_q).
-  const int last = s.causal ? std::min(s.seq_kv - 1, i + (s.seq_kv - s.seq_q)) : s.seq_kv - 1;
-  std::vector<double> q(d), score(last + 1), o(d, 0.0);
+  // Causal, bottom-right aligned: key j is visible when j <= i + (seq_kv - seq_q); a window adds
+  // i + off − window_left <= j (and j <= i + off + window_right when not causal).
+  const long off = long(s.seq_kv) - s.seq_q;
+  long last = s.seq_kv - 1, first = 0;
+  if (s.causal) last = std::min(last, i + off);
+  else if (window_right >= 0) last = std::min(last, i + off + window_right);
+  if (window_left >= 0) first = std::max(first, i + off - window_left);
+  std::vector<double> q(d), score(std::max(0L, last + 1)), o(d, 0.0);
   for (int x = 0; x < d; ++x) q[x] = half_bits_to_float(in.q[q_off + x], s.dtype);
   double m = -INFINITY;
-  for (int j = 0; j <= last; ++j) {
+  for (long j = first; j <= last; ++j) {
     double acc = 0;
     const std::uint16_t* kr = &in.k[kv_base + size_t(j) * d];
     for (int x = 0; x < d; ++x) acc += q[x] * double(half_bits_to_float(kr[x], s.dtype));
@@ -111,13 +117,15 @@ std::vector<double> reference_row(const AttnShape& s, const HostInputs& in, int 
     m = std::max(m, score[j]);
   }
   double l = 0;
-  for (int j = 0; j <= last; ++j) {
+  for (long j = first; j <= last; ++j) {
     double p = std::exp(score[j] - m);
     l += p;
     const std::uint16_t* vr = &in.v[kv_base + size_t(j) * d];
     for (int x = 0; x < d; ++x) o[x] += p * double(half_bits_to_float(vr[x], s.dtype));
   }
-  for (int x = 0; x < d; ++x) o[x] /= l;
+  if (lse_out) *lse_out = l > 0 ? m + std::log(l) : -INFINITY;
+  if (l > 0)
+    for (int x = 0; x < d; ++x) o[x] /= l;  // no visible key: O = 0 (what the flash rungs write)
   return o;
 }
 
@@ -170,22 +178,41 @@ Tolerance tolerance_for(KernelId id, ElemType t) {
 }
 
 CheckResult check_output(const AttnShape& s, const HostInputs& in, const std::vector<std::uint16_t>& out,
-                         const std::vector<RowId>& rows, const Tolerance& tol, double scale) {
+                         const std::vector<RowId>& rows, const Tolerance& tol, double scale,
+                         const CheckExtras& extras) {
   CheckResult r;
   for (std::uint16_t bits : out)
     if (!std::isfinite(half_bits_to_float(bits, s.dtype))) ++r.unwritten;
+  if (extras.lse)
+    for (float x : *extras.lse)
+      if (std::isnan(x)) ++r.lse_unwritten;
 
   // The reference rows are independent: spread them over the CPU's cores.
   const int d = s.head_dim;
   std::vector<std::vector<double>> refs(rows.size());
+  std::vector<double> ref_lse(rows.size());
   unsigned workers = std::max(1u, std::min(16u, std::thread::hardware_concurrency()));
   std::vector<std::thread> pool;
   for (unsigned w = 0; w < workers; ++w)
     pool.emplace_back([&, w] {
       for (size_t n = w; n < rows.size(); n += workers)
-        refs[n] = reference_row(s, in, rows[n].b, rows[n].h, rows[n].i, scale);
+        refs[n] = reference_row(s, in, rows[n].b, rows[n].h, rows[n].i, scale, &ref_lse[n], extras.window_left,
+                                extras.window_right);
     });
   for (auto& th : pool) th.join();
+
+  size_t lse_bad = 0;
+  if (extras.lse)
+    for (size_t n = 0; n < rows.size(); ++n) {
+      const RowId& row = rows[n];
+      const double got = (*extras.lse)[(size_t(row.b) * s.heads + row.h) * s.seq_q + row.i], want = ref_lse[n];
+      const double e = (std::isinf(want) && got == want) ? 0.0 : std::fabs(got - want);
+      r.lse_max_error = std::max(r.lse_max_error, std::isnan(e) ? INFINITY : e);
+      if (!(e <= 1e-3 + 1e-4 * std::fabs(want))) {
+        if (lse_bad++ == 0)
+          r.first_failure = fmt::format("lse b={} h={} i={}: got {:.7g}, want {:.7g}", row.b, row.h, row.i, got, want);
+      }
+    }
 
   double err2 = 0, ref2 = 0;
   for (size_t n = 0; n < rows.size(); ++n) {
@@ -208,9 +235,12 @@ CheckResult check_output(const AttnShape& s, const HostInputs& in, const std::ve
   }
   r.rows_checked = rows.size();
   r.rel_l2_error = ref2 > 0 ? std::sqrt(err2 / ref2) : std::sqrt(err2);
-  r.ok = r.unwritten == 0 && r.mismatches == 0 && r.rel_l2_error <= tol.rel_l2;
+  r.ok = r.unwritten == 0 && r.mismatches == 0 && r.rel_l2_error <= tol.rel_l2 && r.lse_unwritten == 0 &&
+         lse_bad == 0;
   if (r.unwritten > 0 && r.first_failure.empty())
     r.first_failure = fmt::format("{} output elements are NaN/inf (unwritten poison?)", r.unwritten);
+  if (r.lse_unwritten > 0 && r.first_failure.empty())
+    r.first_failure = fmt::format("{} lse entries are NaN (unwritten poison?)", r.lse_unwritten);
   return r;
 }
 

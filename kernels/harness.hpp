@@ -30,8 +30,11 @@ size_t kv_elems(const AttnShape& s);  // K's (and V's)
 // A flat softmax would hide indexing errors (every row would average to ~0).
 HostInputs make_inputs(const AttnShape& s, std::uint64_t seed);
 
-// One output row O[b, h, i, :] in fp64 from the rounded inputs.
-std::vector<double> reference_row(const AttnShape& s, const HostInputs& in, int b, int h, int i, double scale);
+// One output row O[b, h, i, :] in fp64 from the rounded inputs. Optional: the row's log-sum-exp
+// (natural log of Σ exp(scale·q·k) over visible keys; −inf and O = 0 when it sees none) and a
+// sliding window (AttnProblem::window_left/right; negative = unbounded).
+std::vector<double> reference_row(const AttnShape& s, const HostInputs& in, int b, int h, int i, double scale,
+                                  double* lse_out = nullptr, int window_left = -1, int window_right = -1);
 
 struct RowId {
   int b, h, i;
@@ -55,10 +58,19 @@ struct CheckResult {
   double max_abs_error = 0;
   double rel_l2_error = 0;
   std::string first_failure;  // "b=0 h=3 i=129 d=5: got 0.25, want 0.3125" or ""
+  // With CheckExtras::lse: NaN entries anywhere (poison left behind) and the largest error in the
+  // checked rows; an entry passes when |got − want| <= 1e-3 + 1e-4·|want| (fp32 statistics).
+  size_t lse_unwritten = 0;
+  double lse_max_error = 0;
+};
+struct CheckExtras {
+  const std::vector<float>* lse = nullptr;  // the kernel's lse output [B][H][Nq], or nullptr
+  int window_left = -1, window_right = -1;  // the mask the kernel was given
 };
 // `out` is the whole of O copied back (all of it is scanned for poison; `rows` are compared).
 CheckResult check_output(const AttnShape& s, const HostInputs& in, const std::vector<std::uint16_t>& out,
-                         const std::vector<RowId>& rows, const Tolerance& tol, double scale);
+                         const std::vector<RowId>& rows, const Tolerance& tol, double scale,
+                         const CheckExtras& extras = {});
 
 struct Stats {
   double median = 0, min = 0, max = 0;
