@@ -3,6 +3,7 @@
 #include <cmath>
 
 #include "lessons/templates.hpp"
+#include "measure/measurement.hpp"
 #include "util/errors.hpp"
 
 using namespace attnlab;
@@ -97,7 +98,7 @@ TEST_CASE("template expressions") {
 
 TEST_CASE("template errors name file, line and the problem") {
   CHECK_THROWS_WITH_AS(template_eval("nosuch a=1", "x.md", 12),
-                       doctest::Contains("x.md:12: {{nosuch a=1}}: unknown template 'nosuch' (known: alibi, gpu, kv, kvfit, mask, model, receptive, ring, rope, scores, specdec, steps, traffic)"), InputError);
+                       doctest::Contains("x.md:12: {{nosuch a=1}}: unknown template 'nosuch' (known: alibi, gpu, kv, kvfit, mask, measured, model, paged, receptive, ring, rope, scores, specdec, steps, traffic)"), InputError);
   CHECK_THROWS_WITH_AS(template_eval("gpu field=sms colour=red", "x.md", 4),
                        doctest::Contains("x.md:4: {{gpu field=sms colour=red}}: unknown key 'colour' for gpu (known: name, dtype, field"),
                        InputError);
@@ -151,4 +152,68 @@ TEST_CASE("every registered template documents itself and its example resolves t
       CHECK_NOTHROW(template_eval(call + " field=" + f.name, "registry", 1));
     }
   }
+}
+
+TEST_CASE("measured: a run read from the measurement files, never typed") {
+  // The same run through the measurement reader: the template must pick the non-causal B8 H16 N4096
+  // d128 bf16 run of the kernel asked for, not any other configuration in the file.
+  const Measurements m = measurement_load(measurement_dir() / "h100-ladder.json");
+  const MeasuredRun* flash = nullptr;
+  for (const MeasuredRun& r : m.references)
+    if (r.kernel == "torch-flash" && r.config.batch == 8 && r.config.heads == 16 && r.config.seq_q == 4096 &&
+        r.config.head_dim == 128 && !r.config.causal)
+      flash = &r;
+  REQUIRE(flash != nullptr);
+  CHECK(num("measured kernel=torch-flash field=tflops") == doctest::Approx(flash->tflops * 1e12));
+  CHECK(num("measured kernel=torch-flash field=time") == doctest::Approx(flash->time.median_ms * 1e-3));
+  // tflops is 4 B H N^2 d / median time (assets/measurements/README.md): the file agrees with itself.
+  CHECK(num("measured kernel=torch-flash field=tflops") ==
+        doctest::Approx(4.0 * 8 * 16 * 4096.0 * 4096.0 * 128 / num("measured kernel=torch-flash field=time")).epsilon(1e-3));
+  // A causal run is a different run: half the FLOPs counted.
+  CHECK(num("measured kernel=attn-mma causal=true field=time") != num("measured kernel=attn-mma field=time"));
+  CHECK_THROWS_WITH_AS(template_eval("measured kernel=attn-warp9 field=tflops", "x.md", 7),
+                       doctest::Contains("x.md:7: {{measured kernel=attn-warp9 field=tflops}}: h100-ladder.json has no run of "
+                                         "kernel 'attn-warp9' with batch=8 heads=16"),
+                       InputError);
+  CHECK_THROWS_WITH_AS(template_eval("measured kernel=torch-flash seq=12345 field=tflops", "x.md", 7),
+                       doctest::Contains("(kernels in the file: attn-naive,"), InputError);
+  CHECK_THROWS_WITH_AS(template_eval("measured file=a100-ladder field=tflops", "x.md", 7),
+                       doctest::Contains("key 'file': no measurement file 'a100-ladder'"), InputError);
+  CHECK_THROWS_WITH_AS(template_eval("measured file=../x field=tflops", "x.md", 7),
+                       doctest::Contains("key 'file' must name a file of"), InputError);
+}
+
+TEST_CASE("paged: the serving simulation of attnlab paged") {
+  // 12 GiB / 819,200 bytes per token of Llama 2 13B = 15,728.64 -> 15,728 slots
+  CHECK(template_eval("paged field=budget", "t.md", 1).value.exact == u128{15728});
+  // Llama 2 7B: 12 GiB / 524,288 = 24,576 slots exactly
+  CHECK(template_eval("paged model=llama-2-7b field=budget", "t.md", 1).value.exact == u128{24576});
+  SUBCASE("the shares of every scheme add up to the memory") {
+    for (const char* scheme : {"max", "pow2", "oracle", "paged"}) {
+      CAPTURE(scheme);
+      const std::string p = std::string("paged requests=100 scheme=") + scheme;
+      double sum = num(p + " field=used") + num(p + " field=reserved") + num(p + " field=internal") +
+                   num(p + " field=external");
+      CHECK(sum <= 1.0 + 1e-12);
+      CHECK(sum > 0.9);  // under load, little memory is simply free
+    }
+  }
+  SUBCASE("the paper's shape: tens of percent wasted when reserving the maximum, a few percent paged") {
+    CHECK(num("paged scheme=max field=waste") > 0.5);
+    CHECK(num("paged scheme=paged field=waste") < 0.04);
+    CHECK(num("paged scheme=max field=internal") > 0.2);  // reserving 2048 for ~500-token sequences
+    CHECK(num("paged field=internal") == 0);               // a block is never held past the final length
+    CHECK(num("paged field=avg_batch") > 2 * num("paged scheme=max field=avg_batch"));
+  }
+  SUBCASE("prompt sharing in parallel sampling saves blocks, and saves none without it") {
+    CHECK(num("paged workload=alpaca requests=200 samples=4 field=sharing_saving") > 0.01);
+    CHECK(num("paged workload=alpaca requests=200 samples=4 share=false field=sharing_saving") == 0);
+    CHECK(num("paged workload=alpaca requests=200 field=sharing_saving") == 0);
+  }
+  CHECK_THROWS_WITH_AS(template_eval("paged scheme=buddy field=waste", "x.md", 3),
+                       doctest::Contains("key 'scheme' must be paged, max, pow2 or oracle (got 'buddy')"), InputError);
+  CHECK_THROWS_WITH_AS(template_eval("paged block=0 field=waste", "x.md", 3), doctest::Contains("key 'block' must be"),
+                       InputError);
+  CHECK_THROWS_WITH_AS(template_eval("paged workload=dolly field=waste", "x.md", 3),
+                       doctest::Contains("unknown workload 'dolly'"), InputError);
 }

@@ -240,3 +240,23 @@ TEST_CASE("serving input checks") {
   CHECK_THROWS_WITH(serve_validate(paged(12, 4), one), "request 0 needs 4 blocks of 4 tokens but the budget holds 3 blocks");
   CHECK_THROWS_WITH(serve_validate(paged(100, 4), {}), "--requests must be at least 1 (got 0)");
 }
+
+TEST_CASE("KV memory in token slots, and the steps a report averages over") {
+  // 12 GiB of Llama 2 13B at fp16 (819,200 bytes per token): 12,884,901,888 / 819,200 = 15,728.64 -> 15,728
+  CHECK(serve_budget_from_gib(12, 819200, "--kv-gib") == 15728);
+  // 1 GiB of 512 KiB tokens (Llama 2 7B): exactly 2,048
+  CHECK(serve_budget_from_gib(1, 524288, "--kv-gib") == 2048);
+  CHECK_THROWS_WITH(serve_budget_from_gib(0, 819200, "--kv-gib"), "--kv-gib must be between 0 and 1000000 (got 0)");
+  CHECK_THROWS_WITH(serve_budget_from_gib(-2, 819200, "--kv-gib"), "--kv-gib must be between 0 and 1000000 (got -2)");
+  CHECK_THROWS_WITH(serve_budget_from_gib(1e-7, 819200, "--kv-gib"),
+                    "--kv-gib 1e-07 holds less than one token of 819200 bytes");
+  SUBCASE("under load: the waiting steps when there are any, else the whole run") {
+    // 2 requests of 4 + 4 tokens in 8 slots, contiguous max 8: the second waits 4 steps for the first.
+    ServeMetrics m = serve_run(contiguous(8, 8), {req(0, 4, {4}), req(1, 4, {4})});
+    REQUIRE(m.loaded.steps > 0);
+    CHECK(&serve_under_load(m) == &m.loaded);
+    ServeMetrics alone = serve_run(contiguous(8, 8), {req(0, 4, {4})});
+    CHECK(alone.loaded.steps == 0);
+    CHECK(&serve_under_load(alone) == &alone.all);
+  }
+}

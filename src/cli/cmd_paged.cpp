@@ -65,9 +65,7 @@ std::string memory_map(const ServeSnapshot& s, u64 budget, size_t max_cells) {
   return out;
 }
 
-// The steps to report: those with requests waiting (memory under pressure), or every step of a run
-// in which nobody ever waited.
-const SlotSums& under_load(const ServeMetrics& m) { return m.loaded.steps > 0 ? m.loaded : m.all; }
+const SlotSums& under_load(const ServeMetrics& m) { return serve_under_load(m); }
 
 void json_sums(JsonWriter& w, const SlotSums& s, u64 b) {
   w.begin_object().field("steps", s.steps).field("used", s.share(s.used, b)).field("reserved", s.share(s.reserved, b))
@@ -102,10 +100,7 @@ void run_paged(const PagedOptions& o) {
   if (o.budget_tokens) {
     budget = require_range(*o.budget_tokens, "--budget-tokens", 1, 1ll << 32);
   } else {
-    if (!(o.kv_gib > 0) || o.kv_gib > 1e6)
-      throw InputError(fmt::format("--kv-gib must be between 0 and 1000000 (got {})", o.kv_gib));
-    budget = to_u64(static_cast<u128>(o.kv_gib * 1073741824.0) / bytes_per_token, "budget");
-    if (budget == 0) throw InputError(fmt::format("--kv-gib {} holds no token of {}", o.kv_gib, model.name));
+    budget = serve_budget_from_gib(o.kv_gib, bytes_per_token, "--kv-gib");
   }
   if (!(o.rate >= 0) || o.rate > 1e6) throw InputError(fmt::format("--rate must be between 0 and 1000000 (got {})", o.rate));
 

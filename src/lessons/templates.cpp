@@ -121,6 +121,7 @@ std::vector<TemplateDef> build_registry() {
   register_templates_hw_sim(reg);
   register_templates_models(reg);
   register_templates_serving(reg);
+  register_templates_measured(reg);
   std::sort(reg.begin(), reg.end(), [](const TemplateDef& a, const TemplateDef& b) { return a.name < b.name; });
   return reg;
 }

@@ -123,5 +123,6 @@ std::string template_fill(std::string_view text, std::string_view file, int line
 void register_templates_hw_sim(std::vector<TemplateDef>& reg);      // templates_sim.cpp
 void register_templates_models(std::vector<TemplateDef>& reg);      // templates_models.cpp
 void register_templates_serving(std::vector<TemplateDef>& reg);     // templates_serving.cpp
+void register_templates_measured(std::vector<TemplateDef>& reg);    // templates_measured.cpp
 
 }  // namespace attnlab

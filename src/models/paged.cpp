@@ -466,3 +466,17 @@ ServeMetrics serve_run(const ServeConfig& c, const std::vector<ServeRequest>& re
 }
 
 }  // namespace attnlab
+
+namespace attnlab {
+
+const SlotSums& serve_under_load(const ServeMetrics& m) { return m.loaded.steps > 0 ? m.loaded : m.all; }
+
+u64 serve_budget_from_gib(double gib, u128 bytes_per_token, std::string_view option) {
+  if (!(gib > 0) || gib > 1e6) throw InputError(fmt::format("{} must be between 0 and 1000000 (got {})", option, gib));
+  if (bytes_per_token == 0) throw InputError(fmt::format("{}: the model caches no bytes per token", option));
+  const u64 budget = to_u64(static_cast<u128>(gib * 1073741824.0) / bytes_per_token, "KV budget in token slots");
+  if (budget == 0) throw InputError(fmt::format("{} {} holds less than one token of {} bytes", option, gib, to_string_u128(bytes_per_token)));
+  return budget;
+}
+
+}  // namespace attnlab

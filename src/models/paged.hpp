@@ -175,4 +175,12 @@ class ServeSim {
 // Runs to completion. Throws InputError when the configuration cannot serve the requests.
 ServeMetrics serve_run(const ServeConfig& c, const std::vector<ServeRequest>& requests);
 
+// The steps a report averages over: those with requests waiting for memory (as under load, like the
+// vLLM paper's Fig. 2), or every step of a run in which nobody ever waited.
+const SlotSums& serve_under_load(const ServeMetrics& m);
+
+// A KV memory of `gib` GiB in token slots of `bytes_per_token` (rounded down). Throws InputError naming
+// `option` when gib is not in (0, 1e6] or holds no token.
+u64 serve_budget_from_gib(double gib, u128 bytes_per_token, std::string_view option);
+
 }  // namespace attnlab
