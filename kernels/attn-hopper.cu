@@ -13,15 +13,21 @@
 //     a Q, K or V tile; the copy engine computes the addresses, writes the tile into shared memory
 //     already in the 128-byte swizzle wgmma reads without bank conflicts, zero-fills rows past the
 //     sequence end, and signals completion on an mbarrier by counting bytes (complete_tx).
-//   * Warp specialization. Warpgroup 0 is the producer: one of its threads issues every TMA copy
-//     and the warpgroup gives most of its registers away (setmaxnreg.dec to 40 a thread). Warpgroups 1 and 2 are
-//     consumers, each owning 64 of the Br = 128 query rows (setmaxnreg.inc: they hold S, P and O
-//     in registers: setmaxnreg.inc to 232; 128 x 40 + 256 x 232 fits the 64 K registers). Producer and consumers meet only at mbarriers: "full" (the tile has landed)
-//     and "empty" (every consumer is done reading the stage, so it may be overwritten).
-//   * Softmax overlapped with a GEMM (FA3's intra-warpgroup pipelining): in step j a consumer
-//     issues S_j = Q K_j^T, then O += P_{j-1} V_{j-1}, waits only for S_j, and computes the softmax
-//     of S_j (max, exp2, row sums: ALU and MUFU work) while the tensor cores still run P V.
-//     The rescale of O by alpha = exp2(m_old - m_new) waits for that P V to finish.
+//   * Warp specialization. Warpgroup 0 is the producer: one of its threads issues every TMA copy,
+//     and the warpgroup gives most of its registers away (setmaxnreg.dec to 40 a thread).
+//     Warpgroups 1 and 2 are consumers, each owning 64 of the Br = 128 query rows; they hold S, P
+//     and O in registers (setmaxnreg.inc to 232; 128 x 40 + 256 x 232 fits the 64 K registers).
+//     Producer and consumers meet only at mbarriers: "full" (the tile has landed) and "empty"
+//     (every consumer warp is done reading the stage, so the copy engine may overwrite it).
+//   * Softmax overlapped with a GEMM, twice over (FA3):
+//     - within a warpgroup: in step j a consumer issues S_j = Q K_j^T, then O += P_{j-1} V_{j-1},
+//       waits only for S_j, and computes the softmax of S_j (max, exp2, row sums: ALU and MUFU
+//       work) while the tensor cores still run P V. The rescale of O by alpha = exp2(m_old - m_new)
+//       waits for that P V to finish.
+//     - between the two consumer warpgroups ("ping-pong"): named barriers make them take turns
+//       issuing their GEMMs, so one warpgroup's softmax runs while the other's GEMMs occupy the
+//       tensor cores. A run-time switch (HopperOptions::pingpong) keeps the variant without it
+//       measurable: it is worth +21% at d = 64 and +0.5..1% at d = 128 (numbers below).
 //   * P stays in registers as wgmma's A operand (the S accumulator repacked to bf16/fp16, the
 //     same register layout as mma.sync's A fragment); V is read as an N-major B operand
 //     (imm-trans-b = 1), so V is never transposed in memory.
@@ -30,18 +36,35 @@
 //   diagonal skipped; masks only on tiles that need them.
 //
 // Tiles (paper names): Br = 128 query rows per block (2 consumer warpgroups x 64), Bc = 128 keys
-// per step, d = 64 or 128, 2 shared-memory stages of K and V (d = 128: Q 32 KiB + 2 x (K 32 + V
-// 32) KiB = 160 KiB; one block per SM). Grid (Tr, heads, batch), one block per query tile.
+// per step, d = 64 or 128; K/V in 2 shared-memory stages at d = 128 (Q 32 KiB + 2 x (K 32 + V 32)
+// KiB = 160 KiB, one block per SM) and 3 at d = 64. Grid (Tr, heads, batch), one block per query
+// tile, the query tiles of one head adjacent (they share K/V through L2: 91% L2 hit rate).
 //
 // Run:  attnlab-attn-hopper --check          (fp64 reference, poisoned output; exit 77: no GPU)
 //       attnlab-attn-hopper --json out.json  (the check, then timings with the mma rung beside)
 //
-// MEASURED (H100 80GB HBM3): see the header of main() below and assets/measurements/hopper-h100.json.
+// MEASURED (H100 80GB HBM3, driver 580.159.04, CUDA 13.0, 2026-11-23; bf16 forward, median of 10
+// with L2 flushed; PyTorch 2.11 SDPA in the same device call; assets/measurements/hopper-h100.json):
+//   B8 H16 N4096            ours TFLOP/s   torch flash (ratio)   cuDNN (ratio)   mma rung
+//   d128                       659.2         346.3 (1.90x)        637.1 (1.03x)    284.3
+//   d128 causal                590.7         309.2 (1.91x)        590.9 (1.00x)    265.1
+//   d64                        441.7         301.5 (1.46x)        458.8 (0.96x)    286.3
+//   d64 causal                 391.6         269.2 (1.46x)        364.8 (1.07x)    263.7
+//   d128 GQA 16/4              665.0         349.5 (1.90x)        661.5 (1.01x)    289.1
+//   d128 fp16                  643.1         351.6 (1.83x)        626.8 (1.03x)    284.3
+//   B2 N16384 d128 causal      686.5         342.3 (2.01x)        640.1 (1.07x)    280.1
+//   Without ping-pong: d64 365.2 (d64 causal 334.9), d128 656.0 (d128 causal 585.9).
+// ncu (d128): tensor pipe 70.5% of elapsed cycles at 1.72 GHz SM clock, DRAM 9% busy (403 MB read
+// = Q + K + V once), L2 hit 91%. d64 with ping-pong: tensor pipe ~45%; the rest of the time goes
+// to the softmax (exp2 on the MUFU/XU pipe, max/sum shuffles) and to each block's start and end
+// (Q load, pipeline fill, epilogue), which nothing overlaps without a persistent scheduler.
+// SASS: HGMMA.64x128x16.F32.BF16 (S = Q K^T; P V at d128) and HGMMA.64x64x16 (P V at d64), 32
+// HGMMA per d128 kernel, 24 per d64 kernel, no HMMA, no local memory (cuobjdump -sass).
 //
 // Limits: forward only; d = 64 or 128; bf16 or fp16; causal needs seq_q <= seq_kv (bottom-right
 // mask, every row sees a key); no persistent scheduler (the next block's loads do not overlap this
-// block's epilogue); no ping-pong between the two consumer warpgroups (FA3's inter-warpgroup
-// overlap); O is stored from registers with 4-byte stores, not through shared memory + TMA.
+// block's epilogue); O is stored from registers with 4-byte stores, not through shared memory +
+// TMA; no FP8 path (FA3's block quantization).
 #include <cuda.h>  // CUtensorMap and its enums (types only: the encoder is fetched from the driver)
 #include <cuda_bf16.h>
 #include <cuda_fp16.h>
@@ -71,7 +94,6 @@ namespace {
 
 constexpr int Br = 128;            // query rows per block: 2 consumer warpgroups x 64
 constexpr int Bc = 128;            // keys per step
-constexpr int kStages = 2;         // K/V shared-memory stages
 constexpr int kThreads = 384;      // warpgroup 0: producer; 1, 2: consumers
 constexpr int kConsumerWarps = 8;  // arrivals on each "empty" barrier (one per consumer warp)
 
@@ -81,13 +103,16 @@ constexpr int kConsumerWarps = 8;  // arrivals on each "empty" barrier (one per 
 // swizzle pattern's period (8 rows x 128 B).
 template <int D>
 struct Smem {
+  // K/V stages: d = 128 fills 160 KiB with 2; d = 64 tiles are half the size, so 3 fit easily
+  // and give the copy engine one more tile of lead.
+  static constexpr int stages = D == 64 ? 3 : 2;
   static constexpr int q_bytes = Br * D * 2;
   static constexpr int kv_bytes = Bc * D * 2;
   static constexpr int q_off = 0;
   static constexpr int k_off = q_bytes;
-  static constexpr int v_off = k_off + kStages * kv_bytes;
-  static constexpr int bar_off = v_off + kStages * kv_bytes;
-  static constexpr int bars = 1 + 4 * kStages;  // q_full, k_full[], v_full[], k_empty[], v_empty[]
+  static constexpr int v_off = k_off + stages * kv_bytes;
+  static constexpr int bar_off = v_off + stages * kv_bytes;
+  static constexpr int bars = 1 + 4 * stages;  // q_full, k_full[], v_full[], k_empty[], v_empty[]
   static constexpr int bytes = bar_off + bars * 8;
   static constexpr int alloc = bytes + 1024;  // room to align the dynamic base to 1024
 };
@@ -97,6 +122,8 @@ struct HopperParams {
   int heads, kv_heads, group, seq_q, seq_kv;
   int causal, offset;  // query i sees key j when j <= i + offset (causal; offset = seq_kv - seq_q)
   float scale_log2;    // scale * log2(e): the softmax runs in base 2
+  int pingpong;        // 1: the two consumer warpgroups take turns issuing GEMMs (FA3 ping-pong)
+  int plant_race;      // 1: the producer skips its "empty" waits (a planted bug, for the sanitizer study)
 };
 
 // ---------------------------------------------------------------------------------------------
@@ -137,6 +164,10 @@ __device__ __forceinline__ void tma_load_3d(uint32_t dst, const CUtensorMap* map
       "l"(reinterpret_cast<uint64_t>(map)), "r"(c0), "r"(c1), "r"(c2), "r"(bar)
       : "memory");
 }
+// Named barriers (ids 1, 2; 0 is __syncthreads) over the 256 consumer threads: a warpgroup waits
+// (bar.sync) on its own id until the other warpgroup has arrived (bar.arrive) on it.
+__device__ __forceinline__ void named_sync(int id) { asm volatile("bar.sync %0, 256;" ::"r"(id) : "memory"); }
+__device__ __forceinline__ void named_arrive(int id) { asm volatile("bar.arrive %0, 256;" ::"r"(id) : "memory"); }
 __device__ __forceinline__ void wgmma_fence() { asm volatile("wgmma.fence.sync.aligned;" ::: "memory"); }
 __device__ __forceinline__ void wgmma_commit() { asm volatile("wgmma.commit_group.sync.aligned;" ::: "memory"); }
 template <int N>
@@ -196,9 +227,9 @@ __global__ void __launch_bounds__(kThreads, 1)
   const uint32_t bars = base + L::bar_off;
   const uint32_t q_full = bars;
   auto k_full = [&](int s) { return bars + 8 * (1 + s); };
-  auto v_full = [&](int s) { return bars + 8 * (1 + kStages + s); };
-  auto k_empty = [&](int s) { return bars + 8 * (1 + 2 * kStages + s); };
-  auto v_empty = [&](int s) { return bars + 8 * (1 + 3 * kStages + s); };
+  auto v_full = [&](int s) { return bars + 8 * (1 + L::stages + s); };
+  auto k_empty = [&](int s) { return bars + 8 * (1 + 2 * L::stages + s); };
+  auto v_empty = [&](int s) { return bars + 8 * (1 + 3 * L::stages + s); };
 
   const int wg = threadIdx.x / 128;
   const int warp = (threadIdx.x / 32) % 4;  // warp within the warpgroup
@@ -211,7 +242,7 @@ __global__ void __launch_bounds__(kThreads, 1)
 
   if (threadIdx.x == 0) {
     mbar_init(q_full, 1);  // one arrival: the producer's expect_tx (plus the bytes)
-    for (int s = 0; s < kStages; ++s) {
+    for (int s = 0; s < L::stages; ++s) {
       mbar_init(k_full(s), 1);
       mbar_init(v_full(s), 1);
       mbar_init(k_empty(s), kConsumerWarps);  // every consumer warp says it is done with the stage
@@ -232,15 +263,15 @@ __global__ void __launch_bounds__(kThreads, 1)
       mbar_arrive_expect_tx(q_full, L::q_bytes);
       for (int a = 0; a < kAtoms; ++a) tma_load_3d(sq + a * Br * 128, &tq, a * 64, q0, zq, q_full);
       for (int j = 0; j < n_tiles; ++j) {
-        const int s = j % kStages;
-        const uint32_t ph = (j / kStages) & 1;
-        // Stage s last held tile j - kStages: wait until every consumer warp has finished reading
+        const int s = j % L::stages;
+        const uint32_t ph = (j / L::stages) & 1;
+        // Stage s last held tile j - L::stages: wait until every consumer warp has finished reading
         // its K (the S GEMM of that tile completed) before the copy engine overwrites it.
-        mbar_wait(k_empty(s), ph ^ 1);
+        if (!p.plant_race) mbar_wait(k_empty(s), ph ^ 1);
         mbar_arrive_expect_tx(k_full(s), L::kv_bytes);
         for (int a = 0; a < kAtoms; ++a) tma_load_3d(sk(s) + a * Bc * 128, &tk, a * 64, j * Bc, zkv, k_full(s));
         // Same for V (its P V GEMM completed).
-        mbar_wait(v_empty(s), ph ^ 1);
+        if (!p.plant_race) mbar_wait(v_empty(s), ph ^ 1);
         mbar_arrive_expect_tx(v_full(s), L::kv_bytes);
         for (int a = 0; a < kAtoms; ++a) tma_load_3d(sv(s) + a * Bc * 128, &tv, a * 64, j * Bc, zkv, v_full(s));
       }
@@ -332,13 +363,29 @@ __global__ void __launch_bounds__(kThreads, 1)
     for (int i = 0; i < D / 2; ++i) o[i] *= alpha[(i % 4) / 2];
   };
 
+  // Ping-pong (FA3's inter-warpgroup overlap): a "turn" is the issue of one step's GEMMs. The two
+  // consumer warpgroups alternate turns, so while one issues (and its GEMMs run on the tensor
+  // cores), the other does its softmax: exp2 on the MUFU units overlaps the other's matrix work.
+  // Warpgroup 1 starts: warpgroup 2 hands it the first turn. Each warpgroup takes n_tiles + 1
+  // turns; warpgroup 1 takes one extra wait at the end so that every arrive has its wait.
+  const int my_bar = 1 + cw, other_bar = 2 - cw;
+  auto turn_begin = [&]() {
+    if (p.pingpong) named_sync(my_bar);  // the other warpgroup has issued its GEMMs: my turn
+  };
+  auto turn_end = [&]() {
+    if (p.pingpong) named_arrive(other_bar);  // my GEMMs are issued: the other's turn
+  };
+  if (p.pingpong && cw == 1) named_arrive(1);
+
   // Q must have landed before the first S GEMM reads it.
   mbar_wait(q_full, 0);
   // Tile 0: S_0, softmax, P_0 (nothing to overlap with yet).
   mbar_wait(k_full(0), 0);  // K_0 landed
+  turn_begin();
   wgmma_fence();
   issue_s(0);
   wgmma_commit();
+  turn_end();
   wgmma_wait<0>();
   fence_regs(s_acc);
   if (lane == 0) mbar_arrive(k_empty(0));  // this warp no longer reads K_0
@@ -349,14 +396,16 @@ __global__ void __launch_bounds__(kThreads, 1)
   pack_p();
 
   for (int j = 1; j < n_tiles; ++j) {
-    const int s = j % kStages, sp = (j - 1) % kStages;
-    mbar_wait(k_full(s), (j / kStages) & 1);  // K_j landed
+    const int s = j % L::stages, sp = (j - 1) % L::stages;
+    mbar_wait(k_full(s), (j / L::stages) & 1);  // K_j landed
+    mbar_wait(v_full(sp), ((j - 1) / L::stages) & 1);  // V_{j-1} landed
+    turn_begin();
     wgmma_fence();  // S and O were last written by ordinary instructions (softmax, rescale)
     issue_s(s);
     wgmma_commit();
-    mbar_wait(v_full(sp), ((j - 1) / kStages) & 1);  // V_{j-1} landed
     issue_pv(sp);
     wgmma_commit();
+    turn_end();
     wgmma_wait<1>();  // S_j done (groups complete in order); P_{j-1} V_{j-1} may still run
     fence_regs(s_acc);
     if (lane == 0) mbar_arrive(k_empty(s));
@@ -369,15 +418,18 @@ __global__ void __launch_bounds__(kThreads, 1)
     pack_p();
   }
   {
-    const int sp = (n_tiles - 1) % kStages;
-    mbar_wait(v_full(sp), ((n_tiles - 1) / kStages) & 1);  // V of the last tile landed
+    const int sp = (n_tiles - 1) % L::stages;
+    mbar_wait(v_full(sp), ((n_tiles - 1) / L::stages) & 1);  // V of the last tile landed
+    turn_begin();
     wgmma_fence();
     issue_pv(sp);
     wgmma_commit();
+    turn_end();
     wgmma_wait<0>();
     fence_regs(o);
     if (lane == 0) mbar_arrive(v_empty(sp));
   }
+  if (p.pingpong && cw == 0) named_sync(1);  // pairs with warpgroup 2's last arrive
 
   // ---------------- epilogue: full row sums, O / l, store rows inside the sequence
   T* out = static_cast<T*>(p.o) + (size_t(b) * p.heads + h) * size_t(p.seq_q) * D;
@@ -429,14 +481,20 @@ CUtensorMap make_map(const void* ptr, ElemType t, int d, int rows, int z, int bo
   return map;
 }
 
+// Variants of the one kernel, chosen at run time (uniform branches, no extra instantiations).
+struct HopperOptions {
+  bool pingpong = true;     // consumer warpgroups take turns issuing GEMMs
+  bool plant_race = false;  // producer skips its "empty" waits: a deliberate bug for the sanitizer study
+};
+
 template <int D, typename T>
-cudaError_t launch_d(const AttnProblem& pr, cudaStream_t st) {
+cudaError_t launch_d(const AttnProblem& pr, const HopperOptions& opt, cudaStream_t st) {
   const AttnShape& s = pr.shape;
   const CUtensorMap tq = make_map(pr.q, s.dtype, D, s.seq_q, s.batch * s.heads, Br);
   const CUtensorMap tk = make_map(pr.k, s.dtype, D, s.seq_kv, s.batch * s.kv_heads, Bc);
   const CUtensorMap tv = make_map(pr.v, s.dtype, D, s.seq_kv, s.batch * s.kv_heads, Bc);
   HopperParams p{pr.o, s.heads, s.kv_heads, s.group(), s.seq_q, s.seq_kv, s.causal ? 1 : 0, s.seq_kv - s.seq_q,
-                 float(pr.scale * 1.4426950408889634)};
+                 float(pr.scale * 1.4426950408889634), opt.pingpong ? 1 : 0, opt.plant_race ? 1 : 0};
   auto kern = attn_hopper_kernel<D, T>;
   static bool attr_set = false;
   if (!attr_set) {
@@ -458,12 +516,12 @@ std::string hopper_refuses(const AttnShape& s) {
   return "";
 }
 
-cudaError_t attn_hopper_forward(const AttnProblem& pr, cudaStream_t st) {
+cudaError_t attn_hopper_forward(const AttnProblem& pr, const HopperOptions& opt, cudaStream_t st) {
   const AttnShape& s = pr.shape;
   if (!hopper_refuses(s).empty()) return cudaErrorInvalidValue;
   const bool bf = s.dtype == ElemType::bf16;
-  if (s.head_dim == 64) return bf ? launch_d<64, __nv_bfloat16>(pr, st) : launch_d<64, __half>(pr, st);
-  return bf ? launch_d<128, __nv_bfloat16>(pr, st) : launch_d<128, __half>(pr, st);
+  if (s.head_dim == 64) return bf ? launch_d<64, __nv_bfloat16>(pr, opt, st) : launch_d<64, __half>(pr, opt, st);
+  return bf ? launch_d<128, __nv_bfloat16>(pr, opt, st) : launch_d<128, __half>(pr, opt, st);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -515,11 +573,12 @@ AttnProblem problem_of(const AttnShape& s, Buffers& b) {
 }
 
 // Poisoned output, one launch, the whole of O scanned for poison, `rows` rows against fp64.
-CheckResult run_check(const AttnShape& s, Buffers& b, KernelId tol_id, bool hopper, size_t max_rows,
+// `hopper` null: the mma rung.
+CheckResult run_check(const AttnShape& s, Buffers& b, KernelId tol_id, const HopperOptions* hopper, size_t max_rows,
                       std::uint64_t seed) {
   AttnProblem p = problem_of(s, b);
   ATTN_CUDA(cudaMemset(b.o.get(), 0xFF, b.o.bytes()));
-  ATTN_CUDA(hopper ? attn_hopper_forward(p, nullptr) : attn_forward(KernelId::mma, p, nullptr));
+  ATTN_CUDA(hopper ? attn_hopper_forward(p, *hopper, nullptr) : attn_forward(KernelId::mma, p, nullptr));
   ATTN_CUDA(cudaDeviceSynchronize());
   std::vector<std::uint16_t> out(b.in.q.size());
   ATTN_CUDA(cudaMemcpy(out.data(), b.o.get(), b.o.bytes(), cudaMemcpyDeviceToHost));
@@ -531,11 +590,17 @@ CheckResult run_check(const AttnShape& s, Buffers& b, KernelId tol_id, bool hopp
 int main(int argc, char** argv) {
   CLI::App app{"attnlab-attn-hopper: check, then time, the Hopper rung (wgmma + TMA + warp specialization)"};
   std::string json_path, sweep = "key";
-  bool check_only = false, quick = false;
+  bool check_only = false, quick = false, plant_race = false, profile = false;
   int repeats = 10, warmup = 2;
   unsigned long long seed = 20261123;
   app.add_flag("--check", check_only, "Only run the correctness checks (exit 0 when all pass, 77 without a GPU)");
   app.add_flag("--quick", quick, "With --check: small sizes only (for compute-sanitizer)");
+  app.add_flag("--plant-race", plant_race,
+               "With --check: run a copy with a deliberate bug (the producer overwrites K/V stages without waiting "
+               "for the consumers), to see what the check and compute-sanitizer racecheck catch");
+  app.add_flag("--profile", profile,
+               "No check: one launch each of attn-hopper and attn-hopper-nopingpong at B8 H16 N4096 d128, then d64 "
+               "(for ncu -k regex:attn_hopper)");
   app.add_option("--json", json_path, "Write the measurements here (schema: assets/measurements/README.md)");
   app.add_option("--sweep", sweep, "key: B8 H16 N4096 d64/d128, causal and not (+ GQA-4, fp16); none: check only")
       ->check(CLI::IsMember({"key", "none"}));
@@ -564,6 +629,17 @@ int main(int argc, char** argv) {
                  dev.cc_major, dev.cc_minor);
       return 77;
     }
+    if (profile) {
+      for (int d : {128, 64}) {
+        const AttnShape s = shape_of(8, 16, 16, 4096, 4096, d, false, ElemType::bf16);
+        Buffers b = upload(s, seed);
+        AttnProblem p = problem_of(s, b);
+        for (bool pp : {true, false}) ATTN_CUDA(attn_hopper_forward(p, HopperOptions{pp, false}, nullptr));
+        ATTN_CUDA(cudaDeviceSynchronize());
+      }
+      fmt::print("profile launches done\n");
+      return 0;
+    }
     bool all_ok = true;
     // ---- correctness: every feature the rung claims, on fresh random inputs
     {
@@ -584,19 +660,24 @@ int main(int argc, char** argv) {
         cases.push_back(shape_of(2, 4, 2, 2048, 2048, 64, true, bf));
         cases.push_back(shape_of(1, 4, 4, 4095, 4095, 128, true, bf));
       }
-      fmt::print("{:<36} {:>5} {:>10} {:>10} {:>9}  {}\n", "check (attn-hopper)", "rows", "max err", "rel l2",
-                 "unwritten", "result");
+      fmt::print("{:<36} {:<9} {:>5} {:>10} {:>10} {:>9}  {}\n", "check (attn-hopper)", "variant", "rows", "max err",
+                 "rel l2", "unwritten", "result");
+      std::vector<std::pair<const char*, HopperOptions>> variants = {{"pingpong", {true, false}},
+                                                                     {"no-pp", {false, false}}};
+      if (plant_race) variants = {{"RACE", {true, true}}};
       for (size_t c = 0; c < cases.size(); ++c) {
         const AttnShape& s = cases[c];
         Buffers b = upload(s, seed + 17 * c);
-        CheckResult r = run_check(s, b, KernelId::mma, true, 256, seed + c);
-        all_ok = all_ok && r.ok;
-        fmt::print("{:<36} {:>5} {:>10.2e} {:>10.2e} {:>9}  {}\n", shape_label(s), r.rows_checked, r.max_abs_error,
-                   r.rel_l2_error, r.unwritten, r.ok ? "ok" : "FAIL " + r.first_failure);
+        for (const auto& [vname, vopt] : variants) {
+          CheckResult r = run_check(s, b, KernelId::mma, &vopt, 256, seed + c);
+          all_ok = all_ok && r.ok;
+          fmt::print("{:<36} {:<9} {:>5} {:>10.2e} {:>10.2e} {:>9}  {}\n", shape_label(s), vname, r.rows_checked,
+                     r.max_abs_error, r.rel_l2_error, r.unwritten, r.ok ? "ok" : "FAIL " + r.first_failure);
+        }
       }
       fmt::print("check: {}\n", all_ok ? "all passed" : "FAILED");
     }
-    if (check_only || sweep == "none" || !all_ok) return all_ok ? 0 : 1;
+    if (check_only || plant_race || sweep == "none" || !all_ok) return all_ok ? 0 : 1;
 
     // ---- timing: the hopper rung and the mma rung on the goal configs, in one run
     json doc;
@@ -624,22 +705,24 @@ int main(int argc, char** argv) {
     timed.push_back(shape_of(8, 16, 4, 4096, 4096, 128, false, ElemType::bf16));  // GQA 4
     timed.push_back(shape_of(8, 16, 16, 4096, 4096, 128, false, ElemType::fp16));
     timed.push_back(shape_of(2, 16, 16, 16384, 16384, 128, true, ElemType::bf16));  // long
-    fmt::print("\n{:<36} {:<12} {:>9} {:>9} {:>9}\n", "config", "kernel", "median ms", "TFLOP/s", "max err");
+    fmt::print("\n{:<36} {:<22} {:>9} {:>9} {:>9}\n", "config", "kernel", "median ms", "TFLOP/s", "max err");
     for (size_t c = 0; c < timed.size(); ++c) {
       const AttnShape& s = timed[c];
       Buffers b = upload(s, seed + 1000 + c);
-      for (bool hopper : {true, false}) {
-        const char* name = hopper ? "attn-hopper" : "attn-mma";
+      const HopperOptions pp{true, false}, no_pp{false, false};
+      for (int variant = 0; variant < 3; ++variant) {
+        const HopperOptions* hopper = variant == 0 ? &pp : variant == 1 ? &no_pp : nullptr;
+        const char* name = variant == 0 ? "attn-hopper" : variant == 1 ? "attn-hopper-nopingpong" : "attn-mma";
         CheckResult r = run_check(s, b, KernelId::mma, hopper, 256, seed + 2000 + c);
         if (!r.ok) {
-          fmt::print("{:<36} {:<12} CHECK FAILED: {}\n", shape_label(s), name, r.first_failure);
+          fmt::print("{:<36} {:<22} CHECK FAILED: {}\n", shape_label(s), name, r.first_failure);
           all_ok = false;
           continue;
         }
         AttnProblem p = problem_of(s, b);
         auto ms = time_launches(
             [&](cudaStream_t st) {
-              ATTN_CUDA(hopper ? attn_hopper_forward(p, st) : attn_forward(KernelId::mma, p, st));
+              ATTN_CUDA(hopper ? attn_hopper_forward(p, *hopper, st) : attn_forward(KernelId::mma, p, st));
             },
             to, dev.l2_bytes, nullptr);
         Stats st = stats_of(ms);
@@ -654,10 +737,12 @@ int main(int argc, char** argv) {
                     {"gbps", forward_min_bytes(s) / (st.median * 1e-3) / 1e9},
                     {"max_abs_error", r.max_abs_error},
                     {"rel_l2_error", r.rel_l2_error},
-                    {"note", hopper ? "wgmma + TMA + warp specialization, 2 stages, softmax overlapped with PV"
-                                    : "the mma rung, same run, for comparison"}};
+                    {"note", variant == 0   ? "wgmma + TMA + warp specialization; softmax overlapped with PV; "
+                                                              "consumer warpgroups ping-pong their GEMMs"
+                             : variant == 1 ? "as attn-hopper without the ping-pong between consumer warpgroups"
+                                            : "the mma rung, same run, for comparison"}};
         doc["runs"].push_back(run);
-        fmt::print("{:<36} {:<12} {:>9.3f} {:>9.1f} {:>9.2e}\n", shape_label(s), name, st.median, tflops,
+        fmt::print("{:<36} {:<22} {:>9.3f} {:>9.1f} {:>9.2e}\n", shape_label(s), name, st.median, tflops,
                    r.max_abs_error);
       }
     }
