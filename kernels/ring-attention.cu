@@ -17,9 +17,16 @@
 //
 // The timeline: CUDA events on both streams of every GPU, every step: compute start/end (the
 // attention launch plus the merge), transfer start/end, and the idle time of the compute stream
-// (waiting for the block to arrive). Two schedules: "overlap" (the ring as described) and
-// "serial" (the transfer of step s waits for the compute of step s: compute and transfer are each
-// timed alone, which gives the isolated compute time and the link's achieved bandwidth).
+// (waiting for the block to arrive). Four schedules, each timed over the same buffers:
+//   serial                 the transfer of step s waits for the compute of step s: compute and
+//                          transfer each timed alone (the kernel's speed, the link's bandwidth);
+//   overlap                the ring as described, the transfer issued before the compute;
+//   overlap_compute_first  the same, the compute issued first;
+//   compute_only           no transfer at all (every step on the GPU's own block): the floor.
+// Measured on 2 H200s (assets/measurements/ring-h200x2.json): when the attention grid takes every
+// SM slot (n = 1024 at H = 32: 256 blocks of 128 rows, 2 per SM on 132 SMs), an NCCL kernel issued
+// after it gets no SM until it ends, and nothing overlaps; issued first, it takes its few SMs at
+// once, at the price of ~30 us of host time to issue the NCCL group before the compute.
 //
 // Run (device machine with >= 2 GPUs; NCCL from PyTorch's wheel):
 //   export LD_LIBRARY_PATH=$(python3 -c 'import nvidia.nccl,os;print(os.path.dirname(nvidia.nccl.__file__))')/lib
@@ -141,8 +148,20 @@ cudaError_t ring_merge(float* acc_o, float* acc_lse, const void* part_o, const f
 // ---------------------------------------------------------------------------------------------
 // The ring.
 
-enum class Schedule { overlap, serial };
-const char* schedule_name(Schedule s) { return s == Schedule::overlap ? "overlap" : "serial"; }
+// serial: each transfer waits for the step's compute (compute and transfer each timed alone);
+// overlap: the transfer of step s runs beside its compute, issued before it; overlap_compute_first:
+// the same dependencies, the compute issued first (see run()); compute_only: the P steps with no
+// transfer at all (every step computes on the GPU's own block: wrong result, right time), the
+// floor a perfectly hidden transfer would reach.
+enum class Schedule { serial, overlap, overlap_compute_first, compute_only };
+const char* schedule_name(Schedule s) {
+  switch (s) {
+    case Schedule::serial: return "serial";
+    case Schedule::overlap: return "overlap";
+    case Schedule::overlap_compute_first: return "overlap_compute_first";
+    default: return "compute_only";
+  }
+}
 
 struct RingShape {
   int P = 2;        // GPUs
@@ -281,58 +300,70 @@ class Ring {
     const float scale = float(1.0 / std::sqrt(double(r_.head_dim)));
     const long long rows = (long long)r_.batch * r_.heads * r_.block;
     for (int s = 0; s < P; ++s) {
-      const int cur = s & 1, nxt = cur ^ 1;
+      const int cur = sched == Schedule::compute_only ? 0 : s & 1, nxt = cur ^ 1;
       // Compute on the block received in step s − 1 (or the GPU's own at s = 0).
-      for (int g = 0; g < P; ++g) {
-        Gpu& x = g_[g];
-        ATTN_CUDA(cudaSetDevice(g));
-        if (s > 0) ATTN_CUDA(cudaStreamWaitEvent(x.compute, x.t1[s - 1], 0));
-        ATTN_CUDA(cudaEventRecord(x.c0[s], x.compute));
-        const int j = (g - s + P) % P;
-        const int work = step_work(r_, g, j);
-        if (work > 0) {
-          AttnProblem p;
-          p.shape.batch = r_.batch, p.shape.heads = r_.heads, p.shape.kv_heads = r_.kv_heads;
-          p.shape.seq_q = p.shape.seq_kv = r_.block, p.shape.head_dim = r_.head_dim;
-          p.shape.causal = work == 1, p.shape.dtype = ElemType::bf16;
-          p.q = x.q.get();
-          p.k = x.kv[cur].get();
-          p.v = static_cast<char*>(x.kv[cur].get()) + r_.kv_block_elems() * 2;
-          p.o = x.o_part.get();
-          p.scale = scale;
-          ATTN_CUDA(block_forward(p, static_cast<float*>(x.lse_part.get()), x.compute));
+      auto compute = [&] {
+        for (int g = 0; g < P; ++g) {
+          Gpu& x = g_[g];
+          ATTN_CUDA(cudaSetDevice(g));
+          if (s > 0 && sched != Schedule::compute_only) ATTN_CUDA(cudaStreamWaitEvent(x.compute, x.t1[s - 1], 0));
+          ATTN_CUDA(cudaEventRecord(x.c0[s], x.compute));
+          const int j = (g - s + P) % P;
+          const int work = step_work(r_, g, j);
+          if (work > 0) {
+            AttnProblem p;
+            p.shape.batch = r_.batch, p.shape.heads = r_.heads, p.shape.kv_heads = r_.kv_heads;
+            p.shape.seq_q = p.shape.seq_kv = r_.block, p.shape.head_dim = r_.head_dim;
+            p.shape.causal = work == 1, p.shape.dtype = ElemType::bf16;
+            p.q = x.q.get();
+            p.k = x.kv[cur].get();
+            p.v = static_cast<char*>(x.kv[cur].get()) + r_.kv_block_elems() * 2;
+            p.o = x.o_part.get();
+            p.scale = scale;
+            ATTN_CUDA(block_forward(p, static_cast<float*>(x.lse_part.get()), x.compute));
+          }
+          ATTN_CUDA(cudaEventRecord(x.c1[s], x.compute));
+          // Step 0 always has work (the GPU's own block: full, or the causal diagonal), so the
+          // accumulator starts there; a masked step (causal, j > g) merges nothing.
+          ATTN_CUDA(ring_merge(static_cast<float*>(x.acc_o.get()), static_cast<float*>(x.acc_lse.get()),
+                               x.o_part.get(), static_cast<const float*>(x.lse_part.get()), x.out.get(), rows,
+                               r_.head_dim, s == 0, s == P - 1, work > 0, x.compute));
+          ATTN_CUDA(cudaEventRecord(x.c2[s], x.compute));
         }
-        ATTN_CUDA(cudaEventRecord(x.c1[s], x.compute));
-        // Causal: GPU 0's last steps are all masked, so "first" is the first step with work only
-        // in the sense of the accumulator: step 0 always has work (the diagonal or a full block).
-        ATTN_CUDA(ring_merge(static_cast<float*>(x.acc_o.get()), static_cast<float*>(x.acc_lse.get()), x.o_part.get(),
-                             static_cast<const float*>(x.lse_part.get()), x.out.get(), rows, r_.head_dim, s == 0,
-                             s == P - 1, work > 0, x.compute));
-        ATTN_CUDA(cudaEventRecord(x.c2[s], x.compute));
-      }
-      if (s + 1 == P) break;
-      // Send the block just computed on to the next GPU, receive the next one from the previous.
-      for (int g = 0; g < P; ++g) {
-        Gpu& x = g_[g];
-        ATTN_CUDA(cudaSetDevice(g));
-        // kv[nxt] was read by step s − 1: receive into it only once that step is over. Serial:
-        // wait for this step's compute too, so that transfer and compute never run together.
-        if (sched == Schedule::serial) ATTN_CUDA(cudaStreamWaitEvent(x.comm, x.c2[s], 0));
-        else if (s > 0) ATTN_CUDA(cudaStreamWaitEvent(x.comm, x.c2[s - 1], 0));
-        ATTN_CUDA(cudaEventRecord(x.t0[s], x.comm));
-      }
-      RING_NCCL(ncclGroupStart());
-      for (int g = 0; g < P; ++g) {
-        Gpu& x = g_[g];
-        ATTN_CUDA(cudaSetDevice(g));
-        RING_NCCL(ncclSend(x.kv[cur].get(), r_.kv_bytes_per_step(), ncclUint8, (g + 1) % P, x.nccl, x.comm));
-        RING_NCCL(ncclRecv(x.kv[nxt].get(), r_.kv_bytes_per_step(), ncclUint8, (g + P - 1) % P, x.nccl, x.comm));
-      }
-      RING_NCCL(ncclGroupEnd());
-      for (int g = 0; g < P; ++g) {
-        ATTN_CUDA(cudaSetDevice(g));
-        ATTN_CUDA(cudaEventRecord(g_[g].t1[s], g_[g].comm));
-      }
+      };
+      // Send the block of step s on to the next GPU, receive the block of step s + 1 from the previous.
+      auto transfer = [&] {
+        for (int g = 0; g < P; ++g) {
+          Gpu& x = g_[g];
+          ATTN_CUDA(cudaSetDevice(g));
+          // kv[nxt] was read by step s − 1: receive into it only once that step is over. Serial:
+          // wait for this step's compute too, so that transfer and compute never run together.
+          if (sched == Schedule::serial) ATTN_CUDA(cudaStreamWaitEvent(x.comm, x.c2[s], 0));
+          else if (s > 0) ATTN_CUDA(cudaStreamWaitEvent(x.comm, x.c2[s - 1], 0));
+          ATTN_CUDA(cudaEventRecord(x.t0[s], x.comm));
+        }
+        RING_NCCL(ncclGroupStart());
+        for (int g = 0; g < P; ++g) {
+          Gpu& x = g_[g];
+          ATTN_CUDA(cudaSetDevice(g));
+          RING_NCCL(ncclSend(x.kv[cur].get(), r_.kv_bytes_per_step(), ncclUint8, (g + 1) % P, x.nccl, x.comm));
+          RING_NCCL(ncclRecv(x.kv[nxt].get(), r_.kv_bytes_per_step(), ncclUint8, (g + P - 1) % P, x.nccl, x.comm));
+        }
+        RING_NCCL(ncclGroupEnd());
+        for (int g = 0; g < P; ++g) {
+          ATTN_CUDA(cudaSetDevice(g));
+          ATTN_CUDA(cudaEventRecord(g_[g].t1[s], g_[g].comm));
+        }
+      };
+      const bool sends = s + 1 < P && sched != Schedule::compute_only;
+      // The order the host issues the two matters on the GPU: whichever kernel becomes ready first
+      // takes the SMs. When the attention grid fits in one wave (n <= 1024 at H = 32 fills all 132
+      // SMs), a transfer issued after it finds no free SM until the attention ends, and nothing
+      // overlaps. "overlap" issues the transfer first; its NCCL kernel takes a few SMs at once.
+      // (Serial must issue compute first: its transfer waits on this step's compute-end event.)
+      if (sched == Schedule::overlap && sends) transfer();
+      compute();
+      if (sched != Schedule::overlap && sends) transfer();
     }
     sync_all();
     PassTimes t;
@@ -347,11 +378,11 @@ class Ring {
       };
       for (int s = 0; s < P; ++s) {
         t.c0[g][s] = ms(x.c0[s]), t.c1[g][s] = ms(x.c1[s]), t.c2[g][s] = ms(x.c2[s]);
-        if (s + 1 < P) t.t0[g][s] = ms(x.t0[s]), t.t1[g][s] = ms(x.t1[s]);
+        if (s + 1 < P && sched != Schedule::compute_only) t.t0[g][s] = ms(x.t0[s]), t.t1[g][s] = ms(x.t1[s]);
       }
       t.pass_ms = std::max(t.pass_ms, t.c2[g][P - 1]);
     }
-    rotate_back();
+    if (sched != Schedule::compute_only) rotate_back();
     return t;
   }
 
@@ -541,7 +572,7 @@ json shape_json(const RingShape& r) {
           {"dtype", "bf16"}};
 }
 
-json timeline_json(const RingShape& r, const PassTimes& t) {
+json timeline_json(const RingShape& r, const PassTimes& t, bool sends_any) {
   json ev = json::array();
   for (int s = 0; s < r.P; ++s)
     for (int g = 0; g < r.P; ++g) {
@@ -553,8 +584,8 @@ json timeline_json(const RingShape& r, const PassTimes& t) {
                 {"compute_start_ms", t.c0[g][s]},
                 {"attn_end_ms", t.c1[g][s]},
                 {"compute_end_ms", t.c2[g][s]},
-                {"sends", s + 1 < r.P}};
-      if (s + 1 < r.P) e["send_start_ms"] = t.t0[g][s], e["send_end_ms"] = t.t1[g][s];
+                {"sends", sends_any && s + 1 < r.P}};
+      if (sends_any && s + 1 < r.P) e["send_start_ms"] = t.t0[g][s], e["send_end_ms"] = t.t1[g][s];
       ev.push_back(e);
     }
   return ev;
@@ -563,7 +594,8 @@ json timeline_json(const RingShape& r, const PassTimes& t) {
 // A device-to-device copy between two GPUs through NCCL with no compute beside it: the link's
 // achieved bandwidth for large messages (each GPU sends `bytes` to its successor and receives as
 // many from its predecessor, like a ring step).
-double link_probe_gbps(const std::vector<ncclComm_t>& comms, int P, size_t bytes, int repeats) {
+// Median milliseconds of one such exchange.
+double link_probe_ms(const std::vector<ncclComm_t>& comms, int P, size_t bytes, int repeats) {
   struct Side {
     DeviceBuffer a, b;
     cudaStream_t st = nullptr;
@@ -612,13 +644,13 @@ double link_probe_gbps(const std::vector<ncclComm_t>& comms, int P, size_t bytes
     cudaEventDestroy(side[g].e0), cudaEventDestroy(side[g].e1), cudaStreamDestroy(side[g].st);
     side[g].a = {}, side[g].b = {};
   }
-  return double(bytes) / (median_of(ms) * 1e-3) / 1e9;
+  return median_of(ms);
 }
 
 struct Row {
   RingShape shape;
   CheckOut check;
-  Measured overlap, serial;
+  Measured serial, overlap, overlap_compute_first, compute_only;
 };
 
 }  // namespace
@@ -631,7 +663,7 @@ int main(int argc, char** argv) {
 
   CLI::App app{"attnlab-ring-attention: ring attention over the GPUs of one host through NCCL: check, then time"};
   std::string json_path, sweep = "key";
-  int devices = 0, repeats = 10, warmup = 2, batch = 1, heads = 32, kv_heads = 32, dim = 128;
+  int devices = 0, repeats = 20, warmup = 2, batch = 1, heads = 32, kv_heads = 32, dim = 128;
   std::vector<int> blocks;
   bool check_only = false, quiet = false, causal = false;
   unsigned long long seed = 20261123;
@@ -733,7 +765,8 @@ int main(int argc, char** argv) {
       for (int n : {512, 2048}) timed.push_back(mk(1, 32, 32, n, 128, false));
     } else {
       for (int kvh : {32, 8})
-        for (int n : {256, 512, 1024, 2048, 4096, 8192, 16384}) timed.push_back(mk(1, 32, kvh, n, 128, false));
+        for (int n : {256, 512, 768, 1024, 1536, 2048, 3072, 4096, 8192, 16384})
+          timed.push_back(mk(1, 32, kvh, n, 128, false));
       timed.push_back(mk(1, 32, 32, 4096, 128, true));
       timed.push_back(mk(1, 32, 32, 16384, 128, true));
     }
@@ -759,34 +792,51 @@ int main(int argc, char** argv) {
       if (time_it && row.check.ok) {
         row.serial = measure(r, ring, Schedule::serial, warmup, repeats);
         row.overlap = measure(r, ring, Schedule::overlap, warmup, repeats);
+        row.overlap_compute_first = measure(r, ring, Schedule::overlap_compute_first, warmup, repeats);
+        row.compute_only = measure(r, ring, Schedule::compute_only, warmup, repeats);
       }
       return row;
     };
     for (const RingShape& r : checks) run_shape(r, false);
     for (const RingShape& r : timed) rows.push_back(run_shape(r, true));
 
-    double probe_gbps = 0;
-    const size_t probe_bytes = size_t(1) << 30;
-    if (!check_only) probe_gbps = link_probe_gbps(comms, P, probe_bytes, 5);
+    // The link alone, 4 KiB to 1 GiB: its latency (small messages) and bandwidth (the largest).
+    struct Probe {
+      size_t bytes;
+      double ms, gbps;
+    };
+    std::vector<Probe> probes;
+    if (!check_only)
+      for (size_t b = size_t(4) << 10; b <= (size_t(1) << 30); b *= 4) {
+        const double ms = link_probe_ms(comms, P, b, b >= (size_t(256) << 20) ? 5 : 20);
+        probes.push_back({b, ms, double(b) / (ms * 1e-3) / 1e9});
+      }
+    const size_t probe_bytes = probes.empty() ? 0 : probes.back().bytes;
+    const double probe_gbps = probes.empty() ? 0 : probes.back().gbps;
 
     if (!timed.empty()) {
-      fmt::print("\n{:<22} {:>10} {:>9} {:>9} {:>9} {:>8} {:>9} {:>9} {:>9} {:>8} {:>6}\n", "shape (P=" + std::to_string(P) + ")",
-                 "K/V /step", "compute", "transfer", "link GB/s", "TFLOP/s", "serial", "overlap", "idle", "hidden", "hides");
+      fmt::print("\n{:<28} {:>10} {:>9} {:>9} {:>9} {:>8} {:>9} {:>9} {:>9} {:>9} {:>7} {:>9}\n",
+                 "shape (P=" + std::to_string(P) + ")", "K/V /step", "compute", "transfer", "link GB/s", "TFLOP/s",
+                 "c-only", "serial", "overlap", "exposed", "hidden", "c1st");
       for (const Row& w : rows) {
         if (!w.check.ok) continue;
         const RingShape& r = w.shape;
         const double gbps = r.kv_bytes_per_step() / (w.serial.transfer_ms * 1e-3) / 1e9;
         const double tflops = 4.0 * r.batch * r.heads * double(r.block) * r.block * r.head_dim / (w.serial.attn_ms * 1e-3) / 1e12;
-        const double hidden = P > 1 ? std::clamp(1.0 - w.overlap.idle_ms / ((P - 1) * w.serial.transfer_ms), 0.0, 1.0) : 1.0;
-        const bool hides = w.overlap.idle_ms <= 0.05 * w.overlap.compute_ms;
-        fmt::print("{:<22} {:>8.2f}MB {:>7.3f}ms {:>7.3f}ms {:>9.1f} {:>8.1f} {:>7.3f}ms {:>7.3f}ms {:>7.3f}ms {:>7.0f}% {:>6}\n",
+        // What the transfers cost the pass: the overlapped pass over the same pass with no transfer.
+        const double exposed = median_of(w.overlap.pass_ms) - median_of(w.compute_only.pass_ms);
+        const double hidden = P > 1 ? std::clamp(1.0 - exposed / ((P - 1) * w.serial.transfer_ms), 0.0, 1.0) : 1.0;
+        fmt::print("{:<28} {:>8.2f}MB {:>7.3f}ms {:>7.3f}ms {:>9.1f} {:>8.1f} {:>7.3f}ms {:>7.3f}ms {:>7.3f}ms {:>7.3f}ms {:>6.0f}% {:>7.3f}ms\n",
                    r.label(), r.kv_bytes_per_step() / 1e6, w.serial.compute_ms, w.serial.transfer_ms, gbps, tflops,
-                   median_of(w.serial.pass_ms), median_of(w.overlap.pass_ms), w.overlap.idle_ms, 100 * hidden,
-                   hides ? "yes" : "no");
+                   median_of(w.compute_only.pass_ms), median_of(w.serial.pass_ms), median_of(w.overlap.pass_ms), exposed,
+                   100 * hidden, median_of(w.overlap_compute_first.pass_ms));
       }
-      fmt::print("link probe: {} MiB each way between ring neighbours, no compute: {:.1f} GB/s per direction\n",
-                 probe_bytes >> 20, probe_gbps);
-      fmt::print("compute/transfer: serial schedule (each alone); idle: overlap schedule, compute streams waiting for blocks\n");
+      fmt::print("link alone (ncclSend/Recv to both neighbours, no compute):");
+      for (const Probe& pr : probes) fmt::print(" {} KiB {:.4f} ms ({:.1f} GB/s);", pr.bytes >> 10, pr.ms, pr.gbps);
+      fmt::print("\n");
+      fmt::print("compute, transfer: per step, each alone (serial schedule); c-only/serial/overlap/c1st: pass times (compute only,\n"
+                 "serial, overlap issuing the transfer first, overlap issuing the compute first); exposed = overlap - c-only;\n"
+                 "hidden = 1 - exposed / ((P - 1) x transfer)\n");
     }
 
     if (!json_path.empty()) {
@@ -816,8 +866,16 @@ int main(int argc, char** argv) {
       ring["timing"] = fmt::format("CUDA events on both streams of every GPU, every step; {} warm-up and {} timed passes per "
                                    "schedule, medians; no L2 flush (each block arrives fresh from the link or is re-read)",
                                    warmup, repeats);
+      ring["schedules"] = {
+          {"serial", "each transfer waits for its step's compute: compute and transfer timed alone"},
+          {"overlap", "the transfer of step s beside its compute, the transfer issued first (the ring as built)"},
+          {"overlap_compute_first", "the same dependencies, the compute issued first"},
+          {"compute_only", "no transfer: every step computes on the GPU's own block (the floor of a perfectly hidden transfer)"}};
       ring["link_probe"] = {{"bytes", probe_bytes}, {"gbps", probe_gbps},
-                            {"note", "ncclSend/ncclRecv to the ring neighbours, no compute, median of 5"}};
+                            {"note", "ncclSend/ncclRecv to the ring neighbours, no compute; the largest message"}};
+      ring["link_sizes"] = json::array();
+      for (const Probe& pr : probes)
+        ring["link_sizes"].push_back({{"bytes", pr.bytes}, {"ms", pr.ms}, {"gbps", pr.gbps}});
       ring["rows"] = json::array();
       for (const Row& w : rows) {
         const RingShape& r = w.shape;
@@ -835,7 +893,7 @@ int main(int argc, char** argv) {
           ring["rows"].push_back(row);
           continue;
         }
-        for (const Measured* m : {&w.serial, &w.overlap}) {
+        for (const Measured* m : {&w.serial, &w.overlap, &w.overlap_compute_first, &w.compute_only}) {
           const Stats ps = stats_of(m->pass_ms);
           json sj = {{"pass_ms", {{"median", ps.median}, {"min", ps.min}, {"max", ps.max}, {"repeats", m->pass_ms.size()}}},
                      {"compute_ms", m->compute_ms},
@@ -853,7 +911,7 @@ int main(int argc, char** argv) {
             steps.push_back({{"step", s}, {"compute_ms", c}, {"attn_ms", a}, {"merge_ms", mg}, {"transfer_ms", tr}, {"idle_ms", id}});
           }
           sj["steps"] = steps;
-          sj["timeline"] = timeline_json(r, m->median_pass);
+          sj["timeline"] = timeline_json(r, m->median_pass, m->sched != Schedule::compute_only);
           row[schedule_name(m->sched)] = sj;
         }
         ring["rows"].push_back(row);
