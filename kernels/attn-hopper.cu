@@ -114,7 +114,7 @@ struct Smem {
   static constexpr int k_off = q_bytes;
   static constexpr int v_off = k_off + stages * kv_bytes;
   static constexpr int bar_off = v_off + stages * kv_bytes;
-  static constexpr int bars = 1 + 4 * stages;  // q_full, k_full[], v_full[], k_empty[], v_empty[]
+  static constexpr int bars = 2 + 4 * stages;  // q_full, k_full[], v_full[], k_empty[], v_empty[], q_empty
   static constexpr int bytes = bar_off + bars * 8;
   static constexpr int alloc = bytes + 1024;  // room to align the dynamic base to 1024
 };
@@ -124,6 +124,7 @@ struct HopperParams {
   int heads, kv_heads, group, seq_q, seq_kv;
   int causal, offset;  // query i sees key j when j <= i + offset (causal; offset = seq_kv - seq_q)
   float scale_log2;    // scale * log2(e): the softmax runs in base 2
+  int batch, q_tiles;  // work items ("tiles" of Br query rows): q_tiles * heads * batch of them
   int pingpong;        // 1: the two consumer warpgroups take turns issuing GEMMs (FA3 ping-pong)
   int plant_race;      // 1: the producer skips its "empty" waits (a planted bug, for the sanitizer study)
 };
@@ -232,15 +233,31 @@ __global__ void __launch_bounds__(kThreads, 1)
   auto v_full = [&](int s) { return bars + 8 * (1 + L::stages + s); };
   auto k_empty = [&](int s) { return bars + 8 * (1 + 2 * L::stages + s); };
   auto v_empty = [&](int s) { return bars + 8 * (1 + 3 * L::stages + s); };
+  const uint32_t q_empty = bars + 8 * (1 + 4 * L::stages);
 
   const int wg = threadIdx.x / 128;
   const int warp = (threadIdx.x / 32) % 4;  // warp within the warpgroup
   const int lane = threadIdx.x % 32;
-  const int qt = p.causal ? int(gridDim.x) - 1 - int(blockIdx.x) : int(blockIdx.x);  // longest first
-  const int h = blockIdx.y, b = blockIdx.z;
-  const int q0 = qt * Br;
-  const int last_key = p.causal ? min(p.seq_kv - 1, q0 + Br - 1 + p.offset) : p.seq_kv - 1;
-  const int n_tiles = last_key / Bc + 1;  // key tiles this block visits (>= 1: seq_q <= seq_kv)
+  // Work items: item w = query tile qt of head h of batch b, numbered so that the tiles of one head
+  // are consecutive (blocks working at the same time share that head's K/V through L2) and, when
+  // causal, the longest tile of a head comes first. A block takes items blockIdx.x, + gridDim.x,
+  // ...: with one block per item (the default grid) that is one item; with a persistent grid of
+  // one block per SM, the producer loads the next item's Q, K, V while the consumers finish this one.
+  const int n_items = p.q_tiles * p.heads * p.batch;
+  struct Item {
+    int qt, h, b, q0, n_tiles;
+  };
+  auto item_of = [&](int w) {
+    Item it;
+    const int x = w % p.q_tiles, bh = w / p.q_tiles;
+    it.qt = p.causal ? p.q_tiles - 1 - x : x;
+    it.h = bh % p.heads;
+    it.b = bh / p.heads;
+    it.q0 = it.qt * Br;
+    const int last_key = p.causal ? min(p.seq_kv - 1, it.q0 + Br - 1 + p.offset) : p.seq_kv - 1;
+    it.n_tiles = last_key / Bc + 1;  // key tiles of this item (>= 1: seq_q <= seq_kv)
+    return it;
+  };
 
   if (threadIdx.x == 0) {
     mbar_init(q_full, 1);  // one arrival: the producer's expect_tx (plus the bytes)
@@ -250,6 +267,7 @@ __global__ void __launch_bounds__(kThreads, 1)
       mbar_init(k_empty(s), kConsumerWarps);  // every consumer warp says it is done with the stage
       mbar_init(v_empty(s), kConsumerWarps);
     }
+    mbar_init(q_empty, kConsumerWarps);  // every consumer warp's last S GEMM of an item is done
     // Make the initialised barriers visible to the copy engine (async proxy) before any TMA.
     asm volatile("fence.mbarrier_init.release.cluster;" ::: "memory");
   }
@@ -260,14 +278,21 @@ __global__ void __launch_bounds__(kThreads, 1)
     // ---------------- producer warpgroup: one thread issues every copy
     asm volatile("setmaxnreg.dec.sync.aligned.u32 40;");
     if (warp == 0 && lane == 0) {
-      const int zq = b * p.heads + h;
-      const int zkv = b * p.kv_heads + h / p.group;  // GQA: the kv head this query head reads
-      mbar_arrive_expect_tx(q_full, L::q_bytes);
-      for (int a = 0; a < kAtoms; ++a) tma_load_3d(sq + a * Br * 128, &tq, a * 64, q0, zq, q_full);
-      for (int j = 0; j < n_tiles; ++j) {
-        const int s = j % L::stages;
-        const uint32_t ph = (j / L::stages) & 1;
-        // Stage s last held tile j - L::stages: wait until every consumer warp has finished reading
+      int kv_count = 0;  // K/V tiles loaded so far by this block: stage = count % stages
+      int local = 0;     // items started by this block
+      for (int w = blockIdx.x; w < n_items; w += gridDim.x, ++local) {
+        const Item it = item_of(w);
+        const int zq = it.b * p.heads + it.h;
+        const int zkv = it.b * p.kv_heads + it.h / p.group;  // GQA: the kv head this query head reads
+        // The previous item's Q may be overwritten only once every consumer warp's last S GEMM
+        // on it has completed.
+        if (local > 0) mbar_wait(q_empty, (local - 1) & 1);
+        mbar_arrive_expect_tx(q_full, L::q_bytes);
+        for (int a = 0; a < kAtoms; ++a) tma_load_3d(sq + a * Br * 128, &tq, a * 64, it.q0, zq, q_full);
+      for (int j = 0; j < it.n_tiles; ++j, ++kv_count) {
+        const int s = kv_count % L::stages;
+        const uint32_t ph = (kv_count / L::stages) & 1;
+        // Stage s last held the K/V tile loaded `stages` loads ago: wait until every consumer warp has finished reading
         // its K (the S GEMM of that tile completed) before the copy engine overwrites it.
         if (!p.plant_race) mbar_wait(k_empty(s), ph ^ 1);
         mbar_arrive_expect_tx(k_full(s), L::kv_bytes);
@@ -277,6 +302,7 @@ __global__ void __launch_bounds__(kThreads, 1)
         mbar_arrive_expect_tx(v_full(s), L::kv_bytes);
         for (int a = 0; a < kAtoms; ++a) tma_load_3d(sv(s) + a * Bc * 128, &tv, a * 64, j * Bc, zkv, v_full(s));
       }
+      }
     }
     return;
   }
@@ -285,14 +311,11 @@ __global__ void __launch_bounds__(kThreads, 1)
   asm volatile("setmaxnreg.inc.sync.aligned.u32 232;");
   const int cw = wg - 1;
   const int g = lane / 4, t = lane % 4;
-  const int row_a = q0 + cw * 64 + warp * 16 + g;  // this thread's two rows: row_a, row_a + 8
-  float o[D / 2];  // O (unnormalised), 64 x d per warpgroup
-#pragma unroll
-  for (int i = 0; i < D / 2; ++i) o[i] = 0.f;
-  float s_acc[Bc / 2];         // S of the current tile, then P (fp32) in place
-  uint32_t pa[Bc / 16][4];     // P as wgmma A fragments (bf16/fp16), one per 16 keys
-  float m[2] = {-INFINITY, -INFINITY};  // running row max (scaled, base-2 units)
-  float l[2] = {0.f, 0.f};              // running row sum: this thread's columns only (reduced at the end)
+  int q0 = 0, row_a = 0;  // the item's first query row; this thread's two rows: row_a, row_a + 8
+  float o[D / 2];          // O (unnormalised), 64 x d per warpgroup
+  float s_acc[Bc / 2];     // S of the current tile, then P (fp32) in place
+  uint32_t pa[Bc / 16][4]; // P as wgmma A fragments (bf16/fp16), one per 16 keys
+  float m[2], l[2];        // running row max (scaled, base-2 units); row sum of this thread's columns
 
   // S = Q K_j^T: d/16 wgmmas of 64 x Bc x 16. A: this warpgroup's 64 rows of Q; B: K_j, K-major.
   // Within a 128-byte swizzled row, the k-th 16-column slice starts 32 bytes further (the
@@ -369,7 +392,8 @@ __global__ void __launch_bounds__(kThreads, 1)
   // consumer warpgroups alternate turns, so while one issues (and its GEMMs run on the tensor
   // cores), the other does its softmax: exp2 on the MUFU units overlaps the other's matrix work.
   // Warpgroup 1 starts: warpgroup 2 hands it the first turn. Each warpgroup takes n_tiles + 1
-  // turns; warpgroup 1 takes one extra wait at the end so that every arrive has its wait.
+  // turns per item (the same items, in the same order); warpgroup 1 takes one extra wait at the
+  // very end so that every arrive has its wait.
   const int my_bar = 1 + cw, other_bar = 2 - cw;
   auto turn_begin = [&]() {
     if (p.pingpong) named_sync(my_bar);  // the other warpgroup has issued its GEMMs: my turn
@@ -379,77 +403,99 @@ __global__ void __launch_bounds__(kThreads, 1)
   };
   if (p.pingpong && cw == 1) named_arrive(1);
 
-  // Q must have landed before the first S GEMM reads it.
-  mbar_wait(q_full, 0);
-  // Tile 0: S_0, softmax, P_0 (nothing to overlap with yet).
-  mbar_wait(k_full(0), 0);  // K_0 landed
-  turn_begin();
-  wgmma_fence();
-  issue_s(0);
-  wgmma_commit();
-  turn_end();
-  wgmma_wait<0>();
-  fence_regs(s_acc);
-  if (lane == 0) mbar_arrive(k_empty(0));  // this warp no longer reads K_0
-  {
-    float alpha[2];
-    softmax(0, alpha);  // alpha is 0 here and O is 0: nothing to rescale
-  }
-  pack_p();
+  int kv_count = 0;  // K/V tiles consumed by this block before the current item
+  int local = 0;     // items done by this block
+  for (int w = blockIdx.x; w < n_items; w += gridDim.x, ++local) {
+    const Item it = item_of(w);
+    const int n_tiles = it.n_tiles;
+    q0 = it.q0;
+    row_a = q0 + cw * 64 + warp * 16 + g;
+#pragma unroll
+    for (int i = 0; i < D / 2; ++i) o[i] = 0.f;
+    m[0] = m[1] = -INFINITY;
+    l[0] = l[1] = 0.f;
+    auto stage = [&](int j) { return (kv_count + j) % L::stages; };
+    auto parity = [&](int j) { return uint32_t((kv_count + j) / L::stages) & 1u; };
 
-  for (int j = 1; j < n_tiles; ++j) {
-    const int s = j % L::stages, sp = (j - 1) % L::stages;
-    mbar_wait(k_full(s), (j / L::stages) & 1);  // K_j landed
-    mbar_wait(v_full(sp), ((j - 1) / L::stages) & 1);  // V_{j-1} landed
+    // Q of this item must have landed before the first S GEMM reads it.
+    mbar_wait(q_full, local & 1);
+    // Tile 0: S_0, softmax, P_0 (nothing to overlap with yet).
+    mbar_wait(k_full(stage(0)), parity(0));  // K_0 landed
     turn_begin();
-    wgmma_fence();  // S and O were last written by ordinary instructions (softmax, rescale)
-    issue_s(s);
-    wgmma_commit();
-    issue_pv(sp);
-    wgmma_commit();
-    turn_end();
-    wgmma_wait<1>();  // S_j done (groups complete in order); P_{j-1} V_{j-1} may still run
-    fence_regs(s_acc);
-    if (lane == 0) mbar_arrive(k_empty(s));
-    float alpha[2];
-    softmax(j, alpha);  // overlaps the P V GEMM on the tensor cores
-    wgmma_wait<0>();    // P V done: O is valid and the registers of P may be overwritten
-    fence_regs(o);
-    if (lane == 0) mbar_arrive(v_empty(sp));
-    rescale_o(alpha);
-    pack_p();
-  }
-  {
-    const int sp = (n_tiles - 1) % L::stages;
-    mbar_wait(v_full(sp), ((n_tiles - 1) / L::stages) & 1);  // V of the last tile landed
-    turn_begin();
-    wgmma_fence();
-    issue_pv(sp);
+    wgmma_fence();  // S and O were last touched by ordinary instructions
+    issue_s(stage(0));
     wgmma_commit();
     turn_end();
     wgmma_wait<0>();
-    fence_regs(o);
-    if (lane == 0) mbar_arrive(v_empty(sp));
-  }
-  if (p.pingpong && cw == 0) named_sync(1);  // pairs with warpgroup 2's last arrive
+    fence_regs(s_acc);
+    if (lane == 0) {
+      mbar_arrive(k_empty(stage(0)));          // this warp no longer reads K_0
+      if (n_tiles == 1) mbar_arrive(q_empty);  // ... nor Q: the producer may load the next item's
+    }
+    {
+      float alpha[2];
+      softmax(0, alpha);  // alpha is 0 here and O is 0: nothing to rescale
+    }
+    pack_p();
 
-  // ---------------- epilogue: full row sums, O / l, store rows inside the sequence
-  T* out = static_cast<T*>(p.o) + (size_t(b) * p.heads + h) * size_t(p.seq_q) * D;
+    for (int j = 1; j < n_tiles; ++j) {
+      const int s = stage(j), sp = stage(j - 1);
+      mbar_wait(k_full(s), parity(j));       // K_j landed
+      mbar_wait(v_full(sp), parity(j - 1));  // V_{j-1} landed
+      turn_begin();
+      wgmma_fence();  // S and O were last written by ordinary instructions (softmax, rescale)
+      issue_s(s);
+      wgmma_commit();
+      issue_pv(sp);
+      wgmma_commit();
+      turn_end();
+      wgmma_wait<1>();  // S_j done (groups complete in order); P_{j-1} V_{j-1} may still run
+      fence_regs(s_acc);
+      if (lane == 0) {
+        mbar_arrive(k_empty(s));
+        if (j == n_tiles - 1) mbar_arrive(q_empty);  // the item's last S GEMM is done: Q is free
+      }
+      float alpha[2];
+      softmax(j, alpha);  // overlaps the P V GEMM on the tensor cores
+      wgmma_wait<0>();    // P V done: O is valid and the registers of P may be overwritten
+      fence_regs(o);
+      if (lane == 0) mbar_arrive(v_empty(sp));
+      rescale_o(alpha);
+      pack_p();
+    }
+    {
+      const int sp = stage(n_tiles - 1);
+      mbar_wait(v_full(sp), parity(n_tiles - 1));  // V of the last tile landed
+      turn_begin();
+      wgmma_fence();
+      issue_pv(sp);
+      wgmma_commit();
+      turn_end();
+      wgmma_wait<0>();
+      fence_regs(o);
+      if (lane == 0) mbar_arrive(v_empty(sp));
+    }
+    kv_count += n_tiles;
+
+    // ---------------- epilogue: full row sums, O / l, store rows inside the sequence
+    T* out = static_cast<T*>(p.o) + (size_t(it.b) * p.heads + it.h) * size_t(p.seq_q) * D;
 #pragma unroll
-  for (int r = 0; r < 2; ++r) {
-    l[r] += __shfl_xor_sync(0xffffffff, l[r], 1);
-    l[r] += __shfl_xor_sync(0xffffffff, l[r], 2);
-    const float inv = l[r] > 0.f ? 1.f / l[r] : 0.f;
-    const int row = row_a + 8 * r;
-    if (row < p.seq_q) {
+    for (int r = 0; r < 2; ++r) {
+      const float lr = l[r] + __shfl_xor_sync(0xffffffff, l[r], 1);
+      const float lsum = lr + __shfl_xor_sync(0xffffffff, lr, 2);
+      const float inv = lsum > 0.f ? 1.f / lsum : 0.f;
+      const int row = row_a + 8 * r;
+      if (row < p.seq_q) {
 #pragma unroll
-      for (int i = 0; i < D / 8; ++i) {
-        const int col = 8 * i + 2 * t;
-        *reinterpret_cast<uint32_t*>(out + size_t(row) * D + col) =
-            pack2<T>(o[4 * i + 2 * r] * inv, o[4 * i + 2 * r + 1] * inv);
+        for (int i = 0; i < D / 8; ++i) {
+          const int col = 8 * i + 2 * t;
+          *reinterpret_cast<uint32_t*>(out + size_t(row) * D + col) =
+              pack2<T>(o[4 * i + 2 * r] * inv, o[4 * i + 2 * r + 1] * inv);
+        }
       }
     }
   }
+  if (p.pingpong && cw == 0) named_sync(1);  // pairs with warpgroup 2's last arrive
 #endif
 }
 
@@ -487,6 +533,7 @@ CUtensorMap make_map(const void* ptr, ElemType t, int d, int rows, int z, int bo
 struct HopperOptions {
   bool pingpong = true;     // consumer warpgroups take turns issuing GEMMs
   bool plant_race = false;  // producer skips its "empty" waits: a deliberate bug for the sanitizer study
+  bool persistent = false;  // one block per SM looping over the items, instead of one block per item
 };
 
 template <int D, typename T>
@@ -496,7 +543,8 @@ cudaError_t launch_d(const AttnProblem& pr, const HopperOptions& opt, cudaStream
   const CUtensorMap tk = make_map(pr.k, s.dtype, D, s.seq_kv, s.batch * s.kv_heads, Bc);
   const CUtensorMap tv = make_map(pr.v, s.dtype, D, s.seq_kv, s.batch * s.kv_heads, Bc);
   HopperParams p{pr.o, s.heads, s.kv_heads, s.group(), s.seq_q, s.seq_kv, s.causal ? 1 : 0, s.seq_kv - s.seq_q,
-                 float(pr.scale * 1.4426950408889634), opt.pingpong ? 1 : 0, opt.plant_race ? 1 : 0};
+                 float(pr.scale * 1.4426950408889634), s.batch, (s.seq_q + Br - 1) / Br,
+                 opt.pingpong ? 1 : 0, opt.plant_race ? 1 : 0};
   auto kern = attn_hopper_kernel<D, T>;
   static bool attr_set = false;
   if (!attr_set) {
@@ -504,7 +552,15 @@ cudaError_t launch_d(const AttnProblem& pr, const HopperOptions& opt, cudaStream
     if (e != cudaSuccess) return e;
     attr_set = true;
   }
-  dim3 grid((s.seq_q + Br - 1) / Br, s.heads, s.batch);
+  static int sm_count = 0;
+  if (sm_count == 0) {
+    int dev = 0;
+    cudaError_t e = cudaGetDevice(&dev);
+    if (e == cudaSuccess) e = cudaDeviceGetAttribute(&sm_count, cudaDevAttrMultiProcessorCount, dev);
+    if (e != cudaSuccess) return e;
+  }
+  const long long items = (long long)p.q_tiles * s.heads * s.batch;
+  const int grid = int(opt.persistent ? std::min<long long>(items, sm_count) : items);
   kern<<<grid, kThreads, Smem<D>::alloc, st>>>(tq, tk, tv, p);
   return cudaGetLastError();
 }
@@ -514,7 +570,7 @@ std::string hopper_refuses(const AttnShape& s) {
   if (s.head_dim != 64 && s.head_dim != 128) return "head_dim must be 64 or 128";
   if (s.kv_heads <= 0 || s.heads % s.kv_heads != 0) return "kv_heads must divide heads";
   if (s.causal && s.seq_q > s.seq_kv) return "causal needs seq_q <= seq_kv (every row must see a key)";
-  if (s.heads > 65535 || s.batch > 65535) return "heads and batch must be at most 65535 (grid y, z)";
+  if ((long long)((s.seq_q + Br - 1) / Br) * s.heads * s.batch > 0x7fffffffLL) return "too many query tiles for one grid";
   return "";
 }
 
@@ -601,8 +657,8 @@ int main(int argc, char** argv) {
                "With --check: run a copy with a deliberate bug (the producer overwrites K/V stages without waiting "
                "for the consumers), to see what the check and compute-sanitizer racecheck catch");
   app.add_flag("--profile", profile,
-               "No check: one launch each of attn-hopper and attn-hopper-nopingpong at B8 H16 N4096 d128, then d64 "
-               "(for ncu -k regex:attn_hopper)");
+               "No check: one launch each of attn-hopper, attn-hopper-nopingpong and attn-hopper-persistent at "
+               "B8 H16 N4096 d128, then d64 (for ncu -k regex:attn_hopper)");
   app.add_option("--json", json_path, "Write the measurements here (schema: assets/measurements/README.md)");
   app.add_option("--sweep", sweep, "key: B8 H16 N4096 d64/d128, causal and not (+ GQA-4, fp16); none: check only")
       ->check(CLI::IsMember({"key", "none"}));
@@ -636,7 +692,8 @@ int main(int argc, char** argv) {
         const AttnShape s = shape_of(8, 16, 16, 4096, 4096, d, false, ElemType::bf16);
         Buffers b = upload(s, seed);
         AttnProblem p = problem_of(s, b);
-        for (bool pp : {true, false}) ATTN_CUDA(attn_hopper_forward(p, HopperOptions{pp, false}, nullptr));
+        for (bool pp : {true, false}) ATTN_CUDA(attn_hopper_forward(p, HopperOptions{pp, false, false}, nullptr));
+        ATTN_CUDA(attn_hopper_forward(p, HopperOptions{true, false, true}, nullptr));
         ATTN_CUDA(cudaDeviceSynchronize());
       }
       fmt::print("profile launches done\n");
@@ -664,9 +721,9 @@ int main(int argc, char** argv) {
       }
       fmt::print("{:<36} {:<9} {:>5} {:>10} {:>10} {:>9}  {}\n", "check (attn-hopper)", "variant", "rows", "max err",
                  "rel l2", "unwritten", "result");
-      std::vector<std::pair<const char*, HopperOptions>> variants = {{"pingpong", {true, false}},
-                                                                     {"no-pp", {false, false}}};
-      if (plant_race) variants = {{"RACE", {true, true}}};
+      std::vector<std::pair<const char*, HopperOptions>> variants = {
+          {"pingpong", {true, false, false}}, {"no-pp", {false, false, false}}, {"persist", {true, false, true}}};
+      if (plant_race) variants = {{"RACE", {true, true, false}}};
       for (size_t c = 0; c < cases.size(); ++c) {
         const AttnShape& s = cases[c];
         Buffers b = upload(s, seed + 17 * c);
@@ -711,10 +768,13 @@ int main(int argc, char** argv) {
     for (size_t c = 0; c < timed.size(); ++c) {
       const AttnShape& s = timed[c];
       Buffers b = upload(s, seed + 1000 + c);
-      const HopperOptions pp{true, false}, no_pp{false, false};
-      for (int variant = 0; variant < 3; ++variant) {
-        const HopperOptions* hopper = variant == 0 ? &pp : variant == 1 ? &no_pp : nullptr;
-        const char* name = variant == 0 ? "attn-hopper" : variant == 1 ? "attn-hopper-nopingpong" : "attn-mma";
+      const HopperOptions pp{true, false, false}, no_pp{false, false, false}, persist{true, false, true};
+      for (int variant = 0; variant < 4; ++variant) {
+        const HopperOptions* hopper = variant == 0 ? &pp : variant == 1 ? &no_pp : variant == 2 ? &persist : nullptr;
+        const char* name = variant == 0   ? "attn-hopper"
+                           : variant == 1 ? "attn-hopper-nopingpong"
+                           : variant == 2 ? "attn-hopper-persistent"
+                                          : "attn-mma";
         CheckResult r = run_check(s, b, KernelId::mma, hopper, 256, seed + 2000 + c);
         if (!r.ok) {
           fmt::print("{:<36} {:<22} CHECK FAILED: {}\n", shape_label(s), name, r.first_failure);
@@ -742,6 +802,8 @@ int main(int argc, char** argv) {
                     {"note", variant == 0   ? "wgmma + TMA + warp specialization; softmax overlapped with PV; "
                                                               "consumer warpgroups ping-pong their GEMMs"
                              : variant == 1 ? "as attn-hopper without the ping-pong between consumer warpgroups"
+                             : variant == 2 ? "as attn-hopper with a persistent grid (one block per SM looping over "
+                                              "query tiles; the next tile's loads overlap this one's epilogue)"
                                             : "the mma rung, same run, for comparison"}};
         doc["runs"].push_back(run);
         fmt::print("{:<36} {:<22} {:>9.3f} {:>9.1f} {:>9.2e}\n", shape_label(s), name, st.median, tflops,
