@@ -28,6 +28,9 @@
 //       issuing their GEMMs, so one warpgroup's softmax runs while the other's GEMMs occupy the
 //       tensor cores. A run-time switch (HopperOptions::pingpong) keeps the variant without it
 //       measurable: it is worth +21% at d = 64 and +0.5..1% at d = 128 (numbers below).
+//   * A persistent grid when not causal: one block per SM loops over query tiles, and a q_empty
+//     barrier lets the producer load the next tile's Q (and K/V) while the consumers still finish
+//     this tile's last P V and epilogue. Causal keeps one block per tile (see HopperOptions).
 //   * P stays in registers as wgmma's A operand (the S accumulator repacked to bf16/fp16, the
 //     same register layout as mma.sync's A fragment); V is read as an N-major B operand
 //     (imm-trans-b = 1), so V is never transposed in memory.
@@ -37,8 +40,9 @@
 //
 // Tiles (paper names): Br = 128 query rows per block (2 consumer warpgroups x 64), Bc = 128 keys
 // per step, d = 64 or 128; K/V in 2 shared-memory stages at d = 128 (Q 32 KiB + 2 x (K 32 + V 32)
-// KiB = 160 KiB, one block per SM) and 3 at d = 64. Grid (Tr, heads, batch), one block per query
-// tile, the query tiles of one head adjacent (they share K/V through L2: 91% L2 hit rate).
+// KiB = 160 KiB, one block per SM) and 3 at d = 64. A 1-D grid over Tr x heads x batch query tiles
+// (or one block per SM), the tiles of one head consecutive so that blocks running at the same time
+// share that head's K/V through L2 (91% L2 hit rate).
 //
 // Run:  attnlab-attn-hopper --check          (fp64 reference, poisoned output; exit 77: no GPU)
 //       attnlab-attn-hopper --json out.json  (the check, then timings with the mma rung beside)
@@ -46,27 +50,29 @@
 // MEASURED (H100 80GB HBM3, driver 580.159.04, CUDA 13.0, 2026-11-23; bf16 forward, median of 10
 // with L2 flushed; PyTorch 2.11 SDPA in the same device call; assets/measurements/hopper-h100.json):
 //   B8 H16 N4096            ours TFLOP/s   torch flash (ratio)   cuDNN (ratio)   mma rung
-//   d128                       659.2         346.3 (1.90x)        637.1 (1.03x)    284.3
-//   d128 causal                590.7         309.2 (1.91x)        590.9 (1.00x)    265.1
-//   d64                        441.7         301.5 (1.46x)        458.8 (0.96x)    286.3
-//   d64 causal                 391.6         269.2 (1.46x)        364.8 (1.07x)    263.7
-//   d128 GQA 16/4              665.0         349.5 (1.90x)        661.5 (1.01x)    289.1
-//   d128 fp16                  643.1         351.6 (1.83x)        626.8 (1.03x)    284.3
-//   B2 N16384 d128 causal      686.5         342.3 (2.01x)        640.1 (1.07x)    280.1
-//   Without ping-pong: d64 365.2 (d64 causal 334.9), d128 656.0 (d128 causal 585.9).
-//   PyTorch's own figures moved between two device calls (cuDNN d64 causal 426.9 -> 364.8): against
-//   the other call's cuDNN, d64 causal is 0.92x, d64 0.93x, d128 1.00x; the ratios to cuDNN carry that.
-// ncu (d128): tensor pipe 70.5% of elapsed cycles at 1.72 GHz SM clock, DRAM 9% busy (403 MB read
-// = Q + K + V once), L2 hit 91%. d64 with ping-pong: tensor pipe ~45%; the rest of the time goes
-// to the softmax (exp2 on the MUFU/XU pipe, max/sum shuffles) and to each block's start and end
-// (Q load, pipeline fill, epilogue), which nothing overlaps without a persistent scheduler.
+//   d128                       660.0         351.2 (1.88x)        636.8 (1.04x)    286.8
+//   d128 causal                585.5         305.4 (1.92x)        589.4 (0.99x)    263.1
+//   d64                        461.1         288.6 (1.60x)        453.8 (1.02x)    286.1
+//   d64 causal                 392.5         264.2 (1.49x)        399.2 (0.98x)    261.8
+//   d128 GQA 16/4              663.3         348.7 (1.90x)        638.9 (1.04x)    284.4
+//   d128 fp16                  643.4         353.6 (1.82x)        628.9 (1.02x)    284.4
+//   B2 N16384 d128 causal      673.8         329.4 (2.05x)        633.7 (1.06x)    285.1
+// What each idea is worth (same run): without ping-pong d64 406.9 (-12%), d64 causal 333.8 (-15%),
+// d128 648.1 (-2%); always one block per tile d64 439.8 (-5%), d128 656.6 (-0.5%); always
+// persistent d128 causal 549.6 (-6%), N16384 causal 596.2 (-11.5%). PyTorch's figures move a few %
+// between device calls (cuDNN d64 causal read 426.9, 364.8 and 399.2 in three calls), so ratios to
+// cuDNN near 1.0 are ties, not wins or losses.
+// ncu (d128): tensor pipe ~70% of elapsed cycles at a 1.72 GHz SM clock, DRAM ~9% busy (404 MB
+// read = Q + K + V once), L2 hit ~91%. d64: tensor pipe ~47%; the rest of the time goes to the
+// softmax (exp2 on the MUFU/XU pipe, max/sum shuffles): at d = 64 a 128 x 128 tile costs as many
+// exp2 cycles as tensor cycles, and ping-pong hides only part of one behind the other.
 // SASS: HGMMA.64x128x16.F32.BF16 (S = Q K^T; P V at d128) and HGMMA.64x64x16 (P V at d64), 32
 // HGMMA per d128 kernel, 24 per d64 kernel, no HMMA, no local memory (cuobjdump -sass).
 //
 // Limits: forward only; d = 64 or 128; bf16 or fp16; causal needs seq_q <= seq_kv (bottom-right
-// mask, every row sees a key); no persistent scheduler (the next block's loads do not overlap this
-// block's epilogue); O is stored from registers with 4-byte stores, not through shared memory +
-// TMA; no FP8 path (FA3's block quantization).
+// mask, every row sees a key); the persistent grid is static round-robin (FA3 hands causal tiles
+// out dynamically; here causal falls back to one block per tile); O is stored from registers with
+// 4-byte stores, not through shared memory + TMA; no FP8 path (FA3's block quantization).
 #include <cuda.h>  // CUtensorMap and its enums (types only: the encoder is fetched from the driver)
 #include <cuda_bf16.h>
 #include <cuda_fp16.h>
@@ -241,7 +247,7 @@ __global__ void __launch_bounds__(kThreads, 1)
   // Work items: item w = query tile qt of head h of batch b, numbered so that the tiles of one head
   // are consecutive (blocks working at the same time share that head's K/V through L2) and, when
   // causal, the longest tile of a head comes first. A block takes items blockIdx.x, + gridDim.x,
-  // ...: with one block per item (the default grid) that is one item; with a persistent grid of
+  // ...: with one block per item (Grid::per_tile) that is one item; with a persistent grid of
   // one block per SM, the producer loads the next item's Q, K, V while the consumers finish this one.
   const int n_items = p.q_tiles * p.heads * p.batch;
   struct Item {
@@ -533,7 +539,13 @@ CUtensorMap make_map(const void* ptr, ElemType t, int d, int rows, int z, int bo
 struct HopperOptions {
   bool pingpong = true;     // consumer warpgroups take turns issuing GEMMs
   bool plant_race = false;  // producer skips its "empty" waits: a deliberate bug for the sanitizer study
-  bool persistent = false;  // one block per SM looping over the items, instead of one block per item
+  // How blocks map to query tiles. per_tile: one block per tile, the hardware hands out tiles as
+  // SMs free up (dynamic, balances the unequal causal tiles). persistent: one block per SM taking
+  // every gridDim.x-th tile (static), so the next tile's loads overlap this tile's epilogue.
+  // automatic: persistent when not causal (+0.7% d128, +4.8% d64), per tile when causal (the
+  // static round-robin hands some SMs more diagonal work: -6% d128, -13% at N16384). Measured, see top.
+  enum class Grid { per_tile, persistent, automatic };
+  Grid grid = Grid::automatic;
 };
 
 template <int D, typename T>
@@ -560,7 +572,9 @@ cudaError_t launch_d(const AttnProblem& pr, const HopperOptions& opt, cudaStream
     if (e != cudaSuccess) return e;
   }
   const long long items = (long long)p.q_tiles * s.heads * s.batch;
-  const int grid = int(opt.persistent ? std::min<long long>(items, sm_count) : items);
+  const bool persistent = opt.grid == HopperOptions::Grid::persistent ||
+                          (opt.grid == HopperOptions::Grid::automatic && !s.causal);
+  const int grid = int(persistent ? std::min<long long>(items, sm_count) : items);
   kern<<<grid, kThreads, Smem<D>::alloc, st>>>(tq, tk, tv, p);
   return cudaGetLastError();
 }
@@ -657,7 +671,7 @@ int main(int argc, char** argv) {
                "With --check: run a copy with a deliberate bug (the producer overwrites K/V stages without waiting "
                "for the consumers), to see what the check and compute-sanitizer racecheck catch");
   app.add_flag("--profile", profile,
-               "No check: one launch each of attn-hopper, attn-hopper-nopingpong and attn-hopper-persistent at "
+               "No check: one launch each of attn-hopper, attn-hopper-nopingpong and attn-hopper-pertile at "
                "B8 H16 N4096 d128, then d64 (for ncu -k regex:attn_hopper)");
   app.add_option("--json", json_path, "Write the measurements here (schema: assets/measurements/README.md)");
   app.add_option("--sweep", sweep, "key: B8 H16 N4096 d64/d128, causal and not (+ GQA-4, fp16); none: check only")
@@ -692,8 +706,10 @@ int main(int argc, char** argv) {
         const AttnShape s = shape_of(8, 16, 16, 4096, 4096, d, false, ElemType::bf16);
         Buffers b = upload(s, seed);
         AttnProblem p = problem_of(s, b);
-        for (bool pp : {true, false}) ATTN_CUDA(attn_hopper_forward(p, HopperOptions{pp, false, false}, nullptr));
-        ATTN_CUDA(attn_hopper_forward(p, HopperOptions{true, false, true}, nullptr));
+        // the order of the timing table: attn-hopper, attn-hopper-nopingpong, attn-hopper-pertile
+        ATTN_CUDA(attn_hopper_forward(p, HopperOptions{true, false, HopperOptions::Grid::automatic}, nullptr));
+        ATTN_CUDA(attn_hopper_forward(p, HopperOptions{false, false, HopperOptions::Grid::automatic}, nullptr));
+        ATTN_CUDA(attn_hopper_forward(p, HopperOptions{true, false, HopperOptions::Grid::per_tile}, nullptr));
         ATTN_CUDA(cudaDeviceSynchronize());
       }
       fmt::print("profile launches done\n");
@@ -722,8 +738,11 @@ int main(int argc, char** argv) {
       fmt::print("{:<36} {:<9} {:>5} {:>10} {:>10} {:>9}  {}\n", "check (attn-hopper)", "variant", "rows", "max err",
                  "rel l2", "unwritten", "result");
       std::vector<std::pair<const char*, HopperOptions>> variants = {
-          {"pingpong", {true, false, false}}, {"no-pp", {false, false, false}}, {"persist", {true, false, true}}};
-      if (plant_race) variants = {{"RACE", {true, true, false}}};
+          {"pingpong", {true, false, HopperOptions::Grid::automatic}},
+          {"no-pp", {false, false, HopperOptions::Grid::automatic}},
+          {"persist", {true, false, HopperOptions::Grid::persistent}},
+          {"per-tile", {true, false, HopperOptions::Grid::per_tile}}};
+      if (plant_race) variants = {{"RACE", {true, true, HopperOptions::Grid::per_tile}}};
       for (size_t c = 0; c < cases.size(); ++c) {
         const AttnShape& s = cases[c];
         Buffers b = upload(s, seed + 17 * c);
@@ -768,13 +787,15 @@ int main(int argc, char** argv) {
     for (size_t c = 0; c < timed.size(); ++c) {
       const AttnShape& s = timed[c];
       Buffers b = upload(s, seed + 1000 + c);
-      const HopperOptions pp{true, false, false}, no_pp{false, false, false}, persist{true, false, true};
-      for (int variant = 0; variant < 4; ++variant) {
-        const HopperOptions* hopper = variant == 0 ? &pp : variant == 1 ? &no_pp : variant == 2 ? &persist : nullptr;
-        const char* name = variant == 0   ? "attn-hopper"
-                           : variant == 1 ? "attn-hopper-nopingpong"
-                           : variant == 2 ? "attn-hopper-persistent"
-                                          : "attn-mma";
+      const HopperOptions variants[4] = {{true, false, HopperOptions::Grid::automatic},
+                                         {false, false, HopperOptions::Grid::automatic},
+                                         {true, false, HopperOptions::Grid::persistent},
+                                         {true, false, HopperOptions::Grid::per_tile}};
+      const char* names[5] = {"attn-hopper", "attn-hopper-nopingpong", "attn-hopper-persistent",
+                              "attn-hopper-pertile", "attn-mma"};
+      for (int variant = 0; variant < 5; ++variant) {
+        const HopperOptions* hopper = variant < 4 ? &variants[variant] : nullptr;
+        const char* name = names[variant];
         CheckResult r = run_check(s, b, KernelId::mma, hopper, 256, seed + 2000 + c);
         if (!r.ok) {
           fmt::print("{:<36} {:<22} CHECK FAILED: {}\n", shape_label(s), name, r.first_failure);
@@ -800,10 +821,12 @@ int main(int argc, char** argv) {
                     {"max_abs_error", r.max_abs_error},
                     {"rel_l2_error", r.rel_l2_error},
                     {"note", variant == 0   ? "wgmma + TMA + warp specialization; softmax overlapped with PV; "
-                                                              "consumer warpgroups ping-pong their GEMMs"
+                                              "consumer warpgroups ping-pong their GEMMs; persistent grid when "
+                                              "not causal, one block per query tile when causal"
                              : variant == 1 ? "as attn-hopper without the ping-pong between consumer warpgroups"
-                             : variant == 2 ? "as attn-hopper with a persistent grid (one block per SM looping over "
-                                              "query tiles; the next tile's loads overlap this one's epilogue)"
+                             : variant == 2 ? "as attn-hopper, always a persistent grid (one block per SM taking "
+                                              "every 132nd query tile; next tile's loads overlap this epilogue)"
+                             : variant == 3 ? "as attn-hopper, always one block per query tile"
                                             : "the mma rung, same run, for comparison"}};
         doc["runs"].push_back(run);
         fmt::print("{:<36} {:<22} {:>9.3f} {:>9.1f} {:>9.2e}\n", shape_label(s), name, st.median, tflops,
