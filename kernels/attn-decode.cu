@@ -21,8 +21,23 @@
 //     16-key step lies in one page (P is a multiple of 16), so the table costs one 4-byte load per
 //     4 KiB of K and V.
 //
-// MEASURED (H100 80GB HBM3, driver 580, CUDA 13.0; see assets/measurements/decode-h100.json and
-// kernels/NOTES-ladder2.md): filled in below after the device run.
+// Variants (all checked, all timed): plain; prefetch (the next 16-key step's K/V loads are issued
+// before this step's math: 8 KiB more in flight per warp); fused (prefetch, and the last block of a
+// head group merges the splits instead of a second kernel).
+//
+// MEASURED (H100 80GB HBM3, driver 580.159.04, CUDA 13.0, 2026-11-23; assets/measurements/
+// decode-h100.json; L2 emptied by reads before each repeat; copy bandwidth 3035 GB/s read+write):
+//   B1 H32 L32768 d128    best variant            GB/s   % copy   PyTorch SDPA (default)
+//   MHA   (32 kv heads)   prefetch, chunk 2048    2797    92.2%    2765 GB/s -> 1.01x
+//   GQA-4 ( 8 kv heads)   prefetch, chunk 1024    2285    75.3%    2077 GB/s -> 1.10x
+//   GQA-8 ( 4 kv heads)   prefetch, chunk 1024    1752    57.7%    1355 GB/s -> 1.29x
+//   MQA   ( 1 kv head)    prefetch, chunk  512     668    22.0%     700 GB/s -> 0.95x
+//   paged (16-token pages) vs contiguous: +1.8% / +1.3% / +2.9% / +3.9%.
+// Why GQA-8 and MQA fall short: 67 MB (GQA-8) is ~22 µs at the copy rate, and fixed costs do not
+// shrink with it: 128 blocks for 132 SMs, 2 blocks per SM at most (255 registers: the prefetched
+// tile and 64 fp32 accumulators), so 8 warps per SM with 16 KiB in flight each; the combine
+// kernel (~5 µs under ncu at 32 splits); the launch. The fused combine was slower (a serial tail
+// in the last block). MQA also reads its K/V twice (32 heads = two 16-row blocks).
 //
 // Limits: bf16 only, head_dim 128 only, group size up to 16 per block (MQA with 32 query heads runs
 // two blocks per K/V head, so it reads K/V twice: 16 MiB instead of 8 at L = 32768).
@@ -63,6 +78,8 @@ struct DecodeParams {
   int page_size = 0, max_pages = 0;
   float* part_o;   // [B, H, splits, D] unnormalised partial O
   float* part_ml;  // [B, H, splits, 2]: (max in log2 units, sum)
+  int* counters = nullptr;  // fused combine: [B, KVH·head_chunks] finished-split counts, zeroed once
+                            // (each launch leaves them at 0); nullptr = separate combine kernel
   __nv_bfloat16* o;  // [B, H, D]
   int B = 0, H = 0, KVH = 0, L = 0, G = 0, splits = 0, chunk = 0;
   float scale_log2 = 0;
@@ -106,7 +123,7 @@ __device__ __forceinline__ const __nv_bfloat16* key_row(const __nv_bfloat16* bas
 
 // grid (splits, KVH * head_chunks, B), block 128. Block = one chunk of keys of one K/V head, for
 // up to 16 of its query heads (the mma rows).
-template <bool kPaged>
+template <bool kPaged, bool kPrefetch>
 __global__ void __launch_bounds__(kWarps * 32) decode_split_kernel(DecodeParams p) {
   const int lane = threadIdx.x & 31, warp = threadIdx.x >> 5;
   const int g = lane >> 2, t = lane & 3;
@@ -168,10 +185,14 @@ __global__ void __launch_bounds__(kWarps * 32) decode_split_kernel(DecodeParams 
   };
   constexpr int kStride = kWarps * kStep;
   Tile cur;
-  if (key_begin + warp * kStep < key_end) load(key_begin + warp * kStep, cur);
+  if (kPrefetch && key_begin + warp * kStep < key_end) load(key_begin + warp * kStep, cur);
   for (int k0 = key_begin + warp * kStep; k0 < key_end; k0 += kStride) {
     Tile nxt;
-    if (k0 + kStride < key_end) load(k0 + kStride, nxt);
+    if constexpr (kPrefetch) {
+      if (k0 + kStride < key_end) load(k0 + kStride, nxt);
+    } else {
+      load(k0, cur);
+    }
     const int last = key_end - 1 - k0;
     const uint4* ka = cur.ka;
     const uint4* kbb = cur.kbb;
@@ -234,7 +255,7 @@ __global__ void __launch_bounds__(kWarps * 32) decode_split_kernel(DecodeParams 
       const uint32_t b1 = prmt(word(va[2][piece]), word(va[3][piece]), sel);
       mma16816(o[j], a0, a1, a2, a3, b0, b1);
     }
-    cur = nxt;
+    if constexpr (kPrefetch) cur = nxt;
   }
 
   // ---- finish the warp: full row sums; then combine the 4 warps through shared memory
@@ -280,32 +301,106 @@ __global__ void __launch_bounds__(kWarps * 32) decode_split_kernel(DecodeParams 
       p.part_ml[row * 2 + 1] = lsum;
     }
   }
+  if (p.counters == nullptr) return;  // the combine runs as its own kernel
+
+  // Fused combine: the last block of this (b, kv head, head chunk) to finish merges all splits, so
+  // no second launch (and no cold read of the partials) sits on the critical path. The fence
+  // publishes this block's partials before the count says they are there (CUDA's
+  // threadFenceReduction pattern); the last block reads them from L2 (__ldcg, L1 is not coherent).
+  __shared__ int is_last;
+  __threadfence();
+  __syncthreads();
+  if (threadIdx.x == 0) {
+    int* counter = &p.counters[size_t(b) * gridDim.y + blockIdx.y];
+    is_last = atomicAdd(counter, 1) == p.splits - 1;
+    if (is_last) *counter = 0;  // every other block of the group has counted: ready for the next launch
+  }
+  __syncthreads();
+  if (!is_last) return;
+  __threadfence();
+  // Warp w merges rows w, w + 4, ...; lane l owns dims 4l .. 4l + 3.
+  for (int r = warp; r < rows; r += kWarps) {
+    const size_t row0 = (size_t(b) * p.H + h0 + r) * p.splits;
+    float gm = -INFINITY;
+    for (int sp = lane; sp < p.splits; sp += 32) gm = fmaxf(gm, __ldcg(&p.part_ml[(row0 + sp) * 2]));
+#pragma unroll
+    for (int o = 16; o > 0; o >>= 1) gm = fmaxf(gm, __shfl_xor_sync(0xffffffffu, gm, o));
+    float gl = 0;
+    for (int sp = lane; sp < p.splits; sp += 32) {
+      const float m_s = __ldcg(&p.part_ml[(row0 + sp) * 2]);
+      gl += (m_s == -INFINITY ? 0.f : exp2f(m_s - gm)) * __ldcg(&p.part_ml[(row0 + sp) * 2 + 1]);
+    }
+#pragma unroll
+    for (int o = 16; o > 0; o >>= 1) gl += __shfl_xor_sync(0xffffffffu, gl, o);
+    float4 acc = make_float4(0.f, 0.f, 0.f, 0.f);
+#pragma unroll 4
+    for (int sp = 0; sp < p.splits; ++sp) {
+      const float m_s = __ldcg(&p.part_ml[(row0 + sp) * 2]);
+      const float f = m_s == -INFINITY ? 0.f : exp2f(m_s - gm);
+      const float4 v = __ldcg(reinterpret_cast<const float4*>(&p.part_o[(row0 + sp) * kD + 4 * lane]));
+      acc.x += f * v.x, acc.y += f * v.y, acc.z += f * v.z, acc.w += f * v.w;
+    }
+    const float inv = 1.f / gl;
+    __nv_bfloat16* out = p.o + (size_t(b) * p.H + h0 + r) * kD + 4 * lane;
+    reinterpret_cast<uint32_t*>(out)[0] = pack_bf16(acc.x * inv, acc.y * inv);
+    reinterpret_cast<uint32_t*>(out)[1] = pack_bf16(acc.z * inv, acc.w * inv);
+  }
 }
 
-// grid B*H, block 128: O = Σ_s 2^(m_s − M) O_s / Σ_s 2^(m_s − M) l_s
+// grid B*H, block 128: O = Σ_s 2^(m_s − M) O_s / Σ_s 2^(m_s − M) l_s, M = max_s m_s.
+// Written for latency, not bandwidth (it moves ~splits·512 B per head): the split statistics are
+// read by all threads at once and reduced in the block, and the weighted sum over splits is
+// unrolled so that its loads are in flight together. A first version looped over the splits one
+// dependent load at a time in 32 blocks and took ~5 µs at 32 splits, ~20 µs at 128: as long as the
+// whole GQA-8 split kernel.
+constexpr int kMaxSplits = 2048;
 __global__ void __launch_bounds__(kD) decode_combine_kernel(DecodeParams p) {
-  const int bh = blockIdx.x, dim = threadIdx.x;
+  __shared__ float w[kMaxSplits];
+  __shared__ float red[kD / 32];
+  const int bh = blockIdx.x, tid = threadIdx.x, lane = tid & 31, wid = tid >> 5;
   const float* ml = p.part_ml + size_t(bh) * p.splits * 2;
   const float* po = p.part_o + size_t(bh) * p.splits * kD;
   float mx = -INFINITY;
-  for (int s = 0; s < p.splits; ++s) mx = fmaxf(mx, ml[2 * s]);
-  float acc = 0, lsum = 0;
-  for (int s = 0; s < p.splits; ++s) {
-    const float f = ml[2 * s] == -INFINITY ? 0.f : exp2f(ml[2 * s] - mx);
-    acc += f * po[size_t(s) * kD + dim];
-    lsum += f * ml[2 * s + 1];
+  for (int s = tid; s < p.splits; s += kD) mx = fmaxf(mx, ml[2 * s]);
+#pragma unroll
+  for (int o = 16; o > 0; o >>= 1) mx = fmaxf(mx, __shfl_xor_sync(0xffffffffu, mx, o));
+  if (lane == 0) red[wid] = mx;
+  __syncthreads();
+  mx = red[0];
+#pragma unroll
+  for (int i = 1; i < kD / 32; ++i) mx = fmaxf(mx, red[i]);
+  __syncthreads();  // everyone has read red before it is reused for the sum
+  float ls = 0;
+  for (int s = tid; s < p.splits; s += kD) {
+    const float m = ml[2 * s];
+    const float f = m == -INFINITY ? 0.f : exp2f(m - mx);
+    w[s] = f;
+    ls += f * ml[2 * s + 1];
   }
-  p.o[size_t(bh) * kD + dim] = __float2bfloat16(acc / lsum);
+#pragma unroll
+  for (int o = 16; o > 0; o >>= 1) ls += __shfl_xor_sync(0xffffffffu, ls, o);
+  if (lane == 0) red[wid] = ls;
+  __syncthreads();
+  float lsum = 0;
+#pragma unroll
+  for (int i = 0; i < kD / 32; ++i) lsum += red[i];
+  float acc = 0;
+#pragma unroll 8
+  for (int s = 0; s < p.splits; ++s) acc += w[s] * po[size_t(s) * kD + tid];
+  p.o[size_t(bh) * kD + tid] = __float2bfloat16(acc / lsum);
 }
 
-cudaError_t decode_forward(const DecodeParams& p, cudaStream_t st) {
+cudaError_t decode_forward(const DecodeParams& p, bool prefetch, cudaStream_t st) {
+  if (p.splits > kMaxSplits) return cudaErrorInvalidValue;  // the combine keeps one weight per split
   const int head_chunks = (p.G + 15) / 16;
   dim3 grid(p.splits, p.KVH * head_chunks, p.B);
   if (p.block_table)
-    decode_split_kernel<true><<<grid, kWarps * 32, 0, st>>>(p);
+    prefetch ? decode_split_kernel<true, true><<<grid, kWarps * 32, 0, st>>>(p)
+             : decode_split_kernel<true, false><<<grid, kWarps * 32, 0, st>>>(p);
   else
-    decode_split_kernel<false><<<grid, kWarps * 32, 0, st>>>(p);
-  decode_combine_kernel<<<p.B * p.H, kD, 0, st>>>(p);
+    prefetch ? decode_split_kernel<false, true><<<grid, kWarps * 32, 0, st>>>(p)
+             : decode_split_kernel<false, false><<<grid, kWarps * 32, 0, st>>>(p);
+  if (p.counters == nullptr) decode_combine_kernel<<<p.B * p.H, kD, 0, st>>>(p);
   return cudaGetLastError();
 }
 
@@ -342,13 +437,22 @@ int main(int argc, char** argv) {
   CLI::App app{"attnlab-decode: check, then time, the decode kernels (split-KV, paged) of kernels/attn-decode.cu"};
   std::string json_path, sweep = "key";
   int repeats = 20, warmup = 3, page_size = 16;
+  bool check_only = false, profile = false;
+  int profile_chunk = 1024;
+  std::string flush = "read";
   unsigned long long seed = 20261123;
   app.add_option("--json", json_path, "Write the measurements here (schema: assets/measurements/README.md)");
   app.add_option("--sweep", sweep, "key (B1 H32 L32768 MHA/GQA-4/GQA-8/MQA), quick (small sizes only)")
-      ->check(CLI::IsMember({"key", "quick", "long"}));
+      ->check(CLI::IsMember({"key", "quick", "long", "sanitizer"}));
   app.add_option("--repeats", repeats, "Timed repeats")->check(CLI::Range(1, 1000));
   app.add_option("--page-size", page_size, "Paged variant: tokens per page (multiple of 16)")->check(CLI::Range(16, 4096));
   app.add_option("--seed", seed, "Base seed of the random inputs");
+  app.add_option("--flush", flush, "How L2 is emptied before each timed repeat: read (a kernel reads 2x L2; leaves no "
+                 "dirty lines) or write (cudaMemset of 2x L2, as attnlab-bench does; its dirty lines are written back "
+                 "during the timed kernel)")->check(CLI::IsMember({"read", "write"}));
+  app.add_flag("--profile", profile, "One forward per case, contiguous then paged, chunk --chunk, no check or timing (under ncu)");
+  app.add_option("--chunk", profile_chunk, "Keys per split for --profile")->check(CLI::Range(16, 1 << 20));
+  app.add_flag("--check", check_only, "Check every variant, time nothing (for compute-sanitizer; use with --sweep sanitizer)");
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -386,10 +490,14 @@ int main(int argc, char** argv) {
     TimingOptions to;
     to.warmup = warmup;
     to.repeats = repeats;
+    to.flush_by_read = flush == "read";
+    doc["flush_note"] = flush == "read" ? "L2 emptied before each repeat by reading a 2x-L2 buffer (no dirty lines left)"
+                                        : "L2 emptied before each repeat by cudaMemset of a 2x-L2 buffer (its dirty lines "
+                                          "are written back during the timed kernel)";
 
     // The copy ceiling: a 1 GiB device-to-device copy, bytes read + bytes written.
     double copy_gbps = 0;
-    {
+    if (!check_only && !profile) {
       const size_t n = size_t(1) << 30;
       DeviceBuffer a(n), c(n);
       ATTN_CUDA(cudaMemset(a.get(), 1, n));
@@ -406,9 +514,10 @@ int main(int argc, char** argv) {
     };
     std::vector<Case> cases;
     if (sweep == "quick") cases = {{1, 32, 32, 1000}, {2, 32, 8, 777}, {1, 32, 4, 4096}, {1, 32, 1, 3000}};
+    else if (sweep == "sanitizer") cases = {{1, 4, 4, 100}, {2, 8, 1, 333}, {1, 32, 4, 1030}};  // ragged lengths
     else cases = {{1, 32, 32, 32768}, {1, 32, 8, 32768}, {1, 32, 4, 32768}, {1, 32, 1, 32768}};
     if (sweep == "long") cases.push_back({1, 32, 4, 131072});
-    const std::vector<int> chunks = {256, 512, 1024, 2048};
+    const std::vector<int> chunks = {256, 512, 768, 1024, 2048};
 
     std::vector<Row> table;
     bool all_ok = true;
@@ -454,8 +563,12 @@ int main(int argc, char** argv) {
         for (int h = 0; h < cs.H; ++h) rows.push_back({b, h, 0});
       const Tolerance tol = tolerance_for(KernelId::mma, ElemType::bf16);
 
-      auto run_variant = [&](const std::string& kernel, bool paged, int chunk) -> Row {
+      // Fused combine: one finished-split counter per (b, kv head, head chunk), zeroed once.
+      DeviceBuffer counters(size_t(cs.B) * cs.KVH * ((cs.H / cs.KVH + 15) / 16) * sizeof(int));
+      ATTN_CUDA(cudaMemset(counters.get(), 0, counters.bytes()));
+      auto run_variant = [&](const std::string& kernel, bool paged, int chunk, bool prefetch, bool fused) -> Row {
         DecodeParams p;
+        p.counters = fused ? static_cast<int*>(counters.get()) : nullptr;
         p.q = static_cast<const __nv_bfloat16*>(dq.get());
         p.k = static_cast<const __nv_bfloat16*>(paged ? dkp.get() : dk.get());
         p.v = static_cast<const __nv_bfloat16*>(paged ? dvp.get() : dv.get());
@@ -474,7 +587,7 @@ int main(int argc, char** argv) {
                                            paged ? fmt::format(", pages of {} tokens", page_size) : "")};
         // check: poisoned output, fresh inputs of this config
         ATTN_CUDA(cudaMemset(dout.get(), 0xFF, dout.bytes()));
-        ATTN_CUDA(decode_forward(p, nullptr));
+        ATTN_CUDA(decode_forward(p, prefetch, nullptr));
         ATTN_CUDA(cudaDeviceSynchronize());
         std::vector<std::uint16_t> out(in.q.size());
         ATTN_CUDA(cudaMemcpy(out.data(), dout.get(), dout.bytes(), cudaMemcpyDeviceToHost));
@@ -486,14 +599,15 @@ int main(int argc, char** argv) {
           row.note += " CHECK FAILED: " + r.first_failure + fmt::format(" (unwritten {})", r.unwritten);
           return row;
         }
-        auto ms = time_launches([&](cudaStream_t st) { ATTN_CUDA(decode_forward(p, st)); }, to, dev.l2_bytes, nullptr);
+        if (check_only) return row;
+        auto ms = time_launches([&](cudaStream_t st) { ATTN_CUDA(decode_forward(p, prefetch, st)); }, to, dev.l2_bytes, nullptr);
         Stats stt = stats_of(ms);
         row.ms = stt.median;
         row.gbps = decode_bytes(s) / (stt.median * 1e-3) / 1e9;
         json run = {{"kernel", kernel},
                     {"rung", 5},
                     {"source", "attnlab"},
-                    {"config", config_json(s, paged ? page_size : kStep)},
+                    {"config", config_json(s, chunk)},
                     {"time_ms", {{"median", stt.median}, {"min", stt.min}, {"max", stt.max}, {"repeats", ms.size()}}},
                     {"tflops", 4.0 * cs.B * cs.H * double(cs.L) * kD / (stt.median * 1e-3) / 1e12},
                     {"gbps", row.gbps},
@@ -503,19 +617,45 @@ int main(int argc, char** argv) {
         doc["runs"].push_back(run);
         return row;
       };
+      if (profile) {  // exactly one split + combine per variant: what ncu should count
+        for (bool paged : {false, true}) {
+          DecodeParams p;
+          p.q = static_cast<const __nv_bfloat16*>(dq.get());
+          p.k = static_cast<const __nv_bfloat16*>(paged ? dkp.get() : dk.get());
+          p.v = static_cast<const __nv_bfloat16*>(paged ? dvp.get() : dv.get());
+          p.block_table = paged ? static_cast<const int*>(dt.get()) : nullptr;
+          p.page_size = page_size, p.max_pages = pages_per_seq;
+          p.B = cs.B, p.H = cs.H, p.KVH = cs.KVH, p.L = cs.L, p.G = cs.H / cs.KVH;
+          p.chunk = profile_chunk, p.splits = (cs.L + profile_chunk - 1) / profile_chunk;
+          p.scale_log2 = float(scale * 1.4426950408889634);
+          DeviceBuffer po(size_t(cs.B) * cs.H * p.splits * kD * 4), pml(size_t(cs.B) * cs.H * p.splits * 8);
+          p.part_o = static_cast<float*>(po.get()), p.part_ml = static_cast<float*>(pml.get());
+          p.o = static_cast<__nv_bfloat16*>(dout.get());
+          ATTN_CUDA(decode_forward(p, true, nullptr));
+          ATTN_CUDA(cudaDeviceSynchronize());
+        }
+        continue;
+      }
       // Split size: every chunk is checked and timed; the best contiguous one is then used paged.
+      // Variants: plain; prefetch (next step's K/V loads issued before this step's math); prefetch
+      // with the combine fused into the split kernel (last block merges).
       Row best;
       int best_chunk = chunks[0];
-      for (int c : chunks) {
-        Row r = run_variant("attn-decode", false, c);
-        table.push_back(r);
-        if (r.ok && (best.ms == 0 || r.ms < best.ms)) best = r, best_chunk = c;
-      }
-      table.push_back(run_variant("attn-decode-nosplit", false, ((cs.L + 63) / 64) * 64));
-      Row pg = run_variant("attn-decode-paged", true, best_chunk);
+      bool best_pf = false, best_fused = false;
+      for (int v = 0; v < 3; ++v)
+        for (int c : chunks) {
+          const bool pf = v >= 1, fu = v == 2;
+          Row r = run_variant(fu ? "attn-decode-fused" : pf ? "attn-decode-prefetch" : "attn-decode", false, c, pf, fu);
+          table.push_back(r);
+          if (r.ok && (best.ms == 0 || r.ms < best.ms)) best = r, best_chunk = c, best_pf = pf, best_fused = fu;
+        }
+      table.push_back(run_variant("attn-decode-nosplit", false, ((cs.L + 63) / 64) * 64, best_pf, best_fused));
+      Row pg = run_variant(best_fused ? "attn-decode-paged-fused" : best_pf ? "attn-decode-paged-prefetch" : "attn-decode-paged",
+                           true, best_chunk, best_pf, best_fused);
       if (best.ms > 0 && pg.ms > 0) pg.note += fmt::format("; overhead vs contiguous {:+.1f}%", 100 * (pg.ms / best.ms - 1));
       table.push_back(pg);
     }
+    if (profile) return 0;
     if (!json_path.empty()) {
       std::ofstream f(json_path);
       f << doc.dump(2) << "\n";

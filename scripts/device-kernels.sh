@@ -2,6 +2,9 @@
 # Runs the kernel ladder's device work on a GPU machine, stage by stage, from the repository root:
 #   scripts/device-kernels.sh [--bench PATH] [--out DIR] STAGE...
 # Stages: env check sanitize key ladder gqa ncu ncu-collect ncu-breakdown torch-key torch-ladder torch-gqa
+#         (ladder II) check2 decode decode-write window scan ncu2 ncu-mma-l1 torch-decode
+# The ladder II binaries (attnlab-attn-decode, -attn-window, -scan-selective) are looked up beside
+# the bench.
 # Results (JSON measurement files, logs) go to DIR (default $OUT or ./device-out), and after every
 # stage into DIR/results.tgz so that a run cut short still returns what it finished.
 # attnlab-bench must be built already (it is built on a machine with nvcc; see kernels/NOTES.md).
@@ -24,6 +27,18 @@ if ! ldconfig -p | grep -q libcublas.so.13; then
 fi
 pack() { tar -czf "$out/results.tgz" -C "$res" . 2>/dev/null; }
 py=python3
+bin=$(dirname "$bench")
+dec="$bin/attnlab-attn-decode"; win="$bin/attnlab-attn-window"; scan="$bin/attnlab-scan-selective"
+# One sanitizer run: tool, log name, command...; the log keeps the summary lines and the exit code.
+san() {
+  local tool=$1 name=$2; shift 2
+  compute-sanitizer --tool "$tool" --error-exitcode 9 "$@" > "$res/san-$name-$tool.full" 2>&1
+  local rc=$?
+  { echo "\$ compute-sanitizer --tool $tool --error-exitcode 9 $*"
+    grep -E "^(ok|FAIL|All results|[0-9]+ of|=========)|ERROR SUMMARY|RACECHECK SUMMARY|checked" "$res/san-$name-$tool.full" | tail -40
+    echo "exit code: $rc"; echo; } | tee -a "$res/sanitizer-summary.txt"
+  rm -f "$res/san-$name-$tool.full"
+}
 
 for stage in "$@"; do
   echo "=== stage $stage ($(date -u +%H:%M:%S))"
@@ -35,14 +50,46 @@ for stage in "$@"; do
     check)
       "$bench" --check --quiet 2>&1 | tee "$res/check.log" ;;
     sanitize)
-      for tool in memcheck racecheck; do
-        compute-sanitizer --tool $tool --error-exitcode 9 "$bench" --check --grid sanitizer --quiet \
-          --kernels naive,tiled,mma 2>&1 | tail -40 | tee "$res/sanitize-$tool.log"
-        echo "compute-sanitizer $tool exit: ${PIPESTATUS[0]}" | tee -a "$res/sanitize-$tool.log"
+      # memcheck, racecheck and synccheck over every rung at three sizes (ragged ones included);
+      # cuBLAS's own kernels only under memcheck (racecheck/synccheck flag library internals).
+      for tool in memcheck racecheck synccheck; do
+        san $tool ladder "$bench" --check --grid sanitizer --quiet --kernels naive,tiled,mma
+        san $tool decode "$dec" --check --sweep sanitizer
+        san $tool window "$win" --check --sanitizer
+        san $tool scan "$scan" --check --batch 2 --channels 8 --lens 16,272,1040
       done
-      compute-sanitizer --tool memcheck --error-exitcode 9 "$bench" --check --grid sanitizer --quiet \
-        --kernels naive-cublas 2>&1 | tail -20 | tee "$res/sanitize-memcheck-cublas.log"
-      echo "compute-sanitizer memcheck (cublas) exit: ${PIPESTATUS[0]}" | tee -a "$res/sanitize-memcheck-cublas.log" ;;
+      san memcheck cublas "$bench" --check --grid sanitizer --quiet --kernels naive-cublas ;;
+    check2)
+      { "$dec" --check --sweep quick; echo "decode check exit $?"
+        "$win" --check; echo "window check exit $?"
+        "$scan" --check --batch 2 --channels 64 --lens 16,272,1040,4096; echo "scan check exit $?"; } 2>&1 | tee "$res/check2.log" ;;
+    decode)
+      "$dec" --sweep key --flush read --json "$res/decode.json" 2>&1 | tee "$res/decode.log" ;;
+    decode-write)
+      "$dec" --sweep key --flush write --repeats 10 2>&1 | tee "$res/decode-write.log" ;;
+    window)
+      "$win" --json "$res/window.json" 2>&1 | tee "$res/window.log" ;;
+    scan)
+      "$scan" --json "$res/scan.json" 2>&1 | tee "$res/scan.log" ;;
+    ncu2)
+      $py kernels/ncu_ladder2.py --bin "$bin" --into "$res/ncu-ladder2.json" 2>&1 | tee "$res/ncu2.log" ;;
+    ncu-mma-l1)
+      # Why attn-mma's SM-side L2 reads fall short of Tr x (K + V): L1 hits of the cp.async copies?
+      for d in 64 128; do
+        ncu --clock-control none --cache-control all --csv --print-units base --metrics \
+'lts__t_sectors_srcunit_tex_op_read.sum,lts__t_requests_srcunit_tex_op_read.sum,l1tex__t_sectors_pipe_lsu_mem_global_op_ldgsts.sum,l1tex__t_sectors_pipe_lsu_mem_global_op_ldgsts_lookup_hit.sum,l1tex__t_requests_pipe_lsu_mem_global_op_ldgsts.sum,launch__registers_per_thread,launch__occupancy_limit_registers,launch__occupancy_limit_shared_mem,sm__ctas_launched.sum,launch__grid_size' \
+          "$bench" --profile --quiet --kernels mma --batch 4 --heads 16 --seq 2048 --dim $d > "$res/ncu-mma-l1-d$d.csv" 2>&1
+        echo "ncu mma l1 d$d exit $?"
+      done
+      # What limits the scan and the decode split kernel: speed of light, occupancy, stall reasons.
+      ncu --clock-control none --section SpeedOfLight --section Occupancy --section WarpStateStats \
+        -k regex:selective_scan --launch-count 1 "$scan" --check --batch 2 --channels 4096 --lens 16384 \
+        > "$res/ncu-scan-sol.txt" 2>&1
+      ncu --clock-control none --section SpeedOfLight --section Occupancy --section WarpStateStats \
+        -k regex:decode_ "$dec" --profile --sweep key --chunk 1024 > "$res/ncu-decode-sol.txt" 2>&1
+      echo "ncu sol exit $?" ;;
+    torch-decode)
+      $py kernels/torch_decode_reference.py --into "$res/decode.json" 2>&1 | tee "$res/torch-decode.log" ;;
     key|ladder|gqa|ncu)
       "$bench" --sweep "$stage" --json "$res/$stage.json" 2>&1 | tee "$res/$stage.log" ;;
     torch-*)
