@@ -43,6 +43,8 @@ attnlab_cli_error(kv_zero_seq "--seq must be between 1 and 1073741824 \\(got 0\\
 attnlab_cli_error(kv_negative_batch "--batch must be between 1 and 1048576 \\(got -1\\)" kv --batch -1)
 attnlab_cli_error(kv_bad_dtype "--dtype must be one of fp32, fp16, bf16, fp8, int4 \\(got 'fp4'\\)" kv --dtype fp4)
 attnlab_cli_error(kv_bad_pattern "--pattern must be 1 to 1024 letters" kv --pattern GXG)
+attnlab_cli_error(kv_heads_on_mla "--kv-heads does not change the cache of an MLA model \\(deepseek-v2 caches a latent of 512" kv --model deepseek-v2 --kv-heads 8)
+attnlab_cli_error(paged_zero_kv_gib "--kv-gib must be more than 0 and at most 1000000 \\(got 0\\)" paged --kv-gib 0)
 attnlab_cli_error(kv_rope_without_mla "--rope-dim needs an MLA model" kv --rope-dim 64)
 attnlab_cli_error(kv_unknown_gpu "--gpu: unknown GPU 'tpu'" kv --gpu tpu)
 
@@ -98,7 +100,7 @@ attnlab_cli_error(paged_bad_dist "--prompt must be fixed:N, uniform:A:B, exp:MEA
 attnlab_cli_error(paged_zero_samples "--samples must be between 1 and 64 \\(got 0\\)" paged --samples 0)
 attnlab_cli_error(paged_negative_requests "--requests must be between 1 and 1000000 \\(got -5\\)" paged --requests -5)
 attnlab_cli_error(paged_zero_budget "--budget-tokens must be between 1 and 4294967296 \\(got 0\\)" paged --budget-tokens 0)
-attnlab_cli_error(paged_too_small "request 0 needs 2048 token slots reserved \\(1 samples\\) but --budget-tokens is 1000" paged --budget-tokens 1000)
+attnlab_cli_error(paged_too_small "request 0 needs 2048 token slots reserved \\(1 sample\\) but the KV memory holds only 1000" paged --budget-tokens 1000)
 attnlab_cli_error(paged_unknown_workload "--workload: unknown workload 'dolly' \\(known: sharegpt, alpaca\\)" paged --workload dolly)
 attnlab_cli_error(paged_unknown_model "--model: unknown model 'opt-13b'" paged --model opt-13b)
 

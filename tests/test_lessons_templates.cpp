@@ -202,7 +202,9 @@ TEST_CASE("paged: the serving simulation of attnlab paged") {
     CHECK(num("paged scheme=max field=waste") > 0.5);
     CHECK(num("paged scheme=paged field=waste") < 0.04);
     CHECK(num("paged scheme=max field=internal") > 0.2);  // reserving 2048 for ~500-token sequences
-    CHECK(num("paged field=internal") == 0);               // a block is never held past the final length
+    // paged internal waste is only the tail of a last block past the final length: under one block
+    // (16 slots) per running sequence of ~500 tokens
+    CHECK(num("paged field=internal") < 0.02);
     CHECK(num("paged field=avg_batch") > 2 * num("paged scheme=max field=avg_batch"));
   }
   SUBCASE("prompt sharing in parallel sampling saves blocks, and saves none without it") {

@@ -155,6 +155,16 @@ TEST_CASE("model overrides reshape a preset and reject nonsense") {
     ModelSpec m = model_apply_overrides(model_find("deepseek-v2"), o);
     CHECK(m.attn_kind() == AttnKind::mha);
     CHECK(m.rope_dim == 0);
+    // ... and only then do K/V heads mean something: 128 heads in groups of 16
+    o.kv_heads = 8;
+    CHECK(model_apply_overrides(model_find("deepseek-v2"), o).attn_kind() == AttnKind::gqa);
+  }
+  SUBCASE("--kv-heads on an MLA model is refused: the latent does not depend on it") {
+    ModelOverrides o;
+    o.kv_heads = 8;
+    CHECK_THROWS_WITH(model_apply_overrides(model_find("deepseek-v2"), o),
+                      "--kv-heads does not change the cache of an MLA model (deepseek-v2 caches a latent of 512 + RoPE "
+                      "key of 64 values, not K/V heads); add --kv-lora-rank 0 to turn MLA off");
   }
   SUBCASE("--pattern with Mamba layers gets Mamba's default state shape") {
     ModelOverrides o;

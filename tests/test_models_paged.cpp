@@ -236,7 +236,7 @@ TEST_CASE("serving input checks") {
   CHECK_THROWS_WITH(serve_validate(paged(100, 4, 12), one),
                     "request 0: prompt 10 + output 5 must be between 2 and --max-len 12");
   CHECK_THROWS_WITH(serve_validate(contiguous(40, 50), one),
-                    "request 0 needs 50 token slots reserved (1 samples) but --budget-tokens is 40");
+                    "request 0 needs 50 token slots reserved (1 sample) but the KV memory holds only 40 (--budget-tokens, or --kv-gib)");
   CHECK_THROWS_WITH(serve_validate(paged(12, 4), one), "request 0 needs 4 blocks of 4 tokens but the budget holds 3 blocks");
   CHECK_THROWS_WITH(serve_validate(paged(100, 4), {}), "--requests must be at least 1 (got 0)");
 }
@@ -246,8 +246,8 @@ TEST_CASE("KV memory in token slots, and the steps a report averages over") {
   CHECK(serve_budget_from_gib(12, 819200, "--kv-gib") == 15728);
   // 1 GiB of 512 KiB tokens (Llama 2 7B): exactly 2,048
   CHECK(serve_budget_from_gib(1, 524288, "--kv-gib") == 2048);
-  CHECK_THROWS_WITH(serve_budget_from_gib(0, 819200, "--kv-gib"), "--kv-gib must be between 0 and 1000000 (got 0)");
-  CHECK_THROWS_WITH(serve_budget_from_gib(-2, 819200, "--kv-gib"), "--kv-gib must be between 0 and 1000000 (got -2)");
+  CHECK_THROWS_WITH(serve_budget_from_gib(0, 819200, "--kv-gib"), "--kv-gib must be more than 0 and at most 1000000 (got 0)");
+  CHECK_THROWS_WITH(serve_budget_from_gib(-2, 819200, "--kv-gib"), "--kv-gib must be more than 0 and at most 1000000 (got -2)");
   CHECK_THROWS_WITH(serve_budget_from_gib(1e-7, 819200, "--kv-gib"),
                     "--kv-gib 1e-07 holds less than one token of 819200 bytes");
   SUBCASE("under load: the waiting steps when there are any, else the whole run") {

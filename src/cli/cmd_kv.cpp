@@ -35,7 +35,7 @@ struct Row {  // one model, fully resolved
 };
 
 std::string shape_line(const ModelSpec& m) {
-  std::string attn = fmt::format("{} heads, {} KV heads ({}), head dim {}", m.heads, m.kv_heads,
+  std::string attn = fmt::format("{} heads, {} KV head{} ({}), head dim {}", m.heads, m.kv_heads, m.kv_heads == 1 ? "" : "s",
                                  attn_kind_name(m.attn_kind()), m.head_dim);
   if (m.is_mla())
     attn = fmt::format("{} heads of {} (MLA: latent {} + RoPE key {})", m.heads, m.head_dim, m.kv_lora_rank, m.rope_dim);

@@ -320,6 +320,12 @@ ModelSpec model_apply_overrides(ModelSpec m, const ModelOverrides& o) {
     }
   }
   if (o.kv_lora_rank && *o.kv_lora_rank == 0) m.rope_dim = 0;  // turning MLA off drops its RoPE key
+  // An MLA model caches its latent, whatever its K/V heads: a --kv-heads there would change nothing
+  // and the user would believe the figures answered the question.
+  if (o.kv_heads && m.is_mla())
+    throw InputError(fmt::format("--kv-heads does not change the cache of an MLA model ({} caches a latent of {} + "
+                                 "RoPE key of {} values, not K/V heads); add --kv-lora-rank 0 to turn MLA off",
+                                 m.name, m.kv_lora_rank, m.rope_dim));
   if (o.params_b) {
     if (*o.params_b < 0 || *o.params_b > 1e6)
       throw InputError(fmt::format("--params must be between 0 and 1000000 billion (got {})", *o.params_b));

@@ -70,8 +70,9 @@ void serve_validate(const ServeConfig& c, const std::vector<ServeRequest>& reque
       u64 need = 0;
       for (u64 o : r.outputs) need += reserve_size(c.reserve, c.max_len, r.prompt + o);
       if (need > c.budget_tokens)
-        throw InputError(fmt::format("request {} needs {} token slots reserved ({} samples) but --budget-tokens is {}",
-                                     r.id, need, r.outputs.size(), c.budget_tokens));
+        throw InputError(fmt::format("request {} needs {} token slots reserved ({} sample{}) but the KV memory holds only {} "
+                                     "(--budget-tokens, or --kv-gib)",
+                                     r.id, need, r.outputs.size(), r.outputs.size() == 1 ? "" : "s", c.budget_tokens));
     } else {
       u64 need = paged_worst_blocks(r, c.block_size, c.share_prompt);
       if (need > total_blocks)
@@ -472,7 +473,7 @@ namespace attnlab {
 const SlotSums& serve_under_load(const ServeMetrics& m) { return m.loaded.steps > 0 ? m.loaded : m.all; }
 
 u64 serve_budget_from_gib(double gib, u128 bytes_per_token, std::string_view option) {
-  if (!(gib > 0) || gib > 1e6) throw InputError(fmt::format("{} must be between 0 and 1000000 (got {})", option, gib));
+  if (!(gib > 0) || gib > 1e6) throw InputError(fmt::format("{} must be more than 0 and at most 1000000 (got {})", option, gib));
   if (bytes_per_token == 0) throw InputError(fmt::format("{}: the model caches no bytes per token", option));
   const u64 budget = to_u64(static_cast<u128>(gib * 1073741824.0) / bytes_per_token, "KV budget in token slots");
   if (budget == 0) throw InputError(fmt::format("{} {} holds less than one token of {} bytes", option, gib, to_string_u128(bytes_per_token)));
