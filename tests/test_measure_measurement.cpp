@@ -130,14 +130,20 @@ TEST_CASE("the shipped H100 measurements load and are consistent") {
   for (const auto& f : files) {
     INFO(f.string());
     Measurements m = measurement_load(f);
-    CHECK(m.device.name.find("H100") != std::string::npos);
+    // The file name says which GPU: h100-*/…-h100 files name an H100, h200 ones an H200.
+    const std::string fname = f.filename().string();
+    if (fname.find("h100") != std::string::npos) CHECK(m.device.name.find("H100") != std::string::npos);
+    if (fname.find("h200") != std::string::npos) CHECK(m.device.name.find("H200") != std::string::npos);
+    CHECK(!m.device.name.empty());
     CHECK(!m.device.driver_version.empty());
     CHECK(!m.command.empty());
     for (const MeasuredRun& r : m.runs) {
       ++runs;
-      // The rate is derived from the median: recompute it.
-      CHECK(r.tflops == doctest::Approx(measurement_forward_flops(r.config) / (r.time.median_ms * 1e-3) / 1e12)
-                            .epsilon(1e-6));
+      // The rate is derived from the median: recompute it. The selective scan (rung 7) is not
+      // attention: its tflops count the scan's own FLOPs (assets/measurements/README.md).
+      if (r.rung != 7)
+        CHECK(r.tflops == doctest::Approx(measurement_forward_flops(r.config) / (r.time.median_ms * 1e-3) / 1e12)
+                              .epsilon(1e-6));
       CHECK(r.max_abs_error.has_value());  // every timed run of ours was checked first
     }
     refs += m.references.size();

@@ -29,6 +29,12 @@ struct GpuSpec {
   std::string memory_kind;  // "HBM3", "GDDR6X" ...
   std::string source;       // where the figures come from
   bool overridden = false;  // true once a user override changed a figure
+  // L2 split in partitions joined by a fabric (A100, H100: 2; each partition caches for the SMs
+  // wired to it, a line homed at the far side crosses the fabric). 1 = one unified L2. The rule
+  // that turns it into bytes is src/sim/traffic.hpp's l2_fabric_bytes; the source says where the
+  // partition count (and the rule's check) come from.
+  u64 l2_partitions = 1;
+  std::string l2_partitions_source = {};
 
   // Peak FLOP/s for matrix work in `t` (fp8 falls back to fp16 where the chip lacks it).
   double peak_flops(DType t) const;

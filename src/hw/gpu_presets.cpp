@@ -19,17 +19,33 @@ std::vector<GpuSpec> make_presets() {
   p.push_back({"h100-sxm", "NVIDIA H100 SXM5 80GB", "Hopper (sm_90)", 132, 228 * KiB, 227 * KiB, 65536,
                50 * MiB, 80 * GB, 3.35e12, 66.9 * T, 494.7 * T, 989.4 * T, 1978.9 * T, "HBM3",
                "NVIDIA H100 Tensor Core GPU datasheet (SXM5) and Hopper architecture whitepaper, tables 1-3"});
+  // Two L2 partitions (the A100 layout, kept by Hopper). The fabric rule (l2_fabric_bytes) was
+  // checked against lts__t_sectors_srcunit_ltcfabric in assets/measurements/h100-*.json.
+  p.back().l2_partitions = 2;
+  p.back().l2_partitions_source =
+      "2 partitions: Hopper architecture whitepaper (L2 in two partitions, as A100); fabric rule checked "
+      "against lts__t_sectors_srcunit_ltcfabric on an H100 (assets/measurements/h100-ncu.json, ncu-ladder2-h100.json)";
   // H200 SXM: the H100's die with 141 GB HBM3e at 4.8 TB/s.
   p.push_back({"h200", "NVIDIA H200 SXM 141GB", "Hopper (sm_90)", 132, 228 * KiB, 227 * KiB, 65536,
                50 * MiB, 141 * GB, 4.8e12, 66.9 * T, 494.7 * T, 989.4 * T, 1978.9 * T, "HBM3e",
                "NVIDIA H200 Tensor Core GPU datasheet (SXM); SM figures as H100 (same GH100 die)"});
+  p.back().l2_partitions = 2;
+  p.back().l2_partitions_source = "as h100-sxm (same GH100 die); fabric rule checked on the H100, not the H200";
   // A100 SXM4: 108 SMs, 164 KB shared memory per SM (163 KB per block), 40 MB L2.
   p.push_back({"a100-40gb", "NVIDIA A100 SXM4 40GB", "Ampere (sm_80)", 108, 164 * KiB, 163 * KiB, 65536,
                40 * MiB, 40 * GB, 1.555e12, 19.5 * T, 156 * T, 312 * T, 0, "HBM2",
                "NVIDIA A100 Tensor Core GPU architecture whitepaper, table 3; A100 datasheet (1,555 GB/s)"});
+  p.back().l2_partitions = 2;
+  p.back().l2_partitions_source =
+      "2 partitions: A100 whitepaper (\"each L2 partition localizes and caches data for memory accesses from SMs "
+      "in the GPCs directly connected\"); fabric rule checked on the H100 only, assumed here";
   p.push_back({"a100-80gb", "NVIDIA A100 SXM4 80GB", "Ampere (sm_80)", 108, 164 * KiB, 163 * KiB, 65536,
                40 * MiB, 80 * GB, 2.039e12, 19.5 * T, 156 * T, 312 * T, 0, "HBM2e",
                "NVIDIA A100 datasheet (SXM4 80GB: 2,039 GB/s); SM figures from the A100 whitepaper"});
+  p.back().l2_partitions = 2;
+  p.back().l2_partitions_source =
+      "2 partitions: A100 whitepaper (\"each L2 partition localizes and caches data for memory accesses from SMs "
+      "in the GPCs directly connected\"); fabric rule checked on the H100 only, assumed here";
   // RTX 4090 (AD102): 128 SMs, 100 KB shared memory per SM (99 KB per block), 72 MB L2.
   p.push_back({"rtx-4090", "NVIDIA GeForce RTX 4090", "Ada Lovelace (sm_89)", 128, 100 * KiB, 99 * KiB, 65536,
                72 * MiB, 24 * GB, 1.008e12, 82.6 * T, 82.6 * T, 165.2 * T, 330.3 * T, "GDDR6X",

@@ -7,6 +7,7 @@
 #include <fstream>
 #include <nlohmann/json.hpp>
 #include <sstream>
+#include <utility>
 
 #include "util/errors.hpp"
 
@@ -83,6 +84,14 @@ MeasuredConfig read_config(const Reader& r) {
     r.at("score_dtype").fail(fmt::format("must be fp32, bf16 or fp16 (got '{}')", c.score_dtype));
   c.block_q = r.has("block_q") ? r.at("block_q").count(false) : 0;
   c.block_kv = r.has("block_kv") ? r.at("block_kv").count(false) : 0;
+  // A window side must fit a sequence (<= 2^32): checked before narrowing to long long.
+  for (auto [key, field] : {std::pair<const char*, long long*>{"window_left", &c.window_left},
+                            std::pair<const char*, long long*>{"window_right", &c.window_right}}) {
+    if (!r.has(key)) continue;
+    const u64 v = r.at(key).count(false);
+    if (v > (u64{1} << 32)) r.at(key).fail(fmt::format("must be at most 4294967296 (got {})", v));
+    *field = static_cast<long long>(v);
+  }
   if (c.heads % c.kv_heads != 0)
     r.at("kv_heads").fail(fmt::format("must divide heads (got {} kv_heads for {} heads)", c.kv_heads, c.heads));
   return c;
@@ -135,6 +144,8 @@ json config_json(const MeasuredConfig& c) {
             {"causal", c.causal},     {"dtype", c.dtype},   {"block_q", c.block_q},
             {"block_kv", c.block_kv}};
   if (!c.score_dtype.empty()) j["score_dtype"] = c.score_dtype;
+  if (c.window_left >= 0) j["window_left"] = c.window_left;
+  if (c.window_right >= 0) j["window_right"] = c.window_right;
   return j;
 }
 

@@ -47,6 +47,10 @@ struct MeasuredConfig {
   std::string score_dtype;  // how S/P are stored where they reach memory ("fp32", "bf16"), "" if never
   u64 block_q = 0;          // Br (0 = the kernel has no query tile, e.g. cuBLAS)
   u64 block_kv = 0;         // Bc
+  // Sliding window (rung 6): query i sees key j when i+off−window_left <= j <= i+off+window_right;
+  // -1 = unbounded on that side (the field is absent from the file).
+  long long window_left = -1;
+  long long window_right = -1;
 };
 
 struct MeasuredTime {

@@ -4,6 +4,15 @@
 
 namespace attnlab {
 
+u128 l2_fabric_bytes(u128 shared_dram_read, u128 private_dram_bytes, const GpuSpec& gpu) {
+  if (gpu.l2_partitions < 2) return 0;
+  const u128 far = gpu.l2_partitions - 1;
+  return cadd(cmul(shared_dram_read, far, "L2 fabric bytes"),
+              cmul(private_dram_bytes, far, "L2 fabric bytes") / gpu.l2_partitions, "L2 fabric bytes");
+}
+
+u128 AlgoTraffic::l2_total() const { return cadd(hbm.total(), l2_fabric, "L2 bytes"); }
+
 double AlgoTraffic::intensity() const {
   const double bytes = to_double(dram.total());
   return bytes > 0 ? flops / bytes : 0.0;
@@ -75,6 +84,16 @@ AlgoTraffic simulate_one(Algo a, const AttnConfig& c, const GpuSpec& gpu, const 
     r.kernels.push_back(std::move(k));
   }
   r.paper_io_fwd = a == Algo::naive ? paper_io_standard_fwd(c) : paper_io_flash_fwd(c, gpu.smem_per_block);
+  // Shared tensors: those the SMs read more often than DRAM delivers them (several blocks read
+  // them: K/V in flash, the GEMM operands in naive). The rest is private to one block.
+  u128 shared = 0, priv = 0;
+  for (size_t t = 0; t < kTensorCount; ++t) {
+    const LevelBytes h = r.hbm_of(static_cast<Tensor>(t)), d = r.dram_of(static_cast<Tensor>(t));
+    if (h.read > d.read) shared = cadd(shared, d.read, "bytes");
+    else priv = cadd(priv, d.read, "bytes");
+    priv = cadd(priv, d.write, "bytes");
+  }
+  r.l2_fabric = l2_fabric_bytes(shared, priv, gpu);
   return r;
 }
 }  // namespace
