@@ -13,6 +13,10 @@ attnlab_cli_test(lesson_show_by_prefix STDOUT "^Chapter 2 · Beta: quoted\n.*512
                  ARGS lesson be --lessons tests/data/lessons_good)
 attnlab_cli_test(lesson_show_course_3 STDOUT "^Chapter 3 · FlashAttention.*alone is 2.00 GiB of traffic.*Br = 128 and Bc = 64"
                  ARGS lesson 3 --width 88)
+attnlab_cli_test(lesson_show_course_4_measured STDOUT "PyTorch FlashAttention-2 +[0-9.]+ ms +[0-9.]+ TFLOP/s.*attnlab mma \\(FlashAttention-2 on tensor cores\\) +[0-9.]+ ms"
+                 ARGS lesson 4 --width 120)
+attnlab_cli_test(lesson_show_course_7_paged STDOUT "contiguous, reserve 2048 \\(max\\) +[0-9.]+% +[0-9.]+% +[0-9.]+% +[0-9.]+% +[67][0-9].[0-9]% .*paged, blocks of 16 +9[0-9].[0-9]% +[0-9.]+% +[0-9.]+% +[0-9.]+% +[0-3].[0-9]% .*inside the 60.+80% the vLLM paper measured"
+                 ARGS lesson 7 --width 120)
 attnlab_cli_test(lesson_show_course_by_name STDOUT "^Chapter 3 · FlashAttention" ARGS lesson flashattention)
 attnlab_cli_test(lesson_md STDOUT "^# Chapter 1 · Alpha\n\n## Numbers\n\nAn H100 has 132 SMs and 50.0 MiB of L2.\nTen tokens make 100 scores; the ratio is 4.00x.\nA literal [{][{]gpu[}][}] stays"
                  ARGS lesson 1 --format md --lessons tests/data/lessons_good)
@@ -26,6 +30,8 @@ attnlab_cli_test(lesson_check_fixture STDOUT "All 2 lessons render: 6 live numbe
                  ARGS lesson --check --lessons tests/data/lessons_good)
 attnlab_cli_test(lesson_check_course STDOUT "All 12 lessons render: [0-9]+ live numbers, [0-9]+ quizzes" ARGS lesson --check)
 
+attnlab_cli_error(lesson_templates_measured_missing_run "01-bad.md:7: [{][{]measured kernel=attn-warp9 field=tflops[}][}]: h100-ladder.json has no run of kernel 'attn-warp9'"
+                  lesson --check --lessons tests/data/lessons_bad_measured)
 attnlab_cli_error(lesson_unknown_template "01-bad.md:7: [{][{]nosuch key=1[}][}]: unknown template 'nosuch' \\(known: alibi, gpu,"
                   lesson 1 --lessons tests/data/lessons_bad_template)
 attnlab_cli_error(lesson_bad_front_matter "01-bad.md:4: front matter: expected 'key: value' \\(got 'this line has no colon'\\)"
