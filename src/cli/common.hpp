@@ -24,6 +24,15 @@ GpuSpec resolve_gpu(const GpuOptions& o);  // preset + overrides, validated
 // "--seq must be between 1 and 16777216 (got -5)".
 u64 require_range(long long value, const char* option, long long min, long long max);
 
+// Makes every number option of every subcommand read the way a person writes numbers, and refuse
+// anything else with a message naming the option. CLI11 2.1.2 alone parses integers with
+// strtoll(..., base 0): "010" is 8 (octal), "0x10" is 16, and 10^20 silently becomes 2^63 - 1;
+// "nan" and "inf" pass as doubles. After this, an integer option takes decimal digits (leading
+// zeros are decimal) or an exact power-of-ten form ("1e9", "2.5e3"), a double option takes a
+// finite decimal number, and anything else is "--seq: must be a whole number (got '12x')".
+// main() and the CLI fuzz target call it once the subcommands are set up.
+void harden_number_options(CLI::App& app);
+
 // Writes a finished answer to stdout. Callers build the whole answer first, so that an error
 // found half-way prints nothing to stdout.
 void print_out(const std::string& text);

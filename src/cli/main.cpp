@@ -5,6 +5,7 @@
 #include <cstdio>
 #include <fmt/format.h>
 
+#include "cli/common.hpp"
 #include "util/errors.hpp"
 
 #define ATTNLAB_COMMAND(name) void setup_##name(CLI::App& app);
@@ -23,6 +24,7 @@ int main(int argc, char** argv) {
 #define ATTNLAB_COMMAND(name) attnlab::cli::setup_##name(app);
 #include "cli/commands.def"
 #undef ATTNLAB_COMMAND
+  attnlab::cli::harden_number_options(app);
 
   // A mistyped command gets a message that names it, not CLI11's "A subcommand is required".
   if (argc > 1 && argv[1][0] != '-') {

@@ -65,6 +65,12 @@ struct Reader {
     return r;
   }
   std::string str_or(std::string_view key, std::string def) const { return has(key) ? at(key).str() : def; }
+  // A rung number: checked before narrowing to int (4294967297 must not read as 1).
+  int rung() const {
+    const u64 v = count(false);
+    if (v > 99) fail(fmt::format("must be 0..99 (got {})", v));
+    return static_cast<int>(v);
+  }
 };
 
 MeasuredConfig read_config(const Reader& r) {
@@ -103,7 +109,7 @@ MeasuredRun read_run(const Reader& r, bool reference) {
   run.source = r.at("source").str();
   run.backend = r.str_or("backend", "");
   run.note = r.str_or("note", "");
-  if (r.has("rung")) run.rung = static_cast<int>(r.at("rung").count(false));
+  if (r.has("rung")) run.rung = r.at("rung").rung();
   if (!reference && (run.rung < 1 || run.rung > 99)) r.at("rung").fail(fmt::format("must be 1..99 (got {})", run.rung));
   run.config = read_config(r.at("config"));
   Reader t = r.at("time_ms");
@@ -125,7 +131,7 @@ MeasuredRun read_run(const Reader& r, bool reference) {
 NcuRecord read_ncu(const Reader& r) {
   NcuRecord n;
   n.kernel = r.at("kernel").str();
-  n.rung = static_cast<int>(r.at("rung").count(false));
+  n.rung = r.at("rung").rung();
   n.config = read_config(r.at("config"));
   n.launches = r.at("launches").count();
   n.options = r.str_or("options", "");
@@ -167,8 +173,9 @@ Measurements measurement_parse(std::string_view json_text, std::string_view orig
   json doc;
   try {
     doc = json::parse(json_text);
-  } catch (const json::parse_error& e) {
-    // nlohmann's message carries the byte offset; keep it on one line.
+  } catch (const json::exception& e) {
+    // parse_error, or out_of_range for a number too large for a double ("1e400"). nlohmann's
+    // message carries the byte offset; keep it on one line.
     std::string what = e.what();
     std::replace(what.begin(), what.end(), '\n', ' ');
     throw InputError(fmt::format("{}: not valid JSON ({})", origin, what));
@@ -180,13 +187,15 @@ Measurements measurement_parse(std::string_view json_text, std::string_view orig
   if (!root.has("schema_version"))
     throw InputError(fmt::format("{}: schema_version is missing (not an attnlab measurement file?)", origin));
   const json& v = doc.at("schema_version");
-  if (!v.is_number_integer() || v.get<long long>() < 1)
+  if (!v.is_number_integer() || (!v.is_number_unsigned() && v.get<long long>() < 1) || v.get<u64>() == 0)
     throw InputError(fmt::format("{}: schema_version must be a positive integer", origin));
-  m.schema_version = static_cast<int>(v.get<long long>());
-  if (m.schema_version > measurement_schema_version)
+  // Compared as read, before narrowing: 4294967297 is a newer version, not version 1.
+  const u64 version = v.get<u64>();
+  if (version > static_cast<u64>(measurement_schema_version))
     throw InputError(fmt::format(
         "{}: schema_version {} is newer than this attnlab reads (up to {}); update attnlab to read it", origin,
-        m.schema_version, measurement_schema_version));
+        version, measurement_schema_version));
+  m.schema_version = static_cast<int>(version);
   if (root.str_or("schema", "") != measurement_schema_name)
     throw InputError(fmt::format("{}: schema must be \"{}\"", origin, measurement_schema_name));
 
@@ -215,10 +224,14 @@ Measurements measurement_parse(std::string_view json_text, std::string_view orig
 }
 
 Measurements measurement_load(const std::filesystem::path& path) {
+  std::error_code ec;
+  if (std::filesystem::is_directory(path, ec))
+    throw InputError(fmt::format("{}: is a folder, not a measurement file", path.string()));
   std::ifstream in(path, std::ios::binary);
   if (!in) throw InputError(fmt::format("{}: cannot open the measurement file", path.string()));
   std::ostringstream ss;
   ss << in.rdbuf();
+  if (in.bad()) throw InputError(fmt::format("{}: cannot read the measurement file", path.string()));
   return measurement_parse(ss.str(), path.filename().string());
 }
 
@@ -230,11 +243,13 @@ std::string measurement_to_json(const Measurements& m) {
                  {"compute_capability", m.device.compute_capability},
                  {"sm_count", m.device.sm_count},
                  {"l2_bytes", m.device.l2_bytes},
-                 {"memory_bytes", m.device.memory_bytes},
-                 {"smem_per_block_optin", m.device.smem_per_block_optin},
                  {"driver_version", m.device.driver_version},
                  {"cuda_driver", m.device.cuda_driver},
                  {"cuda_runtime", m.device.cuda_runtime}};
+  // Optional fields: 0 means "not recorded" and is left out, as the reader expects (a present
+  // value must be positive). Writing 0 broke the round trip (found by fuzz_measurement).
+  if (m.device.memory_bytes != 0) j["device"]["memory_bytes"] = m.device.memory_bytes;
+  if (m.device.smem_per_block_optin != 0) j["device"]["smem_per_block_optin"] = m.device.smem_per_block_optin;
   j["date"] = m.date;
   j["command"] = m.command;
   if (!m.tool.empty()) j["tool"] = m.tool;

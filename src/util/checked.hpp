@@ -40,7 +40,8 @@ u128 cprod(std::string_view what, u128 first, T... rest) {
   ((r = cmul(r, static_cast<u128>(rest), what)), ...);
   return r;
 }
-inline u128 ceil_div(u128 a, u128 b) { return b == 0 ? 0 : (a + b - 1) / b; }
+// ceil(a / b) without forming a + b - 1, which wraps for a near 2^128 (b = 0 gives 0).
+inline u128 ceil_div(u128 a, u128 b) { return b == 0 ? 0 : a / b + (a % b != 0 ? 1 : 0); }
 
 // Narrowing with a check: for APIs (JSON doubles, loop bounds) that need 64 bits.
 u64 to_u64(u128 v, std::string_view what);

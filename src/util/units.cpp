@@ -28,6 +28,7 @@ std::string format_bytes(double bytes) {
 std::string format_bytes(u128 bytes) { return format_bytes(to_double(bytes)); }
 
 std::string format_seconds(double s) {
+  if (std::isnan(s)) return "nan";  // never dress an undefined time up as "inf"
   if (!std::isfinite(s)) return "inf";
   if (s <= 0.0) return "0 s";
   if (s < 1e-6) return sig3(s * 1e9) + " ns";
