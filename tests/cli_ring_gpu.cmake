@@ -13,3 +13,19 @@ if(TARGET attnlab-ring-attention)
                    STDERR "--block must be between 1 and 1048576" ARGS --block 0)
   set_tests_properties(cli.ring_gpu_bad_gqa cli.ring_gpu_bad_block PROPERTIES LABELS kernels)
 endif()
+
+# The shipped measurement beside the model (no GPU needed): `attnlab ring --measured FILE`.
+attnlab_cli_test(ring_measured STDOUT "2 x NVIDIA H200, NCCL 2.28.9, attn-mma.*32/32 +16,384 +no +256 MiB +15.1 ms +4.45 ms +3.40.*H 32/32: measured 2,048, model 2,199\n +H 32/8: measured 1,536, model 550"
+  ARGS ring --measured assets/measurements/ring-h200x2.json)
+attnlab_cli_test(ring_measured_calibrated STDOUT "efficiency 0.2937 \\(attention at n = 16384\\), link 307 GB/s \\+ 44.1 µs.*H 32/32: measured 2,048, model 1,477"
+  ARGS ring --measured assets/measurements/ring-h200x2.json --calibrate)
+attnlab_cli_test(ring_measured_json STDOUT "\"compute_ratio\": 3.40[0-9]*,"
+  ARGS ring --measured assets/measurements/ring-h200x2.json --format json)
+attnlab_cli_test(ring_latency STDOUT "per direction \\+ 25.0 µs per transfer.*a = 25.0 µs -> 2,749 tokens per device"
+  ARGS ring --model llama-2-7b --gpu h200 --link-latency-us 25)
+attnlab_cli_error(ring_measured_missing "--measured: cannot open" ring --measured no-such-file.json)
+attnlab_cli_error(ring_measured_not_ring "has no \"ring\" section" ring --measured assets/measurements/h100-gqa.json)
+attnlab_cli_error(ring_calibrate_alone "--calibrate needs --measured FILE" ring --calibrate)
+attnlab_cli_error(ring_calibrate_conflict "--calibrate takes the efficiency and the link from the file"
+  ring --measured assets/measurements/ring-h200x2.json --calibrate --link-gbps 100)
+attnlab_cli_error(ring_latency_negative "--link-latency-us must be between 0 and 1000000 \\(got -1\\)" ring --link-latency-us -1)

@@ -1,13 +1,15 @@
 // `attnlab ring`: ring attention (Liu et al. 2023, arXiv 2310.01889) over P devices: per-device
 // memory, K/V bytes per ring step, compute vs transfer time on a link preset, whether the transfers
 // hide, the smallest block that hides them (the paper's n >= F/B), and the longest context that
-// fits a memory budget as P grows.
+// fits a memory budget as P grows. With --measured FILE: the rows of a ring-attention measurement
+// (kernels/ring-attention.cu, assets/measurements/ring-*.json) beside the model, with the ratios.
 #include <fmt/format.h>
 #include <optional>
 
 #include "cli/common.hpp"
 #include "cli/model_options.hpp"
 #include "hw/link.hpp"
+#include "measure/ring_measured.hpp"
 #include "models/ring.hpp"
 #include "util/units.hpp"
 
@@ -24,7 +26,11 @@ struct RingOptions {
   bool causal = false;
   std::string link = std::string(default_link_name());
   std::optional<double> link_gbps;
+  std::optional<double> link_latency_us;
   double efficiency = 1.0;
+  bool efficiency_given = false, gpu_given = false, link_given = false;
+  std::string measured;
+  bool calibrate = false;
   std::optional<double> memory_gib;
   long long max_devices = 1024;
   bool list_links = false;
@@ -56,12 +62,153 @@ struct ScaleRow {
   u64 max_context;
 };
 
+double latency_s(const RingOptions& o) {
+  if (!o.link_latency_us) return 0.0;
+  if (!(*o.link_latency_us >= 0) || *o.link_latency_us > 1e6)
+    throw InputError(fmt::format("--link-latency-us must be between 0 and 1000000 (got {})", *o.link_latency_us));
+  return *o.link_latency_us * 1e-6;
+}
+
+// `attnlab ring --measured FILE`: every measured row beside the model of the same shape.
+void run_measured(const RingOptions& o, OutputFormat f) {
+  const RingMeasurements m = ring_measured_load(o.measured);
+  // The GPU: --gpu when given, else the preset the file's device stands for.
+  GpuOptions go = o.gpu;
+  if (!o.gpu_given) {
+    const std::string preset = ring_gpu_preset_for(m.device.name);
+    if (preset.empty())
+      throw InputError(fmt::format("--gpu: no preset matches the measured device '{}'; name one", m.device.name));
+    go.name = preset;
+  }
+  const GpuSpec gpu = resolve_gpu(go);
+  LinkSpec link = link_find(o.link);
+  RingConfig base;
+  base.dtype = DType::bf16;
+  base.flops_per_s = gpu.peak_flops(base.dtype);
+  base.efficiency = o.efficiency;
+  base.link_bytes_per_s = link.bytes_per_s;
+  base.link_latency_s = latency_s(o);
+  if (o.link_gbps) {
+    if (!(*o.link_gbps > 0) || *o.link_gbps > 1e6)
+      throw InputError(fmt::format("--link-gbps must be between 0 and 1000000 (got {})", *o.link_gbps));
+    base.link_bytes_per_s = *o.link_gbps * 1e9;
+  }
+  const RingCalibration cal = ring_calibrate(m, gpu);
+  std::string inputs;
+  if (o.calibrate) {
+    if (o.efficiency_given || o.link_gbps || o.link_latency_us || o.link_given)
+      throw InputError("--calibrate takes the efficiency and the link from the file: drop --efficiency, --link, "
+                       "--link-gbps and --link-latency-us");
+    if (cal.link_bytes_per_s <= 0) throw InputError("--calibrate: the file has too few transfers to fit the link");
+    base.efficiency = cal.efficiency;
+    base.link_bytes_per_s = cal.link_bytes_per_s;
+    base.link_latency_s = cal.link_latency_s;
+    inputs = fmt::format("calibrated from the file: efficiency {:.4f} (attention at n = {}), link {} + {} per transfer",
+                         cal.efficiency, cal.efficiency_block, format_rate(cal.link_bytes_per_s, "B/s"),
+                         format_seconds(cal.link_latency_s));
+  } else {
+    inputs = fmt::format("{} peak {} x{} efficiency; link {}{} per direction{}", gpu.name,
+                         format_rate(base.flops_per_s, "FLOP/s"), base.efficiency, o.link_gbps ? "(given) " : link.name + " ",
+                         format_rate(base.link_bytes_per_s, "B/s"),
+                         base.link_latency_s > 0 ? fmt::format(" + {} latency", format_seconds(base.link_latency_s)) : "");
+  }
+  const std::vector<RingComparedRow> rows = ring_compare(m, base);
+
+  // Series (same heads, kv heads, mask): the smallest block that hides, measured and modelled.
+  struct Series {
+    u64 heads, kv_heads;
+    bool causal;
+    u64 measured, model;
+    u64 smallest;  // the smallest block timed in the series
+  };
+  std::vector<Series> series;
+  for (const auto& x : rows) {
+    const auto& r = x.measured;
+    bool seen = false;
+    for (const auto& s : series) seen = seen || (s.heads == r.heads && s.kv_heads == r.kv_heads && s.causal == r.causal);
+    if (seen) continue;
+    RingConfig c = x.model.config;
+    u64 smallest = r.block;
+    for (const auto& y : rows)
+      if (y.measured.heads == r.heads && y.measured.kv_heads == r.kv_heads && y.measured.causal == r.causal)
+        smallest = std::min(smallest, y.measured.block);
+    series.push_back({r.heads, r.kv_heads, r.causal, ring_measured_min_block(m, r.heads, r.kv_heads, r.causal),
+                      ring_min_block(c), smallest});
+  }
+
+  Table t({{"H/Hkv", false}, {"n"}, {"causal", false}, {"K/V/step"}, {"attn meas"}, {"attn model"}, {"ratio"},
+           {"xfer meas"}, {"xfer model"}, {"ratio"}, {"step meas"}, {"step model"}, {"ratio"}, {"wait"},
+           {"hides meas", false}, {"hides model", false}});
+  auto secs = [](double s) { return cell(format_seconds(s), fmt::format("{}", s)); };
+  for (const auto& x : rows) {
+    const auto& r = x.measured;
+    t.add_row({cell(fmt::format("{}/{}", r.heads, r.kv_heads)), cell_count(r.block), cell(r.causal ? "yes" : "no"),
+               cell_bytes(r.kv_bytes_per_step), secs(r.serial.attn_ms * 1e-3), secs(x.model.compute_s),
+               cell_num(x.compute_ratio, 2), secs(r.serial.transfer_ms * 1e-3), secs(x.model.transfer_s),
+               cell_num(x.transfer_ratio, 2), secs(x.step_measured_s), secs(x.step_model_s), cell_num(x.step_ratio, 2),
+               secs(r.wait_ms() * 1e-3), cell(r.hides() ? "yes" : "no"), cell(x.model_hides ? "yes" : "no")});
+  }
+  if (f == OutputFormat::csv) {
+    print_out(t.to_csv());
+    return;
+  }
+  if (f == OutputFormat::json) {
+    JsonWriter w;
+    w.begin_object().field("file", o.measured).field("device", m.device.name).field("devices", m.devices)
+        .field("nccl_version", m.nccl_version).field("gpu", gpu.name).field("calibrated", o.calibrate)
+        .field("flops_per_s", base.flops_per_s).field("efficiency", base.efficiency)
+        .field("link_bytes_per_s", base.link_bytes_per_s).field("link_latency_s", base.link_latency_s);
+    w.key("rows").begin_array();
+    for (const auto& x : rows) {
+      const auto& r = x.measured;
+      w.begin_object().field("heads", r.heads).field("kv_heads", r.kv_heads).field("block", r.block)
+          .field("seq", r.seq).field("causal", r.causal).field("kv_bytes_per_step", r.kv_bytes_per_step)
+          .field("attn_s", r.serial.attn_ms * 1e-3).field("model_compute_s", x.model.compute_s)
+          .field("compute_ratio", x.compute_ratio).field("transfer_s", r.serial.transfer_ms * 1e-3)
+          .field("model_transfer_s", x.model.transfer_s).field("transfer_ratio", x.transfer_ratio)
+          .field("step_s", x.step_measured_s).field("model_step_s", x.step_model_s).field("step_ratio", x.step_ratio)
+          .field("wait_s", r.wait_ms() * 1e-3).field("exposed_s", r.exposed_ms() * 1e-3)
+          .field("compute_slowdown", r.compute_slowdown()).field("hides", r.hides())
+          .field("model_hides", x.model_hides).field("check_max_abs_error", r.max_abs_error)
+          .field("vs_single_max_abs", r.vs_single_max_abs).end_object();
+    }
+    w.end_array().key("min_block").begin_array();
+    for (const auto& s : series)
+      w.begin_object().field("heads", s.heads).field("kv_heads", s.kv_heads).field("causal", s.causal)
+          .field("measured", s.measured).field("smallest_timed", s.smallest).field("model", s.model).end_object();
+    w.end_array().end_object();
+    print_out(w.str());
+    return;
+  }
+  std::string out = fmt::format("Ring attention measured: {} ({} x {}, NCCL {}, {}), {}\n{}\nModel: {}\n\n", o.measured,
+                                m.devices, m.device.name, m.nccl_version, m.kernel, m.date, m.command, inputs);
+  out += t.to_text();
+  out += "\nattn: the attention of one full block pair alone; xfer: one K/V block over the link alone (serial schedule);\n"
+         "step: the overlapped pass / P; wait: the compute streams waiting for blocks; hides: wait < 10% of a transfer.\n";
+  out += "\nSmallest block that hides the transfers:\n";
+  for (const auto& s : series)
+    out += fmt::format("  H {}/{}{}: measured {}, model {}\n", s.heads, s.kv_heads, s.causal ? " causal" : "",
+                       s.measured == 0              ? std::string("none of the timed blocks")
+                       : s.measured == s.smallest ? "<= " + format_count(s.measured) + " (every timed block hides)"
+                                                  : format_count(s.measured),
+                       format_count(s.model));
+  if (!o.calibrate)
+    out += fmt::format("\nCalibrated from the file (attnlab ring --measured {} --calibrate): efficiency {:.4f}, link {} + {}.\n",
+                       o.measured, cal.efficiency, format_rate(cal.link_bytes_per_s, "B/s"), format_seconds(cal.link_latency_s));
+  print_out(out);
+}
+
 void run_ring(const RingOptions& o) {
   OutputFormat f = parse_output_format(o.format);
   if (o.list_links) {
     print_out(list_links(f));
     return;
   }
+  if (!o.measured.empty()) {
+    run_measured(o, f);
+    return;
+  }
+  if (o.calibrate) throw InputError("--calibrate needs --measured FILE");
   std::vector<ModelSpec> models = resolve_models(o.model);
   if (models.size() != 1) throw InputError("--model: ring takes one model");
   const ModelSpec& m = models[0];
@@ -85,6 +232,7 @@ void run_ring(const RingOptions& o) {
   c.flops_per_s = gpu.peak_flops(c.dtype);
   c.efficiency = o.efficiency;
   c.link_bytes_per_s = link.bytes_per_s;
+  c.link_latency_s = latency_s(o);
   u64 max_devices = require_range(o.max_devices, "--max-devices", 1, 65536);
   u128 budget = gpu.hbm_bytes;
   if (o.memory_gib) {
@@ -157,10 +305,11 @@ void run_ring(const RingOptions& o) {
       "Ring attention (Liu, Zaharia & Abbeel 2023, arXiv 2310.01889), forward pass of one attention layer\n"
       "{}: {} query heads, {} K/V heads, head dim {}; {}, batch {}{}\n"
       "N = {} tokens over P = {} devices: blocks of n = {} tokens\n"
-      "{}: {} {} (x{} efficiency); link {}: {} per direction\n\n",
+      "{}: {} {} (x{} efficiency); link {}: {} per direction{}\n\n",
       m.name, c.heads, c.kv_heads, c.head_dim, dtype_name(c.dtype), c.batch, c.causal ? ", causal" : "",
       format_count(c.seq), c.devices, format_count(r.block), gpu.name, format_rate(c.flops_per_s, "FLOP/s"),
-      dtype_name(c.dtype), c.efficiency, link.name, format_rate(link.bytes_per_s, "B/s"));
+      dtype_name(c.dtype), c.efficiency, link.name, format_rate(link.bytes_per_s, "B/s"),
+      c.link_latency_s > 0 ? fmt::format(" + {} per transfer", format_seconds(c.link_latency_s)) : "");
 
   out += "Per-device memory:\n";
   Table mt({{"buffer", false}, {"size", false}, {"bytes"}});
@@ -187,11 +336,17 @@ void run_ring(const RingOptions& o) {
   else
     out += fmt::format("Transfers {} behind compute (compute / transfer = {:.3g}).\n",
                        r.hidden ? "hide" : "do NOT hide", r.compute_s / r.transfer_s);
-  out += fmt::format("Smallest block that hides them: n >= Hkv s F / (2 H B) = {} x {} x {:.4g} / (2 x {} x {:.4g}) "
-                     "-> {} tokens per device ({} tokens over {} devices).\n",
-                     c.kv_heads, s_bytes, c.flops_per_s * c.efficiency, c.heads, link.bytes_per_s,
-                     format_count(r.min_block), format_count(u128{r.min_block} * c.devices), c.devices);
-  if (c.heads == c.kv_heads && c.dtype != DType::fp32 && c.dtype != DType::fp8)
+  if (c.link_latency_s > 0)
+    out += fmt::format("Smallest block that hides them: 4 b H d n^2 / F >= a + 2 b Hkv d s n / B with a = {} "
+                       "-> {} tokens per device ({} tokens over {} devices).\n",
+                       format_seconds(c.link_latency_s), format_count(r.min_block),
+                       format_count(u128{r.min_block} * c.devices), c.devices);
+  else
+    out += fmt::format("Smallest block that hides them: n >= Hkv s F / (2 H B) = {} x {} x {:.4g} / (2 x {} x {:.4g}) "
+                       "-> {} tokens per device ({} tokens over {} devices).\n",
+                       c.kv_heads, s_bytes, c.flops_per_s * c.efficiency, c.heads, link.bytes_per_s,
+                       format_count(r.min_block), format_count(u128{r.min_block} * c.devices), c.devices);
+  if (c.link_latency_s == 0 && c.heads == c.kv_heads && c.dtype != DType::fp32 && c.dtype != DType::fp8)
     out += "  (MHA in 16 bits: n >= F/B, the paper's condition.)\n";
 
   out += fmt::format("\nWhole pass ({} steps): {} with overlap, {} if every step waited for its transfer, {} ideal "
@@ -250,12 +405,23 @@ void setup_ring(CLI::App& app) {
   cmd->add_option("--link", o->link, "Link preset: nvlink4, nvlink3, pcie5, pcie4, ib-ndr, ib-hdr, ib-edr")
       ->default_val(std::string(default_link_name()));
   cmd->add_option("--link-gbps", o->link_gbps, "Override the link bandwidth, GB/s per direction");
+  cmd->add_option("--link-latency-us", o->link_latency_us,
+                  "Fixed cost of one transfer, microseconds (default 0; NCCL between two H200s: ~26 alone, ~44 fitted in the ring)");
   cmd->add_option("--efficiency", o->efficiency, "Fraction of the GPU's peak FLOP/s attention reaches (0, 1]")->default_val(1.0);
+  cmd->add_option("--measured", o->measured,
+                  "A ring-attention measurement file (assets/measurements/ring-*.json): each row beside the model");
+  cmd->add_flag("--calibrate", o->calibrate,
+                "With --measured: take the efficiency and the link (latency + bandwidth) from the file's own rows");
   cmd->add_option("--memory-gib", o->memory_gib, "Memory budget per device for the max-context column (default: the GPU's)");
   cmd->add_option("--max-devices", o->max_devices, "Largest P in the scaling table")->default_val(1024);
   cmd->add_flag("--list-links", o->list_links, "List the link presets with their sources");
   add_format_option(cmd, o->format);
-  cmd->callback([o] { run_ring(*o); });
+  cmd->callback([o, cmd] {
+    o->gpu_given = cmd->get_option("--gpu")->count() > 0;
+    o->efficiency_given = cmd->get_option("--efficiency")->count() > 0;
+    o->link_given = cmd->get_option("--link")->count() > 0;
+    run_ring(*o);
+  });
 }
 
 }  // namespace attnlab::cli

@@ -37,6 +37,8 @@ void ring_validate(const RingConfig& c) {
   if (!(c.flops_per_s > 0)) throw InputError("the GPU has no throughput for this dtype");
   if (!(c.link_bytes_per_s > 0) || !std::isfinite(c.link_bytes_per_s))
     throw InputError(fmt::format("--link-gbps must be > 0 (got {})", c.link_bytes_per_s / 1e9));
+  if (!(c.link_latency_s >= 0) || c.link_latency_s > 1)
+    throw InputError(fmt::format("--link-latency-us must be between 0 and 1000000 (got {})", c.link_latency_s * 1e6));
   if (!(c.efficiency > 0) || c.efficiency > 1)
     throw InputError(fmt::format("--efficiency must be in (0, 1] (got {})", c.efficiency));
 }
@@ -57,8 +59,15 @@ RingMemory ring_memory(const RingConfig& c, u64 block) {
 }
 
 u64 ring_min_block(const RingConfig& c) {
-  // 4 b H n^2 d / (F e) >= 2 b n Hkv d s / B  <=>  n >= Hkv s F e / (2 H B), s = bytes per value.
   const double s = dtype_bits(c.dtype) / 8.0;
+  if (c.link_latency_s > 0) {
+    // A n^2 - C n - a >= 0 with A = 4 b H d / (F e), C = 2 b Hkv d s / B: the positive root.
+    const double A = 4.0 * double(c.batch) * double(c.heads) * double(c.head_dim) / (c.flops_per_s * c.efficiency);
+    const double C = 2.0 * double(c.batch) * double(c.kv_heads) * double(c.head_dim) * s / c.link_bytes_per_s;
+    const double n = (C + std::sqrt(C * C + 4.0 * A * c.link_latency_s)) / (2.0 * A);
+    return static_cast<u64>(std::max(1.0, std::ceil(n * (1 - 1e-12))));
+  }
+  // 4 b H n^2 d / (F e) >= 2 b n Hkv d s / B  <=>  n >= Hkv s F e / (2 H B), s = bytes per value.
   const double n = static_cast<double>(c.kv_heads) * s * c.flops_per_s * c.efficiency /
                    (2.0 * static_cast<double>(c.heads) * c.link_bytes_per_s);
   // A relative tolerance so that an exact quotient (312e12 / 300e9 = 1040) is not pushed up by rounding.
@@ -78,7 +87,8 @@ RingTimeline ring_timeline(const RingConfig& c) {
   const double full = to_double(cprod("ring FLOPs", 4, c.batch, c.heads, n, n, c.head_dim)) /
                       (c.flops_per_s * c.efficiency);
   const double transfer = to_double(bits_to_bytes(cprod("ring transfer", 2, c.batch, n, c.kv_heads, c.head_dim,
-                                                        dtype_bits(c.dtype)))) / c.link_bytes_per_s;
+                                                        dtype_bits(c.dtype)))) / c.link_bytes_per_s +
+                          c.link_latency_s;
   // On the causal diagonal a query attends to itself and the earlier keys of its block: n(n+1)/2 of n^2 pairs.
   const double diag = (static_cast<double>(n) + 1.0) / (2.0 * static_cast<double>(n));
 
@@ -136,7 +146,7 @@ RingResult ring_analyze(const RingConfig& c) {
   }
   const double F = c.flops_per_s * c.efficiency;
   r.compute_s = to_double(r.flops_per_block) / F;
-  r.transfer_s = to_double(r.kv_bytes_per_step) / c.link_bytes_per_s;
+  r.transfer_s = to_double(r.kv_bytes_per_step) / c.link_bytes_per_s + c.link_latency_s;
   r.hidden = P == 1 || r.compute_s >= r.transfer_s;
   r.min_block = ring_min_block(c);
   RingTimeline t = ring_timeline(c);

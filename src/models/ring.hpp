@@ -6,6 +6,9 @@
 //   compute per step  4 b H n^2 d FLOPs            (QK^T and PV of one block pair, forward)
 //   transfer per step 2 b n Hkv d s bytes          (one K and one V block, s bytes per value)
 //   hidden when n >= Hkv s F / (2 H B)             (= F/B for MHA in 16 bits: the paper's condition)
+// With a link latency a (the time of an empty message; the paper leaves it out) a transfer takes
+// a + bytes / B and the condition becomes 4 b H d n^2 / F >= a + 2 b Hkv d s n / B, a quadratic in
+// n. Measured through NCCL between two H200s, a is about 20-25 us: it decides the small blocks.
 // Per device memory (one layer, forward): Q, O, K, V and the incoming K, V: for MHA 6 b n h values,
 // the paper's 6bch, plus the softmax statistics (row max and sum, fp32).
 // Forward pass of one attention layer only; the backward pass also sends dK, dV around the ring.
@@ -27,6 +30,7 @@ struct RingConfig {
   double flops_per_s = 0;      // the device's matrix throughput for dtype
   double efficiency = 1.0;     // fraction of flops_per_s attention reaches (1 = peak, as the paper's analysis)
   double link_bytes_per_s = 0; // one direction
+  double link_latency_s = 0;   // fixed cost of one transfer (0: bandwidth only, as the paper)
 };
 // Throws InputError naming --seq, --devices, --kv-heads ...
 void ring_validate(const RingConfig& c);
@@ -49,7 +53,7 @@ struct RingResult {
   u128 flops_per_block = 0;    // one full (unmasked) block pair
   u128 flops_total = 0;        // all devices, the whole pass (causal: only unmasked pairs)
   double compute_s = 0;        // one full block pair
-  double transfer_s = 0;       // one K/V block over the link
+  double transfer_s = 0;       // one K/V block over the link (latency + bytes / bandwidth)
   bool hidden = false;         // compute_s >= transfer_s: transfers hide behind compute
   u64 min_block = 0;           // smallest n for which transfers hide
   double pass_s = 0;           // the whole pass, from the timeline
@@ -59,7 +63,7 @@ struct RingResult {
 RingResult ring_analyze(const RingConfig& c);
 // Per-device memory of one block of n tokens (same formulas as ring_analyze).
 RingMemory ring_memory(const RingConfig& c, u64 block);
-// Smallest n with 4 b H n^2 d / F >= 2 b n Hkv d s / B.
+// Smallest n with 4 b H n^2 d / F >= a + 2 b n Hkv d s / B (a = link_latency_s).
 u64 ring_min_block(const RingConfig& c);
 // Longest N that fits `budget_bytes` per device with P devices: P x floor(budget / per_token).
 u64 ring_max_context(const RingConfig& c, u64 devices, u128 budget_bytes);

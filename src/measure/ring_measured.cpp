@@ -1,0 +1,299 @@
+// Reader of the "ring" section of measurement files and its comparison with the ring model.
+#include "measure/ring_measured.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <fmt/format.h>
+#include <fstream>
+#include <map>
+#include <nlohmann/json.hpp>
+#include <sstream>
+#include <tuple>
+
+#include "util/errors.hpp"
+
+namespace attnlab {
+
+namespace {
+using nlohmann::json;
+
+// Lookups that know their JSON path, so that an error names the spot.
+struct Node {
+  const json& j;
+  std::string path;
+  std::string_view origin;
+
+  [[noreturn]] void fail(std::string_view what) const { throw InputError(fmt::format("{}: {} {}", origin, path, what)); }
+  bool has(std::string_view key) const {
+    return j.is_object() && j.contains(std::string(key)) && !j.at(std::string(key)).is_null();
+  }
+  Node at(std::string_view key) const {
+    if (!j.is_object()) fail("must be an object");
+    std::string p = path.empty() ? std::string(key) : path + "." + std::string(key);
+    auto it = j.find(std::string(key));
+    if (it == j.end() || it->is_null()) throw InputError(fmt::format("{}: {} is missing", origin, p));
+    return Node{*it, std::move(p), origin};
+  }
+  u64 count(bool positive = true) const {
+    if (!j.is_number_unsigned() && !(j.is_number_integer() && j.get<long long>() >= 0))
+      fail("must be a non-negative integer");
+    const u64 v = j.get<u64>();
+    if (positive && v == 0) fail("must be a positive integer (got 0)");
+    return v;
+  }
+  double number(bool allow_zero = true) const {
+    if (!j.is_number()) fail("must be a number");
+    const double v = j.get<double>();
+    if (!std::isfinite(v) || v < 0 || (!allow_zero && v == 0))
+      fail(fmt::format("must be {} (got {})", allow_zero ? "a finite number >= 0" : "a positive number", v));
+    return v;
+  }
+  bool boolean() const {
+    if (!j.is_boolean()) fail("must be true or false");
+    return j.get<bool>();
+  }
+  std::string str() const {
+    if (!j.is_string()) fail("must be a string");
+    return j.get<std::string>();
+  }
+  std::vector<Node> items() const {
+    if (!j.is_array()) fail("must be an array");
+    std::vector<Node> r;
+    for (size_t i = 0; i < j.size(); ++i) r.push_back(Node{j[i], fmt::format("{}[{}]", path, i), origin});
+    return r;
+  }
+};
+
+RingMeasuredSchedule read_schedule(const Node& n, u64 devices) {
+  RingMeasuredSchedule s;
+  const Node pass = n.at("pass_ms");
+  s.pass_ms = pass.at("median").number(false);
+  s.pass_min_ms = pass.at("min").number(false);
+  s.pass_max_ms = pass.at("max").number(false);
+  s.repeats = pass.at("repeats").count();
+  if (!(s.pass_min_ms <= s.pass_ms && s.pass_ms <= s.pass_max_ms))
+    pass.fail(fmt::format("must have min <= median <= max (got {} {} {})", s.pass_min_ms, s.pass_ms, s.pass_max_ms));
+  s.compute_ms = n.at("compute_ms").number();
+  s.attn_ms = n.at("attn_ms").number();
+  s.transfer_ms = n.at("transfer_ms").number();
+  s.idle_ms = n.at("idle_ms").number();
+  if (n.has("steps"))
+    for (const Node& st : n.at("steps").items())
+      s.steps.push_back({st.at("compute_ms").number(), st.at("attn_ms").number(), st.at("merge_ms").number(),
+                         st.at("transfer_ms").number(), st.at("idle_ms").number()});
+  if (n.has("timeline")) {
+    for (const Node& e : n.at("timeline").items()) {
+      RingMeasuredEvent ev;
+      ev.step = e.at("step").count(false);
+      ev.device = e.at("device").count(false);
+      ev.kv_block = e.at("kv_block").count(false);
+      if (ev.step >= devices || ev.device >= devices || ev.kv_block >= devices)
+        e.fail(fmt::format("step, device and kv_block must be below the {} devices", devices));
+      ev.work = e.at("work").number();
+      ev.compute_start_ms = e.at("compute_start_ms").number();
+      ev.attn_end_ms = e.at("attn_end_ms").number();
+      ev.compute_end_ms = e.at("compute_end_ms").number();
+      if (!(ev.compute_start_ms <= ev.attn_end_ms && ev.attn_end_ms <= ev.compute_end_ms))
+        e.fail("must have compute_start_ms <= attn_end_ms <= compute_end_ms");
+      ev.sends = e.at("sends").boolean();
+      if (ev.sends) {
+        ev.send_start_ms = e.at("send_start_ms").number();
+        ev.send_end_ms = e.at("send_end_ms").number();
+        if (ev.send_end_ms < ev.send_start_ms) e.fail("must have send_start_ms <= send_end_ms");
+      }
+      s.timeline.push_back(ev);
+    }
+    if (s.timeline.size() != devices * devices)
+      n.at("timeline").fail(fmt::format("must hold devices x devices = {} events (got {})", devices * devices,
+                                        s.timeline.size()));
+  }
+  return s;
+}
+
+RingMeasuredRow read_row(const Node& n) {
+  RingMeasuredRow r;
+  const Node c = n.at("config");
+  r.devices = c.at("devices").count();
+  r.batch = c.at("batch").count();
+  r.heads = c.at("heads").count();
+  r.kv_heads = c.at("kv_heads").count();
+  r.seq = c.at("seq").count();
+  r.block = c.at("block").count();
+  r.head_dim = c.at("head_dim").count();
+  r.causal = c.at("causal").boolean();
+  r.dtype = c.at("dtype").str();
+  if (r.dtype != "bf16" && r.dtype != "fp16") c.at("dtype").fail(fmt::format("must be bf16 or fp16 (got '{}')", r.dtype));
+  if (r.heads % r.kv_heads != 0) c.at("kv_heads").fail(fmt::format("must divide heads ({} heads, got {})", r.heads, r.kv_heads));
+  if (r.seq != r.block * r.devices)
+    c.at("seq").fail(fmt::format("must be devices x block = {} (got {})", r.block * r.devices, r.seq));
+  r.kv_bytes_per_step = n.at("kv_bytes_per_step").count();
+  const u64 expect = 2 * r.batch * r.kv_heads * r.block * r.head_dim * 2;
+  if (r.kv_bytes_per_step != expect)
+    n.at("kv_bytes_per_step").fail(fmt::format("must be 2 b Hkv n d x 2 bytes = {} (got {})", expect, r.kv_bytes_per_step));
+  const Node ck = n.at("check");
+  r.check_ok = ck.at("ok").boolean();
+  r.vs_single_max_abs = ck.at("vs_single_max_abs").number();
+  r.vs_single_rel_l2 = ck.at("vs_single_rel_l2").number();
+  r.max_abs_error = ck.at("max_abs_error").number();
+  r.rel_l2_error = ck.at("rel_l2_error").number();
+  if (!r.check_ok) return r;  // a row that failed its check was not timed
+  r.serial = read_schedule(n.at("serial"), r.devices);
+  r.overlap = read_schedule(n.at("overlap"), r.devices);
+  if (n.has("overlap_compute_first")) r.overlap_compute_first = read_schedule(n.at("overlap_compute_first"), r.devices);
+  if (n.has("compute_only")) r.compute_only = read_schedule(n.at("compute_only"), r.devices);
+  return r;
+}
+}  // namespace
+
+double RingMeasuredRow::flops_per_block() const {
+  return 4.0 * double(batch) * double(heads) * double(block) * double(block) * double(head_dim);
+}
+double RingMeasuredRow::attn_tflops() const {
+  return serial.attn_ms > 0 ? flops_per_block() / (serial.attn_ms * 1e-3) / 1e12 : 0.0;
+}
+double RingMeasuredRow::link_gbps() const {
+  return serial.transfer_ms > 0 ? double(kv_bytes_per_step) / (serial.transfer_ms * 1e-3) / 1e9 : 0.0;
+}
+double RingMeasuredRow::wait_ms() const {
+  return overlap_compute_first ? overlap_compute_first->idle_ms : overlap.idle_ms;
+}
+bool RingMeasuredRow::hides() const {
+  if (devices < 2) return true;
+  return wait_ms() <= ring_hidden_threshold * double(devices - 1) * serial.transfer_ms;
+}
+double RingMeasuredRow::exposed_ms() const {
+  const double floor_ms = compute_only ? compute_only->pass_ms
+                                       : serial.pass_ms - double(devices - 1) * serial.transfer_ms;
+  return overlap.pass_ms - floor_ms;
+}
+double RingMeasuredRow::compute_slowdown() const {
+  return compute_only && compute_only->compute_ms > 0 ? overlap.compute_ms / compute_only->compute_ms - 1.0 : 0.0;
+}
+
+RingMeasurements ring_measured_parse(std::string_view json_text, std::string_view origin) {
+  // The header (schema, version, device, date, command) is the common measurement file's: its
+  // validator runs first, so a ring file is also a valid measurement file.
+  const Measurements base = measurement_parse(json_text, origin);
+  json doc;
+  try {
+    doc = json::parse(json_text);
+  } catch (const json::parse_error& e) {
+    throw InputError(fmt::format("{}: not valid JSON ({})", origin, e.what()));
+  }
+  const Node root{doc, "", origin};
+  if (!root.has("ring")) throw InputError(fmt::format("{}: has no \"ring\" section (not a ring-attention measurement)", origin));
+  const Node ring = root.at("ring");
+  RingMeasurements m;
+  m.device = base.device;
+  m.date = base.date;
+  m.command = base.command;
+  m.tool = base.tool;
+  m.devices = ring.at("devices").count();
+  if (ring.has("device_names"))
+    for (const Node& n : ring.at("device_names").items()) m.device_names.push_back(n.str());
+  m.nccl_version = ring.has("nccl_version") ? ring.at("nccl_version").str() : "";
+  m.peer_access = ring.has("peer_access") ? ring.at("peer_access").str() : "";
+  m.kernel = ring.has("kernel") ? ring.at("kernel").str() : "";
+  if (ring.has("link_sizes"))
+    for (const Node& n : ring.at("link_sizes").items())
+      m.link_sizes.push_back({n.at("bytes").count(), n.at("ms").number(false), n.at("gbps").number(false)});
+  for (const Node& n : ring.at("rows").items()) {
+    RingMeasuredRow r = read_row(n);
+    if (r.devices != m.devices) n.at("config").at("devices").fail(fmt::format("must be ring.devices = {}", m.devices));
+    m.rows.push_back(std::move(r));
+  }
+  return m;
+}
+
+RingMeasurements ring_measured_load(const std::filesystem::path& path) {
+  std::ifstream f(path, std::ios::binary);
+  if (!f) throw InputError(fmt::format("--measured: cannot open {}", path.string()));
+  std::ostringstream s;
+  s << f.rdbuf();
+  return ring_measured_parse(s.str(), path.filename().string());
+}
+
+std::vector<std::filesystem::path> ring_measured_files(const std::filesystem::path& dir) {
+  std::vector<std::filesystem::path> out;
+  for (const auto& p : measurement_files(dir)) {
+    std::ifstream f(p, std::ios::binary);
+    std::ostringstream s;
+    s << f.rdbuf();
+    const json doc = json::parse(s.str(), nullptr, false);
+    if (!doc.is_discarded() && doc.is_object() && doc.contains("ring")) out.push_back(p);
+  }
+  return out;
+}
+
+std::string ring_gpu_preset_for(std::string_view device_name) {
+  if (device_name.find("H200") != std::string_view::npos) return "h200";
+  if (device_name.find("H100") != std::string_view::npos) return "h100-sxm";
+  return "";
+}
+
+RingCalibration ring_calibrate(const RingMeasurements& m, const GpuSpec& gpu) {
+  RingCalibration c;
+  const double peak = gpu.peak_flops(DType::bf16);
+  // Efficiency: the largest non-causal block (the kernel at full occupancy).
+  for (const auto& r : m.rows)
+    if (r.check_ok && !r.causal && r.block > c.efficiency_block && r.attn_tflops() > 0) {
+      c.efficiency_block = r.block;
+      c.efficiency = std::min(1.0, r.attn_tflops() * 1e12 / peak);
+    }
+  // Link: least squares t = a + x / B over every timed row's transfer (x bytes, t seconds).
+  double n = 0, sx = 0, sy = 0, sxx = 0, sxy = 0;
+  for (const auto& r : m.rows) {
+    if (!r.check_ok || r.serial.transfer_ms <= 0) continue;
+    const double x = double(r.kv_bytes_per_step), y = r.serial.transfer_ms * 1e-3;
+    n += 1, sx += x, sy += y, sxx += x * x, sxy += x * y;
+  }
+  const double den = n * sxx - sx * sx;
+  if (n >= 2 && den > 0) {
+    const double slope = (n * sxy - sx * sy) / den;
+    const double a = (sy - slope * sx) / n;
+    if (slope > 0) c.link_bytes_per_s = 1.0 / slope;
+    c.link_latency_s = std::max(0.0, a);
+  }
+  return c;
+}
+
+std::vector<RingComparedRow> ring_compare(const RingMeasurements& m, const RingConfig& base) {
+  std::vector<RingComparedRow> out;
+  for (const auto& r : m.rows) {
+    if (!r.check_ok) continue;
+    RingConfig c = base;
+    c.seq = r.seq;
+    c.devices = r.devices;
+    c.batch = r.batch;
+    c.heads = r.heads;
+    c.kv_heads = r.kv_heads;
+    c.head_dim = r.head_dim;
+    c.causal = r.causal;
+    RingComparedRow x;
+    x.measured = r;
+    x.model = ring_analyze(c);
+    x.compute_ratio = r.serial.attn_ms * 1e-3 / x.model.compute_s;
+    x.transfer_ratio = r.serial.transfer_ms * 1e-3 / x.model.transfer_s;
+    x.step_measured_s = r.overlap.pass_ms * 1e-3 / double(r.devices);
+    x.step_model_s = x.model.pass_s / double(r.devices);
+    x.step_ratio = x.step_measured_s / x.step_model_s;
+    x.model_hides = x.model.compute_s >= x.model.transfer_s;
+    out.push_back(std::move(x));
+  }
+  return out;
+}
+
+u64 ring_measured_min_block(const RingMeasurements& m, u64 heads, u64 kv_heads, bool causal) {
+  std::vector<std::pair<u64, bool>> series;
+  for (const auto& r : m.rows)
+    if (r.check_ok && r.heads == heads && r.kv_heads == kv_heads && r.causal == causal) series.push_back({r.block, r.hides()});
+  std::sort(series.begin(), series.end());
+  u64 best = 0;
+  for (auto it = series.rbegin(); it != series.rend(); ++it) {
+    if (!it->second) break;
+    best = it->first;
+  }
+  return best;
+}
+
+}  // namespace attnlab
