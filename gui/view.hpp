@@ -80,6 +80,14 @@ struct Settings {
   u64 spec_gamma = 5;
   float spec_c = 0.05f;
 
+  // paged: contiguous reservations vs PagedAttention blocks, one request stream through both
+  int paged_policy = 0;         // contiguous reservation: 0 max, 1 pow2, 2 oracle
+  int paged_workload = 0;       // index into workload_presets() (ShareGPT, Alpaca)
+  u64 paged_budget = 8192;      // KV token slots in memory
+  u64 paged_block = 16;         // tokens per block (vLLM's default)
+  u64 paged_samples = 1;        // parallel samples per request (share the prompt's blocks)
+  float paged_steps_per_s = 40; // animation speed
+
   // ring
   u64 ring_devices = 8;
   u64 ring_seq = 262144;

@@ -87,7 +87,7 @@ TEST_CASE("panel registry") {
     CHECK(panel_find("") == nullptr);
   }
   SUBCASE("the panels whose models are in the tree are registered") {
-    for (const char* name : {"growth", "hierarchy", "tiling", "traffic", "kernels", "kv", "masks", "ssm", "position", "ring", "specdec"}) {
+    for (const char* name : {"growth", "hierarchy", "tiling", "traffic", "kernels", "kv", "paged", "masks", "ssm", "position", "ring", "specdec"}) {
       CAPTURE(name);
       CHECK(panel_find(name) != nullptr);
     }

@@ -12,6 +12,7 @@ const std::vector<PanelInfo>& panel_registry() {
       {"traffic", "Bytes vs N", "simulator (src/sim), ncu measurement files", draw_traffic},
       {"kernels", "Measured kernels", "measurement files (assets/measurements, --measurements)", draw_kernels},
       {"kv", "KV cache", "KV-cache model (src/models/kv_cache), model presets", draw_kv},
+      {"paged", "PagedAttention", "serving simulation (src/models/paged)", draw_paged},
       {"masks", "Masks", "mask model (src/models/masks)", draw_masks},
       {"ssm", "Scan vs attention", "scaling model (src/models/scaling), measurement files", draw_ssm},
       {"position", "RoPE and ALiBi", "position model (src/models/position)", draw_position},

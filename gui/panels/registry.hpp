@@ -28,6 +28,7 @@ void draw_tiling(View& v);
 void draw_traffic(View& v);
 void draw_kernels(View& v);
 void draw_kv(View& v);
+void draw_paged(View& v);
 void draw_masks(View& v);
 void draw_ssm(View& v);
 void draw_position(View& v);
