@@ -25,16 +25,17 @@
 // before this step's math: 8 KiB more in flight per warp); fused (prefetch, and the last block of a
 // head group merges the splits instead of a second kernel).
 //
-// MEASURED (H100 80GB HBM3, driver 580.159.04, CUDA 13.0, 2026-11-23; assets/measurements/
-// decode-h100.json; L2 emptied by reads before each repeat; copy bandwidth 3035 GB/s read+write):
-//   B1 H32 L32768 d128    best variant            GB/s   % copy   PyTorch SDPA (default)
-//   MHA   (32 kv heads)   prefetch, chunk 2048    2797    92.2%    2765 GB/s -> 1.01x
-//   GQA-4 ( 8 kv heads)   prefetch, chunk 1024    2285    75.3%    2077 GB/s -> 1.10x
-//   GQA-8 ( 4 kv heads)   prefetch, chunk 1024    1752    57.7%    1355 GB/s -> 1.29x
-//   MQA   ( 1 kv head)    prefetch, chunk  512     668    22.0%     700 GB/s -> 0.95x
-//   paged (16-token pages) vs contiguous: +1.8% / +1.3% / +2.9% / +3.9%.
+// MEASURED (H100 80GB HBM3, driver 580.159.04, CUDA 13.0, 2026-11-23 07:34; assets/measurements/
+// decode-h100.json; L2 emptied by reads before each repeat, PyTorch timed the same way; copy
+// bandwidth 3040 GB/s read+write):
+//   B1 H32 L32768 d128    best variant            GB/s   % copy   PyTorch SDPA (default)   ours/torch
+//   MHA   (32 kv heads)   prefetch, chunk 2048    2800    92.1%    2938 GB/s (96.7%)        0.95x
+//   GQA-4 ( 8 kv heads)   prefetch, chunk 1024    2304    75.8%    2278 GB/s                1.01x
+//   GQA-8 ( 4 kv heads)   prefetch, chunk 1024    1801    59.3%    1983 GB/s (65.2%)        0.91x
+//   MQA   ( 1 kv head)    prefetch, chunk  512     676    22.2%     540 GB/s                1.25x
+//   paged (16-token pages) vs contiguous: +1.4% / +1.5% / +4.9% / +3.6%.
 // Why GQA-8 and MQA fall short: 67 MB (GQA-8) is ~22 µs at the copy rate, and fixed costs do not
-// shrink with it: 128 blocks for 132 SMs, 2 blocks per SM at most (255 registers: the prefetched
+// shrink with it: 128 blocks for 132 SMs, 2 blocks per SM at most (ncu: limited by registers; the prefetched
 // tile and 64 fp32 accumulators), so 8 warps per SM with 16 KiB in flight each; the combine
 // kernel (~5 µs under ncu at 32 splits); the launch. The fused combine was slower (a serial tail
 // in the last block). MQA also reads its K/V twice (32 heads = two 16-row blocks).

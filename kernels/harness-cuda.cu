@@ -176,6 +176,7 @@ cudaError_t attn_forward(KernelId id, const AttnProblem& p, cudaStream_t stream)
     case KernelId::naive_cublas: return attn_naive_cublas_forward(p, stream);
     case KernelId::tiled: return attn_tiled_forward(p, stream);
     case KernelId::mma: return attn_mma_forward(p, stream);
+    case KernelId::hopper: return cudaErrorNotSupported;  // its own sm_90a executable (attn-hopper.cu)
     case KernelId::none: break;
   }
   return cudaErrorInvalidValue;

@@ -9,6 +9,9 @@
 //                                         online softmax (m, l), O written once
 //   rung 3  attn-mma.cu     mma           FlashAttention-2 on tensor cores: mma.sync, ldmatrix,
 //                                         cp.async double buffering, 1/l applied at the end
+//   rung 4  attn-hopper.cu  hopper        FlashAttention-3 ideas on sm_90a: wgmma, TMA, warp
+//                                         specialization (its own sm_90a executable, attnlab-attn-hopper)
+// Rungs 5-7 (decode, window, scan) are separate problems with their own binaries.
 #pragma once
 #include <cstdint>
 #include <string>
@@ -32,7 +35,7 @@ struct AttnShape {
   int group() const { return kv_heads > 0 ? heads / kv_heads : 0; }
 };
 
-enum class KernelId { none, naive, naive_cublas, tiled, mma };
+enum class KernelId { none, naive, naive_cublas, tiled, mma, hopper };
 
 // What the bench and the measurement files say about each kernel. block_q/block_kv are the
 // tile sizes (Br, Bc) in the simulator's vocabulary; score_dtype is how S/P reach memory.
@@ -57,12 +60,16 @@ inline const KernelInfo& kernel_info(KernelId id) {
        "FlashAttention on CUDA cores: Qi, Kj, Vj tiles in shared memory, online softmax (m, l)"},
       {KernelId::mma, "attn-mma", 3, 128, 64, "",
        "FlashAttention-2 on tensor cores: mma.sync m16n8k16, ldmatrix, cp.async double buffering"},
+      {KernelId::hopper, "attn-hopper", 4, 128, 128, "",
+       "FlashAttention-3 ideas on sm_90a: wgmma, TMA loads on mbarriers, producer/consumer warpgroups"},
   };
   for (const auto& k : table)
     if (k.id == id) return k;
   return table[0];
 }
 
+// The rungs attnlab-bench (and attn_forward) can run; the Hopper rung lives in its own sm_90a
+// executable and is not among them.
 inline KernelId kernel_from_name(std::string_view name) {
   for (KernelId id : {KernelId::naive, KernelId::naive_cublas, KernelId::tiled, KernelId::mma})
     if (name == kernel_info(id).name || name == std::string(kernel_info(id).name).substr(5)) return id;
@@ -74,6 +81,9 @@ struct DeviceCaps {
   int cc_major = 9;
   int cc_minor = 0;
   std::int64_t smem_per_block_optin = 227 * 1024;
+  // The Hopper rung can be launched (an sm_90a build of attn-hopper.cu is linked): false in
+  // attnlab-bench, whose dispatch does not include it; a face that can run it sets it.
+  bool hopper_rung = false;
 };
 
 struct KernelChoice {
@@ -128,10 +138,22 @@ inline KernelChoice kernel_choose(const AttnShape& s, const DeviceCaps& dev) {
     return {KernelId::tiled, "the device gives a block " + std::to_string(dev.smem_per_block_optin / 1024) +
                                  " KiB of shared memory; the mma rung needs " +
                                  std::to_string(mma_smem_bytes(s.head_dim) / 1024) + " KiB"};
-  // Decode (one query row) wastes 63 of the mma rung's 64 rows; a split-K decode kernel comes with
-  // "Kernel ladder II". Until then the mma rung is still the fastest we have.
+  // Hopper (sm_90) with the sm_90a rung available: wgmma + TMA + warp specialization. Measured on the
+  // H100 (assets/measurements/hopper-h100.json, B8 H16 N4096): 659 TFLOP/s at d128 and 442 at d64
+  // against the mma rung's 284 and 286, i.e. 1.5-2.3x, and ≥ 1.0x PyTorch's flash backend; checked
+  // against fp64 and sanitizer-clean per its report (commits 07efeff, f3c0f2c, 95db0b9). Prefill
+  // only: decode-sized seq_q leaves its 128-row tile idle like the mma rung's.
+  if (dev.hopper_rung && dev.cc_major == 9 && dev.cc_minor == 0 && s.seq_q >= 16 &&
+      dev.smem_per_block_optin >= 160 * 1024)  // its d128 pipeline keeps 160 KiB of tiles
+    return {KernelId::hopper,
+            "sm_90 with the Hopper rung built (sm_90a): wgmma + TMA + warp specialization, 1.5-2.3x the mma rung "
+            "measured on the H100"};
+  // Decode (one query row) wastes 127 of the mma rung's 128 rows. The decode rung (attn-decode.cu:
+  // split-KV, GQA heads as the mma rows, paged KV) is its own binary with its own entry point;
+  // through this dispatch the mma rung still runs it, correctly but slowly.
   if (s.seq_q < 16)
-    return {KernelId::mma, "decode-sized seq_q: no decode kernel yet, the mma rung is the fastest (most of its 64-row tile idles)"};
+    return {KernelId::mma, "decode-sized seq_q: the decode rung (attnlab-attn-decode) is built for this; in this "
+                           "dispatch the mma rung runs it (most of its 128-row tile idles)"};
   return {KernelId::mma, "tensor cores available and d in {64, 128}: the FlashAttention-2 rung is the fastest we have"};
 }
 
