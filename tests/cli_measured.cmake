@@ -6,7 +6,7 @@
 # = 268.4 MB), +2.1%.
 attnlab_cli_test(measured_files STDOUT "h100-ladder.json +NVIDIA H100 80GB HBM3 +580.159.04 +13.0 +2026-11-23 +96 +94 +0"
   ARGS measured)
-attnlab_cli_test(measured_runs STDOUT "h100-key.json +attn-mma +B8 H16/16 N4096 d128 bf16 +3.80 ms +289.1 .* 0.84x +torch-cudnn"
+attnlab_cli_test(measured_runs STDOUT "h100-key.json +attn-mma +B8 H16/16 N4096 d128 bf16 +128x64 +3.80 ms +289.1 .* 0.84x +torch-cudnn"
   ARGS measured --runs --kernel attn-mma)
 attnlab_cli_test(measured_runs_json STDOUT "\"kernel\": \"attn-mma\",.*\"vs_torch_flash\": 0.8"
   ARGS measured --runs --kernel attn-mma --format json)

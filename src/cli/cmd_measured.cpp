@@ -168,7 +168,8 @@ std::string render_runs(const std::vector<LoadedFile>& files, const MeasuredOpti
       w.begin_object().field("file", row.file->name).field("device", row.file->m.device.name)
           .field("kernel", r.kernel).field("rung", r.rung).field("batch", c.batch).field("heads", c.heads)
           .field("kv_heads", c.kv_heads).field("seq_q", c.seq_q).field("seq_kv", c.seq_kv).field("head_dim", c.head_dim)
-          .field("causal", c.causal).field("dtype", c.dtype).field("median_ms", r.time.median_ms)
+          .field("causal", c.causal).field("dtype", c.dtype).field("block_q", c.block_q).field("block_kv", c.block_kv)
+          .field("median_ms", r.time.median_ms)
           .field("tflops", r.tflops);
       w.key("gbps");
       if (r.gbps) w.value(*r.gbps); else w.null();
@@ -187,7 +188,7 @@ std::string render_runs(const std::vector<LoadedFile>& files, const MeasuredOpti
     w.end_array().end_object();
     return w.str();
   }
-  Table t({{"file", false}, {"kernel", false}, {"config", false}, {"median"}, {"TFLOP/s"}, {"GB/s"},
+  Table t({{"file", false}, {"kernel", false}, {"config", false}, {"Br x Bc", false}, {"median"}, {"TFLOP/s"}, {"GB/s"},
            {"max |err|"}, {"vs torch-flash"}, {"fastest reference", false}, {"vs it"}});
   for (const auto& row : rows) {
     const auto& r = *row.run;
@@ -195,7 +196,10 @@ std::string render_runs(const std::vector<LoadedFile>& files, const MeasuredOpti
       auto s = speedup(r, ref);
       return s ? cell(fmt::format("{:.2f}x", *s), fmt::format("{}", *s)) : cell("-", "");
     };
-    t.add_row({cell(row.file->name), cell(r.kernel), cell(config_label(r.config)),
+    const std::string tile = r.config.block_q || r.config.block_kv
+                                 ? fmt::format("{}x{}", r.config.block_q, r.config.block_kv)
+                                 : std::string("-");
+    t.add_row({cell(row.file->name), cell(r.kernel), cell(config_label(r.config)), cell(tile),
                cell(format_seconds(r.time.median_ms * 1e-3), fmt::format("{}", r.time.median_ms * 1e-3)),
                cell_num(r.tflops, 1), r.gbps ? cell_num(*r.gbps, 0) : cell("-", ""),
                r.max_abs_error ? cell(fmt::format("{:.1e}", *r.max_abs_error), fmt::format("{}", *r.max_abs_error))
@@ -206,8 +210,9 @@ std::string render_runs(const std::vector<LoadedFile>& files, const MeasuredOpti
   std::string out = fmt::format("{} timed runs{}\n\n", rows.size(),
                                 o.kernel.empty() ? std::string() : fmt::format(" of kernels matching '{}'", o.kernel));
   out += t.to_text();
-  out += "\nmedian: of the run's repeats (CUDA events, warm-up first, L2 emptied before each repeat); TFLOP/s counts\n"
-         "4·B·H·Nq·Nkv·d (half when causal); max |err|: against an fp64 CPU reference, checked before timing.\n"
+  out += "\nBr x Bc: the kernel's query x key tile (decode: query rows x keys per split). median: of the run's\n"
+         "repeats (CUDA events, warm-up first, L2 emptied before each repeat). TFLOP/s counts 4·B·H·Nq·Nkv·d\n"
+         "(half when causal); max |err|: against an fp64 CPU reference, checked before timing.\n"
          "vs: the reference's median time / ours, measured in the same session on the same GPU (> 1: ours is faster).\n";
   std::vector<std::string> devices;
   for (const auto& row : rows) {
