@@ -96,7 +96,7 @@ attnlab_cli_test(hardening_models_missing_lesson EXE ${CMAKE_COMMAND} RC 2 EMPTY
   STDERR "05-kv-cache.md:[0-9]+: .*no-such-models.json: cannot open the model presets file"
   ARGS -E env ATTNLAB_MODELS=${_fix}/no-such-models.json $<TARGET_FILE:attnlab> lesson 5)
 attnlab_cli_test(hardening_models_folder EXE ${CMAKE_COMMAND} RC 2 EMPTY_STDOUT
-  STDERR "regressions: (not valid JSON|is a folder)"
+  STDERR "regressions: is a folder, not a model presets file"
   ARGS -E env ATTNLAB_MODELS=${_fix} $<TARGET_FILE:attnlab> models)
 attnlab_cli_test(hardening_models_empty EXE ${CMAKE_COMMAND} RC 2 EMPTY_STDOUT
   STDERR "empty.json: not valid JSON"
@@ -153,13 +153,26 @@ foreach(_k attnlab-bench attnlab-attn-decode attnlab-attn-window attnlab-scan-se
   endif()
 endforeach()
 
-# --- fixes proposed to other owners (/work/notes/bugs-for-owners.md B3, B4) ---------------------
-# Off until those fixes land, so that CI stays green; whoever applies them deletes this guard.
-option(ATTNLAB_HARDENING_PENDING_FIXES "Declare the hardening tests of fixes not yet applied" OFF)
-if(ATTNLAB_HARDENING_PENDING_FIXES)
-  attnlab_cli_test(hardening_models_number_1e400 EXE ${CMAKE_COMMAND} RC 2 EMPTY_STDOUT
-    STDERR "models-number-1e400.json: not valid JSON"
-    ARGS -E env ATTNLAB_MODELS=${_fix}/models-number-1e400.json $<TARGET_FILE:attnlab> models)
-  attnlab_cli_error(hardening_lessons_empty_check "no lessons in .*regressions" lesson --check --lessons ${_fix})
-  attnlab_cli_error(hardening_lessons_empty_list "no lessons in .*regressions" lesson --list --lessons ${_fix})
-endif()
+# --- fixes of /work/notes/bugs-for-owners.md (B2, B3, B4, B6), applied -------------------------
+# A number past the double range: nlohmann's out_of_range (406), not only parse_error.
+attnlab_cli_test(hardening_models_number_1e400 EXE ${CMAKE_COMMAND} RC 2 EMPTY_STDOUT
+  STDERR "models-number-1e400.json: not valid JSON: .*number overflow"
+  ARGS -E env ATTNLAB_MODELS=${_fix}/models-number-1e400.json $<TARGET_FILE:attnlab> models)
+# A folder without lessons: a check of nothing must not pass, a list of nothing is an error.
+attnlab_cli_error(hardening_lessons_empty_check "no lessons in .*regressions \\(expected files like 01-why-attention-is-slow.md\\); pass --lessons DIR"
+  lesson --check --lessons ${_fix})
+attnlab_cli_error(hardening_lessons_empty_list "no lessons in .*regressions" lesson --list --lessons ${_fix})
+# A link so slow that no block of fewer than 2^64 tokens hides it (the block was cast to u64: 0).
+attnlab_cli_error(hardening_ring_link_too_slow "--link-gbps 1e-300 is too slow for this GPU: no block of fewer than 2\\^64 tokens"
+  ring --link-gbps 1e-300)
+attnlab_cli_error(hardening_ring_link_too_slow_json "--link-gbps 1e-300 is too slow" ring --link-gbps 1e-300 --format json)
+# 65536 devices: the P x P schedule took over a minute and its timeline ended as std::bad_alloc.
+attnlab_cli_error(hardening_ring_devices_65536 "--devices 65536: the ring schedule is simulated step by step .*at most 4096 devices"
+  ring --devices 65536 --seq 65536)
+# The scaling table still reaches 4096 devices (one step of the schedule kept at a time).
+attnlab_cli_test(hardening_ring_devices_4096 STDOUT "\n4096,256," ARGS ring --devices 1024 --seq 1048576 --max-devices 4096 --format csv)
+# The simulator's thread-block grid past 2^64 (it wrapped to 0: est. time inf, grid 0).
+attnlab_cli_error(hardening_traffic_grid_2_64 "thread blocks = 18446744073709551616 does not fit 64 bits"
+  traffic --seq 4294967296 --batch 16384 --heads 1 --no-l2 --algo naive)
+attnlab_cli_error(hardening_traffic_grid_2_64_json "thread blocks = 18446744073709551616 does not fit 64 bits"
+  traffic --seq 4294967296 --batch 16384 --heads 1 --no-l2 --format json)

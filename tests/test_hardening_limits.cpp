@@ -3,6 +3,7 @@
 // Expected values are powers of two and closed forms worked out by hand in the comments.
 #include <doctest/doctest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <string>
 
@@ -147,14 +148,116 @@ TEST_CASE("past the simulator's limits: a clear error") {
 }
 
 // The thread-block grid is a u64 in src/sim; B·H·(N/128)² blocks pass 2^64 at N = 2^32 and
-// B·H = 2^14, and used to wrap to 0 (est. time inf/NaN, "grid 0"). The fix (checked grid counts,
-// /work/notes/bugs-for-owners.md, "src/sim grid wrap") makes this an OverflowError; until it
-// lands in src/sim this case is skipped.
-TEST_CASE("a grid of 2^64 thread blocks is refused, not wrapped" * doctest::skip(true)) {
+// B·H = 2^14, and used to wrap to 0 (est. time inf/NaN, "grid 0"). Grids and events per block
+// are now checked products: past 64 bits they are refused with an OverflowError naming them.
+TEST_CASE("a grid of 2^64 thread blocks is refused, not wrapped") {
   const GpuSpec& h100 = gpu_find("h100-sxm");
-  const AttnConfig c = limit_config(16384, 1, kMaxSeq);  // naive_qk: 2^14 x (2^32 / 128)^2 = 2^64 blocks
-  CHECK_THROWS_AS(simulate_traffic(c, h100, {Algo::naive}, closed_forms_only()), OverflowError);
-  CHECK_THROWS_AS(simulate_traffic(c, h100, {Algo::naive}), OverflowError);
+  SUBCASE("naive_qk: 2^14 x (2^32 / 128)^2 = 2^64 blocks") {
+    const AttnConfig c = limit_config(16384, 1, kMaxSeq);
+    CHECK_THROWS_WITH_AS(simulate_traffic(c, h100, {Algo::naive}, closed_forms_only()),
+                         "thread blocks = 18446744073709551616 does not fit 64 bits", OverflowError);
+    CHECK_THROWS_AS(simulate_traffic(c, h100, {Algo::naive}), OverflowError);
+  }
+  SUBCASE("one head fewer: 2^14 - 1 heads give 2^64 - 2^50 blocks, a real grid") {
+    // (2^14 - 1) x 2^25 x 2^25 = 2^64 - 2^50 < 2^64: counted, not refused.
+    const AttnConfig c = limit_config(16383, 1, kMaxSeq);
+    const AlgoTraffic n = simulate_traffic(c, h100, {Algo::naive}, closed_forms_only()).results[0];
+    REQUIRE(n.kernels.size() >= 1);
+    CHECK(n.kernels[0].bytes.grid == (p2(64) - p2(50)));
+    // waves = ceil(grid / wave_blocks): wave_blocks is not a power of two on the H100 (132 SMs).
+    const u64 wb = n.kernels[0].bytes.wave_blocks;
+    REQUIRE(wb > 0);
+    CHECK(n.kernels[0].bytes.waves == ceil_div(p2(64) - p2(50), wb));
+    CHECK(std::isfinite(n.kernels[0].est_time_s));
+  }
+  SUBCASE("flash2 with 1-row Q tiles: B·H x N = 2^44 x 2^32 = 2^76 blocks") {
+    AttnConfig c = limit_config(kMaxBatch, kMaxHeads, kMaxSeq);
+    c.block_q = 1;
+    c.block_kv = 1;
+    CHECK_THROWS_AS(simulate_traffic(c, h100, {Algo::flash2}, closed_forms_only()), OverflowError);
+  }
+  SUBCASE("flash1, one block per head, 1 x 1 tiles: Tc (2 + 6 Tr) = 2^32 (2 + 6·2^32) events per block") {
+    AttnConfig c = limit_config(1, 1, kMaxSeq);
+    c.block_q = 1;
+    c.block_kv = 1;
+    // 2^32 x (2 + 6 x 2^32) = 6 x 2^64 + 2^33 = 110,680,464,450,847,244,288.
+    CHECK_THROWS_WITH_AS(simulate_traffic(c, h100, {Algo::flash1}, closed_forms_only()),
+                         "events per block = 110680464450847244288 does not fit 64 bits", OverflowError);
+  }
+}
+
+// ring_min_block solves n >= Hkv s F e / (2 H B) in doubles; a link of 1e-300 GB/s asks for a
+// block of ~3e305 tokens, which used to be cast to u64 (undefined behaviour; 0 on x86).
+TEST_CASE("ring: no block hides a link that slow, said in words instead of 0") {
+  RingConfig c;
+  c.seq = 1 << 20;
+  c.devices = 8;
+  c.heads = c.kv_heads = 32;
+  c.head_dim = 128;
+  c.dtype = DType::fp16;
+  c.flops_per_s = 312e12;
+  SUBCASE("1e-291 B/s: n = 2 B x 312e12 / (2 x 1e-291) = 3.12e305 tokens, past 2^64") {
+    c.link_bytes_per_s = 1e-291;
+    CHECK_THROWS_AS(ring_min_block(c), InputError);
+    CHECK_THROWS_AS(ring_analyze(c), InputError);
+    c.link_latency_s = 1e-6;  // the other branch (latency in the model) too
+    CHECK_THROWS_AS(ring_min_block(c), InputError);
+  }
+  SUBCASE("n = 312e12 / B = 2^62 tokens still fits: a real (huge) block") {
+    c.link_bytes_per_s = 312e12 / std::ldexp(1.0, 62);
+    const u64 n = ring_min_block(c);
+    CHECK(n > (u64{1} << 61));
+    CHECK(n <= (u64{1} << 62));
+  }
+}
+
+// The step-by-step ring schedule has P x P events: at --devices 65536 that is 2^32 of them, and
+// ring_analyze, which kept them all, ended as std::bad_alloc ("internal error") after a minute.
+// It now keeps one step; both it and ring_timeline refuse more than 4096 devices.
+TEST_CASE("ring: thousands of devices are analysed without the P x P timeline") {
+  RingConfig c;
+  c.heads = c.kv_heads = 32;
+  c.head_dim = 128;
+  c.dtype = DType::fp16;
+  c.flops_per_s = 312e12;
+  c.link_bytes_per_s = 1e18;  // transfers far faster than compute: every step is compute-bound
+  SUBCASE("4096 devices of 256 tokens: the pass is 4096 steps of one full block") {
+    c.seq = u64{1} << 20;
+    c.devices = 4096;
+    // One block: 4 x 32 heads x 256 x 256 x 128 FLOPs = 1,073,741,824 FLOPs / 312e12 FLOP/s.
+    const double full = 1073741824.0 / 312e12;
+    const RingResult r = ring_analyze(c);
+    CHECK(r.block == 256);
+    CHECK(r.pass_s == doctest::Approx(4096 * full));
+    CHECK(r.no_overlap_s == doctest::Approx(4096 * full + 4095 * r.transfer_s));
+  }
+  SUBCASE("the schedule a step at a time gives the timeline's figures (causal, 8 devices)") {
+    c.seq = 8192;
+    c.devices = 8;
+    c.causal = true;
+    c.link_bytes_per_s = 50e9;
+    const RingResult r = ring_analyze(c);
+    const RingTimeline t = ring_timeline(c);
+    REQUIRE(t.events.size() == 64);
+    CHECK(r.pass_s == t.total_s);
+    double no_overlap = 0;
+    for (u64 s = 0; s < 8; ++s) {
+      double worst = 0;
+      for (u64 i = 0; i < 8; ++i) worst = std::max(worst, t.events[s * 8 + i].work);
+      no_overlap += worst * r.compute_s + (s + 1 < 8 ? r.transfer_s : 0.0);
+    }
+    CHECK(r.no_overlap_s == doctest::Approx(no_overlap));
+  }
+  SUBCASE("the full timeline: 1024 devices (2^20 events); 4097 devices refused, naming the option") {
+    c.seq = u64{1} << 20;
+    c.devices = 1024;
+    CHECK(ring_timeline(c).events.size() == (u64{1} << 20));
+    c.devices = 4097;
+    const char* msg = "--devices 4097: the ring schedule is simulated step by step (P x P = 16,785,409 device-steps); "
+                      "at most 4096 devices";
+    CHECK_THROWS_WITH_AS(ring_timeline(c), msg, InputError);
+    CHECK_THROWS_WITH_AS(ring_analyze(c), msg, InputError);
+  }
 }
 
 TEST_CASE("step counts at N = 10^9 and at the scaling model's limit") {

@@ -260,6 +260,11 @@ void run_lesson(const LessonCli& o) {
   if (!o.lessons_dir.empty()) override = std::filesystem::path(o.lessons_dir);
   const auto dir = lessons_dir_find(override);
   const auto lessons = lesson_list(dir);
+  // A course folder emptied or moved away: a check of nothing must not pass, a list of nothing
+  // must not look like success.
+  if (lessons.empty())
+    throw InputError(fmt::format("no lessons in {} (expected files like 01-why-attention-is-slow.md); pass --lessons DIR",
+                                 dir.string()));
   if (o.check) {
     print_out(render_check(lessons, f));
     return;

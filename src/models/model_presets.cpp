@@ -221,6 +221,10 @@ std::vector<std::string> model_preset_search_paths() {
 }
 
 std::vector<ModelSpec> load_model_presets(const std::string& path) {
+  // A folder opens as an empty stream on Linux and would read as "unexpected end of input".
+  std::error_code ec;
+  if (std::filesystem::is_directory(path, ec))
+    throw InputError(fmt::format("{}: is a folder, not a model presets file", path));
   std::ifstream in(path);
   if (!in) throw InputError(fmt::format("{}: cannot open the model presets file", path));
   std::stringstream buf;
@@ -228,7 +232,8 @@ std::vector<ModelSpec> load_model_presets(const std::string& path) {
   nlohmann::json doc;
   try {
     doc = nlohmann::json::parse(buf.str());
-  } catch (const nlohmann::json::parse_error& e) {
+  } catch (const nlohmann::json::exception& e) {
+    // parse_error, or out_of_range 406 for a number past the double range ("1e400").
     // nlohmann's message names the line and column: keep it, on one line.
     std::string what = e.what();
     std::replace(what.begin(), what.end(), '\n', ' ');

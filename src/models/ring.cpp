@@ -4,6 +4,8 @@
 #include <cmath>
 #include <fmt/format.h>
 
+#include "util/units.hpp"
+
 namespace attnlab {
 
 namespace {
@@ -58,6 +60,19 @@ RingMemory ring_memory(const RingConfig& c, u64 block) {
   return m;
 }
 
+namespace {
+// The smallest whole block >= n. A relative tolerance so that an exact quotient
+// (312e12 / 300e9 = 1040) is not pushed up by rounding. A block of 2^64 tokens or more (a link of
+// 1e-300 GB/s) cannot be cast to u64 (undefined behaviour, 0 on x86): say that no block hides it.
+u64 ring_block_from_double(double n, const RingConfig& c) {
+  const double need = std::max(1.0, std::ceil(n * (1 - 1e-12)));
+  if (!(need < 18446744073709551616.0))  // 2^64; also catches NaN
+    throw InputError(fmt::format("--link-gbps {:g} is too slow for this GPU: no block of fewer than 2^64 tokens "
+                                 "hides the transfers", c.link_bytes_per_s / 1e9));
+  return static_cast<u64>(need);
+}
+}  // namespace
+
 u64 ring_min_block(const RingConfig& c) {
   const double s = dtype_bits(c.dtype) / 8.0;
   if (c.link_latency_s > 0) {
@@ -65,13 +80,12 @@ u64 ring_min_block(const RingConfig& c) {
     const double A = 4.0 * double(c.batch) * double(c.heads) * double(c.head_dim) / (c.flops_per_s * c.efficiency);
     const double C = 2.0 * double(c.batch) * double(c.kv_heads) * double(c.head_dim) * s / c.link_bytes_per_s;
     const double n = (C + std::sqrt(C * C + 4.0 * A * c.link_latency_s)) / (2.0 * A);
-    return static_cast<u64>(std::max(1.0, std::ceil(n * (1 - 1e-12))));
+    return ring_block_from_double(n, c);
   }
   // 4 b H n^2 d / (F e) >= 2 b n Hkv d s / B  <=>  n >= Hkv s F e / (2 H B), s = bytes per value.
   const double n = static_cast<double>(c.kv_heads) * s * c.flops_per_s * c.efficiency /
                    (2.0 * static_cast<double>(c.heads) * c.link_bytes_per_s);
-  // A relative tolerance so that an exact quotient (312e12 / 300e9 = 1040) is not pushed up by rounding.
-  return static_cast<u64>(std::max(1.0, std::ceil(n * (1 - 1e-12))));
+  return ring_block_from_double(n, c);
 }
 
 u64 ring_max_context(const RingConfig& c, u64 devices, u128 budget_bytes) {
@@ -80,9 +94,17 @@ u64 ring_max_context(const RingConfig& c, u64 devices, u128 budget_bytes) {
   return to_u64(cmul(block, devices, "longest context"), "longest context");
 }
 
-RingTimeline ring_timeline(const RingConfig& c) {
-  ring_validate(c);
+namespace {
+// The step-by-step schedule, one step (P events) at a time: `visit(step_events)` sees each step's
+// row. Only the previous row is kept, so ring_analyze needs O(P) memory, not the P x P table.
+template <typename Visit>
+double ring_schedule(const RingConfig& c, Visit&& visit) {
   const u64 P = c.devices;
+  // P x P device-steps: 16.8 million at 4096 devices (a fraction of a second); 65536 devices took
+  // over a minute, and the whole table (2^32 events) did not fit in memory.
+  if (P > kRingScheduleMaxDevices)
+    throw InputError(fmt::format("--devices {}: the ring schedule is simulated step by step (P x P = {} device-steps); "
+                                 "at most {} devices", P, format_count(u128{P} * P), kRingScheduleMaxDevices));
   const u64 n = to_u64(ceil_div(c.seq, P), "block");
   const double full = to_double(cprod("ring FLOPs", 4, c.batch, c.heads, n, n, c.head_dim)) /
                       (c.flops_per_s * c.efficiency);
@@ -92,37 +114,50 @@ RingTimeline ring_timeline(const RingConfig& c) {
   // On the causal diagonal a query attends to itself and the earlier keys of its block: n(n+1)/2 of n^2 pairs.
   const double diag = (static_cast<double>(n) + 1.0) / (2.0 * static_cast<double>(n));
 
-  RingTimeline t;
-  t.events.resize(P * P);
+  std::vector<RingEvent> prev(P), cur(P);
+  double total = 0;
   for (u64 s = 0; s < P; ++s) {
     // Compute: waits for this device's previous step and for the block to have arrived.
     for (u64 i = 0; i < P; ++i) {
-      RingEvent& e = t.events[s * P + i];
+      RingEvent& e = cur[i];
+      e = RingEvent{};
       e.step = s;
       e.device = i;
       e.kv_block = (i + P - s) % P;
       if (c.causal) e.work = e.kv_block < i ? 1.0 : e.kv_block == i ? diag : 0.0;
-      double prev_end = s == 0 ? 0.0 : t.events[(s - 1) * P + i].compute_end;
-      double arrived = s == 0 ? 0.0 : t.events[(s - 1) * P + (i + P - 1) % P].send_end;
+      double prev_end = s == 0 ? 0.0 : prev[i].compute_end;
+      double arrived = s == 0 ? 0.0 : prev[(i + P - 1) % P].send_end;
       e.compute_start = std::max(prev_end, arrived);
       e.wait_s = e.compute_start - prev_end;
       e.compute_end = e.compute_start + e.work * full;
+      total = std::max(total, e.compute_end);
     }
     // Send: forward the block to the next device, once it is here, the link is free, and the next
     // device has started its step s (so its second buffer is free: double buffering).
     if (s + 1 < P) {
       for (u64 i = 0; i < P; ++i) {
-        RingEvent& e = t.events[s * P + i];
-        double have = s == 0 ? 0.0 : t.events[(s - 1) * P + (i + P - 1) % P].send_end;
-        double link_free = s == 0 ? 0.0 : t.events[(s - 1) * P + i].send_end;
-        double receiver_ready = t.events[s * P + (i + 1) % P].compute_start;
+        RingEvent& e = cur[i];
+        double have = s == 0 ? 0.0 : prev[(i + P - 1) % P].send_end;
+        double link_free = s == 0 ? 0.0 : prev[i].send_end;
+        double receiver_ready = cur[(i + 1) % P].compute_start;
         e.sends = true;
         e.send_start = std::max({have, link_free, receiver_ready});
         e.send_end = e.send_start + transfer;
       }
     }
+    visit(static_cast<const std::vector<RingEvent>&>(cur));
+    std::swap(prev, cur);
   }
-  for (const auto& e : t.events) t.total_s = std::max(t.total_s, e.compute_end);
+  return total;
+}
+}  // namespace
+
+RingTimeline ring_timeline(const RingConfig& c) {
+  ring_validate(c);
+  const u64 P = c.devices;
+  RingTimeline t;
+  if (P <= kRingScheduleMaxDevices) t.events.reserve(P * P);
+  t.total_s = ring_schedule(c, [&](const std::vector<RingEvent>& row) { t.events.insert(t.events.end(), row.begin(), row.end()); });
   return t;
 }
 
@@ -149,13 +184,13 @@ RingResult ring_analyze(const RingConfig& c) {
   r.transfer_s = to_double(r.kv_bytes_per_step) / c.link_bytes_per_s + c.link_latency_s;
   r.hidden = P == 1 || r.compute_s >= r.transfer_s;
   r.min_block = ring_min_block(c);
-  RingTimeline t = ring_timeline(c);
-  r.pass_s = t.total_s;
-  for (u64 s = 0; s < P; ++s) {
+  u64 step = 0;
+  r.pass_s = ring_schedule(c, [&](const std::vector<RingEvent>& row) {
     double worst = 0;
-    for (u64 i = 0; i < P; ++i) worst = std::max(worst, t.events[s * P + i].work);
-    r.no_overlap_s += worst * r.compute_s + (s + 1 < P ? r.transfer_s : 0.0);
-  }
+    for (const auto& e : row) worst = std::max(worst, e.work);
+    r.no_overlap_s += worst * r.compute_s + (step + 1 < P ? r.transfer_s : 0.0);
+    ++step;
+  });
   r.ideal_s = to_double(r.flops_total) / (static_cast<double>(P) * F);
   return r;
 }

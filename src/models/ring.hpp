@@ -82,6 +82,10 @@ struct RingTimeline {
   std::vector<RingEvent> events;  // step-major: events[step * P + device]
   double total_s = 0;
 };
+// The schedule is simulated device by device, step by step (P x P device-steps): ring_analyze and
+// ring_timeline refuse more than kRingScheduleMaxDevices with an InputError (at 65536 it took
+// minutes, and the timeline's 2^32 events ended as std::bad_alloc). ring_analyze keeps one step.
+inline constexpr u64 kRingScheduleMaxDevices = 4096;
 RingTimeline ring_timeline(const RingConfig& c);
 
 }  // namespace attnlab

@@ -25,7 +25,7 @@ std::vector<KernelPlan> plan_flash1(const AttnConfig& c, const TilePlan& t) {
       const auto k = static_cast<std::uint32_t>(plans.size());
       KernelPlan p;
       p.name = "flash1_init";
-      p.grid = s.BH * Tr;
+      p.grid = to_u64(cmul(s.BH, Tr, "thread blocks"), "thread blocks");
       p.smem_bytes = Br * s.d * s.e;
       p.max_blocks_per_sm = 8;
       p.events_per_block = 2;
@@ -44,7 +44,8 @@ std::vector<KernelPlan> plan_flash1(const AttnConfig& c, const TilePlan& t) {
     p.smem_bytes = t.smem_fwd;
     p.max_blocks_per_sm = 1;
     p.flops = flops_fwd(c);
-    p.events_per_block = Tc * (2 + 6 * Tr);
+    // Tc·Tr passes 2^64 with 1 x 1 tiles at N = 2^32: checked like every count.
+    p.events_per_block = to_u64(cmul(Tc, cadd(2, cmul(6, Tr, "events"), "events"), "events"), "events per block");
     p.emit = [=](u64 bh, std::vector<TileEvent>& out) {
       BlockEmitter em{out, k, bh};
       const u64 kvh = s.kv_head(bh);
@@ -77,7 +78,7 @@ std::vector<KernelPlan> plan_flash1(const AttnConfig& c, const TilePlan& t) {
       const auto k = static_cast<std::uint32_t>(plans.size());
       KernelPlan p;
       p.name = "flash1_bwd_init";
-      p.grid = s.BH * Tr;
+      p.grid = to_u64(cmul(s.BH, Tr, "thread blocks"), "thread blocks");
       p.smem_bytes = Br * s.d * s.e;
       p.max_blocks_per_sm = 8;
       p.events_per_block = 1;
@@ -95,7 +96,7 @@ std::vector<KernelPlan> plan_flash1(const AttnConfig& c, const TilePlan& t) {
     p.smem_bytes = t.smem_bwd;
     p.max_blocks_per_sm = 1;
     p.flops = flops_bwd(c, true);
-    p.events_per_block = Tc * (4 + 7 * Tr);
+    p.events_per_block = to_u64(cmul(Tc, cadd(4, cmul(7, Tr, "events"), "events"), "events"), "events per block");
     p.emit = [=](u64 bh, std::vector<TileEvent>& out) {
       BlockEmitter em{out, k, bh};
       const u64 kvh = s.kv_head(bh);

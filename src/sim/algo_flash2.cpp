@@ -39,10 +39,10 @@ std::vector<KernelPlan> plan_flash2(const AttnConfig& c, const TilePlan& t) {
     const auto k = static_cast<std::uint32_t>(plans.size());
     KernelPlan p;
     p.name = "flash2_fwd";
-    p.grid = s.BH * Tr;
+    p.grid = to_u64(cmul(s.BH, Tr, "thread blocks"), "thread blocks");
     p.smem_bytes = t.smem_fwd;
     p.flops = flops_fwd(c);
-    p.events_per_block = 3 * Tc + 3;
+    p.events_per_block = to_u64(cadd(cmul(3, Tc, "events"), 3, "events"), "events per block");
     p.emit = [=](u64 b, std::vector<TileEvent>& out) {
       BlockEmitter em{out, k, b};
       const u64 bh = b / Tr, i = b % Tr, r = s.rows(i, Br), kvh = s.kv_head(bh);
@@ -66,7 +66,7 @@ std::vector<KernelPlan> plan_flash2(const AttnConfig& c, const TilePlan& t) {
       const auto k = static_cast<std::uint32_t>(plans.size());
       KernelPlan p;
       p.name = "flash2_bwd_preprocess";
-      p.grid = s.BH * Tr;
+      p.grid = to_u64(cmul(s.BH, Tr, "thread blocks"), "thread blocks");
       p.smem_bytes = 2 * Br * s.d * s.e;
       p.max_blocks_per_sm = 8;
       p.events_per_block = 5;
@@ -86,10 +86,10 @@ std::vector<KernelPlan> plan_flash2(const AttnConfig& c, const TilePlan& t) {
       const bool expand = s.group > 1;
       KernelPlan p;
       p.name = "flash2_bwd";
-      p.grid = s.BH * Tc;
+      p.grid = to_u64(cmul(s.BH, Tc, "thread blocks"), "thread blocks");
       p.smem_bytes = t.smem_bwd;
       p.flops = flops_bwd(c, true);
-      p.events_per_block = 7 * Tr + 4;
+      p.events_per_block = to_u64(cadd(cmul(7, Tr, "events"), 4, "events"), "events per block");
       p.emit = [=](u64 b, std::vector<TileEvent>& out) {
         BlockEmitter em{out, k, b};
         const u64 bh = b / Tc, j = b % Tc, cj = s.rows(j, Bc), kvh = s.kv_head(bh);
@@ -115,7 +115,7 @@ std::vector<KernelPlan> plan_flash2(const AttnConfig& c, const TilePlan& t) {
       const auto k = static_cast<std::uint32_t>(plans.size());
       KernelPlan p;
       p.name = "flash2_bwd_convert_dq";
-      p.grid = s.BH * Tr;
+      p.grid = to_u64(cmul(s.BH, Tr, "thread blocks"), "thread blocks");
       p.smem_bytes = Br * s.d * kStat;
       p.max_blocks_per_sm = 8;
       p.events_per_block = 2;

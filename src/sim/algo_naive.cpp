@@ -21,7 +21,8 @@ struct NaiveBuilder {
     const auto k = static_cast<std::uint32_t>(plans.size());
     KernelPlan p;
     p.name = name;
-    p.grid = s.BH * Tt * (square ? Tt : 1);
+    // B·H·Tt² passes 2^64 at N = 2^32 (B·H = 2^14): refused rather than wrapped to grid 0.
+    p.grid = to_u64(cprod("thread blocks", s.BH, Tt, square ? Tt : 1), "thread blocks");
     p.smem_bytes = 2 * T * s.d * s.e;
     p.flops = flops;
     p.events_per_block = events;

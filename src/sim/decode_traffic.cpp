@@ -33,7 +33,8 @@ DecodeTraffic decode_traffic(const DecodeConfig& c, const GpuSpec& gpu) {
   t.q_read = cprod("decode Q bytes", c.batch, c.heads, c.head_dim, e);
   t.o_write = t.q_read;
   // Each split writes d fp32 values and two fp32 statistics per query head; the combine reads them.
-  const u128 part = cprod("decode partial bytes", c.batch, c.heads, t.splits, c.head_dim * 4 + 8);
+  const u128 part = cprod("decode partial bytes", c.batch, c.heads, t.splits,
+                           cadd(cmul(c.head_dim, 4, "decode partial bytes"), 8, "decode partial bytes"));
   t.partial_write = part;
   t.partial_read = part;
   u128 table_unique = 0;

@@ -90,7 +90,7 @@ std::vector<KernelHierarchy> hierarchy_run(const std::vector<KernelPlan>& kernel
     h.smem_bytes = k.smem_bytes;
     h.blocks_per_sm = hierarchy_blocks_per_sm(k, gpu);
     h.wave_blocks = gpu.sm_count * h.blocks_per_sm;
-    h.waves = (k.grid + h.wave_blocks - 1) / h.wave_blocks;
+    h.waves = to_u64(ceil_div(k.grid, h.wave_blocks), "waves");  // grid + wave - 1 wraps near 2^64
     h.events_total = cmul(k.grid, k.events_per_block, "events");
     const u128 wave_events = cmul(std::min(k.grid, h.wave_blocks), k.events_per_block, "events");
 

@@ -39,7 +39,7 @@ KernelPlan plan_gqa_reduce(const AttnConfig& c, u64 T, std::uint32_t k) {
   const u64 Tt = s.tiles(T);
   KernelPlan p;
   p.name = "gqa_reduce_dkdv";
-  p.grid = c.batch * s.Hkv * Tt;
+  p.grid = to_u64(cprod("thread blocks", c.batch, s.Hkv, Tt), "thread blocks");
   p.smem_bytes = 2 * T * s.d * s.e;
   p.max_blocks_per_sm = 8;
   p.events_per_block = 2 * s.group + 3;

@@ -37,7 +37,7 @@ ScanTraffic scan_traffic(const ScanConfig& c, const GpuSpec& gpu) {
   const u128 blocks_per_row = ceil_div(groups, c.warps_per_block);
   s.bc_read = cmul(blocks_per_row, s.bc_unique, "scan bytes");
   // Every warp loads its channels' A row, D and bias: once per batch row on the SM side.
-  const u128 params_once = cprod("scan bytes", c.channels, c.state + 2, 4);
+  const u128 params_once = cprod("scan bytes", c.channels, cadd(c.state, 2, "scan bytes"), 4);
   s.params_read = cmul(params_once, c.batch, "scan bytes");
   s.hbm_read = cadd(cadd(s.u_read, s.delta_read, "scan bytes"), cadd(s.bc_read, s.params_read, "scan bytes"),
                     "scan bytes");

@@ -56,7 +56,7 @@ AlgoTraffic simulate_one(Algo a, const AttnConfig& c, const GpuSpec& gpu, const 
       h.smem_bytes = plans[i].smem_bytes;
       h.blocks_per_sm = hierarchy_blocks_per_sm(plans[i], gpu);
       h.wave_blocks = gpu.sm_count * h.blocks_per_sm;
-      h.waves = (h.grid + h.wave_blocks - 1) / h.wave_blocks;
+      h.waves = to_u64(ceil_div(h.grid, h.wave_blocks), "waves");  // grid + wave - 1 wraps near 2^64
       h.hbm = h.dram = exact[i].hbm;
       h.sram = exact[i].sram;
       h.events_total = cmul(plans[i].grid, plans[i].events_per_block, "events");

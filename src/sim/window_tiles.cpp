@@ -1,6 +1,7 @@
 #include "sim/window_tiles.hpp"
 
 #include <algorithm>
+#include <climits>
 #include <fmt/format.h>
 
 #include "sim/traffic.hpp"
@@ -22,13 +23,18 @@ WindowTiles window_tiles(const WindowConfig& c, const GpuSpec& gpu) {
   need(c.seq_kv >= c.seq_q && c.seq_kv <= (u64{1} << 24), "window seq_kv must be between seq_q and 16777216",
        (long long)c.seq_kv);
   need(c.block_q >= 1 && c.block_kv >= 1, "window block_q and block_kv must be at least 1", 0);
+  // Tiles past the sequence change nothing; the bound keeps (j + 1) * bc inside 64 signed bits.
+  need(c.block_q <= (u64{1} << 24), "window block_q must be at most 16777216", (long long)std::min<u64>(c.block_q, LLONG_MAX));
+  need(c.block_kv <= (u64{1} << 24), "window block_kv must be at most 16777216", (long long)std::min<u64>(c.block_kv, LLONG_MAX));
   need(c.head_dim >= 1, "window head_dim must be at least 1", (long long)c.head_dim);
 
   using ll = long long;
   const ll nq = ll(c.seq_q), nk = ll(c.seq_kv), br = ll(c.block_q), bc = ll(c.block_kv), off = nk - nq;
   constexpr ll kUnbounded = ll(1) << 40;
-  const ll lo = c.window_left >= 0 ? c.window_left : kUnbounded;
-  const ll hi = c.causal ? 0 : (c.window_right >= 0 ? c.window_right : kUnbounded);
+  // A window wider than 2^40 keys is unbounded for sequences of at most 2^24: clamping keeps
+  // q0 + off + hi from overflowing (window_right = LLONG_MAX would have).
+  const ll lo = c.window_left >= 0 ? std::min(c.window_left, kUnbounded) : kUnbounded;
+  const ll hi = c.causal ? 0 : (c.window_right >= 0 ? std::min(c.window_right, kUnbounded) : kUnbounded);
   const ll tr = (nq + br - 1) / br, tc_all = (nk + bc - 1) / bc;
 
   WindowTiles w;
@@ -50,7 +56,7 @@ WindowTiles window_tiles(const WindowConfig& c, const GpuSpec& gpu) {
       if (!full) ++w.tiles_masked;
     }
   }
-  w.tiles_skipped = w.tiles_total - w.tiles_visited;
+  w.tiles_skipped = csub(w.tiles_total, w.tiles_visited, "skipped tiles");
   for (ll i = 0; i < nq; ++i) {
     const ll a = std::max(ll(0), i + off - lo), b = std::min(nk - 1, i + off + hi);
     if (b >= a) w.pairs_visible += u128(b - a + 1);
