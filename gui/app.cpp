@@ -69,6 +69,11 @@ int app_run(const AppOptions& o) {
     }
     v.first_panel = o.panel;
   }
+  if (!o.view.empty()) {
+    if (o.view != "model" && o.view != "measured")
+      throw InputError(fmt::format("--view must be model or measured (got '{}')", o.view));
+    v.settings.ring_measured = o.view == "measured";
+  }
   const bool capture = o.screenshot.has_value();
   const bool bench = o.bench_frames > 0;
   v.headless_capture = capture || bench;

@@ -13,6 +13,7 @@ struct AppOptions {
   std::string gpu;                                        // --gpu NAME ("" = default preset)
   std::string chapter;                                    // --chapter N|slug ("" = the first)
   std::string panel;                                      // --panel NAME: in front when a chapter has several
+  std::string view;                                       // --view model|measured: the ring panel's tab
   std::optional<std::filesystem::path> screenshot;        // --screenshot FILE: render, save, exit
   int frames = 4;                                         // --frames K: frames rendered before the capture
   int width = 1280, height = 720;                         // --size WxH

@@ -21,6 +21,8 @@ int main(int argc, char** argv) {
   app.add_option("--gpu", o.gpu, "GPU preset (see `attnlab gpus`)");
   app.add_option("--chapter", o.chapter, "chapter to open: its number, file stem or slug");
   app.add_option("--panel", o.panel, "panel to bring to the front when the chapter has several");
+  app.add_option("--view", o.view,
+                 "the ring panel's tab to open: model (animated) or measured (the shipped NCCL run beside the model)");
   app.add_option("--screenshot", screenshot, "render the chapter without input, save a PNG to FILE and exit");
   app.add_option("--frames", o.frames, "frames to render before the screenshot (animations advance 1/30 s per frame)")
       ->check(CLI::Range(1, 100000));

@@ -16,10 +16,12 @@ ImU32 rgb(unsigned hex, int a = 255) { return IM_COL32((hex >> 16) & 255, (hex >
 const ImWchar* text_ranges() {
   static const ImWchar ranges[] = {
       0x0020, 0x017F,  // Basic Latin, Latin-1 (×, ², µ, ·), Latin Extended-A
+      0x0300, 0x036F,  // Combining diacritics (the bar of B̄ in chapter 9)
       0x0370, 0x03FF,  // Greek
       0x1D00, 0x1DBF,  // Phonetic extensions: modifier letters (Kᵀ)
       0x2000, 0x206F,  // General punctuation (– — ‘ ’ “ ” … ‖)
       0x2070, 0x209F,  // Superscripts and subscripts
+      0x2100, 0x214F,  // Letterlike symbols (ℓ, the softmax row sum of chapters 3-4)
       0x2190, 0x21FF,  // Arrows
       0x2200, 0x22FF,  // Mathematical operators (≈ ≤ ≥ √ ∑ ∘ ⋅)
       0x2300, 0x23FF,  // Misc technical (⌈ ⌉ ⌊ ⌋)
@@ -31,11 +33,21 @@ const ImWchar* text_ranges() {
 }
 // Headings and small labels: Latin, Greek and the common punctuation only (keeps the atlas small).
 const ImWchar* short_ranges() {
-  static const ImWchar ranges[] = {0x0020, 0x017F, 0x0370, 0x03FF, 0x2000, 0x206F, 0x2070, 0x209F, 0x2190, 0x21FF,
-                                   0x2200, 0x22FF, 0};
+  static const ImWchar ranges[] = {0x0020, 0x017F, 0x0370, 0x03FF, 0x2000, 0x206F, 0x2070, 0x209F, 0x2100, 0x214F,
+                                   0x2190, 0x21FF, 0x2200, 0x22FF, 0};
   return ranges;
 }
+
+bool in_ranges(const ImWchar* r, unsigned cp) {
+  for (; r[0]; r += 2)
+    if (cp >= r[0] && cp <= r[1]) return true;
+  return false;
+}
 }  // namespace
+
+bool font_covers(unsigned codepoint, bool small_label) {
+  return in_ranges(small_label ? short_ranges() : text_ranges(), codepoint);
+}
 
 std::string font_dir() {
   if (const char* d = std::getenv("ATTNLAB_FONT_DIR"); d && *d) return d;

@@ -48,6 +48,10 @@ const Theme& theme();
 ImU32 color_alpha(ImU32 c, float alpha);
 ImU32 color_mix(ImU32 a, ImU32 b, float t);  // t = 0 -> a, 1 -> b
 
+// Whether the glyph ranges loaded into the atlas hold `codepoint` (lesson text: the body ranges;
+// small_label: the smaller set of headings and labels). A character outside them draws as '?'.
+bool font_covers(unsigned codepoint, bool small_label = false);
+
 // Where the DejaVu fonts live on Debian (fonts-dejavu-core); $ATTNLAB_FONT_DIR overrides.
 std::string font_dir();
 

@@ -24,9 +24,11 @@ void View::load(const std::optional<fs::path>& lessons_override, const std::vect
   // Measurements: the bundled files, then the user's folders. Each folder named on the command
   // line must exist; a malformed or foreign file stops us with its name and the JSON path.
   measurements.clear();
+  ring_measurements.clear();
   measurement_dirs.clear();
   const fs::path bundled = measurement_dir();
   for (const auto& f : measurement_files(bundled)) measurements.push_back({f, true, measurement_load(f)});
+  for (const auto& f : ring_measured_files(bundled)) ring_measurements.push_back({f, true, ring_measured_load(f)});
   for (const auto& dir : extra_measurement_dirs) {
     std::error_code ec;
     if (!fs::is_directory(dir, ec))
@@ -34,6 +36,7 @@ void View::load(const std::optional<fs::path>& lessons_override, const std::vect
     const auto files = measurement_files(dir);
     if (files.empty()) throw InputError(fmt::format("--measurements: no *.json files in {}", dir.string()));
     for (const auto& f : files) measurements.push_back({f, false, measurement_load(f)});
+    for (const auto& f : ring_measured_files(dir)) ring_measurements.push_back({f, false, ring_measured_load(f)});
     measurement_dirs.push_back(dir.string());
   }
   set_gpu(settings.gpu);

@@ -16,6 +16,7 @@
 #include "lessons/lesson.hpp"
 #include "lessons/markdown.hpp"
 #include "measure/measurement.hpp"
+#include "measure/ring_measured.hpp"
 #include "sim/config.hpp"
 
 namespace attnlab::gui {
@@ -95,6 +96,11 @@ struct Settings {
   std::string ring_link = "nvlink4";
   bool ring_causal = false;
   float ring_efficiency = 1.0f;  // the paper's analysis assumes peak FLOP/s
+  bool ring_measured = false;    // bring the panel's "measured" tab to the front once (--view measured)
+  int ring_measured_file = 0;    // index into View::ring_measurements
+  int ring_measured_series = 0;  // which (H, Hkv, causal) series the plot shows
+  int ring_measured_row = -1;    // the row whose timeline is drawn (-1: the series' largest block)
+  bool ring_calibrated = false;  // model inputs fitted from the file (attnlab ring --measured --calibrate)
 
   // position
   u64 pos_dim_pair = 0;   // which 2-D pair of the head dimension is drawn
@@ -108,6 +114,14 @@ struct MeasurementSet {
   std::filesystem::path file;
   bool bundled = true;  // assets/measurements (false: --measurements DIR, the user's own runs)
   Measurements data;
+};
+
+// A ring-attention measurement file (the "ring" section, src/measure/ring_measured) and where it
+// came from.
+struct RingMeasurementSet {
+  std::filesystem::path file;
+  bool bundled = true;
+  RingMeasurements data;
 };
 
 // Base of the per-panel caches (each panel derives its own).
@@ -124,6 +138,7 @@ class View {
   std::vector<Lesson> lessons;           // sorted by chapter
   std::vector<md::Document> documents;   // lessons[i] parsed
   std::vector<MeasurementSet> measurements;
+  std::vector<RingMeasurementSet> ring_measurements;  // the files among them with a "ring" section
   std::vector<std::string> measurement_dirs;  // shown in the status bar
 
   int chapter = 0;    // index into lessons

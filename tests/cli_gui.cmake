@@ -58,6 +58,8 @@ if(ATTNLAB_XVFB_RUN)
     attnlab_gui_screenshot(small_window ${first} 640x400)
     attnlab_gui_screenshot(tiny_window ${first} 200x150 SIZE_ONLY)
   endif()
+  # The ring panel's measured tab: the shipped NCCL run (assets/measurements/ring-h200x2.json).
+  attnlab_gui_screenshot(ring_measured 11 1280x720 EXTRA "--view measured")
   # The frame-time benchmark runs (a smoke test: the figure itself is reported, never asserted).
   attnlab_cli_test(gui_bench_runs EXE ${ATTNLAB_XVFB_RUN} STDOUT "median [0-9.]+ ms"
                    ARGS -a -s "-screen 0 1280x800x24" $<TARGET_FILE:attnlab-gui> --bench-frames 5)
@@ -83,6 +85,7 @@ attnlab_cli_test(gui_size_range EXE ${_gui} RC 2 EMPTY_STDOUT STDERR "--size mus
 attnlab_cli_test(gui_unknown_chapter EXE ${_gui} RC 2 EMPTY_STDOUT STDERR "99" ARGS --chapter 99)
 attnlab_cli_test(gui_unknown_panel EXE ${_gui} RC 2 EMPTY_STDOUT STDERR "--panel: no panel 'frobnicate'.*known: .*tiling" ARGS --panel frobnicate)
 attnlab_cli_test(gui_unknown_gpu EXE ${_gui} RC 2 EMPTY_STDOUT STDERR "h100-sxm" ARGS --gpu z80)
+attnlab_cli_test(gui_bad_view EXE ${_gui} RC 2 EMPTY_STDOUT STDERR "--view must be model or measured \\(got 'chart'\\)" ARGS --view chart)
 attnlab_cli_test(gui_bad_frames EXE ${_gui} RC 2 EMPTY_STDOUT STDERR "frames" ARGS --frames 0)
 attnlab_cli_test(gui_no_display EXE env RC 1 STDERR "no display.*xvfb-run"
                  ARGS -u DISPLAY -u WAYLAND_DISPLAY ${_gui} --chapter 1)

@@ -110,7 +110,7 @@ void draw_hierarchy(View& v) {
   ps.y.lo = std::pow(10, std::floor(std::log10(peak)) - 3);
   ps.y.hi = std::pow(10, std::ceil(std::log10(peak * 1.05)));
   ps.fit_y = false;
-  ps.legend = LegendPos::bottom_right;
+  ps.legend = LegendPos::top_left;  // above the slanted roof nothing is attainable: no point hides there
 
   // The roof: bandwidth-bound slope, then the flat compute roof from the ridge point on.
   Series roof;

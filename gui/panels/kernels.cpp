@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <fmt/format.h>
 #include <map>
+#include <set>
 #include <tuple>
 
 #include "panels/registry.hpp"
@@ -18,14 +19,46 @@ namespace attnlab::gui {
 
 namespace {
 
-// The shape a curve is drawn for: everything but N.
-using ShapeKey = std::tuple<u64, u64, u64, u64, bool, std::string>;  // batch, heads, kv_heads, d, causal, dtype
+// The shape a curve is drawn for: everything but N, and the kind of run, because the files hold
+// runs whose TFLOP/s mean different things (assets/measurements/README.md, "Conventions"): decode
+// (1 query against N keys), sliding window (the full attention formula over the window's time: an
+// effective rate that can pass the peak) and the selective scan (its own FLOPs; heads = channels,
+// d = state size). Mixed on one plot they would read as one kernel family.
+enum class RunKind { attention, decode, window, scan };
+using ShapeKey = std::tuple<int, u64, u64, u64, u64, bool, std::string, long long, long long>;
+// kind, batch, heads, kv_heads, d, causal, dtype, window left/right
 
-ShapeKey shape_of(const MeasuredConfig& c) { return {c.batch, c.heads, c.kv_heads, c.head_dim, c.causal, c.dtype}; }
+RunKind kind_of(const MeasuredRun& r) {
+  if (r.kernel.find("scan") != std::string::npos) return RunKind::scan;
+  if (r.config.seq_q != r.config.seq_kv) return RunKind::decode;
+  if (r.config.window_left >= 0 || r.config.window_right >= 0) return RunKind::window;
+  return RunKind::attention;
+}
+
+ShapeKey shape_of(const MeasuredRun& r) {
+  const MeasuredConfig& c = r.config;
+  return {static_cast<int>(kind_of(r)), c.batch, c.heads, c.kv_heads, c.head_dim, c.causal, c.dtype, c.window_left, c.window_right};
+}
+
+// Where a run sits on the x axis: its sequence length (keys, for decode).
+u64 x_of(const MeasuredRun& r) { return kind_of(r) == RunKind::decode ? r.config.seq_kv : r.config.seq_q; }
+
+std::string window_text(long long left, long long right) {
+  auto side = [](long long w) { return w < 0 ? std::string("all") : format_count(u64(w)); };
+  return fmt::format("window {} back, {} ahead", side(left), side(right));
+}
 
 std::string shape_text(const ShapeKey& k) {
-  const auto& [b, h, hkv, d, causal, dtype] = k;
-  return fmt::format("B={} H={}{} d={} {}{}", b, h, hkv != h ? fmt::format(" (KV {})", hkv) : "", d, dtype, causal ? " causal" : "");
+  const auto& [kind, b, h, hkv, d, causal, dtype, wl, wr] = k;
+  const std::string heads = fmt::format("H={}{}", h, hkv != h ? fmt::format(" (KV {})", hkv) : "");
+  switch (static_cast<RunKind>(kind)) {
+    case RunKind::scan: return fmt::format("selective scan: B={} D={} channels, state {} {}", b, h, d, dtype);
+    case RunKind::decode: return fmt::format("decode (1 query, N keys): B={} {} d={} {}", b, heads, d, dtype);
+    case RunKind::window:
+      return fmt::format("sliding window: B={} {} d={} {}{}, {}", b, heads, d, dtype, causal ? " causal" : "", window_text(wl, wr));
+    case RunKind::attention: break;
+  }
+  return fmt::format("B={} {} d={} {}{}", b, heads, d, dtype, causal ? " causal" : "");
 }
 
 struct KernelsCache : PanelCache {
@@ -35,14 +68,21 @@ struct KernelsCache : PanelCache {
 
 void collect_shapes(const View& v, KernelsCache& c) {
   if (!c.shapes.empty() || v.measurements.empty()) return;
-  // Shapes with the most timed runs (kernels and references, all lengths) first.
-  std::map<ShapeKey, size_t> runs;
-  for (const auto& set : v.measurements) {
-    for (const auto& r : set.data.runs) ++runs[shape_of(r.config)];
-    for (const auto& r : set.data.references) ++runs[shape_of(r.config)];
-  }
-  std::vector<std::pair<size_t, ShapeKey>> ranked;
-  for (const auto& [k, n] : runs) ranked.push_back({n, k});
+  // Plain attention first (the chapters that show this panel are about it), then the shapes
+  // measured at the most lengths (a curve vs N needs several), then the most runs.
+  std::map<ShapeKey, std::pair<std::set<u64>, size_t>> runs;
+  for (const auto& set : v.measurements)
+    for (const auto* list : {&set.data.runs, &set.data.references})
+      for (const auto& r : *list) {
+        if (r.tflops <= 0) continue;
+        auto& e = runs[shape_of(r)];
+        e.first.insert(x_of(r));
+        ++e.second;
+      }
+  // (plain attention first, then lengths, then runs)
+  std::vector<std::pair<std::tuple<bool, size_t, size_t>, ShapeKey>> ranked;
+  for (const auto& [k, e] : runs)
+    ranked.push_back({{std::get<0>(k) == static_cast<int>(RunKind::attention), e.first.size(), e.second}, k});
   std::stable_sort(ranked.begin(), ranked.end(), [](const auto& a, const auto& b) { return a.first > b.first; });
   for (const auto& r : ranked) c.shapes.push_back(r.second);
   c.chosen = 0;
@@ -67,15 +107,28 @@ void draw_kernels(View& v) {
     ImGui::EndCombo();
   }
   const ShapeKey shape = cache.shapes[cache.chosen];
+  const RunKind kind = static_cast<RunKind>(std::get<0>(shape));
+  if (kind == RunKind::window) {
+    ImGui::PushFont(fonts().small);
+    caption("Window runs count the full N x N attention formula over the window kernel's time (the files' convention): "
+            "an effective rate that passes the peak when the window skips most of the score matrix.");
+    ImGui::PopFont();
+  } else if (kind == RunKind::scan) {
+    ImGui::PushFont(fonts().small);
+    caption("The scan counts its own FLOPs (7 per channel, step and state element) on ordinary FP32 units: "
+            "no tensor-core peak applies.");
+    ImGui::PopFont();
+  }
 
   // One series per kernel (ours: solid, by rung; references: dashed), per origin (bundled or yours).
   PlotSpec ps;
   ps.x = plot::Axis{0, 1, plot::Scale::log, 2, plot::Unit::tokens, "sequence length N"};
   ps.y = plot::Axis{0, 1, plot::Scale::linear, 10, plot::Unit::flop_rate, "forward TFLOP/s (median)"};
+  if (kind == RunKind::decode) ps.x.label = "keys in the cache N (one new query per sequence)";
   ps.legend = LegendPos::top_left;
   std::map<std::string, size_t> index;
   auto add = [&](const MeasurementSet& set, const MeasuredRun& r, bool reference) {
-    if (shape_of(r.config) != shape || r.tflops <= 0) return;
+    if (shape_of(r) != shape || r.tflops <= 0) return;
     const std::string name = (reference ? fmt::format("torch {}", r.backend.empty() ? r.kernel : r.backend)
                                         : fmt::format("rung {}: {}", r.rung, r.kernel)) +
                              (set.bundled ? "" : " (yours)");
@@ -90,7 +143,7 @@ void draw_kernels(View& v) {
       it = index.emplace(name, ps.series.size() - 1).first;
     }
     Series& s = ps.series[it->second];
-    s.x.push_back(double(r.config.seq_q));
+    s.x.push_back(double(x_of(r)));
     s.y.push_back(r.tflops * 1e12);
     s.notes.push_back(fmt::format("median {:.3f} ms over {} runs (min {:.3f}, max {:.3f}){}\n{}, {}", r.time.median_ms, r.time.repeats,
                                   r.time.min_ms, r.time.max_ms,
@@ -113,14 +166,16 @@ void draw_kernels(View& v) {
       t.notes[i] = s.notes[order[i]];
     }
     s = std::move(t);
+    // Several runs at one length (tile or variant sweeps of one kernel): points, not a zig-zag line.
+    if (std::adjacent_find(s.x.begin(), s.x.end()) != s.x.end()) s.style = SeriesStyle::points;
   }
-  const std::string dt(std::get<5>(shape));
+  const std::string dt(std::get<6>(shape));
   double peak = 0;
   try {
     peak = v.gpu.peak_flops(parse_dtype(dt, "dtype", {DType::fp16, DType::bf16, DType::fp32, DType::fp8}));
   } catch (const std::exception&) {
   }
-  if (peak > 0) {
+  if (peak > 0 && kind != RunKind::scan) {
     ps.markers.push_back({peak, fmt::format("{} dense {} peak", v.gpu.name, dt), th.text_dim, false});
     ps.y_include.push_back(peak);  // the distance to the peak is part of the story
   }
@@ -128,9 +183,9 @@ void draw_kernels(View& v) {
   // Where the numbers come from, one line per file that has this shape.
   std::vector<std::string> origins;
   for (const auto& set : v.measurements) {
-    const bool has = std::any_of(set.data.runs.begin(), set.data.runs.end(), [&](const MeasuredRun& r) { return shape_of(r.config) == shape; }) ||
+    const bool has = std::any_of(set.data.runs.begin(), set.data.runs.end(), [&](const MeasuredRun& r) { return shape_of(r) == shape; }) ||
                      std::any_of(set.data.references.begin(), set.data.references.end(),
-                                 [&](const MeasuredRun& r) { return shape_of(r.config) == shape; });
+                                 [&](const MeasuredRun& r) { return shape_of(r) == shape; });
     if (!has) continue;
     const auto& d = set.data.device;
     origins.push_back(fmt::format("{}{}: {}, driver {}, CUDA {}{}, {}", set.file.filename().string(), set.bundled ? "" : " (yours)", d.name,

@@ -312,6 +312,17 @@ void draw_paged(View& v) {
   ps.y = plot::Axis{0, 1, plot::Scale::linear, 10, plot::Unit::percent, "memory holding token states"};
   ps.fit_y = false;
   ps.legend = LegendPos::none;  // the scheme titles above carry the colours
+  // x from step 0 to past the last step served (at least 100 steps): before Play the plot has no
+  // points, and an axis fitted to nothing would run from -1 to 1.
+  {
+    double last = 0;
+    for (Side* side : {&cache.contiguous, &cache.paged})
+      if (!side->hist.steps.empty()) last = std::max(last, static_cast<double>(side->hist.steps.back().step));
+    const plot::Range r = plot::fit_range(0, std::max(100.0, last), ps.x, true);
+    ps.fit_x = false;
+    ps.x.lo = 0;
+    ps.x.hi = r.hi;
+  }
   int i = 0;
   for (Side* side : {&cache.contiguous, &cache.paged}) {
     Series ser;
@@ -327,6 +338,11 @@ void draw_paged(View& v) {
     }
     ps.series.push_back(std::move(ser));
     ++i;
+  }
+  if (cache.contiguous.hist.steps.size() <= 1 && cache.paged.hist.steps.size() <= 1) {  // only the state before step 1
+    ImGui::PushFont(fonts().small);
+    caption("Play or Step: the share of memory that holds token states is drawn here, step by step, for both schemes.");
+    ImGui::PopFont();
   }
   plot_draw("paged", ps, ImVec2(0, 0));
 }

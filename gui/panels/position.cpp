@@ -4,6 +4,7 @@
 // the same. Right, the all-ones score against the offset (RoPE's slow decay), and ALiBi's bias
 // lines, one per head. Angles, scores and slopes are src/models/position's.
 #include <algorithm>
+#include <cfloat>
 #include <cmath>
 #include <fmt/format.h>
 #include <numbers>
@@ -83,15 +84,29 @@ void draw_position(View& v) {
     }
     arrow(dl, c, kt, th.k, 4.0f);
     arrow(dl, c, qt, th.q, 4.0f);
-    dl->AddText(fonts().bold, fonts().bold->FontSize, ImVec2(qt.x + 6, qt.y - fonts().bold->FontSize), th.q,
-                fmt::format("q at m = {:.1f}", m).c_str());
-    dl->AddText(fonts().bold, fonts().bold->FontSize, ImVec2(kt.x + 6, kt.y + 2), th.k, fmt::format("k at n = {:.1f}", n).c_str());
+    // Labels outside the circle, on the side the arrow points to, kept inside the drawing's box
+    // (a label hanging past the right edge ran into the plots).
+    auto label = [&](ImVec2 tip, ImU32 col, const std::string& text) {
+      ImFont* f = fonts().bold;
+      const ImVec2 sz = f->CalcTextSizeA(f->FontSize, FLT_MAX, 0, text.c_str());
+      float x = tip.x >= c.x ? tip.x + 6 : tip.x - sz.x - 6;
+      float y = tip.y <= c.y ? tip.y - sz.y - 2 : tip.y + 2;
+      x = std::clamp(x, p.x, p.x + left_w - sz.x);
+      y = std::clamp(y, p.y, p.y + left_w - sz.y);
+      dl->AddText(f, f->FontSize, ImVec2(x, y), col, text.c_str());
+    };
+    label(qt, th.q, fmt::format("q at m = {:.1f}", m));
+    label(kt, th.k, fmt::format("k at n = {:.1f}", n));
     ImGui::Dummy(ImVec2(left_w, left_w));
+    // θ with the pair index as a subscript (U+2080..2089).
+    std::string sub;
+    for (char ch : std::to_string(s.pos_dim_pair)) sub += std::string("\xe2\x82") + static_cast<char>(0x80 + (ch - '0'));
     ImGui::PushTextWrapPos(ImGui::GetCursorPosX() + left_w);
-    ImGui::Text("θ_%llu = %.4g rad per token (a turn every %.4g tokens)", static_cast<unsigned long long>(s.pos_dim_pair), theta,
-                rope_wavelength(s.pos_dim_pair, s.pos_head_dim));
-    ImGui::Text("angle between them (m−n)·θ = %.3f rad", static_cast<double>(s.pos_offset) * theta);
-    ImGui::TextColored(ImGui::ColorConvertU32ToFloat4(th.good), "score q·k = %.4f, whatever m and n are", score);
+    ImGui::Text("θ%s = %.4g rad per token;", sub.c_str(), theta);
+    ImGui::Text("one turn every %.4g tokens", rope_wavelength(s.pos_dim_pair, s.pos_head_dim));
+    ImGui::Text("(m − n)·θ = %.3f rad between them", static_cast<double>(s.pos_offset) * theta);
+    ImGui::TextColored(ImGui::ColorConvertU32ToFloat4(th.good), "q·k = %.4f whenever m − n = %llu", score,
+                       static_cast<unsigned long long>(s.pos_offset));
     ImGui::PopTextWrapPos();
   }
   ImGui::EndGroup();

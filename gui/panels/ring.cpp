@@ -1,7 +1,8 @@
 // ring: ring attention across P devices. Left, the devices on a ring, each holding its query block
 // and the K/V block it is working on, blocks moving to the next device; right, the step timeline of
 // every device (compute bars, transfer bars underneath, waiting in between) with the clock running.
-// Timeline, memory and the "transfer hides behind compute" test are src/models/ring's.
+// Timeline, memory and the "transfer hides behind compute" test are src/models/ring's. A second tab
+// (panels/ring_measured.cpp) shows the shipped NCCL measurement beside the model.
 #include <algorithm>
 #include <cmath>
 #include <fmt/format.h>
@@ -10,6 +11,7 @@
 #include "hw/link.hpp"
 #include "models/ring.hpp"
 #include "panels/registry.hpp"
+#include "panels/ring_measured.hpp"
 #include "panels/widgets.hpp"
 #include "style.hpp"
 #include "util/units.hpp"
@@ -48,13 +50,10 @@ ImU32 block_color(u64 b, u64 P) {
   return th.series[(b % std::max<u64>(P, 1)) % 8];
 }
 
-}  // namespace
-
-void draw_ring(View& v) {
+void draw_ring_model(View& v) {
   const Theme& th = theme();
   Settings& s = v.settings;
   auto& cache = v.cache<RingCache>("ring");
-  panel_header("Ring attention", fmt::format("ring model (src/models/ring), {} peak bf16, link presets (src/hw/link)", v.gpu.name));
 
   ImGui::SetNextItemWidth(control_width(4));
   slider_u64("##p", "devices P", s.ring_devices, 2, 16);
@@ -196,6 +195,36 @@ void draw_ring(View& v) {
     dl->AddText(small, fs, ImVec2(x0, p.y + row * P + 4), th.text_dim,
                 fmt::format("time → {}; bars: compute (colour = K/V block), grey: send", format_seconds(tl.total_s)).c_str());
     ImGui::Dummy(ImVec2(w, h));
+  }
+}
+
+}  // namespace
+
+void draw_ring(View& v) {
+  Settings& s = v.settings;
+  if (v.ring_measurements.empty()) {
+    panel_header("Ring attention", fmt::format("ring model (src/models/ring), {} peak bf16, link presets (src/hw/link)", v.gpu.name));
+    draw_ring_model(v);
+    return;
+  }
+  panel_header("Ring attention", fmt::format("ring model (src/models/ring), {} peak bf16, link presets (src/hw/link); "
+                                             "measured: {} (src/measure/ring_measured)",
+                                             v.gpu.name, v.ring_measurements.front().file.filename().string()));
+  if (ImGui::BeginTabBar("ringtabs")) {
+    if (ImGui::BeginTabItem("Model, animated")) {
+      draw_ring_model(v);
+      ImGui::EndTabItem();
+    }
+    const RingMeasurements& m = v.ring_measurements.front().data;
+    const std::string label = fmt::format("Measured: {} x {} over NCCL###measured", m.devices, m.device.name);
+    // --view measured asks for this tab once; after that the learner's clicks decide.
+    const ImGuiTabItemFlags flags = s.ring_measured ? ImGuiTabItemFlags_SetSelected : 0;
+    s.ring_measured = false;
+    if (ImGui::BeginTabItem(label.c_str(), nullptr, flags)) {
+      draw_ring_measured(v);
+      ImGui::EndTabItem();
+    }
+    ImGui::EndTabBar();
   }
 }
 

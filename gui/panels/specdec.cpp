@@ -88,8 +88,9 @@ void draw_specdec(View& v) {
   const double expected = specdec_speedup(p);
   const double so_far = cache.last.cost_so_far > 0 ? cache.last.tokens_so_far / cache.last.cost_so_far : 0;
   ImGui::PushTextWrapPos(0);
-  ImGui::Text("%llu passes, %llu tokens: %.2fx so far; expected %.2fx (%.2f tokens per pass)",
-              static_cast<unsigned long long>(cache.sim->passes()), static_cast<unsigned long long>(cache.sim->tokens()), so_far,
+  ImGui::Text("%llu %s, %llu tokens: %.2fx so far; expected %.2fx (%.2f tokens per pass)",
+              static_cast<unsigned long long>(cache.sim->passes()), cache.sim->passes() == 1 ? "pass" : "passes",
+              static_cast<unsigned long long>(cache.sim->tokens()), so_far,
               expected, specdec_expected_tokens(p.alpha, p.gamma));
   ImGui::PopTextWrapPos();
 
@@ -114,7 +115,7 @@ void draw_specdec(View& v) {
     x += box * 0.3f;
     dl->AddRectFilled(ImVec2(x, o.y), ImVec2(x + box - 3, o.y + box - 3), th.accent, 3);
     dl->AddText(small, small->FontSize, ImVec2(x + box + 4, o.y + (box - small->FontSize) / 2), th.text,
-                fmt::format("{} +{}", row.bonus ? "bonus" : "target", row.emitted).c_str());
+                fmt::format("{}: {} token{} this pass", row.bonus ? "bonus" : "target's", row.emitted, row.emitted == 1 ? "" : "s").c_str());
     ImGui::Dummy(ImVec2(0, box));
   }
   ImGui::PushFont(small);

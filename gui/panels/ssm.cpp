@@ -102,6 +102,7 @@ void draw_ssm(View& v) {
   PlotSpec flops;
   flops.title = "work per layer";
   curves(flops, [](const FamilyCost& c) -> const PerLayer& { return c.flops; }, plot::Unit::flops, "FLOPs per layer");
+  flops.legend = LegendPos::bottom_right;  // top left is where the crossover marker writes its label
   if (cross) flops.markers.push_back({double(cross), "model crossover " + plot::format_tick(double(cross), plot::Unit::tokens), th.accent, true, true});
 
   // Measured: kernels whose name says scan, against attention kernels of the same length.

@@ -160,8 +160,10 @@ int plot_draw(const char* id, const PlotSpec& spec, ImVec2 size) {
     dl->AddText(ImVec2((f.lo.x + f.hi.x - sz.x) / 2, f.hi.y + tick_px * 1.45f), th.text_dim, ax.label.c_str());
   }
 
-  // Data and markers, clipped to the plot area.
-  dl->PushClipRect(f.lo, f.hi, true);
+  // Data and markers, clipped to the plot area plus a point's radius: a point on the first or last
+  // tick (fitted log axes end on the data) shows whole instead of cut in half.
+  const float clip_pad = th.point_radius + 1.5f;
+  dl->PushClipRect(ImVec2(f.lo.x - clip_pad, f.lo.y - clip_pad), ImVec2(f.hi.x + clip_pad, f.hi.y + clip_pad), true);
   for (const auto& m : spec.markers) {
     const ImU32 col = m.color ? m.color : th.text_dim;
     if (m.vertical) {

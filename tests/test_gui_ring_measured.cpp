@@ -1,0 +1,215 @@
+// The ring panel's "measured" tab: the shipped NCCL measurement (assets/measurements/ring-h200x2.json)
+// beside the ring model. The figures are src/measure/ring_measured's; these check that the panel
+// asks for them with the same model inputs as `attnlab ring --measured FILE [--calibrate]`, groups
+// the rows the way the lesson talks about them, and draws them. Expected values worked by hand from
+// the file's figures and the presets (H200 SXM: 989.4 TFLOP/s dense bf16; nvlink4: 450 GB/s).
+#include <doctest/doctest.h>
+
+#if ATTNLAB_HAVE_GUI
+#include <imgui.h>
+
+#include <algorithm>
+#include <string>
+
+#include "measure/measurement.hpp"
+#include "panels/registry.hpp"
+#include "panels/ring_measured.hpp"
+#include "style.hpp"
+#include "view.hpp"
+
+using namespace attnlab;
+using namespace attnlab::gui;
+
+namespace {
+
+// One ImGui context per test binary: test_gui_panels.cpp may have made it already.
+struct Headless {
+  Headless() {
+    if (ImGui::GetCurrentContext()) return;
+    ImGui::CreateContext();
+    ImGui::GetIO().IniFilename = nullptr;
+    fonts() = fonts_load(18.0f);
+    style_apply(false, 18.0f);
+    unsigned char* px = nullptr;
+    int w = 0, h = 0;
+    ImGui::GetIO().Fonts->GetTexDataAsRGBA32(&px, &w, &h);
+  }
+};
+
+template <typename F>
+int frame(float w, float h, F draw) {
+  static Headless once;
+  ImGuiIO& io = ImGui::GetIO();
+  io.DisplaySize = ImVec2(w, h);
+  io.DeltaTime = 1.0f / 30;
+  ImGui::NewFrame();
+  ImGui::SetNextWindowPos(ImVec2(0, 0));
+  ImGui::SetNextWindowSize(ImVec2(w, h));
+  ImGui::Begin("ring test", nullptr, ImGuiWindowFlags_NoDecoration);
+  draw();
+  ImGui::End();
+  ImGui::Render();
+  return ImGui::GetDrawData()->TotalVtxCount;
+}
+
+const RingMeasurements& shipped() {
+  static const RingMeasurements m = ring_measured_load(measurement_dir() / "ring-h200x2.json");
+  return m;
+}
+
+const RingComparedRow* find_row(const RingSeries& s, u64 block) {
+  for (const auto& r : s.rows)
+    if (r.measured.block == block) return &r;
+  return nullptr;
+}
+
+}  // namespace
+
+TEST_CASE("ring panel: the view finds the shipped NCCL measurement") {
+  View v;
+  v.headless_capture = true;
+  v.load(std::nullopt, {});
+  const auto it = std::find_if(v.ring_measurements.begin(), v.ring_measurements.end(),
+                               [](const RingMeasurementSet& s) { return s.file.filename() == "ring-h200x2.json"; });
+  REQUIRE(it != v.ring_measurements.end());
+  CHECK(it->bundled);
+  CHECK(it->data.devices == 2);
+  CHECK(it->data.device.name == "NVIDIA H200");
+  CHECK(it->data.rows.size() == 22);
+  // Only files with a "ring" section: the H100 kernel files are not ring files.
+  for (const auto& s : v.ring_measurements) CHECK(s.file.filename().string().rfind("ring-", 0) == 0);
+}
+
+TEST_CASE("ring panel: model inputs and series as `attnlab ring --measured`") {
+  const RingMeasurements& m = shipped();
+  const GpuSpec h100 = gpu_find("h100-sxm");
+
+  SUBCASE("uncalibrated: the H200 preset's peak, efficiency 1, nvlink4, no latency") {
+    const RingMeasuredData d = ring_measured_data(m, false, h100);
+    CHECK(d.gpu_from_file);
+    CHECK(d.gpu.name == "h200");  // from the file's device, not the dashboard's H100
+    CHECK(d.base.flops_per_s == doctest::Approx(989.4e12));
+    CHECK(d.base.efficiency == 1.0);
+    CHECK(d.base.link_bytes_per_s == doctest::Approx(450e9));
+    CHECK(d.base.link_latency_s == 0.0);
+    CHECK_FALSE(d.calibrated);
+    // Three series: MHA full (10 blocks 256..16,384), GQA-4 full (10), MHA causal (2).
+    REQUIRE(d.series.size() == 3);
+    CHECK(d.series[0].heads == 32);
+    CHECK(d.series[0].kv_heads == 32);
+    CHECK_FALSE(d.series[0].causal);
+    CHECK(d.series[0].rows.size() == 10);
+    CHECK(d.series[1].kv_heads == 8);
+    CHECK(d.series[1].rows.size() == 10);
+    CHECK(d.series[2].causal);
+    CHECK(d.series[2].rows.size() == 2);
+    CHECK(d.series[0].label() == "32 heads / 32 K/V heads (MHA), full mask");
+    CHECK(d.series[1].label() == "32 heads / 8 K/V heads (GQA-4), full mask");
+    for (const auto& s : d.series)
+      for (size_t i = 1; i < s.rows.size(); ++i) CHECK(s.rows[i - 1].measured.block < s.rows[i].measured.block);
+    // The model's smallest hiding block, n >= Hkv s F / (2 H B): MHA 989.4e12 / 450e9 = 2198.7 -> 2,199;
+    // GQA-4 a quarter of that, 549.7 -> 550.
+    CHECK(d.series[0].model_min_block == 2199);
+    CHECK(d.series[1].model_min_block == 550);
+  }
+
+  SUBCASE("one row, worked by hand: MHA, n = 4,096 per GPU") {
+    const RingMeasuredData d = ring_measured_data(m, false, h100);
+    const RingComparedRow* r = find_row(d.series[0], 4096);
+    REQUIRE(r != nullptr);
+    // Model: 4 H n^2 d = 4 * 32 * 4096^2 * 128 = 274,877,906,944 FLOP at 989.4 TFLOP/s = 277.82 us;
+    // K and V blocks 2 * 4096 * 32 * 128 * 2 B = 64 MiB at 450 GB/s = 149.13 us (hides).
+    CHECK(r->model.compute_s == doctest::Approx(274877906944.0 / 989.4e12));
+    CHECK(r->model.transfer_s == doctest::Approx(67108864.0 / 450e9));
+    CHECK(r->model_hides);
+    // Measured (the file): attention 0.98767 ms, transfer 0.27098 ms, overlapped pass 2.09456 ms.
+    CHECK(r->compute_ratio == doctest::Approx(0.9876719900348689e-3 / (274877906944.0 / 989.4e12)));  // 3.555
+    CHECK(r->transfer_ratio == doctest::Approx(0.27097606658935547e-3 / (67108864.0 / 450e9)));      // 1.817
+    CHECK(r->step_measured_s == doctest::Approx(2.094559907913208e-3 / 2));
+    // Model pass: two steps of 277.82 us, the transfer (149.13 us) hidden under the first.
+    CHECK(r->step_model_s == doctest::Approx(274877906944.0 / 989.4e12));
+    // Hides: the compute streams waited 3.04 us, under 10% of one 271 us transfer.
+    CHECK(r->measured.hides());
+  }
+
+  SUBCASE("the small block does not hide on the GPUs: MHA, n = 512") {
+    const RingMeasuredData d = ring_measured_data(m, false, h100);
+    const RingComparedRow* r = find_row(d.series[0], 512);
+    REQUIRE(r != nullptr);
+    // Waited 56.9 us against a 70.4 us transfer (10% = 7.0 us).
+    CHECK_FALSE(r->measured.hides());
+    CHECK_FALSE(r->model_hides);  // 512 < 2,199
+  }
+
+  SUBCASE("the panel's rows are ring_compare's rows, one for one") {
+    const RingMeasuredData d = ring_measured_data(m, false, h100);
+    const auto rows = ring_compare(m, d.base);
+    size_t n = 0;
+    for (const auto& s : d.series) n += s.rows.size();
+    CHECK(n == rows.size());
+    for (const auto& x : rows) {
+      const auto s = std::find_if(d.series.begin(), d.series.end(), [&](const RingSeries& s) {
+        return s.heads == x.measured.heads && s.kv_heads == x.measured.kv_heads && s.causal == x.measured.causal;
+      });
+      REQUIRE(s != d.series.end());
+      const RingComparedRow* y = find_row(*s, x.measured.block);
+      REQUIRE(y != nullptr);
+      CHECK(y->compute_ratio == x.compute_ratio);
+      CHECK(y->transfer_ratio == x.transfer_ratio);
+      CHECK(y->step_ratio == x.step_ratio);
+    }
+  }
+
+  SUBCASE("calibrated: the efficiency and link fitted from the file") {
+    const RingMeasuredData d = ring_measured_data(m, true, h100);
+    const RingCalibration c = ring_calibrate(m, gpu_find("h200"));
+    CHECK(d.calibrated);
+    CHECK(d.base.efficiency == c.efficiency);
+    CHECK(d.base.link_bytes_per_s == c.link_bytes_per_s);
+    CHECK(d.base.link_latency_s == c.link_latency_s);
+    CHECK(d.base.efficiency < 1.0);
+    CHECK(d.inputs.find("calibrated") != std::string::npos);
+  }
+
+  SUBCASE("a device no preset stands for: the dashboard's GPU, and it says so") {
+    RingMeasurements other = m;
+    other.device.name = "Some Accelerator 9000";
+    const RingMeasuredData d = ring_measured_data(other, false, h100);
+    CHECK_FALSE(d.gpu_from_file);
+    CHECK(d.gpu.name == "h100-sxm");
+  }
+}
+
+TEST_CASE("ring panel: the measured tab draws") {
+  View v;
+  v.headless_capture = true;
+  v.load(std::nullopt, {});
+  REQUIRE_FALSE(v.ring_measurements.empty());
+  SUBCASE("every series, both model inputs, a clicked row, and a tiny window") {
+    for (int series = 0; series < 3; ++series)
+      for (bool cal : {false, true}) {
+        CAPTURE(series);
+        CAPTURE(cal);
+        v.settings.ring_measured_series = series;
+        v.settings.ring_calibrated = cal;
+        v.settings.ring_measured_row = 0;
+        CHECK(frame(1000, 780, [&] { draw_ring_measured(v); }) > 1000);
+        frame(130, 90, [&] { draw_ring_measured(v); });
+      }
+    v.settings.ring_measured_row = 99;  // out of range: the largest block
+    CHECK(frame(1000, 780, [&] { draw_ring_measured(v); }) > 1000);
+  }
+  SUBCASE("--view measured asks for the tab once") {
+    v.settings.ring_measured = true;
+    frame(1000, 780, [&] { panel_find("ring")->draw(v); });
+    CHECK_FALSE(v.settings.ring_measured);
+  }
+  SUBCASE("no ring file: a note, no table") {
+    v.ring_measurements.clear();
+    const int drawn = frame(1000, 780, [&] { draw_ring_measured(v); });
+    CHECK(drawn > 0);
+    CHECK(drawn < 1000);
+    CHECK(frame(1000, 780, [&] { panel_find("ring")->draw(v); }) > 1000);  // the model tab alone
+  }
+}
+#endif
