@@ -193,7 +193,8 @@ void draw_ring_model(View& v) {
     const float xn = X(t_now);
     dl->AddLine(ImVec2(xn, p.y), ImVec2(xn, p.y + row * P), th.text, 2.0f);
     dl->AddText(small, fs, ImVec2(x0, p.y + row * P + 4), th.text_dim,
-                fmt::format("time → {}; bars: compute (colour = K/V block), grey: send", format_seconds(tl.total_s)).c_str());
+                fmt::format("time → {}; bars: compute (colour = K/V block), grey: send", format_seconds(tl.total_s)).c_str(),
+                nullptr, std::max(fs * 4, x1 - x0));  // wrapped: presenter mode's font is wider than the row
     ImGui::Dummy(ImVec2(w, h));
   }
 }

@@ -31,6 +31,11 @@ struct TilingCache : PanelCache {
   TrafficReport totals;  // the simulator's totals for the same head: where the counters end
   double progress = 0;   // 0..1 of each walk
   double hold = 0;       // autoplay: seconds left at the end
+  // Heights measured on the previous frame: the column's text and counters (everything but the
+  // diagram) and the legend under the columns. The diagram takes what is left, so the grid is as
+  // large as the panel allows at any font size (presenter mode's 30 px font used to shrink it to a
+  // thumbnail under an estimate made for the desk font).
+  float column_other_h = 0, legend_h = 0;
 };
 
 AttnConfig head_config(const View& v) {
@@ -263,7 +268,13 @@ void draw_tiling(View& v) {
     ImGui::SetTooltip("off: one thread block after another, the loop nest of the paper\n"
                       "on: the blocks of a wave run together, as the simulator's hierarchy model sees them");
 
-  // The question.
+  // The question. In presenter mode folded into one line (opened with a click): at the room's font
+  // size its three rows of sliders would leave the tile grid a thumbnail.
+  const bool folded = s.present;
+  const bool open = !folded || ImGui::TreeNodeEx("##question", 0, "settings: N = %s, d = %llu%s, %s",
+                                                   tokens_text(s.tiling_n).c_str(), static_cast<unsigned long long>(s.tiling_d),
+                                                   s.tiling_causal ? ", causal" : "", s.tiling_flash1 ? "FA-1" : "FA-2");
+  if (open) {
   ImGui::SetNextItemWidth(control_width(3));
   slider_pow2("##n", "N", s.tiling_n, 128, 8192, "tokens");
   ImGui::SameLine();
@@ -286,6 +297,8 @@ void draw_tiling(View& v) {
   if (ImGui::RadioButton("FA-1", fa == 1)) s.tiling_flash1 = true;
   ImGui::SameLine();
   if (ImGui::RadioButton("FA-2", fa == 2)) s.tiling_flash1 = false;
+  if (folded) ImGui::TreePop();
+  }
 
   refresh(v, cache);
   if (!cache.error.empty() || !cache.flash || !cache.naive) {
@@ -301,7 +314,9 @@ void draw_tiling(View& v) {
   const float col_w = (ImGui::GetContentRegionAvail().x - gap) / 2;
   const float fs = fonts().small->FontSize;
   const float below = fs * 1.25f * 3 + fs * 1.3f * 2 + fs * 1.2f * 4 + ImGui::GetFontSize() * 5.2f;
-  const float side = std::max(60.0f, std::min(col_w, ImGui::GetContentRegionAvail().y - below));
+  const float avail_y = ImGui::GetContentRegionAvail().y;
+  const float other = cache.column_other_h > 0 ? cache.column_other_h + cache.legend_h + ImGui::GetStyle().ItemSpacing.y * 2 : below;
+  const float side = std::max(60.0f, std::min(col_w, avail_y - other));
   const AlgoTraffic& tf = cache.totals.results[0];
   const AlgoTraffic& tn = cache.totals.results[1];
   const double scale_hbm = std::max(to_double(tf.hbm.total()), to_double(tn.hbm.total()));
@@ -309,11 +324,13 @@ void draw_tiling(View& v) {
   const double scale_dram = std::max(to_double(tf.dram.total()), to_double(tn.dram.total()));
 
   // Each column in its own child window: long subtitles are clipped, not pushing the other aside.
-  const float legend_h = fs * 1.2f * 2 + ImGui::GetFontSize() * 2.8f;
-  const float col_h = std::max(side, ImGui::GetContentRegionAvail().y - legend_h);
+  const float legend_h = cache.legend_h > 0 ? cache.legend_h + ImGui::GetStyle().ItemSpacing.y : fs * 1.2f * 2 + ImGui::GetFontSize() * 2.8f;
+  const float col_h = std::max(side, avail_y - legend_h);
+  float column_other = 0;
   auto column = [&](const char* id, const TileWalk& w, const AlgoTraffic& total, const char* title, ImU32 color,
                     const std::string& tiles) {
     ImGui::BeginChild(id, ImVec2(col_w, col_h), false, ImGuiWindowFlags_NoScrollbar | ImGuiWindowFlags_NoScrollWithMouse);
+    const float y0 = ImGui::GetCursorScreenPos().y;
     ImGui::PushFont(fonts().bold);
     ImGui::TextColored(ImGui::ColorConvertU32ToFloat4(color), "%s", title);
     ImGui::PopFont();
@@ -328,6 +345,7 @@ void draw_tiling(View& v) {
     counter_bar("SRAM", w.sram().total(), total.sram.total(), scale_sram, th.sram, col_w);
     counter_bar("HBM", w.hbm().total(), total.hbm.total(), scale_hbm, th.hbm, col_w);
     counter_bar("DRAM", w.dram().total(), total.dram.total(), scale_dram, th.dram, col_w);
+    column_other = std::max(column_other, ImGui::GetCursorScreenPos().y - y0 - std::min(side, col_w));
     ImGui::EndChild();
   };
   const TilePlan& tp = cache.flash->tiles();
@@ -338,6 +356,8 @@ void draw_tiling(View& v) {
          fmt::format("GEMM tiles {}×{}, S and P in HBM", cache.naive->tiles().T, cache.naive->tiles().T));
 
   // Legend and the one-line lesson of the picture.
+  cache.column_other_h = column_other;
+  const float legend_y0 = ImGui::GetCursorScreenPos().y;
   legend_item(th.q, "Q tile in SRAM");
   ImGui::SameLine();
   legend_item(th.k, "K tile");
@@ -355,6 +375,7 @@ void draw_tiling(View& v) {
               format_bytes(tf.hbm.total()).c_str(), format_bytes(tn.hbm.total()).c_str(),
               format_ratio(to_double(tn.hbm.total()) / std::max(1.0, to_double(tf.hbm.total()))).c_str());
   ImGui::PopTextWrapPos();
+  cache.legend_h = ImGui::GetCursorScreenPos().y - legend_y0;
 }
 
 }  // namespace attnlab::gui
