@@ -60,11 +60,14 @@ def main():
     ap.add_argument("--bin", required=True, help="folder holding attnlab-attn-decode, -attn-window, -scan-selective")
     ap.add_argument("--into", required=True)
     ap.add_argument("--ncu", default="ncu")
+    ap.add_argument("--parts", default="decode,window,scan", help="which rungs to profile (comma-separated)")
+    ap.add_argument("--scan-only", default="", help="scan variants whose name starts with this (the binary's --only)")
     args = ap.parse_args()
+    parts = set(args.parts.split(","))
     recs = []
     # Decode: the key sweep's four cases, chunk 1024, contiguous then paged; two launches each.
     chunk = 1024
-    ls = profile(args.ncu, "decode_", [f"{args.bin}/attnlab-attn-decode", "--profile", "--sweep", "key",
+    ls = [] if "decode" not in parts else profile(args.ncu, "decode_", [f"{args.bin}/attnlab-attn-decode", "--profile", "--sweep", "key",
                                        "--chunk", str(chunk)])
     cases = [(1, 32, 32, 32768), (1, 32, 8, 32768), (1, 32, 4, 32768), (1, 32, 1, 32768)]
     if len(ls) == 4 * len(cases):
@@ -72,11 +75,11 @@ def main():
             for j, name in enumerate(["attn-decode", "attn-decode-paged"]):
                 k = 4 * i + 2 * j
                 recs.append(record(name, 5, cfg(b, h, kvh, 1, L, 128, False, 16, chunk), ls[k:k + 2]))
-    else:
+    elif "decode" in parts:
         print(f"decode: expected {4 * len(cases)} launches, got {len(ls)}", file=sys.stderr)
     # Window: N = 8192, 16384, 32768 (B = 32768 / N, H16 d128): causal full, causal W4096, full, W128.
     lens = [8192, 16384, 32768]
-    ls = profile(args.ncu, "attn_mma", [f"{args.bin}/attnlab-attn-window", "--profile", "--lens",
+    ls = [] if "window" not in parts else profile(args.ncu, "attn_mma", [f"{args.bin}/attnlab-attn-window", "--profile", "--lens",
                                         ",".join(map(str, lens))])
     if len(ls) == 4 * len(lens):
         for i, n in enumerate(lens):
@@ -86,21 +89,29 @@ def main():
             for j, (name, causal, w) in enumerate(vs):
                 recs.append(record(name, 3 if name == "attn-mma" else 6, cfg(b, 16, 16, n, n, 128, causal, 128, 64, **w),
                                    [ls[4 * i + j]]))
-    else:
+    elif "window" in parts:
         print(f"window: expected {4 * len(lens)} launches, got {len(ls)}", file=sys.stderr)
-    # Scan: B2 D4096, L = 1024, 4096, 16384; variants R1 I8, R1 I16, R2 I8, R4 I4 (check mode: one launch each).
+    # Scan: B2 D4096, L = 1024, 4096, 16384; the binary's variants in its order (check mode: one
+    # launch each): name, block_q (steps per warp chunk or per tile), channels per warp.
     lens = [1024, 4096, 16384]
-    variants = [(1, 8), (1, 16), (2, 8), (4, 4)]
-    ls = profile(args.ncu, "selective_scan", [f"{args.bin}/attnlab-scan-selective", "--check", "--batch", "2",
-                                              "--channels", "4096", "--lens", ",".join(map(str, lens))])
+    variants = [("R1 I8", 256, 1), ("R1 I16", 512, 1), ("R2 I8", 256, 2), ("R4 I4", 128, 4),
+                ("S4 R1 P0 smem", 64, 8), ("S4 R1 P1 smem", 64, 8), ("S4 R1 P0 shfl", 64, 8),
+                ("S4 R2 P0 shfl", 64, 16), ("S4 R1 P0 shfl pk", 64, 8), ("S4 R1 P1 shfl pk", 64, 8)]
+    variants = [v for v in variants if v[0].startswith(args.scan_only)]
+    only = ["--only", args.scan_only] if args.scan_only else []
+    ls = [] if "scan" not in parts else profile(args.ncu, "selective_scan", [
+        f"{args.bin}/attnlab-scan-selective", "--check", "--batch", "2", "--channels", "4096", "--lens",
+        ",".join(map(str, lens)), *only])
     if len(ls) == len(variants) * len(lens):
         for i, L in enumerate(lens):
-            for j, (r, items) in enumerate(variants):
-                # scan records: heads = channels D, head_dim = state N, block_q = steps per warp chunk,
-                # block_kv = channels per warp R (see the scan's config_note)
-                recs.append(record("scan-selective", 7, cfg(2, 4096, 4096, L, L, 16, True, 32 * items, r),
-                                   [ls[len(variants) * i + j]]))
-    else:
+            for j, (name, bq, r) in enumerate(variants):
+                # scan records: heads = channels D, head_dim = state N, block_q = steps per warp chunk
+                # (or tile), block_kv = channels per warp (see the scan's config_note)
+                rec = record("scan-selective", 7, cfg(2, 4096, 4096, L, L, 16, True, bq, r),
+                             [ls[len(variants) * i + j]])
+                rec["variant"] = name
+                recs.append(rec)
+    elif "scan" in parts:
         print(f"scan: expected {len(variants) * len(lens)} launches, got {len(ls)}", file=sys.stderr)
     doc = {}
     if os.path.exists(args.into):

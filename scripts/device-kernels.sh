@@ -2,7 +2,7 @@
 # Runs the kernel ladder's device work on a GPU machine, stage by stage, from the repository root:
 #   scripts/device-kernels.sh [--bench PATH] [--out DIR] STAGE...
 # Stages: env check sanitize key ladder gqa ncu ncu-collect ncu-breakdown torch-key torch-ladder torch-gqa
-#         (ladder II) check2 decode decode-write window scan ncu2 ncu-mma-l1 torch-decode
+#         (ladder II) check2 decode decode-write window scan ncu2 ncu-mma-l1 torch-decode scan2
 # The ladder II binaries (attnlab-attn-decode, -attn-window, -scan-selective) are looked up beside
 # the bench.
 # Results (JSON measurement files, logs) go to DIR (default $OUT or ./device-out), and after every
@@ -88,6 +88,34 @@ for stage in "$@"; do
       ncu --clock-control none --section SpeedOfLight --section Occupancy --section WarpStateStats \
         -k regex:decode_ "$dec" --profile --sweep key --chunk 1024 > "$res/ncu-decode-sol.txt" 2>&1
       echo "ncu sol exit $?" ;;
+    scan2)
+      # The states-across-lanes scan (variants S4*): resources and SASS mix, check, sanitizers at
+      # three sizes (ragged L and a partial channel block), timing, and its profile.
+      cuobjdump --dump-resource-usage "$scan" 2>&1 | grep -A1 states_kernel > "$res/scan2-resources.txt"
+      cuobjdump -sass "$scan" > "$res/scan.sass" 2>&1
+      $py - "$res/scan.sass" <<'PYEOF' | tee -a "$res/scan2-resources.txt"
+import re, sys, collections
+for f in re.split(r"\n\s+Function : ", open(sys.argv[1]).read())[1:]:
+    name = f.split("\n")[0]
+    if "states" not in name: continue
+    ops = re.findall(r"/\*[0-9a-f]{4}\*/\s+(?:@!?U?P\w+\s+)?([A-Z][A-Z0-9_.]*)", f)
+    print(name[:60], len(ops), collections.Counter(o.split(".")[0] for o in ops).most_common(20))
+PYEOF
+      rm -f "$res/scan.sass"
+      "$scan" --check --batch 2 --channels 64 --lens 16,272,1040,4096 2>&1 | tee "$res/scan2-check.log"
+      for tool in memcheck racecheck synccheck; do
+        san $tool scan2 "$scan" --check --only S4 --batch 2 --channels 40 --lens 16,272,1040
+      done
+      "$scan" --json "$res/scan.json" 2>&1 | tee "$res/scan.log"
+      for v in "S4 R1 P0 shfl" "S4 R1 P0 shfl pk"; do
+        ncu --clock-control none --section SpeedOfLight --section Occupancy --section WarpStateStats \
+          --section ComputeWorkloadAnalysis --section InstructionStats --section LaunchStats --metrics \
+'l1tex__data_pipe_lsu_wavefronts_mem_shared.sum,l1tex__data_pipe_lsu_wavefronts_mem_shared.avg.pct_of_peak_sustained_elapsed,smsp__inst_executed_op_shared_ld.sum,smsp__inst_executed_op_shared_st.sum,smsp__inst_executed_op_shfl.sum,sm__inst_executed_pipe_xu.avg.pct_of_peak_sustained_active,sm__pipe_fma_cycles_active.avg.pct_of_peak_sustained_active,sm__pipe_alu_cycles_active.avg.pct_of_peak_sustained_active' \
+          -k regex:selective_scan_states --launch-count 1 "$scan" --check --only "$v" --batch 2 --channels 4096 \
+          --lens 16384 > "$res/ncu-scan2-${v// /}.txt" 2>&1
+        echo "ncu scan2 $v exit $?"
+      done
+      $py kernels/ncu_ladder2.py --bin "$bin" --parts scan --scan-only S4 --into "$res/ncu-scan2.json" 2>&1 | tee "$res/ncu2-scan2.log" ;;
     torch-decode)
       $py kernels/torch_decode_reference.py --into "$res/decode.json" 2>&1 | tee "$res/torch-decode.log" ;;
     key|ladder|gqa|ncu)
