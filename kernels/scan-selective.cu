@@ -36,6 +36,7 @@
 #include <cuda_runtime.h>
 
 #include <CLI/CLI.hpp>
+#include <algorithm>
 #include <cmath>
 #include <cstdint>
 #include <ctime>
@@ -561,6 +562,12 @@ int main(int argc, char** argv) {
     }
   if (channels % 4) {
     fmt::print(stderr, "attnlab-scan: --channels must be divisible by 4 (got {})\n", channels);
+    return 2;
+  }
+  if (!only.empty() && std::none_of(std::begin(kVariants), std::end(kVariants), [&](const Variant& v) {
+        return std::string(v.name).rfind(only, 0) == 0;
+      })) {
+    fmt::print(stderr, "attnlab-scan: --only must start the name of a variant, e.g. \"S4\" or \"R1 I8\" (got \"{}\")\n", only);
     return 2;
   }
   std::string command = "attnlab-scan";
