@@ -23,22 +23,25 @@
 //
 // Variants (all checked, all timed): plain; prefetch (the next 16-key step's K/V loads are issued
 // before this step's math: 8 KiB more in flight per warp); fused (prefetch, and the last block of a
-// head group merges the splits instead of a second kernel).
+// head group merges the splits instead of a second kernel); prefetch-w8 (prefetch with 8 warps per
+// block: at GQA-8 / 32 splits the 128 blocks sit one per SM, so 8 warps double the loads in flight).
 //
-// MEASURED (H100 80GB HBM3, driver 580.159.04, CUDA 13.0, 2026-11-23 07:34; assets/measurements/
+// MEASURED (H100 80GB HBM3, driver 580.159.04, CUDA 13.0, 2026-11-23 10:21 UTC; assets/measurements/
 // decode-h100.json; L2 emptied by reads before each repeat, PyTorch timed the same way; copy
-// bandwidth 3040 GB/s read+write):
-//   B1 H32 L32768 d128    best variant            GB/s   % copy   PyTorch SDPA (default)   ours/torch
-//   MHA   (32 kv heads)   prefetch, chunk 2048    2800    92.1%    2938 GB/s (96.7%)        0.95x
-//   GQA-4 ( 8 kv heads)   prefetch, chunk 1024    2304    75.8%    2278 GB/s                1.01x
-//   GQA-8 ( 4 kv heads)   prefetch, chunk 1024    1801    59.3%    1983 GB/s (65.2%)        0.91x
-//   MQA   ( 1 kv head)    prefetch, chunk  512     676    22.2%     540 GB/s                1.25x
-//   paged (16-token pages) vs contiguous: +1.4% / +1.5% / +4.9% / +3.6%.
-// Why GQA-8 and MQA fall short: 67 MB (GQA-8) is ~22 µs at the copy rate, and fixed costs do not
-// shrink with it: 128 blocks for 132 SMs, 2 blocks per SM at most (ncu: limited by registers; the prefetched
-// tile and 64 fp32 accumulators), so 8 warps per SM with 16 KiB in flight each; the combine
-// kernel (~5 µs under ncu at 32 splits); the launch. The fused combine was slower (a serial tail
-// in the last block). MQA also reads its K/V twice (32 heads = two 16-row blocks).
+// bandwidth 3034 GB/s read+write; median of 20):
+//   B1 H32 L32768 d128    best variant               µs    GB/s   % copy   PyTorch SDPA (default)   ours/torch
+//   MHA   (32 kv heads)   prefetch, chunk 1024     184.5   2910    95.9%    185.4 µs (95.4%)         1.00x
+//   GQA-4 ( 8 kv heads)   prefetch-w8, chunk 2048   53.5   2510    82.7%     61.0 µs (72.6%)         1.14x
+//   GQA-8 ( 4 kv heads)   prefetch-w8, chunk 1024   33.6   1999    65.9%     33.4 µs (66.3%)         0.99x
+//   MQA   ( 1 kv head)    prefetch-w8, chunk  512   20.9    805    26.5%     18.0 µs (30.7%)         0.86x
+//   paged (16-token pages) vs contiguous: +2.3% / +4.8% / +4.2% / +8.5%.
+// The 8-warp blocks gain 2-7% over the best 4-warp variant for GQA-4/8 and MQA (GQA-8: 34.4 → 33.6 µs,
+// within this size's run-to-run spread: the same 4-warp variant measured 37.3 µs at 07:34). Why GQA-8
+// and MQA fall short: 67 MB (GQA-8) is ~22 µs at the copy rate, and fixed costs do not shrink with it:
+// 128 blocks for 132 SMs; 2 blocks of 4 warps per SM at most (ncu: limited by registers; the
+// prefetched tile and 64 fp32 accumulators); the combine kernel (~5 µs under ncu at 32 splits); the
+// launch. The fused combine was slower (a serial tail in the last block). MQA also reads its K/V
+// twice (32 heads = two 16-row blocks).
 //
 // Limits: bf16 only, head_dim 128 only, group size up to 16 per block (MQA with 32 query heads runs
 // two blocks per K/V head, so it reads K/V twice: 16 MiB instead of 8 at L = 32768).
@@ -124,8 +127,11 @@ __device__ __forceinline__ const __nv_bfloat16* key_row(const __nv_bfloat16* bas
 
 // grid (splits, KVH * head_chunks, B), block 128. Block = one chunk of keys of one K/V head, for
 // up to 16 of its query heads (the mma rows).
-template <bool kPaged, bool kPrefetch>
-__global__ void __launch_bounds__(kWarps * 32) decode_split_kernel(DecodeParams p) {
+// kW: warps per block (4; 8 in the "-w8" variants: with 128 blocks for 132 SMs, as in GQA-8 at
+// 32 splits, a block is alone on its SM, so 8 warps double the loads in flight there; the per-warp
+// partial O then needs 64 KiB of dynamic shared memory).
+template <bool kPaged, bool kPrefetch, int kW = kWarps>
+__global__ void __launch_bounds__(kW * 32) decode_split_kernel(DecodeParams p) {
   const int lane = threadIdx.x & 31, warp = threadIdx.x >> 5;
   const int g = lane >> 2, t = lane & 3;
   const int split = blockIdx.x, b = blockIdx.z;
@@ -184,7 +190,7 @@ __global__ void __launch_bounds__(kWarps * 32) decode_split_kernel(DecodeParams 
       T.va[r][1] = ldg16(vb + vr[r] * kD + 64 + 8 * g);
     }
   };
-  constexpr int kStride = kWarps * kStep;
+  constexpr int kStride = kW * kStep;
   Tile cur;
   if (kPrefetch && key_begin + warp * kStep < key_end) load(key_begin + warp * kStep, cur);
   for (int k0 = key_begin + warp * kStep; k0 < key_end; k0 += kStride) {
@@ -260,8 +266,9 @@ __global__ void __launch_bounds__(kWarps * 32) decode_split_kernel(DecodeParams 
   }
 
   // ---- finish the warp: full row sums; then combine the 4 warps through shared memory
-  __shared__ float sm_o[kWarps][16][kD];
-  __shared__ float sm_m[kWarps][16], sm_l[kWarps][16];
+  extern __shared__ float4 sm_dyn[];  // [kW][16][kD] floats
+  float(*sm_o)[16][kD] = reinterpret_cast<float(*)[16][kD]>(sm_dyn);
+  __shared__ float sm_m[kW][16], sm_l[kW][16];
 #pragma unroll
   for (int hr = 0; hr < 2; ++hr) {
     l[hr] += __shfl_xor_sync(0xffffffff, l[hr], 1);
@@ -283,14 +290,14 @@ __global__ void __launch_bounds__(kWarps * 32) decode_split_kernel(DecodeParams 
     sm_o[warp][g + 8][off + 16 * t + 8 + jj] = o[j][3];
   }
   __syncthreads();
-  const int dim = threadIdx.x;  // 128 threads = 128 dims
-  for (int r = 0; r < rows; ++r) {
+  const int dim = threadIdx.x;  // the first 128 threads = 128 dims
+  for (int r = 0; r < rows && dim < kD; ++r) {
     float mx = -INFINITY;
 #pragma unroll
-    for (int w = 0; w < kWarps; ++w) mx = fmaxf(mx, sm_m[w][r]);
+    for (int w = 0; w < kW; ++w) mx = fmaxf(mx, sm_m[w][r]);
     float acc = 0, lsum = 0;
 #pragma unroll
-    for (int w = 0; w < kWarps; ++w) {
+    for (int w = 0; w < kW; ++w) {
       const float f = sm_m[w][r] == -INFINITY ? 0.f : exp2f(sm_m[w][r] - mx);
       acc += f * sm_o[w][r][dim];
       lsum += f * sm_l[w][r];
@@ -320,7 +327,7 @@ __global__ void __launch_bounds__(kWarps * 32) decode_split_kernel(DecodeParams 
   if (!is_last) return;
   __threadfence();
   // Warp w merges rows w, w + 4, ...; lane l owns dims 4l .. 4l + 3.
-  for (int r = warp; r < rows; r += kWarps) {
+  for (int r = warp; r < rows; r += kW) {
     const size_t row0 = (size_t(b) * p.H + h0 + r) * p.splits;
     float gm = -INFINITY;
     for (int sp = lane; sp < p.splits; sp += 32) gm = fmaxf(gm, __ldcg(&p.part_ml[(row0 + sp) * 2]));
@@ -391,16 +398,28 @@ __global__ void __launch_bounds__(kD) decode_combine_kernel(DecodeParams p) {
   p.o[size_t(bh) * kD + tid] = __float2bfloat16(acc / lsum);
 }
 
-cudaError_t decode_forward(const DecodeParams& p, bool prefetch, cudaStream_t st) {
+cudaError_t decode_forward(const DecodeParams& p, bool prefetch, cudaStream_t st, bool wide = false) {
   if (p.splits > kMaxSplits) return cudaErrorInvalidValue;  // the combine keeps one weight per split
   const int head_chunks = (p.G + 15) / 16;
   dim3 grid(p.splits, p.KVH * head_chunks, p.B);
-  if (p.block_table)
-    prefetch ? decode_split_kernel<true, true><<<grid, kWarps * 32, 0, st>>>(p)
-             : decode_split_kernel<true, false><<<grid, kWarps * 32, 0, st>>>(p);
+  constexpr size_t smem4 = size_t(kWarps) * 16 * kD * 4, smem8 = 2 * smem4;
+  if (wide) {  // 8 warps, prefetch (the "-w8" variants)
+    static bool raised = false;
+    if (!raised) {
+      cudaError_t e = cudaFuncSetAttribute(decode_split_kernel<true, true, 8>, cudaFuncAttributeMaxDynamicSharedMemorySize, int(smem8));
+      if (e == cudaSuccess)
+        e = cudaFuncSetAttribute(decode_split_kernel<false, true, 8>, cudaFuncAttributeMaxDynamicSharedMemorySize, int(smem8));
+      if (e != cudaSuccess) return e;
+      raised = true;
+    }
+    if (p.block_table) decode_split_kernel<true, true, 8><<<grid, 8 * 32, smem8, st>>>(p);
+    else decode_split_kernel<false, true, 8><<<grid, 8 * 32, smem8, st>>>(p);
+  } else if (p.block_table)
+    prefetch ? decode_split_kernel<true, true><<<grid, kWarps * 32, smem4, st>>>(p)
+             : decode_split_kernel<true, false><<<grid, kWarps * 32, smem4, st>>>(p);
   else
-    prefetch ? decode_split_kernel<false, true><<<grid, kWarps * 32, 0, st>>>(p)
-             : decode_split_kernel<false, false><<<grid, kWarps * 32, 0, st>>>(p);
+    prefetch ? decode_split_kernel<false, true><<<grid, kWarps * 32, smem4, st>>>(p)
+             : decode_split_kernel<false, false><<<grid, kWarps * 32, smem4, st>>>(p);
   if (p.counters == nullptr) decode_combine_kernel<<<p.B * p.H, kD, 0, st>>>(p);
   return cudaGetLastError();
 }
@@ -567,7 +586,8 @@ int main(int argc, char** argv) {
       // Fused combine: one finished-split counter per (b, kv head, head chunk), zeroed once.
       DeviceBuffer counters(size_t(cs.B) * cs.KVH * ((cs.H / cs.KVH + 15) / 16) * sizeof(int));
       ATTN_CUDA(cudaMemset(counters.get(), 0, counters.bytes()));
-      auto run_variant = [&](const std::string& kernel, bool paged, int chunk, bool prefetch, bool fused) -> Row {
+      auto run_variant = [&](const std::string& kernel, bool paged, int chunk, bool prefetch, bool fused,
+                             bool wide = false) -> Row {
         DecodeParams p;
         p.counters = fused ? static_cast<int*>(counters.get()) : nullptr;
         p.q = static_cast<const __nv_bfloat16*>(dq.get());
@@ -588,7 +608,7 @@ int main(int argc, char** argv) {
                                            paged ? fmt::format(", pages of {} tokens", page_size) : "")};
         // check: poisoned output, fresh inputs of this config
         ATTN_CUDA(cudaMemset(dout.get(), 0xFF, dout.bytes()));
-        ATTN_CUDA(decode_forward(p, prefetch, nullptr));
+        ATTN_CUDA(decode_forward(p, prefetch, nullptr, wide));
         ATTN_CUDA(cudaDeviceSynchronize());
         std::vector<std::uint16_t> out(in.q.size());
         ATTN_CUDA(cudaMemcpy(out.data(), dout.get(), dout.bytes(), cudaMemcpyDeviceToHost));
@@ -601,7 +621,8 @@ int main(int argc, char** argv) {
           return row;
         }
         if (check_only) return row;
-        auto ms = time_launches([&](cudaStream_t st) { ATTN_CUDA(decode_forward(p, prefetch, st)); }, to, dev.l2_bytes, nullptr);
+        auto ms = time_launches([&](cudaStream_t st) { ATTN_CUDA(decode_forward(p, prefetch, st, wide)); }, to, dev.l2_bytes,
+                                nullptr);
         Stats stt = stats_of(ms);
         row.ms = stt.median;
         row.gbps = decode_bytes(s) / (stt.median * 1e-3) / 1e9;
@@ -642,17 +663,22 @@ int main(int argc, char** argv) {
       // with the combine fused into the split kernel (last block merges).
       Row best;
       int best_chunk = chunks[0];
-      bool best_pf = false, best_fused = false;
-      for (int v = 0; v < 3; ++v)
+      bool best_pf = false, best_fused = false, best_wide = false;
+      for (int v = 0; v < 4; ++v)
         for (int c : chunks) {
-          const bool pf = v >= 1, fu = v == 2;
-          Row r = run_variant(fu ? "attn-decode-fused" : pf ? "attn-decode-prefetch" : "attn-decode", false, c, pf, fu);
+          const bool pf = v >= 1, fu = v == 2, wide = v == 3;
+          Row r = run_variant(wide ? "attn-decode-prefetch-w8" : fu ? "attn-decode-fused" : pf ? "attn-decode-prefetch" : "attn-decode",
+                              false, c, pf, fu, wide);
           table.push_back(r);
-          if (r.ok && (best.ms == 0 || r.ms < best.ms)) best = r, best_chunk = c, best_pf = pf, best_fused = fu;
+          if (r.ok && (best.ms == 0 || r.ms < best.ms))
+            best = r, best_chunk = c, best_pf = pf, best_fused = fu, best_wide = wide;
         }
-      table.push_back(run_variant("attn-decode-nosplit", false, ((cs.L + 63) / 64) * 64, best_pf, best_fused));
-      Row pg = run_variant(best_fused ? "attn-decode-paged-fused" : best_pf ? "attn-decode-paged-prefetch" : "attn-decode-paged",
-                           true, best_chunk, best_pf, best_fused);
+      table.push_back(run_variant("attn-decode-nosplit", false, ((cs.L + 63) / 64) * 64, best_pf, best_fused, best_wide));
+      Row pg = run_variant(best_wide    ? "attn-decode-paged-prefetch-w8"
+                           : best_fused ? "attn-decode-paged-fused"
+                           : best_pf    ? "attn-decode-paged-prefetch"
+                                        : "attn-decode-paged",
+                           true, best_chunk, best_pf, best_fused, best_wide);
       if (best.ms > 0 && pg.ms > 0) pg.note += fmt::format("; overhead vs contiguous {:+.1f}%", 100 * (pg.ms / best.ms - 1));
       table.push_back(pg);
     }

@@ -2,7 +2,7 @@
 # Runs the kernel ladder's device work on a GPU machine, stage by stage, from the repository root:
 #   scripts/device-kernels.sh [--bench PATH] [--out DIR] STAGE...
 # Stages: env check sanitize key ladder gqa ncu ncu-collect ncu-breakdown torch-key torch-ladder torch-gqa
-#         (ladder II) check2 decode decode-write window scan ncu2 ncu-mma-l1 torch-decode scan2
+#         (ladder II) check2 decode decode-write window scan ncu2 ncu-mma-l1 torch-decode scan2 decode2
 # The ladder II binaries (attnlab-attn-decode, -attn-window, -scan-selective) are looked up beside
 # the bench.
 # Results (JSON measurement files, logs) go to DIR (default $OUT or ./device-out), and after every
@@ -116,6 +116,12 @@ PYEOF
         echo "ncu scan2 $v exit $?"
       done
       $py kernels/ncu_ladder2.py --bin "$bin" --parts scan --scan-only S4 --into "$res/ncu-scan2.json" 2>&1 | tee "$res/ncu2-scan2.log" ;;
+    decode2)
+      # The decode rung after a change: check, the three sanitizers, the key sweep, PyTorch beside it.
+      "$dec" --check --sweep quick 2>&1 | tee "$res/decode2-check.log"; echo "decode check exit $?"
+      for tool in memcheck racecheck synccheck; do san $tool decode2 "$dec" --check --sweep sanitizer; done
+      "$dec" --sweep key --flush read --json "$res/decode.json" 2>&1 | tee "$res/decode.log"
+      $py kernels/torch_decode_reference.py --into "$res/decode.json" 2>&1 | tee "$res/torch-decode.log" ;;
     torch-decode)
       $py kernels/torch_decode_reference.py --into "$res/decode.json" 2>&1 | tee "$res/torch-decode.log" ;;
     key|ladder|gqa|ncu)
