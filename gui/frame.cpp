@@ -196,7 +196,9 @@ void frame_draw(View& v, FrameRequests& req, const std::string& toast) {
   const bool tiny = vp->WorkSize.x < kMinLayoutWidth || vp->WorkSize.y < kMinLayoutHeight;
   ImGuiWindowFlags flags = kFixed | (present || tiny ? 0 : ImGuiWindowFlags_MenuBar);
   ImGui::PushStyleVar(ImGuiStyleVar_WindowPadding, ImVec2(ImGui::GetFontSize() * 0.6f, ImGui::GetFontSize() * 0.4f));
-  ImGui::Begin("attnlab", nullptr, flags);
+  // No background: the app clears the framebuffer to the same colour (gui/app.cpp), and a second
+  // full-window quad is a whole screen of blending for the software rasterizer (Mesa llvmpipe).
+  ImGui::Begin("attnlab", nullptr, flags | ImGuiWindowFlags_NoBackground);
   ImGui::PopStyleVar();
   if (tiny) {
     draw_too_small(vp->WorkSize);

@@ -8,6 +8,7 @@
 #include <cmath>
 #include <fmt/format.h>
 #include <numbers>
+#include <vector>
 
 #include "models/position.hpp"
 #include "panels/registry.hpp"
@@ -22,6 +23,10 @@ namespace {
 
 struct PositionCache : PanelCache {
   double shift = 0;  // both positions advance together while playing
+  // rope_ones_score(d, 4096) for the current d: 4096 offsets x d/2 rotations, 13 ms a frame when
+  // it was recomputed every frame (the dashboard's heaviest chapter for that alone).
+  u64 score_d = 0;
+  std::vector<double> score;
 };
 
 void arrow(ImDrawList* dl, ImVec2 c, ImVec2 tip, ImU32 col, float w) {
@@ -122,7 +127,11 @@ void draw_position(View& v) {
     ps.y = plot::Axis{0, 1, plot::Scale::linear, 10, plot::Unit::none, "q·k"};
     ps.y_from_zero = true;
     ps.legend = LegendPos::none;
-    const auto sc = rope_ones_score(s.pos_head_dim, 4096);
+    if (cache.score_d != s.pos_head_dim) {
+      cache.score = rope_ones_score(s.pos_head_dim, 4096);
+      cache.score_d = s.pos_head_dim;
+    }
+    const auto& sc = cache.score;
     Series ser;
     ser.name = fmt::format("d = {}", s.pos_head_dim);
     for (u64 t = 1; t < sc.size(); t = t < 16 ? t + 1 : t + t / 16) {
