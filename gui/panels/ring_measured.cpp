@@ -199,7 +199,11 @@ void draw_ring_measured(View& v) {
   }
   s.ring_measured_series = std::clamp(s.ring_measured_series, 0, static_cast<int>(d.series.size()) - 1);
   const RingSeries& ser = d.series[s.ring_measured_series];
-  ImGui::SetNextItemWidth(control_width(2));
+  const float row_w = ImGui::GetContentRegionAvail().x;
+  const float combo_w = std::min(row_w * 0.62f, ImGui::CalcTextSize(ser.label().c_str()).x + ImGui::GetFontSize() * 2.5f);
+  const char* cal_label = "model calibrated from the file";
+  const float cal_w = ImGui::GetFrameHeight() + ImGui::GetStyle().ItemInnerSpacing.x + ImGui::CalcTextSize(cal_label).x;
+  ImGui::SetNextItemWidth(combo_w);
   if (ImGui::BeginCombo("##rseries", ser.label().c_str())) {
     for (int i = 0; i < static_cast<int>(d.series.size()); ++i)
       if (ImGui::Selectable(d.series[i].label().c_str(), i == s.ring_measured_series)) {
@@ -208,8 +212,8 @@ void draw_ring_measured(View& v) {
       }
     ImGui::EndCombo();
   }
-  ImGui::SameLine();
-  ImGui::Checkbox("model calibrated from the file", &s.ring_calibrated);
+  if (combo_w + ImGui::GetStyle().ItemSpacing.x + cal_w <= row_w) ImGui::SameLine();  // else on its own line
+  ImGui::Checkbox(cal_label, &s.ring_calibrated);
   if (ImGui::IsItemHovered())
     ImGui::SetTooltip("Off: peak FLOP/s and the link's nominal bandwidth, as the ring attention paper's analysis.\n"
                       "On: the attention efficiency and the link's latency + bandwidth fitted from this file\n"
@@ -240,7 +244,8 @@ void draw_ring_measured(View& v) {
 
   const ImVec2 avail = ImGui::GetContentRegionAvail();
   const float fs = fonts().small->FontSize;
-  const float top_h = std::max(fs * 12, avail.y * 0.52f);
+  // Below these heights the panel scrolls rather than squeezing the lanes and the table to slivers.
+  const float top_h = std::max(fs * 17, avail.y * 0.52f);
   const float plot_w = avail.x * 0.52f;
 
   // Left: time per block vs block size, measured and modelled.
@@ -305,9 +310,9 @@ void draw_ring_measured(View& v) {
     float y = ImGui::GetCursorScreenPos().y + 2;
     const float key_h = fs * 2.2f + 12;  // the time axis and the colour key under the lanes
     const float block_h = (p.y + top_h - y - key_h) / 2;
-    const float row_h = std::clamp((block_h - fs - 4 - fs * 0.6f) / std::max<u64>(P, 1), 4.0f, fs * 2.2f);
+    const float row_h = std::clamp((block_h - fs - 4 - fs * 0.6f) / std::max<u64>(P, 1), fs * 1.1f, fs * 2.2f);
     draw_lanes(dl, meas, P, x0, x1, y, row_h, t_max,
-               fmt::format("measured, overlap schedule: {}", ms_text(r.overlap.pass_ms)).c_str());
+               fmt::format("measured: {}", ms_text(r.overlap.pass_ms)).c_str());
     y += fs + 2 + row_h * P + fs * 0.6f;
     draw_lanes(dl, model, P, x0, x1, y, row_h, t_max, fmt::format("model: {}", format_seconds(row.model.pass_s)).c_str());
     y += fs + 2 + row_h * P + 2;
@@ -315,7 +320,7 @@ void draw_ring_measured(View& v) {
     ImGui::SetCursorScreenPos(ImVec2(p.x, y + fs + 8));
     ImGui::PushFont(fonts().small);
     ImGui::PushTextWrapPos(0.0f);  // the window's right edge (the column reaches it)
-    ImGui::TextColored(ImGui::ColorConvertU32ToFloat4(th.text_dim), "bar colour: whose K/V block; pale: softmax merge; grey: send");
+    ImGui::TextColored(ImGui::ColorConvertU32ToFloat4(th.text_dim), "measured: CUDA events of the overlap schedule's median pass. Bar colour: whose K/V block; pale: softmax merge; grey: send");
     ImGui::PopTextWrapPos();
     ImGui::PopFont();
     ImGui::SetCursorScreenPos(p);
@@ -327,7 +332,7 @@ void draw_ring_measured(View& v) {
   ImGui::PushFont(fonts().small);
   const ImGuiTableFlags tf = ImGuiTableFlags_RowBg | ImGuiTableFlags_BordersInnerV | ImGuiTableFlags_ScrollY |
                              ImGuiTableFlags_ScrollX | ImGuiTableFlags_SizingFixedFit;
-  const float table_h = std::max(fs * 4, ImGui::GetContentRegionAvail().y - fs * 3.4f);
+  const float table_h = std::max(fs * 1.45f * std::min<float>(11, float(ser.rows.size() + 1)), ImGui::GetContentRegionAvail().y - fs * 3.4f);
   if (ImGui::BeginTable("##ringrows", 14, tf, ImVec2(0, table_h))) {
     ImGui::TableSetupScrollFreeze(1, 1);
     for (const char* h : {"n", "K/V", "attn", "model", "×", "xfer", "model", "×", "step", "model", "×", "wait", "hides", "model"})
