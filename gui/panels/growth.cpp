@@ -121,7 +121,7 @@ void draw_growth(View& v) {
   PlotSpec ps;
   ps.x = plot::Axis{0, 1, plot::Scale::log, 2, plot::Unit::tokens, "sequence length N (tokens)"};
   ps.y = plot::Axis{0, 1, plot::Scale::log, 10, plot::Unit::flops, "FLOPs per layer (12 heads)"};
-  ps.legend = LegendPos::top_left;
+  ps.legend = LegendPos::none;  // the table above names each family in its line colour; a legend hid the lines where they cross
   for (size_t i = 0; i < cache.curves.size(); ++i) {
     const Curve& c = cache.curves[i];
     Series s;
