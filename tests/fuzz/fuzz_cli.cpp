@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include <CLI/CLI.hpp>
+#include <algorithm>
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
@@ -72,6 +73,54 @@ void write_dict(const char* path) {
 
 bool starts_with(const std::string& s, const char* p) { return s.rfind(p, 0) == 0; }
 
+// Thrown by the cost guard below: the input parsed and is valid, but running it would only time
+// the simulator (not look for bugs in parsing and validation).
+struct TooSlowToRun {};
+
+// A rough number for an option of `cmd` as given (default when absent or unreadable: the real
+// parser decides what is valid; this only has to be big for big inputs).
+double given(const CLI::App* cmd, const char* name, double fallback) {
+  const CLI::Option* o = cmd->get_option_no_throw(name);
+  if (!o || o->count() == 0 || o->results().empty()) return fallback;
+  const std::string& v = o->results().back();
+  char* end = nullptr;
+  const double x = std::strtod(v.c_str(), &end);
+  return end != v.c_str() && x > 0 ? x : fallback;
+}
+
+// The first 10^6-run campaign timed out (> 20 s per input under ASan) on `traffic --verify` (a CPU
+// reference attention, O(B·H·N²·d) by design) and on `traffic --pass fwd+bwd --batch 63 --heads 16
+// --seq 2024 --algo naive,flash1,flash2` (the L2 model traces up to 4 million events per kernel,
+// 2.3 s in a Release build). Both are valid and bounded; the fuzzer skips them once validated.
+// The second campaign timed out on `paged --samples 7` (500 requests x 7 samples: 1.5 s in a Release
+// build; --samples 16 --requests 5000 --kv-gib 1024 takes 37 s there). Valid and bounded too.
+CLI::App* subcommand(CLI::App& app, const char* name) {
+  CLI::App* found = nullptr;
+  for (CLI::App* sub : app.get_subcommands([name](CLI::App* a) { return a->get_name() == name; })) found = sub;
+  return found;
+}
+
+void guard_costly(CLI::App& app) {
+  if (CLI::App* p = subcommand(app, "paged"))
+    p->parse_complete_callback([p] {
+      if (given(p, "--requests", 500) * given(p, "--samples", 1) > 2000) throw TooSlowToRun{};  // 4x the default
+    });
+  CLI::App* t = subcommand(app, "traffic");
+  if (!t) return;
+  t->parse_complete_callback([t] {
+    if (t->get_option("--verify")->count() > 0) throw TooSlowToRun{};
+    if (t->get_option("--no-l2")->count() > 0) return;
+    double algos = 2;
+    if (const CLI::Option* a = t->get_option_no_throw("--algo"); a && a->count() > 0 && !a->results().empty())
+      algos = 1 + static_cast<double>(std::count(a->results().back().begin(), a->results().back().end(), ','));
+    double passes = 1;
+    if (const CLI::Option* p = t->get_option_no_throw("--pass"); p && p->count() > 0 && !p->results().empty())
+      passes = p->results().back() == "fwd" ? 1 : 3;
+    const double work = given(t, "--batch", 1) * given(t, "--heads", 16) * given(t, "--seq", 4096) * algos * passes;
+    if (work > 524288) throw TooSlowToRun{};  // 4x the default (1 x 16 x 4096 x 2 algorithms x fwd)
+  });
+}
+
 }  // namespace
 
 extern "C" int LLVMFuzzerInitialize(int*, char***) {
@@ -115,10 +164,12 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
 
   CLI::App app{"attnlab fuzz", "attnlab"};
   build_app(app);
+  guard_costly(app);
   try {
     app.parse(static_cast<int>(argv.size()), argv.data());
   } catch (const CLI::ParseError&) {  // includes --help (CallForHelp)
   } catch (const attnlab::InputError&) {
+  } catch (const TooSlowToRun&) {
   }
   // Any other exception escapes: libFuzzer reports it as a crash (main() would print
   // "internal error" and exit 1 for it, which bad input must never cause).
