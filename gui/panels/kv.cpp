@@ -2,11 +2,13 @@
 // sequence length and batch sliders, and whether weights plus cache fit on the chosen GPU. Every
 // byte is the KV-cache model's (src/models/kv_cache).
 #include <algorithm>
+#include <cmath>
 #include <fmt/format.h>
 
 #include "models/kv_cache.hpp"
 #include "panels/registry.hpp"
 #include "panels/widgets.hpp"
+#include "plot/plot.hpp"
 #include "style.hpp"
 #include "util/units.hpp"
 #include "view.hpp"
@@ -20,6 +22,9 @@ struct KvCache : PanelCache {
   const ModelSpec* model = nullptr;
   std::vector<KvVariant> variants;
   std::vector<KvFit> fits;  // per variant, on one GPU of the chosen preset
+  // The same variants over sequence lengths 128 .. 1M (same batch): the plot under the bars.
+  std::vector<u64> curve_seq;
+  std::vector<std::vector<double>> curve_bytes;  // [variant][length]; NaN where impossible
 };
 
 void refresh(View& v, KvCache& c) {
@@ -35,6 +40,15 @@ void refresh(View& v, KvCache& c) {
     c.variants = kv_what_if(*c.model, s.dtype, s.kv_seq, s.kv_batch);
     for (const auto& var : c.variants)
       c.fits.push_back(kv_fit(var.spec, var.kv, u128{v.gpu.hbm_bytes}, 1, c.model->weight_dtype));
+    c.curve_seq.clear();
+    c.curve_bytes.assign(c.variants.size(), {});
+    for (u64 n = 128; n <= (u64{1} << 20); n *= 2) {
+      const auto vars = kv_what_if(*c.model, s.dtype, n, s.kv_batch);
+      if (vars.size() != c.variants.size()) continue;
+      c.curve_seq.push_back(n);
+      for (size_t i = 0; i < vars.size(); ++i)
+        c.curve_bytes[i].push_back(vars[i].possible ? to_double(vars[i].kv.bytes_total) : std::nan(""));
+    }
   } catch (const std::exception& e) {
     c.error = e.what();
   }
@@ -148,6 +162,33 @@ void draw_kv(View& v) {
                          tokens_text(s.kv_seq).c_str());
     }
     ImGui::PopTextWrapPos();
+  }
+
+  // The cache against sequence length: where each variant crosses the GPU's free memory.
+  if (ImGui::GetContentRegionAvail().y > em * 8 && !cache.curve_seq.empty()) {
+    PlotSpec ps;
+    ps.x = plot::Axis{0, 1, plot::Scale::log, 2, plot::Unit::tokens, "sequence length (tokens per sequence)"};
+    ps.y = plot::Axis{0, 1, plot::Scale::log, 2, plot::Unit::bytes, fmt::format("KV cache, batch {}", s.kv_batch)};
+    ps.legend = LegendPos::top_left;
+    for (size_t i = 0; i < cache.variants.size(); ++i) {
+      if (!cache.variants[i].possible) continue;
+      Series ser;
+      ser.name = cache.variants[i].label + (cache.variants[i].is_model ? " (the model's own)" : "");
+      ser.color = th.series[i % 8];
+      ser.width = cache.variants[i].is_model ? th.line_width + 1.5f : 0;
+      for (size_t k = 0; k < cache.curve_seq.size(); ++k)
+        if (!std::isnan(cache.curve_bytes[i][k])) {
+          ser.x.push_back(double(cache.curve_seq[k]));
+          ser.y.push_back(cache.curve_bytes[i][k]);
+        }
+      ps.series.push_back(std::move(ser));
+    }
+    if (own_fit && own_fit->weights_fit && free_b > 0) {
+      ps.markers.push_back({free_b, format_bytes(own_fit->free_bytes) + " free on one " + v.gpu.name, th.bad, false});
+      ps.y_include.push_back(free_b);
+    }
+    ps.markers.push_back({double(s.kv_seq), tokens_text(s.kv_seq), th.text_dim, true, true});
+    plot_draw("kvcurve", ps, ImVec2(0, 0));
   }
 }
 
