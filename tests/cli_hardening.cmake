@@ -176,3 +176,44 @@ attnlab_cli_error(hardening_traffic_grid_2_64 "thread blocks = 18446744073709551
   traffic --seq 4294967296 --batch 16384 --heads 1 --no-l2 --algo naive)
 attnlab_cli_error(hardening_traffic_grid_2_64_json "thread blocks = 18446744073709551616 does not fit 64 bits"
   traffic --seq 4294967296 --batch 16384 --heads 1 --no-l2 --format json)
+
+# --- the dashboard: a measurement file from a newer schema, fonts missing ------------------------
+# (no display: cli.gui_no_display in tests/cli_gui.cmake; bad --lessons/--measurements there too)
+if(ATTNLAB_HAVE_GUI)
+  attnlab_cli_test(hardening_gui_newer_schema EXE $<TARGET_FILE:attnlab-gui> RC 2 EMPTY_STDOUT
+    STDERR "measurement-newer-schema.json: schema_version 2 is newer than this attnlab reads \\(up to 1\\); update attnlab to read it"
+    ARGS --measurements ${CMAKE_CURRENT_SOURCE_DIR}/data/hardening-newer-schema)
+  # DejaVu missing: ImGui's built-in font stands in and every frame still draws (exit 0, the
+  # screenshot written). The dashboard shows no message about it yet (gui/style.cpp keeps the path
+  # in Fonts::missing but nothing draws it): see /work/notes/issue-10.md.
+  if(ATTNLAB_XVFB_RUN)
+    file(GLOB _first_lesson ${PROJECT_SOURCE_DIR}/lessons/01-*.md)
+    if(_first_lesson)
+      list(GET _first_lesson 0 _first_lesson)
+      get_filename_component(_first_lesson ${_first_lesson} NAME_WE)
+      attnlab_cli_test(hardening_gui_fonts_missing EXE ${CMAKE_COMMAND}
+        ARGS -E env ATTNLAB_FONT_DIR=/nonexistent-attnlab-fonts ${ATTNLAB_XVFB_RUN} -a -s "-screen 0 1280x800x24"
+             $<TARGET_FILE:attnlab-gui> --chapter ${_first_lesson} --size 640x400 --frames 5
+             --screenshot ${PROJECT_BINARY_DIR}/screenshots/hardening-fonts-missing.png)
+    endif()
+  endif()
+endif()
+
+# --- the sanitizer build (the asan preset: ATTNLAB_SANITIZE=ON) ----------------------------------
+# Processes that draw through OpenGL under xvfb load Mesa's llvmpipe, whose JIT leaks 240 bytes
+# in 3 allocations at exit (LeakSanitizer: "<unknown module>", not attnlab code; every screenshot
+# test failed with exit 134 after writing its PNG). Leak checks stay on everywhere else.
+# A screenshot under ASan takes 1-3 minutes: one chapter, the tiny window and the fonts-missing
+# run are kept; the other chapters and the frame-time benchmark run in the default workflow.
+if(ATTNLAB_SANITIZE AND ATTNLAB_HAVE_GUI)
+  get_property(_all_tests DIRECTORY PROPERTY TESTS)
+  foreach(_t IN LISTS _all_tests)
+    if(_t MATCHES "^gui\\.screenshot\\." OR _t STREQUAL "cli.gui_bench_runs" OR _t STREQUAL "cli.hardening_gui_fonts_missing")
+      set_tests_properties(${_t} PROPERTIES ENVIRONMENT "ASAN_OPTIONS=detect_leaks=0:abort_on_error=1")
+      if(_t MATCHES "^gui\\.screenshot\\.(0[2-9]|1[0-9])-" OR _t STREQUAL "gui.screenshot.present"
+         OR _t STREQUAL "gui.screenshot.small_window" OR _t STREQUAL "cli.gui_bench_runs")
+        set_tests_properties(${_t} PROPERTIES DISABLED TRUE)
+      endif()
+    endif()
+  endforeach()
+endif()

@@ -9,6 +9,7 @@
 
 #include "lessons/lesson.hpp"
 #include "measure/measurement.hpp"
+#include "measure/ring_measured.hpp"
 #include "util/errors.hpp"
 
 using namespace attnlab;
@@ -106,4 +107,12 @@ TEST_CASE("what measurement_to_json writes reads back (fuzz_measurement finding)
   CHECK(back.device.smem_per_block_optin == 0);
   CHECK(back.device.memory_bytes == m.device.memory_bytes);
   CHECK(back.runs.size() == m.runs.size());
+}
+
+TEST_CASE("a ring measurement whose products pass 64 bits is refused, not wrapped into agreement") {
+  // devices 2^32 and block 2^32 + 1: devices x block = 2^64 + 2^32, which wrapped in u64 to 2^32,
+  // the file's seq, so the file loaded. In 128 bits the check sees 18,446,744,078,004,518,912.
+  CHECK_THROWS_WITH_AS(ring_measured_load(fixtures / "ring-seq-wraps.json"),
+                       doctest::Contains("config.seq must be devices x block = 18446744078004518912 (got 4294967296)"),
+                       InputError);
 }

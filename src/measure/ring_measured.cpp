@@ -10,6 +10,7 @@
 #include <sstream>
 #include <tuple>
 
+#include "util/checked.hpp"
 #include "util/errors.hpp"
 
 namespace attnlab {
@@ -103,8 +104,11 @@ RingMeasuredSchedule read_schedule(const Node& n, u64 devices) {
       }
       s.timeline.push_back(ev);
     }
-    if (s.timeline.size() != devices * devices)
-      n.at("timeline").fail(fmt::format("must hold devices x devices = {} events (got {})", devices * devices,
+    // Products of file numbers in 128 bits: a u64 product wraps (2^32 devices x 2^32 = 0) and a
+    // malformed file would pass the check.
+    const u128 events = cmul(devices, devices, "timeline events");
+    if (u128{s.timeline.size()} != events)
+      n.at("timeline").fail(fmt::format("must hold devices x devices = {} events (got {})", to_string_u128(events),
                                         s.timeline.size()));
   }
   return s;
@@ -124,12 +128,13 @@ RingMeasuredRow read_row(const Node& n) {
   r.dtype = c.at("dtype").str();
   if (r.dtype != "bf16" && r.dtype != "fp16") c.at("dtype").fail(fmt::format("must be bf16 or fp16 (got '{}')", r.dtype));
   if (r.heads % r.kv_heads != 0) c.at("kv_heads").fail(fmt::format("must divide heads ({} heads, got {})", r.heads, r.kv_heads));
-  if (r.seq != r.block * r.devices)
-    c.at("seq").fail(fmt::format("must be devices x block = {} (got {})", r.block * r.devices, r.seq));
+  if (u128{r.seq} != cmul(r.block, r.devices, "seq"))
+    c.at("seq").fail(fmt::format("must be devices x block = {} (got {})", to_string_u128(cmul(r.block, r.devices)), r.seq));
   r.kv_bytes_per_step = n.at("kv_bytes_per_step").count();
-  const u64 expect = 2 * r.batch * r.kv_heads * r.block * r.head_dim * 2;
-  if (r.kv_bytes_per_step != expect)
-    n.at("kv_bytes_per_step").fail(fmt::format("must be 2 b Hkv n d x 2 bytes = {} (got {})", expect, r.kv_bytes_per_step));
+  const u128 expect = cprod("kv_bytes_per_step", 2, r.batch, r.kv_heads, r.block, r.head_dim, 2);
+  if (u128{r.kv_bytes_per_step} != expect)
+    n.at("kv_bytes_per_step").fail(fmt::format("must be 2 b Hkv n d x 2 bytes = {} (got {})", to_string_u128(expect),
+                                               r.kv_bytes_per_step));
   const Node ck = n.at("check");
   r.check_ok = ck.at("ok").boolean();
   r.vs_single_max_abs = ck.at("vs_single_max_abs").number();
