@@ -87,8 +87,8 @@ TEST_CASE("traffic at N = 2^24 and B·H = 2^20: exact bytes, 2^77 FLOPs") {
     // K and V: 2^24 / 128 = 2^17 Q tiles, each reads all 2^52 B of K (and of V).
     CHECK(f.hbm_of(Tensor::K).read == p2(69));
     CHECK(f.hbm_of(Tensor::V).read == p2(69));
-    // 4·B·H·N²·d = 2^2 · 2^20 · 2^48 · 2^7 = 2^77 (a power of two: exact in a double).
-    CHECK(f.flops == std::ldexp(1.0, 77));
+    // 4·B·H·N²·d = 2^2 · 2^20 · 2^48 · 2^7 = 2^77, as an exact integer.
+    CHECK(f.flops == p2(77));
     CHECK(f.method == DramMethod::no_l2_model);
     CHECK(f.dram.total() == f.hbm.total());
   }
@@ -122,6 +122,34 @@ TEST_CASE("traffic at N = 2^24 and B·H = 2^20: exact bytes, 2^77 FLOPs") {
     const PairSums cells = pair_sums(u64{1} << 24, 1, 1, true);
     CHECK(cells.pairs == u128{140737496743936});
     CHECK(cells.sum_rc == cells.pairs);
+  }
+}
+
+TEST_CASE("FLOPs past 2^53 are exact integers, not rounded doubles") {
+  // 4·B·H·N²·d at H = 3, N = 2^24 + 1, d = 127 is 428,967,915,643,995,636: odd factors, past 2^53,
+  // where a double would round it (to ...995,648).
+  const GpuSpec h100 = gpu_find("h100-sxm");
+  AttnConfig c = limit_config(1, 3, (u64{1} << 24) + 1, 127);
+  const u128 fwd = (u128{428967915643995} * 1000) + 636;
+  CHECK(static_cast<u128>(static_cast<double>(fwd)) != fwd);  // a double could not hold this count
+  SUBCASE("forward") {
+    const AlgoTraffic f = simulate_traffic(c, h100, {Algo::flash2}, closed_forms_only()).results[0];
+    CHECK(f.flops == fwd);
+    CHECK(to_string_u128(f.flops) == "428967915643995636");
+  }
+  SUBCASE("causal forward + backward (flash2 recomputes: 2.5x the forward)") {
+    c.causal = true;
+    c.pass = Pass::fwd_bwd;
+    const AlgoTraffic f = simulate_traffic(c, h100, {Algo::flash2}, closed_forms_only()).results[0];
+    CHECK(f.flops == u128{750693852376992} * 1000 + 363);
+  }
+  SUBCASE("naive forward + backward (no recomputation: 2x)") {
+    c.pass = Pass::fwd_bwd;
+    const AlgoTraffic f = simulate_traffic(c, h100, {Algo::naive}, closed_forms_only()).results[0];
+    CHECK(f.flops == u128{1286903746931986} * 1000 + 908);
+    u128 sum = 0;
+    for (const auto& k : f.kernels) sum += k.flops;
+    CHECK(sum == f.flops);
   }
 }
 

@@ -130,8 +130,8 @@ void draw_hierarchy(View& v) {
       s.style = SeriesStyle::points;
       s.color = th.series[idx++ == 0 ? 1 : 0];
       s.x = {r.intensity()};
-      s.y = {r.est_time_s > 0 ? r.flops / r.est_time_s : 0};
-      s.notes = {fmt::format("DRAM {} B, {} FLOP, est. {}", format_count(r.dram.total()), format_count(u128(r.flops)),
+      s.y = {r.est_time_s > 0 ? to_double(r.flops) / r.est_time_s : 0};
+      s.notes = {fmt::format("DRAM {} B, {} FLOP, est. {}", format_count(r.dram.total()), format_count(r.flops),
                              format_seconds(r.est_time_s))};
       ps.series.push_back(s);
     }

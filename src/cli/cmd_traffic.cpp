@@ -118,7 +118,7 @@ Table results_table(const TrafficReport& rep) {
   for (const auto& r : rep.results) {
     t.add_row({cell(std::string(algo_name(r.algo))), cell(tiles_text(r, c)), cell_bytes(r.hbm.read),
                cell_bytes(r.hbm.write), cell_bytes(r.hbm.total()), cell_bytes(r.dram.total()),
-               cell_bytes(r.sram.total()), cell(format_flops(static_cast<u128>(r.flops)), fmt::format("{}", r.flops)),
+               cell_bytes(r.sram.total()), cell(format_flops(r.flops), to_string_u128(r.flops)),
                cell_num(r.intensity(), 1), cell(format_seconds(r.est_time_s), fmt::format("{}", r.est_time_s)),
                cell(bound_of(r, rep.gpu, c.dtype))});
   }
@@ -134,7 +134,7 @@ std::string render_csv(const TrafficReport& rep) {
     auto n = [](u128 v) { return cell(to_string_u128(v)); };
     t.add_row({cell(std::string(algo_name(r.algo))), n(r.algo == Algo::naive ? r.tiles.T : r.tiles.Br),
                n(r.algo == Algo::naive ? r.tiles.T : r.tiles.Bc), n(r.hbm.read), n(r.hbm.write), n(r.dram.read),
-               n(r.dram.write), n(r.sram.read), n(r.sram.write), cell(fmt::format("{}", r.flops)),
+               n(r.dram.write), n(r.sram.read), n(r.sram.write), cell(to_string_u128(r.flops)),
                cell(fmt::format("{}", r.est_time_s)), cell(std::string(dram_method_name(r.method))), n(c.batch),
                n(c.heads), n(c.kv_heads_eff()), n(c.seq), n(c.head_dim), cell(c.causal ? "true" : "false"),
                cell(std::string(dtype_name(c.dtype))), cell(std::string(pass_name(c.pass))), cell(rep.gpu.name)});

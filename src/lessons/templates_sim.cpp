@@ -85,14 +85,10 @@ TemplateValue traffic_value(const TemplateArgs& a, const std::string& field) {
     for (Tensor t : {Tensor::Q, Tensor::K, Tensor::V, Tensor::O}) s += r.hbm_of(t);
     return TemplateValue::of_count(s.total(), ValueUnit::bytes);
   }
-  if (field == "flops") {
-    TemplateValue v = TemplateValue::of(r.flops, ValueUnit::flops);
-    if (r.flops < 1.0e30) v.exact = static_cast<u128>(r.flops + 0.5);
-    return v;
-  }
+  if (field == "flops") return TemplateValue::of_count(r.flops, ValueUnit::flops);
   if (field == "time") return TemplateValue::of(r.est_time_s, ValueUnit::seconds);
   if (field == "flops_rate")
-    return TemplateValue::of(r.est_time_s > 0 ? r.flops / r.est_time_s : 0.0, ValueUnit::flops_per_s);
+    return TemplateValue::of(r.est_time_s > 0 ? to_double(r.flops) / r.est_time_s : 0.0, ValueUnit::flops_per_s);
   if (field == "intensity") return TemplateValue::of(r.intensity(), ValueUnit::intensity);
   if (field == "paper_io") return TemplateValue::of_count(r.paper_io_fwd, ValueUnit::bytes);
   if (field == "br") return TemplateValue::of_count(algo == Algo::naive ? r.tiles.T : r.tiles.Br);

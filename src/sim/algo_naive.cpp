@@ -17,7 +17,7 @@ struct NaiveBuilder {
 
   // A kernel whose grid is heads x Tt (x Tt when `square`); `body(em, bh, i, j)` emits one block.
   template <typename F>
-  void add(const char* name, bool square, double flops, u64 events, F body) {
+  void add(const char* name, bool square, u128 flops, u64 events, F body) {
     const auto k = static_cast<std::uint32_t>(plans.size());
     KernelPlan p;
     p.name = name;
@@ -46,7 +46,7 @@ std::vector<KernelPlan> plan_naive(const AttnConfig& c, const TilePlan& t) {
   const bool expand = s.group > 1;
 
   if (c.has_fwd()) {
-    const double half = flops_fwd(c) / 2;
+    const u128 half = flops_fwd(c) / 2;  // QK^T and PV: even split, exact
     // S = Q Kᵀ: one block per T x T tile of S.
     nb.add("naive_qk", true, half, 4, [s, T](BlockEmitter& em, u64 bh, u64 i, u64 j) {
       const u64 r = s.rows(i, T), cj = s.rows(j, T);
@@ -84,7 +84,7 @@ std::vector<KernelPlan> plan_naive(const AttnConfig& c, const TilePlan& t) {
   }
 
   if (c.has_bwd()) {
-    const double quarter = flops_bwd(c, false) / 4;
+    const u128 quarter = flops_bwd(c, false) / 4;  // dV, dP, dQ, dK: 2·B·H·N²·d each (half causal), exact
     // dV = Pᵀ dO: one block per T-row tile j of dV, reducing over query tiles i.
     nb.add("naive_bwd_dv", false, quarter, 3 * Tt + 1, [s, T, Tt, expand](BlockEmitter& em, u64 bh, u64 j, u64) {
       const u64 cj = s.rows(j, T);

@@ -17,7 +17,7 @@ struct KernelPlan {
   u64 grid = 0;           // thread blocks, in launch order
   u64 smem_bytes = 0;     // SRAM per block
   u64 max_blocks_per_sm = 2;  // register/thread limit on residency, besides SRAM
-  double flops = 0;       // useful FLOPs of this kernel (for the roofline estimate)
+  u128 flops = 0;         // useful FLOPs of this kernel, exact (checked arithmetic)
   u64 events_per_block = 0;   // upper bound, to size traces without emitting them
   // Appends block `block`'s events, in program order, to `out`.
   std::function<void(u64 block, std::vector<TileEvent>& out)> emit;
@@ -44,9 +44,10 @@ struct Shape {
 u64 causal_kv_end(u64 i, u64 Br, u64 Bc, u64 N);
 // Causal: the first query tile that sees K/V tile j.
 u64 causal_q_begin(u64 j, u64 Br, u64 Bc);
-// Useful FLOPs: forward 4·B·H·N²·d, backward 8 (standard) or 10 (with recomputation); causal half.
-double flops_fwd(const AttnConfig& c);
-double flops_bwd(const AttnConfig& c, bool recompute);
+// Useful FLOPs, exact: forward 4·B·H·N²·d, backward 8 (standard) or 10 (with recomputation);
+// causal half (the papers' convention: the masked-out half of S is not counted).
+u128 flops_fwd(const AttnConfig& c);
+u128 flops_bwd(const AttnConfig& c, bool recompute);
 
 // Sampling a huge block needs only its first events: the hierarchy sets this limit and catches
 // EmitLimitReached, so an emitter with millions of steps stops after the ones that are used.

@@ -11,7 +11,7 @@ namespace attnlab {
 double ScanTraffic::memory_time_s(const GpuSpec& gpu) const {
   return to_double(cadd(dram_read, dram_write, "scan bytes")) / gpu.hbm_bytes_per_s;
 }
-double ScanTraffic::compute_time_s(const GpuSpec& gpu) const { return flops / gpu.fp32_flops; }
+double ScanTraffic::compute_time_s(const GpuSpec& gpu) const { return to_double(flops) / gpu.fp32_flops; }
 
 ScanTraffic scan_traffic(const ScanConfig& c, const GpuSpec& gpu) {
   auto need = [](bool ok, const char* what, u64 got) {
@@ -49,8 +49,8 @@ ScanTraffic scan_traffic(const ScanConfig& c, const GpuSpec& gpu) {
   const u128 shared = cadd(s.bc_unique, params_once, "scan bytes");
   s.l2_fabric = l2_fabric_bytes(shared, cadd(cadd(s.u_read, s.delta_read, "scan bytes"), s.y_write, "scan bytes"), gpu);
   s.min_bytes = cadd(s.dram_read, s.dram_write, "scan bytes");
-  s.flops = to_double(bdl) * (7.0 * double(c.state) + 4.0);
-  s.exps = to_double(bdl) * double(c.state);
+  s.flops = cmul(bdl, cadd(cmul(7, c.state, "scan FLOPs"), 4, "scan FLOPs"), "scan FLOPs");
+  s.exps = cmul(bdl, c.state, "scan exp2 count");
   return s;
 }
 

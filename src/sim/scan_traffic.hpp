@@ -28,8 +28,8 @@ struct ScanTraffic {
   u128 dram_read = 0, dram_write = 0;  // each tensor once
   u128 l2_fabric = 0;
   u128 min_bytes = 0;  // the roofline's bytes: every input read once, y written once (= dram_*)
-  double flops = 0;  // 7 per (b, d, t, n) (exp2 counted as one) + 4 per (b, d, t): softplus, Δ·u, D·u
-  double exps = 0;   // exp2 per (b, d, t, n): the special-function unit's share
+  u128 flops = 0;    // exact: 7 per (b, d, t, n) (exp2 counted as one) + 4 per (b, d, t): softplus, Δ·u, D·u
+  u128 exps = 0;     // exact: exp2 per (b, d, t, n): the special-function unit's share
   u128 l2_total() const { return cadd(cadd(hbm_read, hbm_write, "scan bytes"), l2_fabric, "scan bytes"); }
   // Roofline floors on `gpu`: bytes / bandwidth, and FP32 work / the FP32 rate.
   double memory_time_s(const GpuSpec& gpu) const;

@@ -15,7 +15,7 @@ u128 AlgoTraffic::l2_total() const { return cadd(hbm.total(), l2_fabric, "L2 byt
 
 double AlgoTraffic::intensity() const {
   const double bytes = to_double(dram.total());
-  return bytes > 0 ? flops / bytes : 0.0;
+  return bytes > 0 ? to_double(flops) / bytes : 0.0;
 }
 
 LevelBytes AlgoTraffic::hbm_of(Tensor t) const {
@@ -72,11 +72,11 @@ AlgoTraffic simulate_one(Algo a, const AttnConfig& c, const GpuSpec& gpu, const 
     k.flops = plans[i].flops;
     // A grid smaller than the GPU leaves SMs idle: only grid/SMs of the peak is reachable.
     const double busy = std::min(1.0, static_cast<double>(k.bytes.grid) / static_cast<double>(gpu.sm_count));
-    k.est_time_s = std::max(k.flops / (peak * busy), to_double(k.bytes.dram_total().total()) / bw);
+    k.est_time_s = std::max(to_double(k.flops) / (peak * busy), to_double(k.bytes.dram_total().total()) / bw);
     r.hbm += k.bytes.hbm_total();
     r.dram += k.bytes.dram_total();
     r.sram += k.bytes.sram;
-    r.flops += k.flops;
+    r.flops = cadd(r.flops, k.flops, "FLOPs");
     r.est_time_s += k.est_time_s;
     r.events_total = cadd(r.events_total, k.bytes.events_total, "events");
     r.events_simulated += k.bytes.events_simulated;

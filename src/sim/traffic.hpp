@@ -17,7 +17,7 @@ struct TrafficOptions {
 
 struct KernelTraffic {
   KernelHierarchy bytes;  // per tensor, per level
-  double flops = 0;
+  u128 flops = 0;         // exact
   double est_time_s = 0;  // max(compute, DRAM) for this kernel
 };
 
@@ -31,7 +31,7 @@ struct AlgoTraffic {
   // SMs ask of L2) + l2_fabric.
   u128 l2_fabric = 0;
   u128 l2_total() const;  // hbm.total() + l2_fabric: the model of lts__t_bytes
-  double flops = 0;
+  u128 flops = 0;         // exact, summed over kernels with checked adds
   double est_time_s = 0;
   DramMethod method = DramMethod::trace;  // the least exact method any kernel needed
   u128 events_total = 0;

@@ -78,7 +78,7 @@ WindowTiles window_tiles(const WindowConfig& c, const GpuSpec& gpu) {
   w.dram_write = q_bytes;
   // K/V tiles are read by the neighbouring query tiles (shared); Q and O by one block each.
   w.l2_fabric = l2_fabric_bytes(kv_once, cadd(q_bytes, w.dram_write, "window bytes"), gpu);
-  w.flops = 4.0 * double(c.head_dim) * to_double(w.pairs_visible) * to_double(bh);
+  w.flops = cprod("window FLOPs", 4, c.head_dim, w.pairs_visible, bh);
   return w;
 }
 

@@ -33,7 +33,7 @@ struct WindowTiles {
   u128 hbm_read = 0, hbm_write = 0;  // Q once, K and V per visited tile, O once
   u128 dram_read = 0, dram_write = 0;  // Q, K, V once (visiting blocks run together), O once
   u128 l2_fabric = 0;
-  double flops = 0;  // 4 · d · visible pairs · batch · heads
+  u128 flops = 0;    // exact: 4 · d · visible pairs · batch · heads
   double skipped_fraction() const;  // tiles_skipped / tiles_total
   u128 l2_total() const { return cadd(cadd(hbm_read, hbm_write, "window bytes"), l2_fabric, "window bytes"); }
 };
