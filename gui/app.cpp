@@ -135,6 +135,11 @@ int app_run(const AppOptions& o) {
   auto body_px = [&] { return v.settings.present ? v.settings.present_font_px : v.settings.font_px; };
   float built_px = body_px();
   fonts() = fonts_load(built_px);
+  if (!fonts().missing.empty())
+    std::fprintf(stderr,
+                 "attnlab-gui: font not found: %s (install fonts-dejavu-core or set ATTNLAB_FONT_DIR); "
+                 "drawing with ImGui's built-in font\n",
+                 fonts().missing.c_str());
   style_apply(v.settings.present, built_px);
 
   // ---- backends ----------------------------------------------------------------------------

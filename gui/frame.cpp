@@ -166,6 +166,12 @@ void draw_status_bar(View& v, const std::string& toast, float height) {
   ImGui::SetCursorScreenPos(ImVec2(p.x, p.y + (height - ImGui::GetFontSize()) * 0.35f));
   if (!toast.empty()) {
     ImGui::TextColored(ImGui::ColorConvertU32ToFloat4(th.good), "%s", toast.c_str());
+  } else if (!fonts().missing.empty()) {
+    // A missing font is not fatal (ImGui's built-in font stands in) but the text looks wrong
+    // and non-Latin glyphs are gone: say so where the user looks for the app's state.
+    ImGui::TextColored(ImGui::ColorConvertU32ToFloat4(th.warn),
+                       "Font not found: %s (install fonts-dejavu-core or set ATTNLAB_FONT_DIR); using the built-in font",
+                       fonts().missing.c_str());
   } else {
     const std::string text = fmt::format("GPU: {} ({}{})   ·   Measurements: {}   ·   F5 present · F12 screenshot",
                                          v.gpu.full_name, v.gpu.name, v.gpu.overridden ? ", overridden" : "",
