@@ -23,9 +23,9 @@
 // T = 128 (Br = Bc = 128), kernel 3 computes O in T-row × d tiles; kernel 2 works one row at a time
 // and reads S once when the row fits in shared memory (twice otherwise), as the simulator assumes.
 // Causal: as in the simulator's naive model (and in a framework), the whole S is computed and
-// stored; the mask is applied in kernel 2, which writes P = 0 above the diagonal, and kernel 3
-// multiplies the whole P. So causal saves nothing here: skipping masked tiles is the first step
-// towards the tiled rung.
+// stored; the mask is applied in kernel 2, which reads only the visible keys of each row and
+// writes P = 0 above the diagonal, and kernel 3 multiplies the whole P. So causal saves only the
+// softmax's reads of the masked half: skipping masked tiles is the first step towards the tiled rung.
 //
 // Caveats:
 //   - S costs 4·B·H·Nq·Nkv bytes of device memory (8.6 GB at B8 H16 N4096): that is the point.

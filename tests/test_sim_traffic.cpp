@@ -49,6 +49,28 @@ TEST_CASE("naive forward, one head, N=1024 d=64 fp16: S and P written and read b
   CHECK(n32.hbm.write == 2 * n2 + 2 * n2 + nd);
 }
 
+TEST_CASE("naive causal: the softmax reads only the visible part of S, writes all of P") {
+  // N = 1000 (ragged against the 128-row tiles): query q sees keys 0..q, 1000·1001/2 = 500,500
+  // entries of S. cuBLAS and our QKᵀ kernel still write all 10^6 (the mask is the softmax's).
+  AttnConfig c = one_head(1000, 64);
+  c.causal = true;
+  const AlgoTraffic n = simulate_traffic(c, gpu_find("h100-sxm"), {Algo::naive}).results.at(0);
+  REQUIRE(n.tiles.softmax_passes == 1);  // a 2 KB row fits in SRAM: one read pass
+  CHECK(n.hbm_of(Tensor::S).write == u128{1000} * 1000 * 2);
+  CHECK(n.hbm_of(Tensor::S).read == u128{500500} * 2);
+  CHECK(n.hbm_of(Tensor::P).write == u128{1000} * 1000 * 2);
+  CHECK(n.hbm_of(Tensor::P).read == u128{1000} * 1000 * 2);  // PV multiplies the whole P
+  // Two passes (rows past SRAM) read the visible part twice.
+  c.seq = 200000;
+  const AlgoTraffic big = simulate_traffic(c, gpu_find("h100-sxm"), {Algo::naive}, [] {
+    TrafficOptions o;
+    o.l2_model = false;
+    return o;
+  }()).results.at(0);
+  REQUIRE(big.tiles.softmax_passes == 2);
+  CHECK(big.hbm_of(Tensor::S).read == u128{2} * (u128{200000} * 200001 / 2) * 2);
+}
+
 TEST_CASE("the L2 model: reuse when K/V fit, streaming when the cache is tiny") {
   AttnConfig c = one_head(1024, 64);
   GpuOverrides tiny;

@@ -23,9 +23,6 @@ const std::vector<NcuKnownMiss>& ncu_known_misses() {
       {"attn-mma", NcuLevel::l2, 128, 1024, false,
        "same effect at d128, strongest at small N: SM-side K/V reads are 0.72x (N1024), 0.78x (N2048), 0.85x "
        "(N4096) of Tr x (K + V); with the fabric term (measured 55 MB vs 51 modelled) the total lands at +25.0%"},
-      {"attn-naive-cublas", NcuLevel::l2, 0, 0, true,
-       "the softmax kernel reads only the visible part of each S row under the causal mask (attn-naive.cu: len = "
-       "i + off + 1), the simulator's naive model reads all of S: ~1.07 GB of S reads too many at B4 H16 N4096"},
       {"attn-hopper-pertile", NcuLevel::l2, 64, 0, false,
        "one block per query tile (not persistent) at d64: lts__t_bytes 3.63 GB against 4.63 GB modelled "
        "(Q + O + Tr x (K + V) plus the fabric term), where the persistent grid on the same problem measures 4.18 GB "

@@ -2,13 +2,23 @@
 // framework runs it: separate kernels, every intermediate N x N matrix written to HBM and read
 // back. Each GEMM is tiled (T x T output tiles, full-d reduction), so its operands are re-read
 // once per output tile: every such access is counted in hbm_*; the L2 model shows that most hit.
-// Causal masking is applied inside the softmax: the full S is still computed and stored.
+// Causal masking is applied inside the softmax: the full S is still computed and stored, and P
+// written whole (zeros above the diagonal), but the softmax reads only the keys each row sees
+// (kernels/attn-naive.cu: len = i + 1), so its S reads are N(N+1)/2 entries per head, not N².
 #include "sim/kernel_plan.hpp"
 
 namespace attnlab {
 
 namespace {
 constexpr u64 kAcc = 4;  // fp32 accumulators
+
+// Causal: the entries of the rows x cols tile of S at (q0, k0) that the mask lets through
+// (query q sees keys 0..q).
+u64 causal_visible(u64 q0, u64 rows, u64 k0, u64 cols) {
+  u64 n = 0;
+  for (u64 q = q0; q < q0 + rows; ++q) n += q + 1 <= k0 ? 0 : std::min(cols, q + 1 - k0);
+  return n;
+}
 
 struct NaiveBuilder {
   std::vector<KernelPlan>& plans;
@@ -55,18 +65,23 @@ std::vector<KernelPlan> plan_naive(const AttnConfig& c, const TilePlan& t) {
       em.compute(Tensor::S, bh, i, j, (r + cj) * s.d * s.e, r * cj * kAcc);
       em.store(Tensor::S, bh, i, j, r, cj, s.se);
     });
-    // P = softmax(S), row by row: one pass if a row of S fits in SRAM, else two.
-    nb.add("naive_softmax", false, 0, (passes + 2) * Tt, [s, T, Tt, passes](BlockEmitter& em, u64 bh, u64 i, u64) {
+    // P = softmax(S), row by row: one pass if a row of S fits in SRAM, else two. Causal: only
+    // the visible part of each row is read (tiles above the diagonal not at all); P is written whole.
+    const bool causal = c.causal;
+    nb.add("naive_softmax", false, 0, (passes + 2) * Tt, [s, T, Tt, passes, causal](BlockEmitter& em, u64 bh, u64 i, u64) {
       const u64 r = s.rows(i, T);
+      auto seen = [&](u64 j) { return causal ? causal_visible(i * T, r, j * T, s.rows(j, T)) : r * s.rows(j, T); };
       for (u64 pass = 1; pass < passes; ++pass)
         for (u64 j = 0; j < Tt; ++j) {
-          em.load(Tensor::S, bh, i, j, r, s.rows(j, T), s.se);
-          em.compute(Tensor::S, bh, i, j, r * s.rows(j, T) * s.se, 0);
+          const u64 v = seen(j);
+          if (v == 0) continue;
+          em.load_part(Tensor::S, bh, i, j, r, s.rows(j, T), v * s.se);
+          em.compute(Tensor::S, bh, i, j, v * s.se, 0);
         }
       for (u64 j = 0; j < Tt; ++j) {
-        const u64 rc = r * s.rows(j, T);
-        em.load(Tensor::S, bh, i, j, r, s.rows(j, T), s.se);
-        em.compute(Tensor::P, bh, i, j, rc * s.se, rc * s.se);
+        const u64 rc = r * s.rows(j, T), v = seen(j);
+        if (v > 0) em.load_part(Tensor::S, bh, i, j, r, s.rows(j, T), v * s.se);
+        em.compute(Tensor::P, bh, i, j, v * s.se, rc * s.se);
         em.store(Tensor::P, bh, i, j, r, s.rows(j, T), s.se);
       }
     });

@@ -173,10 +173,12 @@ std::vector<KernelCounts> closed_form_counts(Algo algo, const AttnConfig& c, con
     qk.wr(Tensor::S, N2 * se);
     qk.on_chip(2 * reread, N2 * 4);
     out.push_back(qk.done("naive_qk", BH));
+    // Causal: the softmax reads the N(N+1)/2 visible entries of each head's S, writes all of P.
+    const u128 seen = c.causal ? N * (N + 1) / 2 : N2;
     Acc sm;
-    sm.rd(Tensor::S, passes * N2 * se);
+    sm.rd(Tensor::S, passes * seen * se);
     sm.wr(Tensor::P, N2 * se);
-    sm.on_chip(passes * N2 * se, N2 * se);
+    sm.on_chip(passes * seen * se, N2 * se);
     out.push_back(sm.done("naive_softmax", BH));
     Acc pv;
     pv.rd(Tensor::P, N2 * se);

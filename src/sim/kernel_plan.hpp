@@ -68,6 +68,10 @@ struct BlockEmitter {
   }
   void load(Tensor t, u64 head, u64 row, u64 col, u64 rows, u64 cols, u64 eb) { move(EventOp::load, t, head, row, col, rows, cols, eb); }
   void store(Tensor t, u64 head, u64 row, u64 col, u64 rows, u64 cols, u64 eb) { move(EventOp::store, t, head, row, col, rows, cols, eb); }
+  // A load of part of a tile: `bytes` of the rows x cols tile (e.g. the visible keys under a mask).
+  void load_part(Tensor t, u64 head, u64 row, u64 col, u64 rows, u64 cols, u64 bytes) {
+    push({kernel, block, EventOp::load, t, head, row, col, rows, cols, bytes, 0});
+  }
   void compute(Tensor t, u64 head, u64 row, u64 col, u64 sram_read, u64 sram_write) {
     push({kernel, block, EventOp::compute, t, head, row, col, 0, 0, sram_read, sram_write});
   }
