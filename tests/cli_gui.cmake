@@ -27,6 +27,7 @@ if(ATTNLAB_HAVE_GUI)
 else()
   target_link_libraries(attnlab_gui_tests PRIVATE attnlab_plot_math attnlab_core doctest::doctest)
 endif()
+target_precompile_headers(attnlab_gui_tests PRIVATE <doctest/doctest.h> <fmt/format.h> <string> <vector>)  # main.cpp skips it (tests/CMakeLists.txt)
 doctest_discover_tests(attnlab_gui_tests TEST_PREFIX "gui: ")
 
 if(NOT ATTNLAB_HAVE_GUI)
