@@ -24,27 +24,36 @@
 // Variants (all checked, all timed): plain; prefetch (the next 16-key step's K/V loads are issued
 // before this step's math: 8 KiB more in flight per warp); fused (prefetch, and the last block of a
 // head group merges the splits instead of a second kernel); prefetch-w8 (prefetch with 8 warps per
-// block: at GQA-8 / 32 splits the 128 blocks sit one per SM, so 8 warps double the loads in flight).
+// block: at GQA-8 / 32 splits the 128 blocks sit one per SM, so 8 warps double the loads in flight);
+// -pdl (the combine kernel is launched with programmatic dependent launch: it is scheduled while the
+// split kernel drains and waits on griddepcontrol.wait, so the launch gap leaves the critical path);
+// cpasync-s2/s4/s6 (each warp keeps 2/4/6 steps in flight through a cp.async ring in shared memory).
 //
-// MEASURED (H100 80GB HBM3, driver 580.159.04, CUDA 13.0, 2026-11-23 10:21 UTC; assets/measurements/
-// decode-h100.json; L2 emptied by reads before each repeat, PyTorch timed the same way; copy
-// bandwidth 3034 GB/s read+write; median of 20):
-//   B1 H32 L32768 d128    best variant               µs    GB/s   % copy   PyTorch SDPA (default)   ours/torch
-//   MHA   (32 kv heads)   prefetch, chunk 1024     184.5   2910    95.9%    185.4 µs (95.4%)         1.00x
-//   GQA-4 ( 8 kv heads)   prefetch-w8, chunk 2048   53.5   2510    82.7%     61.0 µs (72.6%)         1.14x
-//   GQA-8 ( 4 kv heads)   prefetch-w8, chunk 1024   33.6   1999    65.9%     33.4 µs (66.3%)         0.99x
-//   MQA   ( 1 kv head)    prefetch-w8, chunk  512   20.9    805    26.5%     18.0 µs (30.7%)         0.86x
-//   paged (16-token pages) vs contiguous: +2.3% / +4.8% / +4.2% / +8.5%.
-// The 8-warp blocks gain 2-7% over the best 4-warp variant for GQA-4/8 and MQA (GQA-8: 34.4 → 33.6 µs,
-// within this size's run-to-run spread: the same 4-warp variant measured 37.3 µs at 07:34). Why GQA-8
-// and MQA fall short: 67 MB (GQA-8) is ~22 µs at the copy rate, and fixed costs do not shrink with it:
-// 128 blocks for 132 SMs; 2 blocks of 4 warps per SM at most (ncu: limited by registers; the
-// prefetched tile and 64 fp32 accumulators); the combine kernel (~5 µs under ncu at 32 splits); the
-// launch. The fused combine was slower (a serial tail in the last block). MQA also reads its K/V
-// twice (32 heads = two 16-row blocks).
+// MEASURED (H100 80GB HBM3, driver 580.159.04, CUDA 13.0, PyTorch 2.11.0+cu130, 2026-11-23 16:00 UTC;
+// assets/measurements/decode-h100.json; L2 emptied by reads before each repeat, PyTorch timed the
+// same way; copy bandwidth 3034 GB/s read+write; median of 20). "read only" = a kernel that only
+// reads the same K/V bytes, timed the same way: the ceiling at this size, launch and ramp included.
+//   B1 H32 L32768 d128    best variant                   µs    GB/s  % copy | read only        | PyTorch default  ours/torch
+//   MHA   (32 kv heads)   prefetch-pdl, chunk 2048      183.2   2931   96.6%  | 175.8 µs 100.7%  | 212.6 µs         1.16x
+//   GQA-4 ( 8 kv heads)   prefetch-w8-pdl, chunk 2048    52.4   2563   84.5%  |  47.3 µs  93.6%  |  54.3 µs         1.04x
+//   GQA-8 ( 4 kv heads)   prefetch-w8-pdl, chunk 1024    32.1   2089   68.9%  |  26.6 µs  83.1%  |  35.6 µs         1.11x
+//   MQA   ( 1 kv head)    prefetch-w8-pdl, chunk  512    20.2    830   27.4%  |   9.3 µs  59.4%  |  24.8 µs         1.23x
+//   paged (16-token pages) vs contiguous: +1.7% / +3.5% / +4.3% / +8.4%.
+// PyTorch's times move between runs more than ours: 3 minutes earlier (same binaries) it measured
+// 199.8 / 54.4 / 33.8 / 18.7 µs, ours 183.0 / 52.4 / 32.1 / 19.9 µs (1.09x / 1.04x / 1.05x / 0.94x).
+// What the -pdl launch buys: 1.2-2.0 µs per step (GQA-8 34.0 -> 32.1 µs, MQA 21.4 -> 20.2 µs).
+// Why GQA-8 stays short of 90% of the copy bandwidth: at 67 MB even a kernel that does nothing but
+// read reaches 83.1% (26.6 µs); the split kernel alone takes 29.5 µs (75.1%), the combine and its
+// launch 2.6 µs more. MQA (16 MiB of K/V) asks for its K/V twice (two 16-row blocks) and even a pure
+// read of 16 MiB reaches only 59.4%.
+// The cp.async ring was SLOWER everywhere (GQA-8 40.7 µs, MHA 248 µs = 71.4%): ncu (GQA-8, 4 stages)
+// shows L2 throughput 70.8% while DRAM is 52.8% and an L2 hit rate of 51.5% (2.6% for prefetch-w8):
+// the 16-byte copies of 4 lanes that share a 32-byte sector reach L2 as separate requests, so L2
+// serves every sector about twice; copies laid out lane-contiguous (then ldmatrix with a swizzle, as
+// in the mma rung) would be the fix, not done. Kept as the measured counter-example.
 //
 // Limits: bf16 only, head_dim 128 only, group size up to 16 per block (MQA with 32 query heads runs
-// two blocks per K/V head, so it reads K/V twice: 16 MiB instead of 8 at L = 32768).
+// two blocks per K/V head, so it requests K/V twice: 32 MiB for the 16 MiB cache at L = 32768).
 #include <cuda_bf16.h>
 #include <cuda_runtime.h>
 
@@ -113,6 +122,32 @@ __device__ __forceinline__ uint4 ldg16(const void* p) {
   return r;
 }
 
+// cp.async (sm_80+): a 16-byte global -> shared copy that does not wait; .cg skips L1 (each byte
+// is read once). The "memory" clobbers keep the compiler from moving shared-memory reads of a slot
+// across the copy that refills it.
+__device__ __forceinline__ void cp_async16(void* smem, const void* gmem) {
+  const uint32_t s = static_cast<uint32_t>(__cvta_generic_to_shared(smem));
+  asm volatile("cp.async.cg.shared.global [%0], [%1], 16;" ::"r"(s), "l"(gmem) : "memory");
+}
+__device__ __forceinline__ void cp_async_commit() { asm volatile("cp.async.commit_group;" ::: "memory"); }
+template <int kPending>
+__device__ __forceinline__ void cp_async_wait() {
+  asm volatile("cp.async.wait_group %0;" ::"n"(kPending) : "memory");
+}
+// Programmatic dependent launch (sm_90): the split kernel lets the combine kernel be scheduled
+// before it ends; the combine waits for the split kernel's results. Both are no-ops when the
+// combine was launched without the programmatic-serialization attribute.
+__device__ __forceinline__ void pdl_launch_dependents() {
+#if defined(__CUDA_ARCH__) && __CUDA_ARCH__ >= 900
+  asm volatile("griddepcontrol.launch_dependents;" ::: "memory");
+#endif
+}
+__device__ __forceinline__ void pdl_wait_for_primary() {
+#if defined(__CUDA_ARCH__) && __CUDA_ARCH__ >= 900
+  asm volatile("griddepcontrol.wait;" ::: "memory");
+#endif
+}
+
 // Address of key `key` (< L) of (b, kvh), contiguous or paged.
 template <bool kPaged>
 __device__ __forceinline__ const __nv_bfloat16* key_row(const __nv_bfloat16* base, const DecodeParams& p, int b,
@@ -130,7 +165,12 @@ __device__ __forceinline__ const __nv_bfloat16* key_row(const __nv_bfloat16* bas
 // kW: warps per block (4; 8 in the "-w8" variants: with 128 blocks for 132 SMs, as in GQA-8 at
 // 32 splits, a block is alone on its SM, so 8 warps double the loads in flight there; the per-warp
 // partial O then needs 64 KiB of dynamic shared memory).
-template <bool kPaged, bool kPrefetch, int kW = kWarps>
+// kStages > 0 (the "cpasync" variants): instead of one prefetched step in registers, each warp keeps
+// kStages steps of its K/V in flight with cp.async into its own ring of shared-memory slots (8 KiB
+// per step). Each lane copies exactly the 16 pieces it will later use, to [piece][lane], and reads
+// them back itself, so no barrier is needed: cp.async.wait_group makes a lane's own copies visible
+// to that lane. 4 warps x 4 stages = 128 KiB in flight per block instead of 32 KiB.
+template <bool kPaged, bool kPrefetch, int kW = kWarps, int kStages = 0>
 __global__ void __launch_bounds__(kW * 32) decode_split_kernel(DecodeParams p) {
   const int lane = threadIdx.x & 31, warp = threadIdx.x >> 5;
   const int g = lane >> 2, t = lane & 3;
@@ -191,15 +231,8 @@ __global__ void __launch_bounds__(kW * 32) decode_split_kernel(DecodeParams p) {
     }
   };
   constexpr int kStride = kW * kStep;
-  Tile cur;
-  if (kPrefetch && key_begin + warp * kStep < key_end) load(key_begin + warp * kStep, cur);
-  for (int k0 = key_begin + warp * kStep; k0 < key_end; k0 += kStride) {
-    Tile nxt;
-    if constexpr (kPrefetch) {
-      if (k0 + kStride < key_end) load(k0 + kStride, nxt);
-    } else {
-      load(k0, cur);
-    }
+  // One 16-key step of this warp: S = Q Kᵀ, online softmax, O += P V on the fragments in `cur`.
+  auto compute = [&](const Tile& cur, int k0) {
     const int last = key_end - 1 - k0;
     const uint4* ka = cur.ka;
     const uint4* kbb = cur.kbb;
@@ -262,11 +295,72 @@ __global__ void __launch_bounds__(kW * 32) decode_split_kernel(DecodeParams p) {
       const uint32_t b1 = prmt(word(va[2][piece]), word(va[3][piece]), sel);
       mma16816(o[j], a0, a1, a2, a3, b0, b1);
     }
-    if constexpr (kPrefetch) cur = nxt;
+  };
+  extern __shared__ float4 sm_dyn[];  // [kW][16][kD] floats (partial O), then the cp.async slots
+  if constexpr (kStages > 0) {
+    // Slot (stage st, this warp): 16 pieces x 32 lanes of 16 bytes, piece-major so that a warp's
+    // 16-byte reads of one piece hit 32 consecutive 16-byte words (no bank conflict).
+    uint4* slots = reinterpret_cast<uint4*>(sm_dyn + kW * 16 * kD / 4) + size_t(warp) * 16 * 32;
+    auto slot = [&](int st) { return slots + size_t(st) * kW * 16 * 32; };
+    auto issue = [&](int k0, int st) {  // the same pieces `load` reads, as cp.async into slot st
+      const __nv_bfloat16* kb = key_row<kPaged>(p.k, p, b, kvh, k0);
+      const __nv_bfloat16* vb = key_row<kPaged>(p.v, p, b, kvh, k0);
+      const int last = key_end - 1 - k0;
+      const int ra = min(g, last), rb = min(8 + g, last);
+      uint4* d = slot(st) + lane;
+#pragma unroll
+      for (int i = 0; i < 4; ++i) {
+        cp_async16(d + i * 32, kb + ra * kD + 32 * i + 8 * t);
+        cp_async16(d + (4 + i) * 32, kb + rb * kD + 32 * i + 8 * t);
+      }
+      const int vr[4] = {min(2 * t, last), min(2 * t + 1, last), min(8 + 2 * t, last), min(9 + 2 * t, last)};
+#pragma unroll
+      for (int r = 0; r < 4; ++r) {
+        cp_async16(d + (8 + 2 * r) * 32, vb + vr[r] * kD + 8 * g);
+        cp_async16(d + (9 + 2 * r) * 32, vb + vr[r] * kD + 64 + 8 * g);
+      }
+    };
+    const int first = key_begin + warp * kStep;
+    const int steps = first < key_end ? (key_end - first + kStride - 1) / kStride : 0;
+    // Prologue: steps 0 .. kStages-2 in flight. Every iteration commits one group, empty or not,
+    // so that "group i" is always step i and wait_group<kStages-1> means "step `it` has landed".
+#pragma unroll
+    for (int st = 0; st < kStages - 1; ++st) {
+      if (st < steps) issue(first + st * kStride, st);
+      cp_async_commit();
+    }
+    for (int it = 0; it < steps; ++it) {
+      // Refill the slot that step it-1 used: its values are already in registers and consumed.
+      if (it + kStages - 1 < steps) issue(first + (it + kStages - 1) * kStride, (it + kStages - 1) % kStages);
+      cp_async_commit();
+      cp_async_wait<kStages - 1>();
+      const uint4* d = slot(it % kStages) + lane;
+      Tile cur;
+#pragma unroll
+      for (int i = 0; i < 4; ++i) cur.ka[i] = d[i * 32], cur.kbb[i] = d[(4 + i) * 32];
+#pragma unroll
+      for (int r = 0; r < 4; ++r) cur.va[r][0] = d[(8 + 2 * r) * 32], cur.va[r][1] = d[(9 + 2 * r) * 32];
+      compute(cur, first + it * kStride);
+    }
+  } else {
+    Tile cur;
+    if (kPrefetch && key_begin + warp * kStep < key_end) load(key_begin + warp * kStep, cur);
+    for (int k0 = key_begin + warp * kStep; k0 < key_end; k0 += kStride) {
+      Tile nxt;
+      if constexpr (kPrefetch) {
+        if (k0 + kStride < key_end) load(k0 + kStride, nxt);
+      } else {
+        load(k0, cur);
+      }
+      compute(cur, k0);
+      if constexpr (kPrefetch) cur = nxt;
+    }
   }
+  // This block's K/V reads are done: the combine kernel (launched with programmatic dependent
+  // launch) may be scheduled now; it still waits for this grid's results before reading them.
+  pdl_launch_dependents();
 
   // ---- finish the warp: full row sums; then combine the 4 warps through shared memory
-  extern __shared__ float4 sm_dyn[];  // [kW][16][kD] floats
   float(*sm_o)[16][kD] = reinterpret_cast<float(*)[16][kD]>(sm_dyn);
   __shared__ float sm_m[kW][16], sm_l[kW][16];
 #pragma unroll
@@ -365,6 +459,7 @@ constexpr int kMaxSplits = 2048;
 __global__ void __launch_bounds__(kD) decode_combine_kernel(DecodeParams p) {
   __shared__ float w[kMaxSplits];
   __shared__ float red[kD / 32];
+  pdl_wait_for_primary();  // the split kernel's partials are complete and visible after this
   const int bh = blockIdx.x, tid = threadIdx.x, lane = tid & 31, wid = tid >> 5;
   const float* ml = p.part_ml + size_t(bh) * p.splits * 2;
   const float* po = p.part_o + size_t(bh) * p.splits * kD;
@@ -398,30 +493,105 @@ __global__ void __launch_bounds__(kD) decode_combine_kernel(DecodeParams p) {
   p.o[size_t(bh) * kD + tid] = __float2bfloat16(acc / lsum);
 }
 
-cudaError_t decode_forward(const DecodeParams& p, bool prefetch, cudaStream_t st, bool wide = false) {
+// One way to run a decode step (all are checked and timed by the bench).
+struct Variant {
+  const char* name;   // the kernel name in the measurement file (paged: "attn-decode-paged" + the suffix)
+  const char* suffix;
+  bool prefetch = false, fused = false, wide = false;
+  int stages = 0;     // > 0: the cp.async ring of this many steps per warp
+  bool pdl = false;   // combine kernel with programmatic dependent launch (sm_90)
+};
+constexpr Variant kVariants[] = {
+    {"attn-decode", "", false, false, false, 0, false},
+    {"attn-decode-prefetch", "-prefetch", true, false, false, 0, false},
+    {"attn-decode-fused", "-fused", true, true, false, 0, false},
+    {"attn-decode-prefetch-w8", "-prefetch-w8", true, false, true, 0, false},
+    {"attn-decode-prefetch-pdl", "-prefetch-pdl", true, false, false, 0, true},
+    {"attn-decode-prefetch-w8-pdl", "-prefetch-w8-pdl", true, false, true, 0, true},
+    {"attn-decode-cpasync-s2-pdl", "-cpasync-s2-pdl", false, false, false, 2, true},
+    {"attn-decode-cpasync-s4", "-cpasync-s4", false, false, false, 4, false},
+    {"attn-decode-cpasync-s4-pdl", "-cpasync-s4-pdl", false, false, false, 4, true},
+    {"attn-decode-cpasync-s6-pdl", "-cpasync-s6-pdl", false, false, false, 6, true},
+};
+
+// Dynamic shared memory of a variant: the per-warp partial O, then the cp.async slots.
+size_t variant_smem(const Variant& v) {
+  const int warps = v.wide ? 8 : kWarps;
+  return size_t(warps) * 16 * kD * 4 + size_t(v.stages) * warps * 16 * 32 * 16;
+}
+
+template <bool kPaged, bool kPrefetch, int kW, int kStages>
+cudaError_t launch_split(const DecodeParams& p, dim3 grid, size_t smem, cudaStream_t st) {
+  static bool raised = false;  // above 48 KiB of dynamic shared memory needs an explicit opt-in
+  if (!raised) {
+    const cudaError_t e = cudaFuncSetAttribute(decode_split_kernel<kPaged, kPrefetch, kW, kStages>,
+                                               cudaFuncAttributeMaxDynamicSharedMemorySize, int(smem));
+    if (e != cudaSuccess) return e;
+    raised = true;
+  }
+  decode_split_kernel<kPaged, kPrefetch, kW, kStages><<<grid, kW * 32, smem, st>>>(p);
+  return cudaGetLastError();
+}
+
+template <bool kPaged>
+cudaError_t launch_split_variant(const DecodeParams& p, const Variant& v, dim3 grid, cudaStream_t st) {
+  const size_t smem = variant_smem(v);
+  if (v.stages == 2) return launch_split<kPaged, false, kWarps, 2>(p, grid, smem, st);
+  if (v.stages == 4) return launch_split<kPaged, false, kWarps, 4>(p, grid, smem, st);
+  if (v.stages == 6) return launch_split<kPaged, false, kWarps, 6>(p, grid, smem, st);
+  if (v.wide) return launch_split<kPaged, true, 8, 0>(p, grid, smem, st);
+  if (v.prefetch) return launch_split<kPaged, true, kWarps, 0>(p, grid, smem, st);
+  return launch_split<kPaged, false, kWarps, 0>(p, grid, smem, st);
+}
+
+cudaError_t decode_forward(const DecodeParams& p, const Variant& v, cudaStream_t st) {
   if (p.splits > kMaxSplits) return cudaErrorInvalidValue;  // the combine keeps one weight per split
   const int head_chunks = (p.G + 15) / 16;
   dim3 grid(p.splits, p.KVH * head_chunks, p.B);
-  constexpr size_t smem4 = size_t(kWarps) * 16 * kD * 4, smem8 = 2 * smem4;
-  if (wide) {  // 8 warps, prefetch (the "-w8" variants)
-    static bool raised = false;
-    if (!raised) {
-      cudaError_t e = cudaFuncSetAttribute(decode_split_kernel<true, true, 8>, cudaFuncAttributeMaxDynamicSharedMemorySize, int(smem8));
-      if (e == cudaSuccess)
-        e = cudaFuncSetAttribute(decode_split_kernel<false, true, 8>, cudaFuncAttributeMaxDynamicSharedMemorySize, int(smem8));
-      if (e != cudaSuccess) return e;
-      raised = true;
+  cudaError_t e = p.block_table ? launch_split_variant<true>(p, v, grid, st) : launch_split_variant<false>(p, v, grid, st);
+  if (e != cudaSuccess || p.counters != nullptr) return e;
+  if (!v.pdl) {
+    decode_combine_kernel<<<p.B * p.H, kD, 0, st>>>(p);
+    return cudaGetLastError();
+  }
+  cudaLaunchConfig_t cfg = {};
+  cfg.gridDim = dim3(p.B * p.H);
+  cfg.blockDim = dim3(kD);
+  cfg.stream = st;
+  cudaLaunchAttribute attr[1];
+  attr[0].id = cudaLaunchAttributeProgrammaticStreamSerialization;
+  attr[0].val.programmaticStreamSerializationAllowed = 1;
+  cfg.attrs = attr;
+  cfg.numAttrs = 1;
+  return cudaLaunchKernelEx(&cfg, decode_combine_kernel, p);
+}
+
+// The read ceiling at a given size: a kernel that only reads `bytes` (K then V) with 16-byte loads,
+// 8 independent loads in flight per thread, 4 blocks of 512 threads per SM, and folds them into
+// one word (written only if it equals an impossible value, so the loads cannot be dropped). Timed
+// like the decode kernels, it says what fraction of the copy bandwidth a read of this many bytes
+// can reach at all, launch and ramp included.
+__global__ void __launch_bounds__(512) read_stream_kernel(const uint4* a, size_t na, const uint4* b, size_t nb,
+                                                         unsigned* sink) {
+  unsigned acc = 0;
+  const size_t stride = size_t(gridDim.x) * blockDim.x;
+  for (int part = 0; part < 2; ++part) {
+    const uint4* base = part == 0 ? a : b;
+    const size_t n = part == 0 ? na : nb;
+    size_t i = size_t(blockIdx.x) * blockDim.x + threadIdx.x;
+    for (; i + 7 * stride < n; i += 8 * stride) {
+      uint4 x[8];
+#pragma unroll
+      for (int u = 0; u < 8; ++u) x[u] = ldg16(base + i + u * stride);
+#pragma unroll
+      for (int u = 0; u < 8; ++u) acc ^= x[u].x ^ x[u].y ^ x[u].z ^ x[u].w;
     }
-    if (p.block_table) decode_split_kernel<true, true, 8><<<grid, 8 * 32, smem8, st>>>(p);
-    else decode_split_kernel<false, true, 8><<<grid, 8 * 32, smem8, st>>>(p);
-  } else if (p.block_table)
-    prefetch ? decode_split_kernel<true, true><<<grid, kWarps * 32, smem4, st>>>(p)
-             : decode_split_kernel<true, false><<<grid, kWarps * 32, smem4, st>>>(p);
-  else
-    prefetch ? decode_split_kernel<false, true><<<grid, kWarps * 32, smem4, st>>>(p)
-             : decode_split_kernel<false, false><<<grid, kWarps * 32, smem4, st>>>(p);
-  if (p.counters == nullptr) decode_combine_kernel<<<p.B * p.H, kD, 0, st>>>(p);
-  return cudaGetLastError();
+    for (; i < n; i += stride) {
+      const uint4 x = ldg16(base + i);
+      acc ^= x.x ^ x.y ^ x.z ^ x.w;
+    }
+  }
+  if (acc == 0x9e3779b9u) *sink = acc;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -472,12 +642,19 @@ int main(int argc, char** argv) {
                  "during the timed kernel)")->check(CLI::IsMember({"read", "write"}));
   app.add_flag("--profile", profile, "One forward per case, contiguous then paged, chunk --chunk, no check or timing (under ncu)");
   app.add_option("--chunk", profile_chunk, "Keys per split for --profile")->check(CLI::Range(16, 1 << 20));
+  std::string profile_variant = "attn-decode-prefetch";
+  std::vector<std::string> variant_names;
+  for (const Variant& v : kVariants) variant_names.push_back(v.name);
+  app.add_option("--variant", profile_variant, "Variant for --profile")->check(CLI::IsMember(variant_names));
   app.add_flag("--check", check_only, "Check every variant, time nothing (for compute-sanitizer; use with --sweep sanitizer)");
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
     return app.exit(e);
   }
+  const Variant* profile_var = &kVariants[0];
+  for (const Variant& v : kVariants)
+    if (profile_variant == v.name) profile_var = &v;
   if (page_size % 16 != 0) {
     fmt::print(stderr, "attnlab-decode: --page-size must be a multiple of 16 (got {})\n", page_size);
     return 2;
@@ -586,10 +763,12 @@ int main(int argc, char** argv) {
       // Fused combine: one finished-split counter per (b, kv head, head chunk), zeroed once.
       DeviceBuffer counters(size_t(cs.B) * cs.KVH * ((cs.H / cs.KVH + 15) / 16) * sizeof(int));
       ATTN_CUDA(cudaMemset(counters.get(), 0, counters.bytes()));
-      auto run_variant = [&](const std::string& kernel, bool paged, int chunk, bool prefetch, bool fused,
-                             bool wide = false) -> Row {
+      // split_only: time the split kernel alone (no combine, no check; its output is partials):
+      // how much of the step the combine and its launch cost.
+      auto run_variant = [&](const std::string& kernel, bool paged, int chunk, const Variant& var,
+                             bool split_only = false) -> Row {
         DecodeParams p;
-        p.counters = fused ? static_cast<int*>(counters.get()) : nullptr;
+        p.counters = var.fused ? static_cast<int*>(counters.get()) : nullptr;
         p.q = static_cast<const __nv_bfloat16*>(dq.get());
         p.k = static_cast<const __nv_bfloat16*>(paged ? dkp.get() : dk.get());
         p.v = static_cast<const __nv_bfloat16*>(paged ? dvp.get() : dv.get());
@@ -606,9 +785,22 @@ int main(int argc, char** argv) {
         p.o = static_cast<__nv_bfloat16*>(dout.get());
         Row row{kernel, label, fmt::format("chunk {} keys ({} splits){}", chunk, p.splits,
                                            paged ? fmt::format(", pages of {} tokens", page_size) : "")};
+        if (split_only) {
+          const int head_chunks = (p.G + 15) / 16;
+          const dim3 grid(p.splits, p.KVH * head_chunks, p.B);
+          auto ms = time_launches(
+              [&](cudaStream_t st) {
+                ATTN_CUDA(paged ? launch_split_variant<true>(p, var, grid, st) : launch_split_variant<false>(p, var, grid, st));
+              },
+              to, dev.l2_bytes, nullptr);
+          row.ms = stats_of(ms).median;
+          row.gbps = decode_bytes(s) / (row.ms * 1e-3) / 1e9;
+          row.note += "; split kernel alone, no combine";
+          return row;
+        }
         // check: poisoned output, fresh inputs of this config
         ATTN_CUDA(cudaMemset(dout.get(), 0xFF, dout.bytes()));
-        ATTN_CUDA(decode_forward(p, prefetch, nullptr, wide));
+        ATTN_CUDA(decode_forward(p, var, nullptr));
         ATTN_CUDA(cudaDeviceSynchronize());
         std::vector<std::uint16_t> out(in.q.size());
         ATTN_CUDA(cudaMemcpy(out.data(), dout.get(), dout.bytes(), cudaMemcpyDeviceToHost));
@@ -621,7 +813,7 @@ int main(int argc, char** argv) {
           return row;
         }
         if (check_only) return row;
-        auto ms = time_launches([&](cudaStream_t st) { ATTN_CUDA(decode_forward(p, prefetch, st, wide)); }, to, dev.l2_bytes,
+        auto ms = time_launches([&](cudaStream_t st) { ATTN_CUDA(decode_forward(p, var, st)); }, to, dev.l2_bytes,
                                 nullptr);
         Stats stt = stats_of(ms);
         row.ms = stt.median;
@@ -653,34 +845,80 @@ int main(int argc, char** argv) {
           DeviceBuffer po(size_t(cs.B) * cs.H * p.splits * kD * 4), pml(size_t(cs.B) * cs.H * p.splits * 8);
           p.part_o = static_cast<float*>(po.get()), p.part_ml = static_cast<float*>(pml.get());
           p.o = static_cast<__nv_bfloat16*>(dout.get());
-          ATTN_CUDA(decode_forward(p, true, nullptr));
+          ATTN_CUDA(decode_forward(p, *profile_var, nullptr));
           ATTN_CUDA(cudaDeviceSynchronize());
         }
         continue;
       }
       // Split size: every chunk is checked and timed; the best contiguous one is then used paged.
-      // Variants: plain; prefetch (next step's K/V loads issued before this step's math); prefetch
-      // with the combine fused into the split kernel (last block merges).
+      // Besides the fixed list, the "one wave" chunk: the fewest keys per split that still gives
+      // every SM at most one block (GQA-8: 33 splits x 4 kv heads = 132 blocks for 132 SMs).
+      std::vector<int> case_chunks = chunks;
+      {
+        const int blocks_per_split = cs.KVH * ((cs.H / cs.KVH + 15) / 16) * cs.B;
+        const int max_splits = std::max(1, dev.sm_count / blocks_per_split);
+        const int fit = ((cs.L + max_splits - 1) / max_splits + kStep - 1) / kStep * kStep;
+        if (std::find(case_chunks.begin(), case_chunks.end(), fit) == case_chunks.end() && fit < cs.L)
+          case_chunks.push_back(fit);
+      }
       Row best;
-      int best_chunk = chunks[0];
-      bool best_pf = false, best_fused = false, best_wide = false;
-      for (int v = 0; v < 4; ++v)
-        for (int c : chunks) {
-          const bool pf = v >= 1, fu = v == 2, wide = v == 3;
-          Row r = run_variant(wide ? "attn-decode-prefetch-w8" : fu ? "attn-decode-fused" : pf ? "attn-decode-prefetch" : "attn-decode",
-                              false, c, pf, fu, wide);
-          table.push_back(r);
-          if (r.ok && (best.ms == 0 || r.ms < best.ms))
-            best = r, best_chunk = c, best_pf = pf, best_fused = fu, best_wide = wide;
+      int best_chunk = case_chunks[0];
+      const Variant* best_var = &kVariants[0];
+      for (const Variant& var : kVariants) {
+        if (variant_smem(var) > size_t(dev.smem_per_block_optin)) {
+          fmt::print("{}: skipped on this device ({} KiB of shared memory per block; it allows {} KiB)\n", var.name,
+                     variant_smem(var) / 1024, dev.smem_per_block_optin / 1024);
+          continue;
         }
-      table.push_back(run_variant("attn-decode-nosplit", false, ((cs.L + 63) / 64) * 64, best_pf, best_fused, best_wide));
-      Row pg = run_variant(best_wide    ? "attn-decode-paged-prefetch-w8"
-                           : best_fused ? "attn-decode-paged-fused"
-                           : best_pf    ? "attn-decode-paged-prefetch"
-                                        : "attn-decode-paged",
-                           true, best_chunk, best_pf, best_fused, best_wide);
-      if (best.ms > 0 && pg.ms > 0) pg.note += fmt::format("; overhead vs contiguous {:+.1f}%", 100 * (pg.ms / best.ms - 1));
-      table.push_back(pg);
+        for (int c : case_chunks) {
+          Row r = run_variant(var.name, false, c, var);
+          table.push_back(r);
+          if (r.ok && (best.ms == 0 || r.ms < best.ms)) best = r, best_chunk = c, best_var = &var;
+        }
+      }
+      table.push_back(run_variant("attn-decode-nosplit", false, ((cs.L + 63) / 64) * 64, *best_var));
+      if (!check_only && !best_var->fused) {
+        Row so = run_variant(std::string("split only") + best_var->suffix, false, best_chunk, *best_var, true);
+        table.push_back(so);
+        doc["split_only"].push_back({{"config", config_json(s, best_chunk)},
+                                     {"kernel", best.kernel},
+                                     {"split_kernel_ms", so.ms},
+                                     {"whole_step_ms", best.ms}});
+      }
+      if (check_only) {  // nothing is timed, so check the paged path of every variant
+        for (const Variant& var : kVariants)
+          if (variant_smem(var) <= size_t(dev.smem_per_block_optin))
+            table.push_back(run_variant(std::string("attn-decode-paged") + var.suffix, true, case_chunks[0], var));
+      } else {
+        Row pg = run_variant(std::string("attn-decode-paged") + best_var->suffix, true, best_chunk, *best_var);
+        if (best.ms > 0 && pg.ms > 0) pg.note += fmt::format("; overhead vs contiguous {:+.1f}%", 100 * (pg.ms / best.ms - 1));
+        table.push_back(pg);
+      }
+      if (!check_only) {
+        // The read ceiling of this case: the same K/V bytes, only read, timed the same way.
+        DeviceBuffer sink(sizeof(unsigned));
+        const size_t n16 = dk.bytes() / 16;
+        auto ms = time_launches(
+            [&](cudaStream_t st) {
+              read_stream_kernel<<<dev.sm_count * 4, 512, 0, st>>>(static_cast<const uint4*>(dk.get()), n16,
+                                                                  static_cast<const uint4*>(dv.get()), n16,
+                                                                  static_cast<unsigned*>(sink.get()));
+              ATTN_CUDA(cudaGetLastError());
+            },
+            to, dev.l2_bytes, nullptr);
+        const double med = stats_of(ms).median;
+        const double gbps = 2.0 * dk.bytes() / (med * 1e-3) / 1e9;
+        Row rr{"read-only K+V", label, "a kernel that only reads K and V (the read ceiling at this size)"};
+        rr.ms = med, rr.gbps = gbps;
+        table.push_back(rr);
+        doc["read_ceiling"].push_back({{"config", config_json(s, 0)},
+                                       {"bytes", 2.0 * dk.bytes()},
+                                       {"time_ms", med},
+                                       {"gbps", gbps},
+                                       {"best_decode_kernel", best.kernel},
+                                       {"best_decode_ms", best.ms},
+                                       {"best_decode_vs_read", med / best.ms}});
+      }
     }
     if (profile) return 0;
     if (!json_path.empty()) {
@@ -688,10 +926,14 @@ int main(int argc, char** argv) {
       f << doc.dump(2) << "\n";
     }
     fmt::print("{:<20} {:<18} {:>9} {:>8} {:>7} {:>9}  {}\n", "kernel", "config", "median ms", "GB/s", "% copy", "max err", "note");
-    for (const Row& r : table)
-      fmt::print("{:<20} {:<18} {:>9.4f} {:>8.0f} {:>6.1f}% {:>9.2e}  {}\n", r.kernel, r.config, r.ms, r.gbps,
-                 100 * r.gbps / copy_gbps, r.err, r.note);
-    fmt::print("copy bandwidth (1 GiB D2D, read+write): {:.0f} GB/s\n", copy_gbps);
+    for (const Row& r : table) {
+      if (check_only)  // checked, not timed
+        fmt::print("{:<20} {:<18} {:>9} {:>8} {:>7} {:>9.2e}  {}{}\n", r.kernel, r.config, "-", "-", "-", r.err, r.ok ? "ok " : "FAIL ", r.note);
+      else
+        fmt::print("{:<20} {:<18} {:>9.4f} {:>8.0f} {:>6.1f}% {:>9.2e}  {}\n", r.kernel, r.config, r.ms, r.gbps,
+                   100 * r.gbps / copy_gbps, r.err, r.note);
+    }
+    if (!check_only) fmt::print("copy bandwidth (1 GiB D2D, read+write): {:.0f} GB/s\n", copy_gbps);
     fmt::print("device: {} ({} SMs, L2 {} MiB), driver {}, CUDA driver {} runtime {}\n", dev.name, dev.sm_count,
                dev.l2_bytes >> 20, dev.driver_version, dev.cuda_driver, dev.cuda_runtime);
     return all_ok ? 0 : 1;
