@@ -673,6 +673,11 @@ int main(int argc, char** argv) {
   app.add_flag("--profile", profile,
                "No check: one launch each of attn-hopper, attn-hopper-nopingpong and attn-hopper-pertile at "
                "B8 H16 N4096 d128, then d64 (for ncu -k regex:attn_hopper)");
+  int profile_seq = 4096;
+  bool profile_causal = false;
+  app.add_option("--profile-seq", profile_seq, "With --profile: the sequence length N (a multiple of 128)")
+      ->check(CLI::Range(128, 1 << 20));
+  app.add_flag("--profile-causal", profile_causal, "With --profile: causal");
   app.add_option("--json", json_path, "Write the measurements here (schema: assets/measurements/README.md)");
   app.add_option("--sweep", sweep, "key: B8 H16 N4096 d64/d128, causal and not (+ GQA-4, fp16); none: check only")
       ->check(CLI::IsMember({"key", "none"}));
@@ -685,6 +690,10 @@ int main(int argc, char** argv) {
   } catch (const CLI::ParseError& e) {
     // Bad input: one line on stderr, exit code 2, nothing on stdout (the project's convention).
     fmt::print(stderr, "attnlab-attn-hopper: {}\n", e.what());
+    return 2;
+  }
+  if (profile_seq % 128 != 0) {
+    fmt::print(stderr, "attnlab-attn-hopper: --profile-seq must be a multiple of 128 (got {})\n", profile_seq);
     return 2;
   }
   std::string command = "attnlab-attn-hopper";
@@ -703,7 +712,7 @@ int main(int argc, char** argv) {
     }
     if (profile) {
       for (int d : {128, 64}) {
-        const AttnShape s = shape_of(8, 16, 16, 4096, 4096, d, false, ElemType::bf16);
+        const AttnShape s = shape_of(8, 16, 16, profile_seq, profile_seq, d, profile_causal, ElemType::bf16);
         Buffers b = upload(s, seed);
         AttnProblem p = problem_of(s, b);
         // the order of the timing table: attn-hopper, attn-hopper-nopingpong, attn-hopper-pertile

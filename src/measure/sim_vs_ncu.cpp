@@ -24,10 +24,18 @@ const std::vector<NcuKnownMiss>& ncu_known_misses() {
        "same effect at d128, strongest at small N: SM-side K/V reads are 0.72x (N1024), 0.78x (N2048), 0.85x "
        "(N4096) of Tr x (K + V); with the fabric term (measured 55 MB vs 51 modelled) the total lands at +25.0%"},
       {"attn-hopper-pertile", NcuLevel::l2, 64, 0, false,
-       "one block per query tile (not persistent) at d64: lts__t_bytes 3.63 GB against 4.63 GB modelled "
-       "(Q + O + Tr x (K + V) plus the fabric term), where the persistent grid on the same problem measures 4.18 GB "
-       "and the d128 per-tile grid lands at +9.5%; hypothesis: blocks of one head start together and their TMA "
-       "loads of the same K/V tile meet in L2 as fewer requests; untested (no srcunit_tex recorded for these runs)"},
+       "one block per query tile (not persistent) at d64: lts__t_bytes 3.63 GB against 4.63 GB modelled at N4096 "
+       "(+27.6%), +34.5% at N2048. The SM-side requests (srcunit_tex) are what falls short: 0.68x (N2048), 0.72x "
+       "(N1024), 0.77x (N4096), 0.84x (N8192) of Q + O + Tr x (K + V), against 0.79-0.94x for the persistent "
+       "ping-pong grid and 0.87-1.00x for the persistent grid without ping-pong, whose blocks run least in step. "
+       "Reading: the more blocks load the same K/V tile at the same moment, the fewer requests reach L2, as if "
+       "identical requests in flight were merged before L2; not proven"},
+      {"attn-hopper-nopingpong", NcuLevel::dram, 64, 0, false,
+       "DRAM reads 2.1-2.7x the model at N8192 d64 (829-1,069 MB in three runs against 403 MB for the ping-pong "
+       "and per-tile grids on the same problem; at N16384 10.8 GB against 0.81 GB, not in the file), and the "
+       "launch is 12-15% slower: K and V of a head come from DRAM again. The persistent grid is a static "
+       "round-robin over query tiles in head order; without ping-pong the blocks drift apart, and the tiles in "
+       "flight then span more heads than L2 keeps. Hypothesis (drift), not measured per block", 8192},
       {"scan-selective", NcuLevel::l2, 0, 0, false,
        "B and C (shared by all channels of a row) reach L2 far less often than once per block: measured "
        "srcunit_tex minus u/delta/y is 25-45x the unique B/C bytes for the I4/I8 variants and 274x for I16, "
@@ -43,7 +51,8 @@ const std::vector<NcuKnownMiss>& ncu_known_misses() {
 const NcuKnownMiss* ncu_known_miss(const NcuRecord& n, NcuLevel level) {
   for (const NcuKnownMiss& k : ncu_known_misses())
     if (n.kernel == k.kernel && k.level == level && (k.head_dim == 0 || k.head_dim == n.config.head_dim) &&
-        (k.max_seq == 0 || n.config.seq_kv <= k.max_seq) && (!k.causal_only || n.config.causal))
+        (k.max_seq == 0 || n.config.seq_kv <= k.max_seq) && n.config.seq_kv >= k.min_seq &&
+        (!k.causal_only || n.config.causal))
       return &k;
   return nullptr;
 }

@@ -36,6 +36,7 @@ struct NcuKnownMiss {
   u64 max_seq;      // 0 = every length; else records with seq_kv <= max_seq only
   bool causal_only;
   const char* why;
+  u64 min_seq = 0;  // 0 = every length; else records with seq_kv >= min_seq only
 };
 const std::vector<NcuKnownMiss>& ncu_known_misses();
 const NcuKnownMiss* ncu_known_miss(const NcuRecord& n, NcuLevel level);
