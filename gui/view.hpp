@@ -17,6 +17,7 @@
 #include "lessons/markdown.hpp"
 #include "measure/measurement.hpp"
 #include "measure/ring_measured.hpp"
+#include "models/ring.hpp"
 #include "sim/config.hpp"
 
 namespace attnlab::gui {
@@ -95,6 +96,7 @@ struct Settings {
   u64 ring_kv_heads = 32;
   std::string ring_link = "nvlink4";
   bool ring_causal = false;
+  RingLayout ring_layout = RingLayout::contiguous;  // which tokens each device holds
   float ring_efficiency = 1.0f;  // the paper's analysis assumes peak FLOP/s
   bool ring_measured = false;    // bring the panel's "measured" tab to the front once (--view measured)
   int ring_measured_file = 0;    // index into View::ring_measurements

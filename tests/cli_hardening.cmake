@@ -204,8 +204,8 @@ endif()
 # Processes that draw through OpenGL under xvfb load Mesa's llvmpipe, whose JIT leaks 240 bytes
 # in 3 allocations at exit (LeakSanitizer: "<unknown module>", not attnlab code; every screenshot
 # test failed with exit 134 after writing its PNG). Leak checks stay on everywhere else.
-# The asan preset builds -O1 -g1: every test runs under ASan, screenshots included (6-8 s each on
-# 2 cores; at -O0 they took 1-3 minutes).
+# The asan preset builds -O1 -g1; of the screenshots it runs one chapter (tests/cli_gui.cmake), the
+# Release tree runs them all.
 if(ATTNLAB_SANITIZE AND ATTNLAB_HAVE_GUI)
   get_property(_all_tests DIRECTORY PROPERTY TESTS)
   foreach(_t IN LISTS _all_tests)

@@ -39,6 +39,7 @@ RingConfig ring_config(const View& v) {
   c.head_dim = 128;
   c.dtype = DType::bf16;
   c.causal = s.ring_causal;
+  c.layout = s.ring_layout;
   c.flops_per_s = v.gpu.peak_flops(DType::bf16);
   c.efficiency = s.ring_efficiency;
   c.link_bytes_per_s = link_find(s.ring_link).bytes_per_s;
@@ -71,6 +72,17 @@ void draw_ring_model(View& v) {
   }
   ImGui::SameLine();
   ImGui::Checkbox("causal", &s.ring_causal);
+  ImGui::SameLine();
+  ImGui::SetNextItemWidth(control_width(2));
+  if (ImGui::BeginCombo("##layout", std::string(ring_layout_name(s.ring_layout)).c_str())) {
+    for (RingLayout l : kRingLayouts)
+      if (ImGui::Selectable(std::string(ring_layout_name(l)).c_str(), l == s.ring_layout)) s.ring_layout = l;
+    ImGui::EndCombo();
+  }
+  if (ImGui::IsItemHovered())
+    ImGui::SetTooltip("Which tokens each device holds. contiguous: blocks in order; zigzag: chunks i and 2P-1-i;\n"
+                      "striped: token t on device t mod P. With the causal mask only zigzag and striped give\n"
+                      "every device the same work.");
   ImGui::SetNextItemWidth(control_width(3));
   ImGui::SliderFloat("##eff", &s.ring_efficiency, 0.1f, 1.0f, "compute efficiency %.2f");
   ImGui::SameLine();
@@ -79,8 +91,8 @@ void draw_ring_model(View& v) {
   ImGui::SameLine();
   if (ImGui::Button(v.playing ? "Pause" : "Play")) v.playing = !v.playing;
 
-  const std::string key = fmt::format("{}|{}|{}|{}|{}|{}|{}", v.gpu.name, s.ring_devices, s.ring_seq, s.ring_link, s.ring_causal,
-                                      s.ring_efficiency, s.ring_kv_heads);
+  const std::string key = fmt::format("{}|{}|{}|{}|{}|{}|{}|{}", v.gpu.name, s.ring_devices, s.ring_seq, s.ring_link,
+                                      s.ring_causal, s.ring_efficiency, s.ring_kv_heads, ring_layout_name(s.ring_layout));
   if (key != cache.key) {
     cache.key = key;
     cache.error.clear();
@@ -115,6 +127,12 @@ void draw_ring_model(View& v) {
   ImGui::TextColored(ImGui::ColorConvertU32ToFloat4(th.text_dim), "Pass %s (without overlap %s, ideal %s); memory per device %s.",
                      format_seconds(r.pass_s).c_str(), format_seconds(r.no_overlap_s).c_str(), format_seconds(r.ideal_s).c_str(),
                      format_bytes(r.memory.total).c_str());
+  if (r.config.causal)
+    ImGui::TextColored(ImGui::ColorConvertU32ToFloat4(r.efficiency >= 0.8 ? th.good : th.bad),
+                       "Causal, %s layout: the pass reaches %.0f%% of the ideal; the busiest device computes %.2f block "
+                       "pairs, the least busy %.2f.",
+                       std::string(ring_layout_name(r.config.layout)).c_str(), 100 * r.efficiency, r.busiest_work,
+                       r.idlest_work);
   ImGui::PopTextWrapPos();
 
   // Which step is running now (the first one whose compute has not ended on device 0).

@@ -24,6 +24,7 @@ struct RingOptions {
   long long batch = 1;
   std::string dtype = "bf16";
   bool causal = false;
+  std::string layout = "contiguous";
   std::string link = std::string(default_link_name());
   std::optional<double> link_gbps;
   std::optional<double> link_latency_us;
@@ -229,6 +230,7 @@ void run_ring(const RingOptions& o) {
   c.head_dim = m.head_dim;
   c.dtype = parse_dtype(o.dtype, "--dtype", {DType::fp32, DType::fp16, DType::bf16, DType::fp8});
   c.causal = o.causal;
+  c.layout = ring_layout_parse(o.layout);
   c.flops_per_s = gpu.peak_flops(c.dtype);
   c.efficiency = o.efficiency;
   c.link_bytes_per_s = link.bytes_per_s;
@@ -246,9 +248,18 @@ void run_ring(const RingOptions& o) {
 
   const RingResult r = ring_analyze(c);
   const RingTimeline tl = ring_timeline(c);
+  // The same pass under each layout (causal only: without a mask every layout does the same work).
+  std::vector<RingResult> by_layout;
+  if (c.causal)
+    for (RingLayout l : kRingLayouts) {
+      RingConfig cl = c;
+      cl.layout = l;
+      if (c.seq % ring_layout_granule(l, c.devices) == 0) by_layout.push_back(ring_analyze(cl));
+    }
   std::vector<ScaleRow> scale;
   for (u64 p = 1; p <= max_devices; p *= 2) {
     if (p > c.seq) break;
+    if (c.seq % ring_layout_granule(c.layout, p) != 0) break;  // the layout cannot split N over p devices
     RingConfig cp = c;
     cp.devices = p;
     scale.push_back({p, ring_analyze(cp), ring_max_context(c, p, budget)});
@@ -272,7 +283,8 @@ void run_ring(const RingOptions& o) {
     JsonWriter w;
     w.begin_object().field("model", m.name).field("heads", c.heads).field("kv_heads", c.kv_heads)
         .field("head_dim", c.head_dim).field("seq", c.seq).field("devices", c.devices).field("batch", c.batch)
-        .field("dtype", std::string(dtype_name(c.dtype))).field("causal", c.causal).field("gpu", gpu.name)
+        .field("dtype", std::string(dtype_name(c.dtype))).field("causal", c.causal)
+        .field("layout", std::string(ring_layout_name(c.layout))).field("gpu", gpu.name)
         .field("flops_per_s", c.flops_per_s).field("efficiency", c.efficiency).field("link", link.name)
         .field("link_bytes_per_s", link.bytes_per_s).field("link_source", link.source).field("block", r.block);
     w.key("memory_per_device").begin_object().field("q", r.memory.q).field("o", r.memory.o)
@@ -282,7 +294,14 @@ void run_ring(const RingOptions& o) {
         .field("flops_per_block", r.flops_per_block).field("flops_total", r.flops_total)
         .field("compute_s", r.compute_s).field("transfer_s", r.transfer_s).field("hidden", r.hidden)
         .field("min_block", r.min_block).field("pass_s", r.pass_s).field("no_overlap_s", r.no_overlap_s)
-        .field("ideal_s", r.ideal_s).field("memory_budget_bytes", budget);
+        .field("ideal_s", r.ideal_s).field("efficiency_vs_ideal", r.efficiency).field("busiest_work", r.busiest_work)
+        .field("idlest_work", r.idlest_work).field("memory_budget_bytes", budget);
+    w.key("layouts").begin_array();
+    for (const auto& x : by_layout)
+      w.begin_object().field("layout", std::string(ring_layout_name(x.config.layout))).field("pass_s", x.pass_s)
+          .field("ideal_s", x.ideal_s).field("efficiency_vs_ideal", x.efficiency).field("busiest_work", x.busiest_work)
+          .field("idlest_work", x.idlest_work).end_object();
+    w.end_array();
     w.key("scaling").begin_array();
     for (const auto& s : scale)
       w.begin_object().field("devices", s.devices).field("block", s.r.block).field("memory_per_device", s.r.memory.total)
@@ -304,10 +323,11 @@ void run_ring(const RingOptions& o) {
   std::string out = fmt::format(
       "Ring attention (Liu, Zaharia & Abbeel 2023, arXiv 2310.01889), forward pass of one attention layer\n"
       "{}: {} query heads, {} K/V heads, head dim {}; {}, batch {}{}\n"
-      "N = {} tokens over P = {} devices: blocks of n = {} tokens\n"
+      "N = {} tokens over P = {} devices: blocks of n = {} tokens{}\n"
       "{}: {} {} (x{} efficiency); link {}: {} per direction{}\n\n",
       m.name, c.heads, c.kv_heads, c.head_dim, dtype_name(c.dtype), c.batch, c.causal ? ", causal" : "",
-      format_count(c.seq), c.devices, format_count(r.block), gpu.name, format_rate(c.flops_per_s, "FLOP/s"),
+      format_count(c.seq), c.devices, format_count(r.block),
+      c.causal || c.layout != RingLayout::contiguous ? fmt::format(", {} layout", ring_layout_name(c.layout)) : "", gpu.name, format_rate(c.flops_per_s, "FLOP/s"),
       dtype_name(c.dtype), c.efficiency, link.name, format_rate(link.bytes_per_s, "B/s"),
       c.link_latency_s > 0 ? fmt::format(" + {} per transfer", format_seconds(c.link_latency_s)) : "");
 
@@ -352,10 +372,21 @@ void run_ring(const RingOptions& o) {
   out += fmt::format("\nWhole pass ({} steps): {} with overlap, {} if every step waited for its transfer, {} ideal "
                      "(all FLOPs spread evenly, free communication).\n",
                      c.devices, format_seconds(r.pass_s), format_seconds(r.no_overlap_s), format_seconds(r.ideal_s));
-  if (c.causal)
-    out += "Causal: device i skips the K/V blocks of later positions, so device 0 idles after step 0 while the last\n"
-           "device works every step: the pass is paced by the last device although the mask halves the FLOPs\n"
-           "(striped attention, arXiv 2311.09431, deals tokens round-robin to even the work).\n";
+  if (c.causal) {
+    out += "Causal, by layout: with contiguous blocks device i skips the K/V blocks of later positions, so device 0\n"
+           "idles after step 0 while the last device works every step. Zigzag (device i holds chunks i and 2P-1-i)\n"
+           "and striped (token t on device t mod P, arXiv 2311.09431) give every device the same work.\n";
+    Table lt({{"layout", false}, {"busiest device"}, {"least busy"}, {"pass time"}, {"ideal"}, {"of ideal"}});
+    for (const auto& x : by_layout)
+      lt.add_row({cell(std::string(ring_layout_name(x.config.layout)) + (x.config.layout == c.layout ? " *" : "")),
+                  cell(fmt::format("{:.3f} blocks", x.busiest_work), fmt::format("{}", x.busiest_work)),
+                  cell(fmt::format("{:.3f} blocks", x.idlest_work), fmt::format("{}", x.idlest_work)),
+                  cell(format_seconds(x.pass_s), fmt::format("{}", x.pass_s)),
+                  cell(format_seconds(x.ideal_s), fmt::format("{}", x.ideal_s)),
+                  cell(fmt::format("{:.1f}%", 100 * x.efficiency), fmt::format("{}", x.efficiency))});
+    out += lt.to_text();
+    out += "(work in full n x n block pairs over the pass; * = --layout)\n";
+  }
   out += fmt::format("K/V each device sends over the pass: {} ({} steps x {}).\n", format_bytes(r.kv_bytes_per_device),
                      c.devices - 1, format_bytes(r.kv_bytes_per_step));
 
@@ -372,7 +403,7 @@ void run_ring(const RingOptions& o) {
         const RingEvent& e = tl.events[s * c.devices + i];
         std::string what = fmt::format("KV{}", e.kv_block);
         if (e.work == 0) what += " masked";
-        else if (e.work < 1) what += " diag";
+        else if (e.work < 1) what += fmt::format(" {:.0f}%", 100 * e.work);
         if (e.wait_s > 1e-15) what += fmt::format(" (+{} wait)", format_seconds(e.wait_s));
         row.push_back(cell(what));
         end = std::max(end, e.compute_end);
@@ -402,6 +433,10 @@ void setup_ring(CLI::App& app) {
   cmd->add_option("--batch", o->batch, "Sequences per batch")->default_val(1);
   cmd->add_option("--dtype", o->dtype, "Element type of Q, K, V, O: fp32, fp16, bf16, fp8")->default_val("bf16");
   cmd->add_flag("--causal", o->causal, "Causal mask: later K/V blocks are skipped");
+  cmd->add_option("--layout", o->layout,
+                  "Which tokens each device holds: contiguous (blocks), zigzag (chunks i and 2P-1-i: needs N divisible "
+                  "by 2P) or striped (round-robin: N divisible by P); balances the causal work")
+      ->default_val("contiguous");
   cmd->add_option("--link", o->link, "Link preset: nvlink4, nvlink3, pcie5, pcie4, ib-ndr, ib-hdr, ib-edr")
       ->default_val(std::string(default_link_name()));
   cmd->add_option("--link-gbps", o->link_gbps, "Override the link bandwidth, GB/s per direction");

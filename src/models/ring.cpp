@@ -21,6 +21,25 @@ u128 value_bits_per_token(const RingConfig& c, u64 devices) {
 u128 stats_bits_per_token(const RingConfig& c) { return cprod("ring memory", c.batch, c.heads, 2, 32); }
 }  // namespace
 
+std::string_view ring_layout_name(RingLayout l) {
+  switch (l) {
+    case RingLayout::contiguous: return "contiguous";
+    case RingLayout::zigzag: return "zigzag";
+    case RingLayout::striped: return "striped";
+  }
+  return "?";
+}
+
+RingLayout ring_layout_parse(std::string_view name) {
+  for (RingLayout l : kRingLayouts)
+    if (ring_layout_name(l) == name) return l;
+  throw InputError(fmt::format("--layout must be contiguous, zigzag or striped (got '{}')", name));
+}
+
+u64 ring_layout_granule(RingLayout layout, u64 devices) {
+  return layout == RingLayout::zigzag ? 2 * devices : layout == RingLayout::striped ? devices : 1;
+}
+
 void ring_validate(const RingConfig& c) {
   auto range = [](u64 v, const char* opt, u64 lo, u64 hi) {
     if (v < lo || v > hi) throw InputError(fmt::format("{} must be between {} and {} (got {})", opt, lo, hi, v));
@@ -36,6 +55,12 @@ void ring_validate(const RingConfig& c) {
   if (c.devices > c.seq)
     throw InputError(fmt::format("--devices must be at most --seq: each device needs a block of at least one token "
                                  "({} devices, {} tokens)", c.devices, c.seq));
+  if (c.layout == RingLayout::zigzag && c.seq % ring_layout_granule(c.layout, c.devices) != 0)
+    throw InputError(fmt::format("--layout zigzag splits the sequence into 2 x --devices chunks: --seq must be a "
+                                 "multiple of {} (got {})", 2 * c.devices, c.seq));
+  if (c.layout == RingLayout::striped && c.seq % ring_layout_granule(c.layout, c.devices) != 0)
+    throw InputError(fmt::format("--layout striped deals the tokens round-robin: --seq must be a multiple of "
+                                 "--devices {} (got {})", c.devices, c.seq));
   if (!(c.flops_per_s > 0)) throw InputError("the GPU has no throughput for this dtype");
   if (!(c.link_bytes_per_s > 0) || !std::isfinite(c.link_bytes_per_s))
     throw InputError(fmt::format("--link-gbps must be > 0 (got {})", c.link_bytes_per_s / 1e9));
@@ -95,6 +120,44 @@ u64 ring_max_context(const RingConfig& c, u64 devices, u128 budget_bytes) {
 }
 
 namespace {
+// Causal pairs (k <= q) between the query tokens [q0, q1) and the key tokens [k0, k1).
+double causal_pairs(double q0, double q1, double k0, double k1) {
+  // Queries below k0 see nothing; queries in [k0, k1) see q - k0 + 1 keys; queries from k1 on see all.
+  const double a = std::max(q0, k0), b = std::min(q1, k1);
+  double pairs = 0;
+  if (b > a) pairs += (b - a) * ((a - k0 + 1) + (b - 1 - k0 + 1)) / 2.0;  // arithmetic series
+  const double full_from = std::max(q0, k1);
+  if (q1 > full_from) pairs += (q1 - full_from) * (k1 - k0);
+  return pairs;
+}
+}  // namespace
+
+double ring_block_work(const RingConfig& c, u64 q_dev, u64 kv_dev) {
+  if (!c.causal) return 1.0;
+  const u64 P = c.devices;
+  const double n = static_cast<double>(ceil_div(c.seq, P));
+  switch (c.layout) {
+    case RingLayout::contiguous:
+      // On the diagonal a query attends to itself and the earlier keys of its block: n(n+1)/2 of n^2.
+      return kv_dev < q_dev ? 1.0 : kv_dev == q_dev ? (n + 1.0) / (2.0 * n) : 0.0;
+    case RingLayout::zigzag: {
+      const double h = n / 2;  // chunk length: N / 2P
+      const double qa[2] = {double(q_dev) * h, double(2 * P - 1 - q_dev) * h};
+      const double ka[2] = {double(kv_dev) * h, double(2 * P - 1 - kv_dev) * h};
+      double pairs = 0;
+      for (double q : qa)
+        for (double k : ka) pairs += causal_pairs(q, q + h, k, k + h);
+      return pairs / (n * n);
+    }
+    case RingLayout::striped:
+      // Device i holds tokens i + P a: key j + P b is visible to query i + P a when b <= a (j <= i)
+      // or b < a (j > i).
+      return (kv_dev <= q_dev ? n * (n + 1) / 2 : n * (n - 1) / 2) / (n * n);
+  }
+  return 1.0;
+}
+
+namespace {
 // The step-by-step schedule, one step (P events) at a time: `visit(step_events)` sees each step's
 // row. Only the previous row is kept, so ring_analyze needs O(P) memory, not the P x P table.
 template <typename Visit>
@@ -111,9 +174,6 @@ double ring_schedule(const RingConfig& c, Visit&& visit) {
   const double transfer = to_double(bits_to_bytes(cprod("ring transfer", 2, c.batch, n, c.kv_heads, c.head_dim,
                                                         dtype_bits(c.dtype)))) / c.link_bytes_per_s +
                           c.link_latency_s;
-  // On the causal diagonal a query attends to itself and the earlier keys of its block: n(n+1)/2 of n^2 pairs.
-  const double diag = (static_cast<double>(n) + 1.0) / (2.0 * static_cast<double>(n));
-
   std::vector<RingEvent> prev(P), cur(P);
   double total = 0;
   for (u64 s = 0; s < P; ++s) {
@@ -124,7 +184,7 @@ double ring_schedule(const RingConfig& c, Visit&& visit) {
       e.step = s;
       e.device = i;
       e.kv_block = (i + P - s) % P;
-      if (c.causal) e.work = e.kv_block < i ? 1.0 : e.kv_block == i ? diag : 0.0;
+      e.work = ring_block_work(c, i, e.kv_block);
       double prev_end = s == 0 ? 0.0 : prev[i].compute_end;
       double arrived = s == 0 ? 0.0 : prev[(i + P - 1) % P].send_end;
       e.compute_start = std::max(prev_end, arrived);
@@ -185,13 +245,20 @@ RingResult ring_analyze(const RingConfig& c) {
   r.hidden = P == 1 || r.compute_s >= r.transfer_s;
   r.min_block = ring_min_block(c);
   u64 step = 0;
+  std::vector<double> device_work(P, 0.0);
   r.pass_s = ring_schedule(c, [&](const std::vector<RingEvent>& row) {
     double worst = 0;
-    for (const auto& e : row) worst = std::max(worst, e.work);
+    for (const auto& e : row) {
+      worst = std::max(worst, e.work);
+      device_work[e.device] += e.work;
+    }
     r.no_overlap_s += worst * r.compute_s + (step + 1 < P ? r.transfer_s : 0.0);
     ++step;
   });
   r.ideal_s = to_double(r.flops_total) / (static_cast<double>(P) * F);
+  r.efficiency = r.pass_s > 0 ? r.ideal_s / r.pass_s : 1.0;
+  r.busiest_work = *std::max_element(device_work.begin(), device_work.end());
+  r.idlest_work = *std::min_element(device_work.begin(), device_work.end());
   return r;
 }
 

@@ -12,13 +12,29 @@
 // Per device memory (one layer, forward): Q, O, K, V and the incoming K, V: for MHA 6 b n h values,
 // the paper's 6bch, plus the softmax statistics (row max and sum, fp32).
 // Forward pass of one attention layer only; the backward pass also sends dK, dV around the ring.
+//
+// Causal layouts. With contiguous blocks (device i holds tokens [i n, (i+1) n)) the causal mask
+// leaves device 0 one diagonal block and device P-1 all P blocks: the pass waits for the last device
+// and reaches about half the ideal speed. Two known layouts give every device the same work:
+//   zigzag  (ring-flash-attention): 2P chunks of n/2; device i holds chunks i and 2P-1-i, an early
+//           and a late one, so every block pair it meets is half visible;
+//   striped (Brandon et al. 2023, arXiv 2311.09431): token t on device t mod P; a block pair is
+//           n(n+1)/2 or n(n-1)/2 visible pairs, never 0 or n^2.
 #pragma once
+#include <string>
+#include <string_view>
 #include <vector>
 
 #include "hw/dtype.hpp"
 #include "util/checked.hpp"
 
 namespace attnlab {
+
+enum class RingLayout { contiguous, zigzag, striped };
+inline constexpr RingLayout kRingLayouts[] = {RingLayout::contiguous, RingLayout::zigzag, RingLayout::striped};
+std::string_view ring_layout_name(RingLayout l);
+// "contiguous", "zigzag" or "striped"; anything else: InputError naming --layout and the choices.
+RingLayout ring_layout_parse(std::string_view name);
 
 struct RingConfig {
   u64 seq = 0;       // N, tokens in the whole sequence
@@ -31,9 +47,16 @@ struct RingConfig {
   double efficiency = 1.0;     // fraction of flops_per_s attention reaches (1 = peak, as the paper's analysis)
   double link_bytes_per_s = 0; // one direction
   double link_latency_s = 0;   // fixed cost of one transfer (0: bandwidth only, as the paper)
+  RingLayout layout = RingLayout::contiguous;  // which tokens each device holds (matters when causal)
 };
-// Throws InputError naming --seq, --devices, --kv-heads ...
+// Throws InputError naming --seq, --devices, --kv-heads ... (zigzag needs N divisible by 2P,
+// striped by P: every device then holds the same number of tokens).
 void ring_validate(const RingConfig& c);
+// Visible (query, key) pairs between the tokens device q_dev holds and those device kv_dev holds,
+// as a fraction of a full n x n block pair (n = ceil(N / P)): 1 without a mask; causal, by layout.
+double ring_block_work(const RingConfig& c, u64 q_dev, u64 kv_dev);
+// What N must be a multiple of for `layout` over `devices`: 1, 2P (zigzag) or P (striped).
+u64 ring_layout_granule(RingLayout layout, u64 devices);
 
 struct RingMemory {
   u128 q = 0, o = 0;          // the device's query block and its output accumulator
@@ -59,6 +82,9 @@ struct RingResult {
   double pass_s = 0;           // the whole pass, from the timeline
   double no_overlap_s = 0;     // the same steps if each waited for its transfer
   double ideal_s = 0;          // flops_total / (P F e): perfect balance, free communication
+  double efficiency = 0;       // ideal_s / pass_s: how much of the ideal the schedule reaches
+  double busiest_work = 0;     // block pairs of work of the busiest device over the pass
+  double idlest_work = 0;      // ... and of the least busy one (equal when balanced)
 };
 RingResult ring_analyze(const RingConfig& c);
 // Per-device memory of one block of n tokens (same formulas as ring_analyze).
