@@ -50,11 +50,13 @@ void flash_bwd_on_chip(Acc& a, const Shape& s, const PairSums& p) {
 }
 }  // namespace
 
-LevelBytes KernelCounts::hbm_total() const {
+LevelBytes level_sum(const std::array<LevelBytes, kTensorCount>& per_tensor) {
   LevelBytes t;
-  for (const auto& lb : hbm) t += lb;
+  for (const auto& lb : per_tensor) t += lb;
   return t;
 }
+
+LevelBytes KernelCounts::hbm_total() const { return level_sum(hbm); }
 
 PairSums pair_sums(u64 N, u64 Br, u64 Bc, bool causal) {
   AttnConfig c;

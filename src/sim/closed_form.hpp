@@ -23,6 +23,9 @@ struct LevelBytes {
   }
 };
 
+// Bytes summed over the tensors.
+LevelBytes level_sum(const std::array<LevelBytes, kTensorCount>& per_tensor);
+
 struct KernelCounts {
   std::string name;
   std::array<LevelBytes, kTensorCount> hbm{};  // global memory, per tensor

@@ -39,15 +39,5 @@ void EventCounter::end_kernel() {
   for (size_t x = 0; x < kTensorCount; ++x) dram_[x].write += flushed[x];
 }
 
-LevelBytes EventCounter::hbm_total() const {
-  LevelBytes t;
-  for (const auto& lb : hbm_) t += lb;
-  return t;
-}
-LevelBytes EventCounter::dram_total() const {
-  LevelBytes t;
-  for (const auto& lb : dram_) t += lb;
-  return t;
-}
 
 }  // namespace attnlab

@@ -27,8 +27,8 @@ class EventCounter {
   const std::array<LevelBytes, kTensorCount>& hbm() const { return hbm_; }   // global memory, per tensor
   const std::array<LevelBytes, kTensorCount>& dram() const { return dram_; }  // after the L2, per tensor
   const LevelBytes& sram() const { return sram_; }
-  LevelBytes hbm_total() const;
-  LevelBytes dram_total() const;
+  LevelBytes hbm_total() const { return level_sum(hbm_); }
+  LevelBytes dram_total() const { return level_sum(dram_); }
   u64 events() const { return events_; }
   u64 computes() const { return computes_; }
 

@@ -15,16 +15,8 @@ std::string_view dram_method_name(DramMethod m) {
   return "?";
 }
 
-LevelBytes KernelHierarchy::hbm_total() const {
-  LevelBytes t;
-  for (const auto& lb : hbm) t += lb;
-  return t;
-}
-LevelBytes KernelHierarchy::dram_total() const {
-  LevelBytes t;
-  for (const auto& lb : dram) t += lb;
-  return t;
-}
+LevelBytes KernelHierarchy::hbm_total() const { return level_sum(hbm); }
+LevelBytes KernelHierarchy::dram_total() const { return level_sum(dram); }
 
 u64 hierarchy_blocks_per_sm(const KernelPlan& k, const GpuSpec& gpu) {
   const u64 by_smem = k.smem_bytes == 0 ? k.max_blocks_per_sm : gpu.smem_per_sm / k.smem_bytes;
