@@ -1,40 +1,14 @@
-# Dashboard tests.
-#  1. attnlab_gui_tests: the doctest files tests/test_gui_*.cpp, in their own binary so that the
-#     core test binary does not pull in ImGui/GLFW. The plot math is GUI-independent and always
-#     tested; the files that need ImGui (panel registry, lesson renderer) only when the dashboard
-#     is built (ATTNLAB_HAVE_GUI).
-#  2. Screenshot tests: every chapter rendered under xvfb-run to a PNG of the requested size that
+# Dashboard tests run through the real binary (its unit tests, attnlab_gui_tests, are declared in
+# tests/CMakeLists.txt):
+#  1. Screenshot tests: every chapter rendered under xvfb-run to a PNG of the requested size that
 #     is not blank (skipped where xvfb-run is absent).
-#  3. Bad-input tests of attnlab-gui (exit codes and messages).
-
-# (1) Take the GUI test files out of attnlab_tests (tests/CMakeLists.txt globs every test_*.cpp).
-get_target_property(_attnlab_test_srcs attnlab_tests SOURCES)
-list(FILTER _attnlab_test_srcs EXCLUDE REGEX "/test_gui_[^/]*\\.cpp$")
-set_target_properties(attnlab_tests PROPERTIES SOURCES "${_attnlab_test_srcs}")
-
-if(NOT TARGET attnlab_plot_math)
-  # gui/ was skipped (no GLFW/ImGui): build the plot math on its own, it needs neither.
-  add_library(attnlab_plot_math STATIC ${PROJECT_SOURCE_DIR}/gui/plot/plot_math.cpp)
-  target_include_directories(attnlab_plot_math PUBLIC ${PROJECT_SOURCE_DIR}/gui)
-  target_link_libraries(attnlab_plot_math PUBLIC fmt::fmt)
-endif()
-
-file(GLOB ATTNLAB_GUI_TEST_SOURCES CONFIGURE_DEPENDS ${CMAKE_CURRENT_SOURCE_DIR}/test_gui_*.cpp)
-add_executable(attnlab_gui_tests main.cpp ${ATTNLAB_GUI_TEST_SOURCES})
-if(ATTNLAB_HAVE_GUI)
-  target_link_libraries(attnlab_gui_tests PRIVATE attnlab_gui doctest::doctest)
-  target_compile_definitions(attnlab_gui_tests PRIVATE ATTNLAB_HAVE_GUI=1)
-else()
-  target_link_libraries(attnlab_gui_tests PRIVATE attnlab_plot_math attnlab_core doctest::doctest)
-endif()
-target_precompile_headers(attnlab_gui_tests PRIVATE <doctest/doctest.h> <fmt/format.h> <string> <vector>)  # main.cpp skips it (tests/CMakeLists.txt)
-doctest_discover_tests(attnlab_gui_tests TEST_PREFIX "gui: ")
+#  2. Bad-input tests of attnlab-gui (exit codes and messages).
 
 if(NOT ATTNLAB_HAVE_GUI)
   return()
 endif()
 
-# (2) Screenshots: every chapter under a virtual display, plus presenter mode and a tiny window.
+# (1) Screenshots: every chapter under a virtual display, plus presenter mode and a tiny window.
 find_program(ATTNLAB_XVFB_RUN xvfb-run)
 file(GLOB ATTNLAB_LESSON_FILES CONFIGURE_DEPENDS ${PROJECT_SOURCE_DIR}/lessons/[0-9]*.md)
 function(attnlab_gui_screenshot name chapter size)
@@ -76,7 +50,7 @@ else()
   set_tests_properties(gui.screenshot.skipped_no_xvfb_run PROPERTIES SKIP_RETURN_CODE 1)
 endif()
 
-# (3) Bad input: exit code 2, one line on stderr, nothing on stdout; all before any window opens,
+# (2) Bad input: exit code 2, one line on stderr, nothing on stdout; all before any window opens,
 # so these need no display. No display at all: exit 1 with a message that says what to do.
 set(_gui $<TARGET_FILE:attnlab-gui>)
 set(_data ${PROJECT_SOURCE_DIR}/gui/tests/data)

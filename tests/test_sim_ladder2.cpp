@@ -92,7 +92,11 @@ TEST_CASE("window tiles: visited, skipped and masked tiles by hand") {
     CHECK(w.keys_loaded == 896);
     CHECK(w.hbm_read == 65536 + 2 * 896 * 128);
     CHECK(w.dram_read == 65536 + 2 * 512 * 128);
-    CHECK(w.l2_fabric == 2 * 512 * 128 + (65536 + 65536) / 2);
+    // O and the log-sum-exp (512 rows x 4 B, which attn-window.cu writes too) once.
+    CHECK(w.hbm_write == 65536 + 512 * 4);
+    CHECK(w.dram_write == 65536 + 512 * 4);
+    // K/V shared, read from DRAM once: crosses once; Q, O and the log-sum-exp private: half of them.
+    CHECK(w.l2_fabric == 2 * 512 * 128 + (65536 + 65536 + 512 * 4) / 2);
     CHECK(w.flops == u128{4} * 64 * 57408);
   }
   SUBCASE("bidirectional wl = wr = 64, N = 1024: 3 + 6·4 + 3 tiles of 128") {

@@ -9,7 +9,7 @@
 #include <memory>
 
 #include "panels/registry.hpp"
-#include "panels/tiling_walk.hpp"
+#include "sim/tiling_walk.hpp"
 #include "panels/widgets.hpp"
 #include "plot/plot_math.hpp"
 #include "sim/traffic.hpp"

@@ -29,8 +29,8 @@ std::vector<KernelPlan> plan_flash1(const AttnConfig& c, const TilePlan& t) {
       p.smem_bytes = Br * s.d * s.e;
       p.max_blocks_per_sm = 8;
       p.events_per_block = 2;
-      p.emit = [=](u64 b, std::vector<TileEvent>& out) {
-        BlockEmitter em{out, k, b};
+      p.emit = [=](u64 b, std::vector<TileEvent>& out, u64 limit) {
+        BlockEmitter em{out, k, b, limit};
         const u64 bh = b / Tr, i = b % Tr, r = s.rows(i, Br);
         em.store(Tensor::O, bh, i, 0, r, s.d, s.e);
         em.store(Tensor::stats, bh, i, 0, r, kStatCols, kStat);
@@ -46,14 +46,14 @@ std::vector<KernelPlan> plan_flash1(const AttnConfig& c, const TilePlan& t) {
     p.flops = flops_fwd(c);
     // Tc·Tr passes 2^64 with 1 x 1 tiles at N = 2^32: checked like every count.
     p.events_per_block = to_u64(cmul(Tc, cadd(2, cmul(6, Tr, "events"), "events"), "events"), "events per block");
-    p.emit = [=](u64 bh, std::vector<TileEvent>& out) {
-      BlockEmitter em{out, k, bh};
+    p.emit = [=](u64 bh, std::vector<TileEvent>& out, u64 limit) {
+      BlockEmitter em{out, k, bh, limit};
       const u64 kvh = s.kv_head(bh);
-      for (u64 j = 0; j < Tc; ++j) {
+      for (u64 j = 0; j < Tc && !em.full(); ++j) {
         const u64 cj = s.rows(j, Bc);
         em.load(Tensor::K, kvh, j, 0, cj, s.d, s.e);
         em.load(Tensor::V, kvh, j, 0, cj, s.d, s.e);
-        for (u64 i = causal ? causal_q_begin(j, Br, Bc) : 0; i < Tr; ++i) {
+        for (u64 i = causal ? causal_q_begin(j, Br, Bc) : 0; i < Tr && !em.full(); ++i) {
           const u64 r = s.rows(i, Br);
           em.load(Tensor::Q, bh, i, 0, r, s.d, s.e);
           em.load(Tensor::O, bh, i, 0, r, s.d, s.e);
@@ -82,8 +82,8 @@ std::vector<KernelPlan> plan_flash1(const AttnConfig& c, const TilePlan& t) {
       p.smem_bytes = Br * s.d * s.e;
       p.max_blocks_per_sm = 8;
       p.events_per_block = 1;
-      p.emit = [=](u64 b, std::vector<TileEvent>& out) {
-        BlockEmitter em{out, k, b};
+      p.emit = [=](u64 b, std::vector<TileEvent>& out, u64 limit) {
+        BlockEmitter em{out, k, b, limit};
         const u64 bh = b / Tr, i = b % Tr;
         em.store(Tensor::dQ, bh, i, 0, s.rows(i, Br), s.d, s.e);
       };
@@ -97,14 +97,14 @@ std::vector<KernelPlan> plan_flash1(const AttnConfig& c, const TilePlan& t) {
     p.max_blocks_per_sm = 1;
     p.flops = flops_bwd(c, true);
     p.events_per_block = to_u64(cmul(Tc, cadd(4, cmul(7, Tr, "events"), "events"), "events"), "events per block");
-    p.emit = [=](u64 bh, std::vector<TileEvent>& out) {
-      BlockEmitter em{out, k, bh};
+    p.emit = [=](u64 bh, std::vector<TileEvent>& out, u64 limit) {
+      BlockEmitter em{out, k, bh, limit};
       const u64 kvh = s.kv_head(bh);
-      for (u64 j = 0; j < Tc; ++j) {
+      for (u64 j = 0; j < Tc && !em.full(); ++j) {
         const u64 cj = s.rows(j, Bc);
         em.load(Tensor::K, kvh, j, 0, cj, s.d, s.e);
         em.load(Tensor::V, kvh, j, 0, cj, s.d, s.e);
-        for (u64 i = causal ? causal_q_begin(j, Br, Bc) : 0; i < Tr; ++i) {
+        for (u64 i = causal ? causal_q_begin(j, Br, Bc) : 0; i < Tr && !em.full(); ++i) {
           const u64 r = s.rows(i, Br);
           em.load(Tensor::Q, bh, i, 0, r, s.d, s.e);
           em.load(Tensor::O, bh, i, 0, r, s.d, s.e);

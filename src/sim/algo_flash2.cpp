@@ -17,6 +17,16 @@ void fwd_step(BlockEmitter& em, const Shape& s, u64 bh, u64 i, u64 j, u64 r, u64
   const u64 write = r * c * kStat + r * c * s.e;
   em.compute(Tensor::S, bh, i, j, read, write);
 }
+// The most K/V tiles one query tile visits: a window's band spans Br + left + right keys, which
+// straddle at most span / Bc + 2 tiles. A bound, so that a windowed kernel is not counted as long
+// as a full one when the hierarchy decides to sample.
+u64 kv_tiles_max(const AttnConfig& c, u64 Br, u64 Bc, u64 Tc) {
+  if (!c.windowed()) return Tc;
+  const u64 N = c.seq;
+  const u64 left = c.window_left < 0 ? N : std::min<u64>(c.window_left, N);
+  const u64 right = c.causal ? 0 : c.window_right < 0 ? N : std::min<u64>(c.window_right, N);
+  return std::min(Tc, (Br + left + right) / Bc + 2);
+}
 }  // namespace
 
 // Shared with flash1: the on-chip bytes of one (i, j) backward step (recompute S and P, then
@@ -42,13 +52,13 @@ std::vector<KernelPlan> plan_flash2(const AttnConfig& c, const TilePlan& t) {
     p.grid = to_u64(cmul(s.BH, Tr, "thread blocks"), "thread blocks");
     p.smem_bytes = t.smem_fwd;
     p.flops = flops_fwd(c);
-    p.events_per_block = to_u64(cadd(cmul(3, Tc, "events"), 3, "events"), "events per block");
-    p.emit = [=](u64 b, std::vector<TileEvent>& out) {
-      BlockEmitter em{out, k, b};
+    p.events_per_block = to_u64(cadd(cmul(3, kv_tiles_max(c, Br, Bc, Tc), "events"), 3, "events"), "events per block");
+    p.emit = [=](u64 b, std::vector<TileEvent>& out, u64 limit) {
+      BlockEmitter em{out, k, b, limit};
       const u64 bh = b / Tr, i = b % Tr, r = s.rows(i, Br), kvh = s.kv_head(bh);
       em.load(Tensor::Q, bh, i, 0, r, s.d, s.e);
-      const u64 j_end = causal ? causal_kv_end(i, Br, Bc, s.N) : Tc;
-      for (u64 j = 0; j < j_end; ++j) {
+      const TileRange kv = kv_tiles(c, i, Br, Bc);
+      for (u64 j = kv.begin; j < kv.end && !em.full(); ++j) {
         const u64 cj = s.rows(j, Bc);
         em.load(Tensor::K, kvh, j, 0, cj, s.d, s.e);
         em.load(Tensor::V, kvh, j, 0, cj, s.d, s.e);
@@ -57,6 +67,7 @@ std::vector<KernelPlan> plan_flash2(const AttnConfig& c, const TilePlan& t) {
       em.store(Tensor::O, bh, i, 0, r, s.d, s.e);
       em.store(Tensor::stats, bh, i, 0, r, 1, kStat);  // log-sum-exp, kept for the backward pass
     };
+    if (c.windowed()) p.flops = cprod("FLOPs", 4, c.head_dim, visible_pairs(c), c.batch, c.heads);  // the band only
     plans.push_back(std::move(p));
   }
 
@@ -70,8 +81,8 @@ std::vector<KernelPlan> plan_flash2(const AttnConfig& c, const TilePlan& t) {
       p.smem_bytes = 2 * Br * s.d * s.e;
       p.max_blocks_per_sm = 8;
       p.events_per_block = 5;
-      p.emit = [=](u64 b, std::vector<TileEvent>& out) {
-        BlockEmitter em{out, k, b};
+      p.emit = [=](u64 b, std::vector<TileEvent>& out, u64 limit) {
+        BlockEmitter em{out, k, b, limit};
         const u64 bh = b / Tr, i = b % Tr, r = s.rows(i, Br);
         em.load(Tensor::O, bh, i, 0, r, s.d, s.e);
         em.load(Tensor::dO, bh, i, 0, r, s.d, s.e);
@@ -90,12 +101,12 @@ std::vector<KernelPlan> plan_flash2(const AttnConfig& c, const TilePlan& t) {
       p.smem_bytes = t.smem_bwd;
       p.flops = flops_bwd(c, true);
       p.events_per_block = to_u64(cadd(cmul(7, Tr, "events"), 4, "events"), "events per block");
-      p.emit = [=](u64 b, std::vector<TileEvent>& out) {
-        BlockEmitter em{out, k, b};
+      p.emit = [=](u64 b, std::vector<TileEvent>& out, u64 limit) {
+        BlockEmitter em{out, k, b, limit};
         const u64 bh = b / Tc, j = b % Tc, cj = s.rows(j, Bc), kvh = s.kv_head(bh);
         em.load(Tensor::K, kvh, j, 0, cj, s.d, s.e);
         em.load(Tensor::V, kvh, j, 0, cj, s.d, s.e);
-        for (u64 i = causal ? causal_q_begin(j, Br, Bc) : 0; i < Tr; ++i) {
+        for (u64 i = causal ? causal_q_begin(j, Br, Bc) : 0; i < Tr && !em.full(); ++i) {
           const u64 r = s.rows(i, Br);
           em.load(Tensor::Q, bh, i, 0, r, s.d, s.e);
           em.load(Tensor::dO, bh, i, 0, r, s.d, s.e);
@@ -119,8 +130,8 @@ std::vector<KernelPlan> plan_flash2(const AttnConfig& c, const TilePlan& t) {
       p.smem_bytes = Br * s.d * kStat;
       p.max_blocks_per_sm = 8;
       p.events_per_block = 2;
-      p.emit = [=](u64 b, std::vector<TileEvent>& out) {
-        BlockEmitter em{out, k, b};
+      p.emit = [=](u64 b, std::vector<TileEvent>& out, u64 limit) {
+        BlockEmitter em{out, k, b, limit};
         const u64 bh = b / Tr, i = b % Tr, r = s.rows(i, Br);
         em.load(Tensor::dQacc, bh, i, 0, r, s.d, kStat);
         em.store(Tensor::dQ, bh, i, 0, r, s.d, s.e);

@@ -37,8 +37,8 @@ struct NaiveBuilder {
     p.flops = flops;
     p.events_per_block = events;
     const u64 tt = Tt;
-    p.emit = [k, square, tt, body](u64 b, std::vector<TileEvent>& out) {
-      BlockEmitter em{out, k, b};
+    p.emit = [k, square, tt, body](u64 b, std::vector<TileEvent>& out, u64 limit) {
+      BlockEmitter em{out, k, b, limit};
       const u64 per_head = square ? tt * tt : tt;
       const u64 bh = b / per_head, rest = b % per_head;
       body(em, bh, square ? rest / tt : rest, square ? rest % tt : 0);
@@ -72,13 +72,13 @@ std::vector<KernelPlan> plan_naive(const AttnConfig& c, const TilePlan& t) {
       const u64 r = s.rows(i, T);
       auto seen = [&](u64 j) { return causal ? causal_visible(i * T, r, j * T, s.rows(j, T)) : r * s.rows(j, T); };
       for (u64 pass = 1; pass < passes; ++pass)
-        for (u64 j = 0; j < Tt; ++j) {
+        for (u64 j = 0; j < Tt && !em.full(); ++j) {
           const u64 v = seen(j);
           if (v == 0) continue;
           em.load_part(Tensor::S, bh, i, j, r, s.rows(j, T), v * s.se);
           em.compute(Tensor::S, bh, i, j, v * s.se, 0);
         }
-      for (u64 j = 0; j < Tt; ++j) {
+      for (u64 j = 0; j < Tt && !em.full(); ++j) {
         const u64 rc = r * s.rows(j, T), v = seen(j);
         if (v > 0) em.load_part(Tensor::S, bh, i, j, r, s.rows(j, T), v * s.se);
         em.compute(Tensor::P, bh, i, j, v * s.se, rc * s.se);
@@ -88,7 +88,7 @@ std::vector<KernelPlan> plan_naive(const AttnConfig& c, const TilePlan& t) {
     // O = P V: one block per T-row tile of O.
     nb.add("naive_pv", false, half, 3 * Tt + 1, [s, T, Tt](BlockEmitter& em, u64 bh, u64 i, u64) {
       const u64 r = s.rows(i, T);
-      for (u64 j = 0; j < Tt; ++j) {
+      for (u64 j = 0; j < Tt && !em.full(); ++j) {
         const u64 cj = s.rows(j, T);
         em.load(Tensor::P, bh, i, j, r, cj, s.se);
         em.load(Tensor::V, s.kv_head(bh), j, 0, cj, s.d, s.e);
@@ -103,7 +103,7 @@ std::vector<KernelPlan> plan_naive(const AttnConfig& c, const TilePlan& t) {
     // dV = Pᵀ dO: one block per T-row tile j of dV, reducing over query tiles i.
     nb.add("naive_bwd_dv", false, quarter, 3 * Tt + 1, [s, T, Tt, expand](BlockEmitter& em, u64 bh, u64 j, u64) {
       const u64 cj = s.rows(j, T);
-      for (u64 i = 0; i < Tt; ++i) {
+      for (u64 i = 0; i < Tt && !em.full(); ++i) {
         const u64 r = s.rows(i, T);
         em.load(Tensor::P, bh, i, j, r, cj, s.se);
         em.load(Tensor::dO, bh, i, 0, r, s.d, s.e);
@@ -125,7 +125,7 @@ std::vector<KernelPlan> plan_naive(const AttnConfig& c, const TilePlan& t) {
       em.load(Tensor::O, bh, i, 0, r, s.d, s.e);
       em.load(Tensor::dO, bh, i, 0, r, s.d, s.e);
       em.compute(Tensor::D, bh, i, 0, 2 * r * s.d * s.e, 0);
-      for (u64 j = 0; j < Tt; ++j) {
+      for (u64 j = 0; j < Tt && !em.full(); ++j) {
         const u64 cj = s.rows(j, T), rc = r * cj;
         em.load(Tensor::P, bh, i, j, r, cj, s.se);
         em.load(Tensor::dP, bh, i, j, r, cj, s.se);
@@ -136,7 +136,7 @@ std::vector<KernelPlan> plan_naive(const AttnConfig& c, const TilePlan& t) {
     // dQ = dS K: one block per T-row tile of dQ.
     nb.add("naive_bwd_dq", false, quarter, 3 * Tt + 1, [s, T, Tt](BlockEmitter& em, u64 bh, u64 i, u64) {
       const u64 r = s.rows(i, T);
-      for (u64 j = 0; j < Tt; ++j) {
+      for (u64 j = 0; j < Tt && !em.full(); ++j) {
         const u64 cj = s.rows(j, T);
         em.load(Tensor::dS, bh, i, j, r, cj, s.se);
         em.load(Tensor::K, s.kv_head(bh), j, 0, cj, s.d, s.e);
@@ -147,7 +147,7 @@ std::vector<KernelPlan> plan_naive(const AttnConfig& c, const TilePlan& t) {
     // dK = dSᵀ Q: one block per T-row tile j of dK.
     nb.add("naive_bwd_dk", false, quarter, 3 * Tt + 1, [s, T, Tt, expand](BlockEmitter& em, u64 bh, u64 j, u64) {
       const u64 cj = s.rows(j, T);
-      for (u64 i = 0; i < Tt; ++i) {
+      for (u64 i = 0; i < Tt && !em.full(); ++i) {
         const u64 r = s.rows(i, T);
         em.load(Tensor::dS, bh, i, j, r, cj, s.se);
         em.load(Tensor::Q, bh, i, 0, r, s.d, s.e);

@@ -50,16 +50,25 @@ void flash_bwd_on_chip(Acc& a, const Shape& s, const PairSums& p) {
 }
 }  // namespace
 
-LevelBytes KernelCounts::hbm_total() const {
+LevelBytes level_sum(const std::array<LevelBytes, kTensorCount>& per_tensor) {
   LevelBytes t;
-  for (const auto& lb : hbm) t += lb;
+  for (const auto& lb : per_tensor) t += lb;
   return t;
 }
 
+LevelBytes KernelCounts::hbm_total() const { return level_sum(hbm); }
+
 PairSums pair_sums(u64 N, u64 Br, u64 Bc, bool causal) {
+  AttnConfig c;
+  c.seq = N;
+  c.causal = causal;
+  return pair_sums(c, Br, Bc);
+}
+
+PairSums pair_sums(const AttnConfig& c, u64 Br, u64 Bc) {
   PairSums p;
-  const u64 Tr = (N + Br - 1) / Br, Tc = (N + Bc - 1) / Bc;
-  if (!causal) {
+  const u64 N = c.seq, Tr = (N + Br - 1) / Br, Tc = (N + Bc - 1) / Bc;
+  if (!c.causal && !c.windowed()) {
     p.pairs = u128{Tr} * Tc;
     p.sum_r = u128{N} * Tc;
     p.sum_c = u128{N} * Tr;
@@ -67,10 +76,12 @@ PairSums pair_sums(u64 N, u64 Br, u64 Bc, bool causal) {
     return p;
   }
   for (u64 i = 0; i < Tr; ++i) {
-    const u64 r = std::min(Br, N - i * Br), end = causal_kv_end(i, Br, Bc, N);
-    const u64 keys = std::min(N, end * Bc);  // key rows in tiles 0..end-1
-    p.pairs += end;
-    p.sum_r += u128{r} * end;
+    const u64 r = std::min(Br, N - i * Br);
+    const TileRange kv = kv_tiles(c, i, Br, Bc);
+    const u64 tiles = kv.end - kv.begin;
+    const u64 keys = std::min(N, kv.end * Bc) - kv.begin * Bc;  // key rows in the visited tiles
+    p.pairs += tiles;
+    p.sum_r += u128{r} * tiles;
     p.sum_c += keys;
     p.sum_rc += u128{r} * keys;
   }
@@ -86,7 +97,7 @@ std::vector<KernelCounts> closed_form_counts(Algo algo, const AttnConfig& c, con
 
   if (algo == Algo::flash2) {
     if (c.has_fwd()) {
-      const PairSums p = pair_sums(s.N, t.Br, t.Bc, c.causal);
+      const PairSums p = pair_sums(c, t.Br, t.Bc);
       Acc a;
       a.rd(Tensor::Q, nd);
       a.rd(Tensor::K, p.sum_c * de);

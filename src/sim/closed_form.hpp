@@ -23,6 +23,9 @@ struct LevelBytes {
   }
 };
 
+// Bytes summed over the tensors.
+LevelBytes level_sum(const std::array<LevelBytes, kTensorCount>& per_tensor);
+
 struct KernelCounts {
   std::string name;
   std::array<LevelBytes, kTensorCount> hbm{};  // global memory, per tensor
@@ -36,6 +39,8 @@ struct PairSums {
   u128 pairs = 0, sum_r = 0, sum_c = 0, sum_rc = 0;
 };
 PairSums pair_sums(u64 N, u64 Br, u64 Bc, bool causal);
+// The same for c's mask: full, causal or a sliding window (kernel_plan.hpp's kv_tiles).
+PairSums pair_sums(const AttnConfig& c, u64 Br, u64 Bc);
 
 // Per kernel, in the same order as plan_algorithm() (sim/kernel_plan.hpp).
 std::vector<KernelCounts> closed_form_counts(Algo a, const AttnConfig& c, const TilePlan& t);

@@ -36,12 +36,18 @@ struct AttnConfig {
   Pass pass = Pass::fwd;
   u64 block_q = 0;   // Br; 0 = the algorithm's default
   u64 block_kv = 0;  // Bc; 0 = the algorithm's default
+  // Sliding window (flash2's forward pass): query q sees key k when
+  // q − window_left <= k <= q + window_right; a negative side is unbounded, causal caps the right
+  // side at 0. Blocks skip the K/V tiles wholly outside the band, as kernels/attn-window.cu does.
+  long long window_left = -1;
+  long long window_right = -1;
 
   u64 kv_heads_eff() const { return kv_heads == 0 ? heads : kv_heads; }
   u64 group() const { return heads / kv_heads_eff(); }  // query heads per K/V head
   DType score_type() const { return score_dtype.value_or(dtype); }
   bool has_fwd() const { return pass != Pass::bwd; }
   bool has_bwd() const { return pass != Pass::fwd; }
+  bool windowed() const { return window_left >= 0 || (!causal && window_right >= 0); }
 };
 
 // Limits: exact counts are guaranteed inside them (128-bit arithmetic; see util/checked.hpp).

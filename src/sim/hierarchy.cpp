@@ -2,7 +2,7 @@
 
 #include <algorithm>
 
-#include "sim/l2_cache.hpp"
+#include "sim/event_counter.hpp"
 
 namespace attnlab {
 
@@ -15,16 +15,8 @@ std::string_view dram_method_name(DramMethod m) {
   return "?";
 }
 
-LevelBytes KernelHierarchy::hbm_total() const {
-  LevelBytes t;
-  for (const auto& lb : hbm) t += lb;
-  return t;
-}
-LevelBytes KernelHierarchy::dram_total() const {
-  LevelBytes t;
-  for (const auto& lb : dram) t += lb;
-  return t;
-}
+LevelBytes KernelHierarchy::hbm_total() const { return level_sum(hbm); }
+LevelBytes KernelHierarchy::dram_total() const { return level_sum(dram); }
 
 u64 hierarchy_blocks_per_sm(const KernelPlan& k, const GpuSpec& gpu) {
   const u64 by_smem = k.smem_bytes == 0 ? k.max_blocks_per_sm : gpu.smem_per_sm / k.smem_bytes;
@@ -40,17 +32,11 @@ bool run_wave(const KernelPlan& k, u64 first, u64 last, u64 per_block, std::vect
   const u64 n = last - first;
   buf.resize(n);
   size_t longest = 0;
-  g_emit_limit = per_block;
   for (u64 b = 0; b < n; ++b) {
     buf[b].clear();
-    try {
-      k.emit(first + b, buf[b]);
-    } catch (const EmitLimitReached&) {
-      // the block has more events than the sample uses: keep its first `per_block`
-    }
+    k.emit(first + b, buf[b], per_block);
     longest = std::max(longest, buf[b].size());
   }
-  g_emit_limit = UINT64_MAX;
   for (size_t step = 0; step < longest; ++step)
     for (u64 b = 0; b < n; ++b)
       if (step < buf[b].size() && !visit(buf[b][step])) return false;
@@ -79,7 +65,6 @@ void hierarchy_for_each_event(const std::vector<KernelPlan>& kernels, const GpuS
 std::vector<KernelHierarchy> hierarchy_run(const std::vector<KernelPlan>& kernels, const std::vector<KernelCounts>& exact,
                                            const GpuSpec& gpu, const HierarchyOptions& opt) {
   std::vector<KernelHierarchy> out;
-  L2Cache l2(gpu.l2_bytes);
   std::vector<std::vector<TileEvent>> buf;
 
   for (size_t ki = 0; ki < kernels.size(); ++ki) {
@@ -92,33 +77,21 @@ std::vector<KernelHierarchy> hierarchy_run(const std::vector<KernelPlan>& kernel
     h.wave_blocks = gpu.sm_count * h.blocks_per_sm;
     h.waves = to_u64(ceil_div(k.grid, h.wave_blocks), "waves");  // grid + wave - 1 wraps near 2^64
     h.events_total = cmul(k.grid, k.events_per_block, "events");
+    const KernelCounts& ex = exact.at(ki);
+    if (!opt.l2_model) {
+      h.method = DramMethod::no_l2_model;
+      h.hbm = h.dram = ex.hbm;
+      h.sram = ex.sram;
+      out.push_back(std::move(h));
+      continue;
+    }
     const u128 wave_events = cmul(std::min(k.grid, h.wave_blocks), k.events_per_block, "events");
 
-    // Simulated counts (what the trace saw), per tensor.
-    std::array<LevelBytes, kTensorCount> hbm_sim{}, dram_sim{};
-    LevelBytes sram_sim;
-    if (opt.cold_l2_per_kernel) l2.clear();
-
+    // What the trace saw, per tensor; a fresh counter is a cold L2.
+    EventCounter sim(gpu.l2_bytes);
+    sim.start_kernel();
     auto visit = [&](const TileEvent& e) {
-      const size_t t = static_cast<size_t>(e.tensor);
-      ++h.events_simulated;
-      if (e.op == EventOp::compute) {
-        sram_sim.read += e.bytes;
-        sram_sim.write += e.sram_write;
-        return true;
-      }
-      L2Outcome o;
-      if (e.op == EventOp::load) {
-        hbm_sim[t].read += e.bytes;
-        sram_sim.write += e.bytes;
-        o = l2.load(e);
-        dram_sim[t].read += o.dram_read;
-      } else {
-        hbm_sim[t].write += e.bytes;
-        sram_sim.read += e.bytes;
-        o = l2.store(e);
-      }
-      for (size_t x = 0; x < kTensorCount; ++x) dram_sim[x].write += o.written_back[x];
+      sim.add(e);
       return true;
     };
 
@@ -142,25 +115,20 @@ std::vector<KernelHierarchy> hierarchy_run(const std::vector<KernelPlan>& kernel
         run_wave(k, first, std::min(k.grid, first + h.wave_blocks), per_block, buf, visit);
       }
     }
-    const auto flushed = l2.flush();
-    for (size_t x = 0; x < kTensorCount; ++x) dram_sim[x].write += flushed[x];
+    sim.end_kernel();
+    h.events_simulated = sim.events();
 
     if (complete) {
-      h.hbm = hbm_sim;
-      h.dram = dram_sim;
-      h.sram = sram_sim;
+      h.hbm = sim.hbm();
+      h.dram = sim.dram();
+      h.sram = sim.sram();
     } else {
       // Exact global and SRAM bytes from the closed forms; DRAM by the sample's per-tensor ratios.
-      const KernelCounts& ex = exact.at(ki);
       h.hbm = ex.hbm;
       h.sram = ex.sram;
       for (size_t x = 0; x < kTensorCount; ++x) {
-        if (h.method == DramMethod::no_l2_model) {
-          h.dram[x] = ex.hbm[x];
-          continue;
-        }
-        h.dram[x].read = ratio_scale(ex.hbm[x].read, dram_sim[x].read, hbm_sim[x].read);
-        h.dram[x].write = ratio_scale(ex.hbm[x].write, dram_sim[x].write, hbm_sim[x].write);
+        h.dram[x].read = ratio_scale(ex.hbm[x].read, sim.dram()[x].read, sim.hbm()[x].read);
+        h.dram[x].write = ratio_scale(ex.hbm[x].write, sim.dram()[x].write, sim.hbm()[x].write);
       }
     }
     out.push_back(std::move(h));

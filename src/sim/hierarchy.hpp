@@ -12,10 +12,11 @@
 
 namespace attnlab {
 
+// Each kernel starts with a cold L2 and writes its dirty lines back at its end (sim/event_counter.hpp).
 struct HierarchyOptions {
-  // Each kernel starts with a cold L2 and writes its dirty lines back at its end: what ncu's
-  // per-kernel counters (with --cache-control all) measure. false = L2 carries over between kernels.
-  bool cold_l2_per_kernel = true;
+  // false: no events are simulated; global and SRAM bytes are the closed forms and DRAM = global
+  // (fast, for sweeps).
+  bool l2_model = true;
   // Event budget per kernel: past it, the first waves (or the first steps of the first wave) are
   // simulated and their L2 hit rates applied to the exact closed-form totals.
   u64 max_events_per_kernel = 4'000'000;
@@ -24,7 +25,7 @@ struct HierarchyOptions {
 };
 
 // trace: every event simulated; sampled: L2 hit rates of a sample applied to exact totals;
-// no_l2_model: closed forms only (TrafficOptions::l2_model = false), DRAM = global traffic.
+// no_l2_model: closed forms only (HierarchyOptions::l2_model = false), DRAM = global traffic.
 enum class DramMethod { trace, sampled, no_l2_model };
 std::string_view dram_method_name(DramMethod m);
 

@@ -1,5 +1,7 @@
 #include "sim/kernel_plan.hpp"
 
+#include "util/errors.hpp"
+
 namespace attnlab {
 
 Shape::Shape(const AttnConfig& c)
@@ -23,7 +25,30 @@ u128 flops_bwd(const AttnConfig& c, bool recompute) {
   return cmul(flops_fwd(c) / 2, recompute ? 5 : 4, "FLOPs");
 }
 
+namespace {
+// A window side as a key count: unbounded (or wider than the sequence) is N − 1.
+u64 window_side(long long w, u64 N) { return w < 0 ? N - 1 : std::min<u64>(static_cast<u64>(w), N - 1); }
+u64 right_side(const AttnConfig& c) { return c.causal ? 0 : window_side(c.window_right, c.seq); }
+}  // namespace
+
+TileRange kv_tiles(const AttnConfig& c, u64 i, u64 Br, u64 Bc) {
+  const u64 N = c.seq, q0 = i * Br, left = window_side(c.window_left, N);
+  const u64 last_key = std::min(N - 1, q0 + (Br - 1) + right_side(c));  // sides below 2^32: no wrap
+  const u64 first_key = q0 > left ? q0 - left : 0;
+  return {first_key / Bc, last_key / Bc + 1};
+}
+
+u128 visible_pairs(const AttnConfig& c) {
+  // Σ over queries q of (min(N−1, q + R) + 1) − max(0, q − L): every query sees keys up to q + R
+  // (capped at the end) minus those left of its band. Σ_q max(0, q − a) = m(m + 1)/2, m = N − 1 − a.
+  const u128 N = c.seq, L = window_side(c.window_left, c.seq), R = right_side(c);
+  auto tail = [&](u128 a) { const u128 m = N - 1 - a; return m * (m + 1) / 2; };
+  return N * (N - 1) / 2 + N * (R + 1) - tail(N - 1 - R) - tail(L);
+}
+
 std::vector<KernelPlan> plan_algorithm(Algo a, const AttnConfig& c, const TilePlan& t) {
+  if (c.windowed() && (a != Algo::flash2 || c.has_bwd()))
+    throw InputError("a sliding window is simulated for flash2's forward pass only");
   switch (a) {
     case Algo::naive: return plan_naive(c, t);
     case Algo::flash1: return plan_flash1(c, t);
@@ -45,8 +70,8 @@ KernelPlan plan_gqa_reduce(const AttnConfig& c, u64 T, std::uint32_t k) {
   p.smem_bytes = 2 * T * s.d * s.e;
   p.max_blocks_per_sm = 8;
   p.events_per_block = 2 * s.group + 3;
-  p.emit = [s, T, Tt, k](u64 b, std::vector<TileEvent>& out) {
-    BlockEmitter em{out, k, b};
+  p.emit = [s, T, Tt, k](u64 b, std::vector<TileEvent>& out, u64 limit) {
+    BlockEmitter em{out, k, b, limit};
     const u64 kvh = b / Tt, j = b % Tt, cj = s.rows(j, T);
     const u64 batch = kvh / s.Hkv, kv_in_batch = kvh % s.Hkv;
     for (u64 g = 0; g < s.group; ++g) {

@@ -19,8 +19,9 @@ struct KernelPlan {
   u64 max_blocks_per_sm = 2;  // register/thread limit on residency, besides SRAM
   u128 flops = 0;         // useful FLOPs of this kernel, exact (checked arithmetic)
   u64 events_per_block = 0;   // upper bound, to size traces without emitting them
-  // Appends block `block`'s events, in program order, to `out`.
-  std::function<void(u64 block, std::vector<TileEvent>& out)> emit;
+  // Appends block `block`'s events, in program order, to `out`: the first `limit` of them (a
+  // sample of a block with millions of steps needs only its first ones; UINT64_MAX: all).
+  std::function<void(u64 block, std::vector<TileEvent>& out, u64 limit)> emit;
 };
 
 // The kernels of `a` for config `c` and tile plan `t`, forward and/or backward as c.pass asks.
@@ -44,24 +45,32 @@ struct Shape {
 u64 causal_kv_end(u64 i, u64 Br, u64 Bc, u64 N);
 // Causal: the first query tile that sees K/V tile j.
 u64 causal_q_begin(u64 j, u64 Br, u64 Bc);
+// The K/V tiles [begin, end) that query tile i (of Br rows) visits: all of them, the causal
+// triangle, or a sliding window's band. The band is taken from the tile's nominal rows
+// i·Br .. (i + 1)·Br − 1, as the kernels compute it.
+struct TileRange {
+  u64 begin = 0, end = 0;
+};
+TileRange kv_tiles(const AttnConfig& c, u64 i, u64 Br, u64 Bc);
+// The (query, key) pairs the mask lets through, over one head: N² full, N(N + 1)/2 causal, the
+// band's area with a window. Exact, in O(1).
+u128 visible_pairs(const AttnConfig& c);
 // Useful FLOPs, exact: forward 4·B·H·N²·d, backward 8 (standard) or 10 (with recomputation);
 // causal half (the papers' convention: the masked-out half of S is not counted).
 u128 flops_fwd(const AttnConfig& c);
 u128 flops_bwd(const AttnConfig& c, bool recompute);
 
-// Sampling a huge block needs only its first events: the hierarchy sets this limit and catches
-// EmitLimitReached, so an emitter with millions of steps stops after the ones that are used.
-struct EmitLimitReached {};
-inline thread_local u64 g_emit_limit = UINT64_MAX;
-
-// Builds one block's events.
+// Builds one block's events, keeping the first `limit`; emitters test full() in their loops so
+// that a block cut short does not walk its remaining steps.
 struct BlockEmitter {
   std::vector<TileEvent>& out;
   std::uint32_t kernel;
   u64 block;
+  u64 limit = UINT64_MAX;
+  size_t start = out.size();  // the block's events begin here (the vector may hold earlier blocks)
+  bool full() const { return out.size() - start >= limit; }
   void push(const TileEvent& e) {
-    if (out.size() >= g_emit_limit) throw EmitLimitReached{};
-    out.push_back(e);
+    if (!full()) out.push_back(e);
   }
   void move(EventOp op, Tensor t, u64 head, u64 row, u64 col, u64 rows, u64 cols, u64 elem_bytes) {
     push({kernel, block, op, t, head, row, col, rows, cols, rows * cols * elem_bytes, 0});

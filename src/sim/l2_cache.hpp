@@ -26,7 +26,6 @@ class L2Cache {
   std::array<u64, kTensorCount> flush();
   bool contains(const TileEvent& e) const;
   void clear() { lru_.clear(); index_.clear(); used_ = 0; }  // forget everything (dirty data is lost)
-  u64 used_bytes() const { return used_; }
   u64 capacity() const { return capacity_; }
 
  private:

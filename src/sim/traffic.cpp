@@ -45,25 +45,9 @@ AlgoTraffic simulate_one(Algo a, const AttnConfig& c, const GpuSpec& gpu, const 
   const auto plans = plan_algorithm(a, c, r.tiles);
   const auto exact = closed_form_counts(a, c, r.tiles);
 
-  std::vector<KernelHierarchy> hk;
-  if (opt.l2_model) {
-    hk = hierarchy_run(plans, exact, gpu, opt.hierarchy);
-  } else {
-    for (size_t i = 0; i < plans.size(); ++i) {
-      KernelHierarchy h;
-      h.name = plans[i].name;
-      h.grid = plans[i].grid;
-      h.smem_bytes = plans[i].smem_bytes;
-      h.blocks_per_sm = hierarchy_blocks_per_sm(plans[i], gpu);
-      h.wave_blocks = gpu.sm_count * h.blocks_per_sm;
-      h.waves = to_u64(ceil_div(h.grid, h.wave_blocks), "waves");  // grid + wave - 1 wraps near 2^64
-      h.hbm = h.dram = exact[i].hbm;
-      h.sram = exact[i].sram;
-      h.events_total = cmul(plans[i].grid, plans[i].events_per_block, "events");
-      h.method = DramMethod::no_l2_model;
-      hk.push_back(std::move(h));
-    }
-  }
+  HierarchyOptions h = opt.hierarchy;
+  h.l2_model = opt.l2_model;
+  std::vector<KernelHierarchy> hk = hierarchy_run(plans, exact, gpu, h);
 
   const double peak = gpu.peak_flops(c.dtype), bw = gpu.hbm_bytes_per_s;
   for (size_t i = 0; i < plans.size(); ++i) {

@@ -12,7 +12,7 @@ namespace attnlab {
 
 struct TrafficOptions {
   bool l2_model = true;  // false: closed forms only (fast, for sweeps); dram_* = hbm_*
-  HierarchyOptions hierarchy;
+  HierarchyOptions hierarchy;  // its l2_model is taken from l2_model above
 };
 
 struct KernelTraffic {

@@ -1,8 +1,9 @@
 // Sliding-window attention on the flash-2 tile grid, as kernels/attn-mma.cu runs it with a window
 // (rung 6, attn-window.cu): which (query tile, key tile) pairs a block visits, which it skips, how
 // many of the visited ones straddle a mask edge, and the bytes that follow. Query i sees key j when
-// i + off − window_left <= j <= i + off + window_right (off = seq_kv − seq_q; causal caps the right
-// side at 0; a negative window side is unbounded).
+// i − window_left <= j <= i + window_right (causal caps the right side at 0; a negative window side
+// is unbounded). The bytes are the flash2 plan's with the window (AttnConfig::window_left/right)
+// run through the hierarchy and its L2.
 #pragma once
 #include "hw/dtype.hpp"
 #include "hw/gpu.hpp"
@@ -30,8 +31,8 @@ struct WindowTiles {
   u128 pairs_visible = 0;  // (query, key) pairs the mask lets through: 4·d FLOP each
   // Totals over batch and heads.
   u128 keys_loaded = 0;  // K rows (= V rows) the blocks load (zero-filled rows past the end excluded)
-  u128 hbm_read = 0, hbm_write = 0;  // Q once, K and V per visited tile, O once
-  u128 dram_read = 0, dram_write = 0;  // Q, K, V once (visiting blocks run together), O once
+  u128 hbm_read = 0, hbm_write = 0;  // Q once, K and V per visited tile, O and the log-sum-exp once
+  u128 dram_read = 0, dram_write = 0;  // after the L2 (neighbouring query tiles share K/V tiles)
   u128 l2_fabric = 0;
   u128 flops = 0;    // exact: 4 · d · visible pairs · batch · heads
   double skipped_fraction() const;  // tiles_skipped / tiles_total

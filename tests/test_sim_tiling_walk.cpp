@@ -1,16 +1,14 @@
-// The tiling view's replay (gui/panels/tiling_walk.hpp) against the simulator: walking every
+// The tiling view's replay (sim/tiling_walk.hpp) against the simulator: walking every
 // event of one head must end on exactly the bytes simulate_traffic() reports for the same head,
 // so the counters a learner watches rise to the simulator's own totals.
 #include <doctest/doctest.h>
 
-#if ATTNLAB_HAVE_GUI
 #include "hw/gpu.hpp"
-#include "panels/tiling_walk.hpp"
+#include "sim/tiling_walk.hpp"
 #include "sim/traffic.hpp"
+#include "util/errors.hpp"
 
 using namespace attnlab;
-using attnlab::gui::ScoreTile;
-using attnlab::gui::TileWalk;
 
 namespace {
 AttnConfig head(u64 n, u64 d, bool causal) {
@@ -91,4 +89,3 @@ TEST_CASE("the tiling walk's picture") {
     CHECK_THROWS_AS(TileWalk(Algo::flash2, c, gpu, false), InputError);
   }
 }
-#endif

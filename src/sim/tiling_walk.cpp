@@ -1,4 +1,4 @@
-#include "panels/tiling_walk.hpp"
+#include "sim/tiling_walk.hpp"
 
 #include <algorithm>
 #include <map>
@@ -8,7 +8,7 @@
 #include "sim/kernel_plan.hpp"
 #include "util/errors.hpp"
 
-namespace attnlab::gui {
+namespace attnlab {
 
 TileWalk::TileWalk(Algo algo, const AttnConfig& c, const GpuSpec& gpu, bool gpu_order) : algo_(algo), gpu_(gpu) {
   if (c.batch != 1 || c.heads != 1 || c.pass != Pass::fwd)
@@ -34,7 +34,7 @@ TileWalk::TileWalk(Algo algo, const AttnConfig& c, const GpuSpec& gpu, bool gpu_
     });
   } else {
     for (const auto& p : plans)
-      for (u64 b = 0; b < p.grid; ++b) p.emit(b, events_);
+      for (u64 b = 0; b < p.grid; ++b) p.emit(b, events_, UINT64_MAX);
   }
   // A block's SRAM is released after its last event: find each block's last event.
   last_of_block_.assign(events_.size(), false);
@@ -48,37 +48,13 @@ void TileWalk::reset() {
   pos_ = 0;
   score_.assign(rows_ * cols_, ScoreTile::untouched);
   resident_.clear();
-  l2_ = std::make_unique<L2Cache>(gpu_.l2_bytes);
-  hbm_ = sram_ = dram_ = LevelBytes{};
-  computes_ = 0;
+  count_ = EventCounter(gpu_.l2_bytes);
 }
 
-// The accounting of sim/hierarchy.cpp's hierarchy_run, event by event: loads read global memory
-// and write SRAM, stores the reverse, on-chip work reads and writes SRAM; global accesses go
-// through the L2, whose misses and write-backs are DRAM traffic.
 void TileWalk::apply(size_t i) {
   const TileEvent& e = events_[i];
-  if (i == 0 || events_[i - 1].kernel != e.kernel) l2_->clear();  // each kernel starts with a cold L2
-  L2Outcome o;
-  switch (e.op) {
-    case EventOp::compute:
-      sram_.read += e.bytes;
-      sram_.write += e.sram_write;
-      ++computes_;
-      break;
-    case EventOp::load:
-      hbm_.read += e.bytes;
-      sram_.write += e.bytes;
-      o = l2_->load(e);
-      dram_.read += o.dram_read;
-      break;
-    case EventOp::store:
-      hbm_.write += e.bytes;
-      sram_.read += e.bytes;
-      o = l2_->store(e);
-      break;
-  }
-  for (u64 w : o.written_back) dram_.write += w;
+  if (i == 0 || events_[i - 1].kernel != e.kernel) count_.start_kernel();
+  count_.add(e);
 
   // The picture.
   if (e.op == EventOp::load) {
@@ -95,11 +71,7 @@ void TileWalk::apply(size_t i) {
   }
   if (last_of_block_[i])
     std::erase_if(resident_, [&](const TileEvent& r) { return r.kernel == e.kernel && r.block == e.block; });
-  if (i + 1 == events_.size() || events_[i + 1].kernel != e.kernel) end_kernel();
-}
-
-void TileWalk::end_kernel() {
-  for (u64 w : l2_->flush()) dram_.write += w;  // dirty lines written back when the kernel ends
+  if (i + 1 == events_.size() || events_[i + 1].kernel != e.kernel) count_.end_kernel();
 }
 
 void TileWalk::seek(size_t k) {
@@ -118,4 +90,4 @@ u64 TileWalk::kernel_grid() const {
   return e ? kernel_grids_[e->kernel] : 0;
 }
 
-}  // namespace attnlab::gui
+}  // namespace attnlab

@@ -1,22 +1,20 @@
 // The tiling view's model: one attention head's forward pass as the simulator's tile events
 // (sim/kernel_plan.hpp), replayed step by step. After seek(k) it knows which tiles sit in SRAM,
 // which score tiles have been computed (or, for the naive algorithm, written to HBM), and the byte
-// counters up to event k — each event's bytes are the simulator's, and the L2 is the simulator's
-// L2Cache, run the way sim/hierarchy.cpp runs it (cold at each kernel start, flushed at its end).
-// tests/test_gui_tiling_walk.cpp holds the full replay equal to simulate_traffic().
-// No ImGui here.
+// counters up to event k, counted by the simulator's own EventCounter (sim/event_counter.hpp), as
+// hierarchy_run counts them. The dashboard's tiling panel only draws it; tests/test_sim_tiling_walk.cpp
+// holds the full replay equal to simulate_traffic().
 #pragma once
-#include <memory>
 #include <string>
 #include <vector>
 
 #include "hw/gpu.hpp"
 #include "sim/closed_form.hpp"
+#include "sim/event_counter.hpp"
 #include "sim/events.hpp"
-#include "sim/l2_cache.hpp"
 #include "sim/tiles.hpp"
 
-namespace attnlab::gui {
+namespace attnlab {
 
 // State of one tile of the score matrix in the picture.
 enum class ScoreTile : unsigned char {
@@ -54,15 +52,14 @@ class TileWalk {
   const std::vector<TileEvent>& resident() const { return resident_; }
 
   // Counters up to the current position.
-  const LevelBytes& hbm() const { return hbm_; }    // global memory reads/writes
-  const LevelBytes& sram() const { return sram_; }  // SRAM reads/writes (loads, stores, on-chip work)
-  const LevelBytes& dram() const { return dram_; }  // after the L2
-  size_t computes_done() const { return computes_; }
+  LevelBytes hbm() const { return count_.hbm_total(); }    // global memory reads/writes
+  const LevelBytes& sram() const { return count_.sram(); }  // SRAM reads/writes (loads, stores, on-chip work)
+  LevelBytes dram() const { return count_.dram_total(); }   // after the L2
+  size_t computes_done() const { return count_.computes(); }
 
  private:
   void reset();
   void apply(size_t i);
-  void end_kernel();
 
   Algo algo_;
   GpuSpec gpu_;
@@ -76,9 +73,7 @@ class TileWalk {
   size_t pos_ = 0;
   std::vector<ScoreTile> score_;
   std::vector<TileEvent> resident_;
-  std::unique_ptr<L2Cache> l2_;
-  LevelBytes hbm_, sram_, dram_;
-  size_t computes_ = 0;
+  EventCounter count_{std::nullopt};  // replaced by reset()
 };
 
-}  // namespace attnlab::gui
+}  // namespace attnlab
