@@ -28,7 +28,7 @@ attnlab_cli_test(lesson_templates_csv STDOUT "template,keys,fields,example,value
                  ARGS lesson --templates --format csv)
 attnlab_cli_test(lesson_check_fixture STDOUT "All 2 lessons render: 6 live numbers, 2 quizzes, 1 numeric answers confirmed"
                  ARGS lesson --check --lessons tests/data/lessons_good)
-attnlab_cli_test(lesson_check_course STDOUT "All 12 lessons render: [0-9]+ live numbers, [0-9]+ quizzes" ARGS lesson --check)
+attnlab_cli_test(lesson_check_course STDOUT "All 13 lessons render: [0-9]+ live numbers, [0-9]+ quizzes, [0-9]+ numeric answers confirmed by the simulator, no answer given away in the text above its quiz" ARGS lesson --check)
 
 attnlab_cli_error(lesson_templates_measured_missing_run "01-bad.md:7: [{][{]measured kernel=attn-warp9 field=tflops[}][}]: h100-ladder.json has no run of kernel 'attn-warp9'"
                   lesson --check --lessons tests/data/lessons_bad_measured)
@@ -38,6 +38,8 @@ attnlab_cli_error(lesson_bad_front_matter "01-bad.md:4: front matter: expected '
                   lesson --list --lessons tests/data/lessons_bad_front)
 attnlab_cli_error(lesson_quiz_not_confirmed "01-wrong.md:6: quiz answer 1,000,000 \\(1000000\\) is not confirmed: the lesson expects 999000"
                   lesson --check --lessons tests/data/lessons_wrong_quiz)
+attnlab_cli_error(lesson_quiz_gives_answer_away "01-giveaway.md:10: quiz gives its answer away: '16,777,216' is already in the text at line 8"
+                  lesson --check --lessons tests/data/lessons_giveaway)
 attnlab_cli_error(lesson_duplicate_chapter "chapter 1 is also used by" lesson --list --lessons tests/data/lessons_dup)
 attnlab_cli_error(lesson_no_such_chapter "lesson: no chapter 9 \\(chapters 1 to 2" lesson 9 --lessons tests/data/lessons_good)
 attnlab_cli_error(lesson_no_such_name "lesson: no lesson named 'gamma' \\(known: alpha, beta\\)" lesson gamma --lessons tests/data/lessons_good)
