@@ -15,7 +15,7 @@ attnlab_cli_test(lesson_show_course_3 STDOUT "^Chapter 3 · FlashAttention.*read
                  ARGS lesson 3 --width 88)
 attnlab_cli_test(lesson_show_course_4_measured STDOUT "PyTorch FlashAttention-2 +[0-9.]+ ms +[0-9.]+ TFLOP/s.*attnlab mma \\(FlashAttention-2 on tensor cores\\) +[0-9.]+ ms"
                  ARGS lesson 4 --width 120)
-attnlab_cli_test(lesson_show_course_7_paged STDOUT "contiguous, reserve 2048 \\(max\\) +[0-9.]+% +[0-9.]+% +[0-9.]+% +[0-9.]+% +[0-9.]+% +[67][0-9].[0-9]% .*paged, blocks of 16 +9[0-9].[0-9]% +[0-9.]+% +[0-9.]+% +[0-9.]+% +[0-9.]+% +[0-3].[0-9]% .*the paper found only 20.4.38.2% of the KV memory"
+attnlab_cli_test(lesson_show_course_7_paged STDOUT "contiguous, reserve 2048 \\(max\\) +[0-9.]+% +[0-9.]+% +[0-9.]+% +[0-9.]+% +[0-9.]+% +[67][0-9].[0-9]% .*paged, blocks of 16 +9[0-9].[0-9]% +[0-9.]+% +[0-9.]+% +[0-9.]+% +[0-9.]+% +[0-3].[0-9]% .*the paper found only 20.4.+38.2% of the KV memory"
                  ARGS lesson 7 --width 120)
 attnlab_cli_test(lesson_show_course_by_name STDOUT "^Chapter 3 · FlashAttention" ARGS lesson flashattention)
 attnlab_cli_test(lesson_md STDOUT "^# Chapter 1 · Alpha\n\n## Numbers\n\nAn H100 has 132 SMs and 50.0 MiB of L2.\nTen tokens make 100 scores; the ratio is 4.00x.\nA literal [{][{]gpu[}][}] stays"
