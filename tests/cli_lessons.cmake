@@ -11,11 +11,11 @@ attnlab_cli_test(lesson_show_fixture
                  ARGS lesson 1 --lessons tests/data/lessons_good --color never)
 attnlab_cli_test(lesson_show_by_prefix STDOUT "^Chapter 2 · Beta: quoted\n.*512 KiB per token"
                  ARGS lesson be --lessons tests/data/lessons_good)
-attnlab_cli_test(lesson_show_course_3 STDOUT "^Chapter 3 · FlashAttention.*alone is 2.00 GiB of traffic.*Br = 128 and Bc = 64"
+attnlab_cli_test(lesson_show_course_3 STDOUT "^Chapter 3 · FlashAttention.*reads each back once: 2.00.GiB of traffic.*Br = 128 and Bc = 64.*standard attention +2.06 GiB +3.52 GiB +2.06 GiB\nFlashAttention-2 +72.2 MiB +1.03 GiB +64.2 MiB\nstandard ÷ FlashAttention-2 +29.3x +3.41x +32.9x.*HBM reads [+] writes +40.3 GB +4.4 GB"
                  ARGS lesson 3 --width 88)
 attnlab_cli_test(lesson_show_course_4_measured STDOUT "PyTorch FlashAttention-2 +[0-9.]+ ms +[0-9.]+ TFLOP/s.*attnlab mma \\(FlashAttention-2 on tensor cores\\) +[0-9.]+ ms"
                  ARGS lesson 4 --width 120)
-attnlab_cli_test(lesson_show_course_7_paged STDOUT "contiguous, reserve 2048 \\(max\\) +[0-9.]+% +[0-9.]+% +[0-9.]+% +[0-9.]+% +[67][0-9].[0-9]% .*paged, blocks of 16 +9[0-9].[0-9]% +[0-9.]+% +[0-9.]+% +[0-9.]+% +[0-3].[0-9]% .*inside the 60.+80% the vLLM paper measured"
+attnlab_cli_test(lesson_show_course_7_paged STDOUT "contiguous, reserve 2048 \\(max\\) +[0-9.]+% +[0-9.]+% +[0-9.]+% +[0-9.]+% +[0-9.]+% +[67][0-9].[0-9]% .*paged, blocks of 16 +9[0-9].[0-9]% +[0-9.]+% +[0-9.]+% +[0-9.]+% +[0-9.]+% +[0-3].[0-9]% .*the paper found only 20.4.+38.2% of the KV memory"
                  ARGS lesson 7 --width 120)
 attnlab_cli_test(lesson_show_course_by_name STDOUT "^Chapter 3 · FlashAttention" ARGS lesson flashattention)
 attnlab_cli_test(lesson_md STDOUT "^# Chapter 1 · Alpha\n\n## Numbers\n\nAn H100 has 132 SMs and 50.0 MiB of L2.\nTen tokens make 100 scores; the ratio is 4.00x.\nA literal [{][{]gpu[}][}] stays"
@@ -28,7 +28,7 @@ attnlab_cli_test(lesson_templates_csv STDOUT "template,keys,fields,example,value
                  ARGS lesson --templates --format csv)
 attnlab_cli_test(lesson_check_fixture STDOUT "All 2 lessons render: 6 live numbers, 2 quizzes, 1 numeric answers confirmed"
                  ARGS lesson --check --lessons tests/data/lessons_good)
-attnlab_cli_test(lesson_check_course STDOUT "All 12 lessons render: [0-9]+ live numbers, [0-9]+ quizzes" ARGS lesson --check)
+attnlab_cli_test(lesson_check_course STDOUT "All 13 lessons render: [0-9]+ live numbers, [0-9]+ quizzes, [0-9]+ numeric answers confirmed by the simulator, no answer given away in the text above its quiz" ARGS lesson --check)
 
 attnlab_cli_error(lesson_templates_measured_missing_run "01-bad.md:7: [{][{]measured kernel=attn-warp9 field=tflops[}][}]: h100-ladder.json has no run of kernel 'attn-warp9'"
                   lesson --check --lessons tests/data/lessons_bad_measured)
@@ -38,6 +38,8 @@ attnlab_cli_error(lesson_bad_front_matter "01-bad.md:4: front matter: expected '
                   lesson --list --lessons tests/data/lessons_bad_front)
 attnlab_cli_error(lesson_quiz_not_confirmed "01-wrong.md:6: quiz answer 1,000,000 \\(1000000\\) is not confirmed: the lesson expects 999000"
                   lesson --check --lessons tests/data/lessons_wrong_quiz)
+attnlab_cli_error(lesson_quiz_gives_answer_away "01-giveaway.md:10: quiz gives its answer away: '16,777,216' is already in the text at line 8"
+                  lesson --check --lessons tests/data/lessons_giveaway)
 attnlab_cli_error(lesson_duplicate_chapter "chapter 1 is also used by" lesson --list --lessons tests/data/lessons_dup)
 attnlab_cli_error(lesson_no_such_chapter "lesson: no chapter 9 \\(chapters 1 to 2" lesson 9 --lessons tests/data/lessons_good)
 attnlab_cli_error(lesson_no_such_name "lesson: no lesson named 'gamma' \\(known: alpha, beta\\)" lesson gamma --lessons tests/data/lessons_good)

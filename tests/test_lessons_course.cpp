@@ -32,7 +32,7 @@ bool has_arxiv_link(const md::Document& d) {
 TEST_CASE("the course: every lesson renders with live numbers and checked quizzes") {
   const auto dir = lessons_dir_find();
   const auto lessons = lesson_list(dir);
-  REQUIRE(lessons.size() == 12);
+  REQUIRE(lessons.size() == 13);
   std::set<std::string> panels_used;
   for (size_t i = 0; i < lessons.size(); ++i) {
     const Lesson& l = lessons[i];

@@ -98,7 +98,7 @@ TEST_CASE("template expressions") {
 
 TEST_CASE("template errors name file, line and the problem") {
   CHECK_THROWS_WITH_AS(template_eval("nosuch a=1", "x.md", 12),
-                       doctest::Contains("x.md:12: {{nosuch a=1}}: unknown template 'nosuch' (known: alibi, gpu, kv, kvfit, mask, measured, model, paged, receptive, ring, rope, scores, specdec, steps, traffic)"), InputError);
+                       doctest::Contains("x.md:12: {{nosuch a=1}}: unknown template 'nosuch' (known: alibi, gpu, kv, kvfit, mask, measured, model, paged, receptive, ring, rope, scores, specdec, steps, tiles, traffic)"), InputError);
   CHECK_THROWS_WITH_AS(template_eval("gpu field=sms colour=red", "x.md", 4),
                        doctest::Contains("x.md:4: {{gpu field=sms colour=red}}: unknown key 'colour' for gpu (known: name, dtype, field"),
                        InputError);
@@ -196,6 +196,9 @@ TEST_CASE("paged: the serving simulation of attnlab paged") {
                    num(p + " field=external");
       CHECK(sum <= 1.0 + 1e-12);
       CHECK(sum > 0.9);  // under load, little memory is simply free
+      // The free share is the rest: the five columns of chapter 7's table add to the memory.
+      CHECK(sum + num(p + " field=free") == doctest::Approx(1.0));
+      CHECK(num(p + " field=free") >= 0.0);
     }
   }
   SUBCASE("the paper's shape: tens of percent wasted when reserving the maximum, a few percent paged") {
@@ -218,4 +221,21 @@ TEST_CASE("paged: the serving simulation of attnlab paged") {
                        InputError);
   CHECK_THROWS_WITH_AS(template_eval("paged workload=dolly field=waste", "x.md", 3),
                        doctest::Contains("unknown workload 'dolly'"), InputError);
+}
+
+TEST_CASE("tiles: the masked tile grid chapter 8's Flex example counts") {
+  // N = 4096, 128 x 128 tiles: a 32 x 32 grid. A causal window of 1,024 keys: query tile t visits
+  // tiles t-8 .. t (the oldest straddles the window's edge, the newest the diagonal).
+  CHECK(template_eval("tiles seq=4096 window=1024 field=total", "t.md", 1).value.exact == u128{1024});
+  // visited: 1 + 2 + ... + 8 for the first 8 rows, 9 for the other 24 = 36 + 216 = 252
+  CHECK(template_eval("tiles seq=4096 window=1024 field=visited", "t.md", 1).value.exact == u128{252});
+  CHECK(template_eval("tiles seq=4096 window=1024 field=skipped", "t.md", 1).value.exact == u128{772});
+  // straddling: 32 diagonal tiles + 24 window-edge tiles (rows 8 .. 31)
+  CHECK(template_eval("tiles seq=4096 window=1024 field=masked", "t.md", 1).value.exact == u128{56});
+  // no window: plain causal, the upper triangle 32 * 31 / 2 = 496 tiles is skipped
+  CHECK(template_eval("tiles seq=4096 field=skipped", "t.md", 1).value.exact == u128{496});
+  CHECK(num("tiles seq=16384 window=1024 field=skipped_fraction") == doctest::Approx(1.0 - 1116.0 / 16384.0));
+  // FLOPs: 4 d per visible pair, 16 heads; causal pairs N(N+1)/2
+  CHECK(template_eval("tiles seq=4096 field=flops", "t.md", 1).value.exact == u128{4} * 128 * (4096 * 4097 / 2) * 16);
+  CHECK_THROWS_AS(template_eval("tiles seq=0 field=total", "t.md", 1), InputError);
 }

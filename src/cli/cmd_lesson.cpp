@@ -1,7 +1,8 @@
 // `attnlab lesson`: the course chapters (lessons/*.md) with their numbers filled in live from the
 // simulator and the models. `--list` lists them, `attnlab lesson 3` (or a name) prints one for the
 // terminal, `--format md` prints the filled-in Markdown, `--templates` lists what a lesson may ask
-// for, and `--check` renders every lesson and confirms every quiz answer against the simulator.
+// for, and `--check` renders every lesson, confirms every quiz answer against the simulator and
+// rejects a quiz whose answer is already printed in the text above it.
 #include <cstdio>
 #include <cstdlib>
 #include <fmt/format.h>
@@ -10,6 +11,7 @@
 #include <unistd.h>
 
 #include "cli/common.hpp"
+#include "lessons/giveaway.hpp"
 #include "lessons/render.hpp"
 #include "util/errors.hpp"
 
@@ -173,6 +175,12 @@ std::string render_check(const std::vector<Lesson>& lessons, LessonFormat f) {
                                      l.file, q.line, q.answer.text(), template_format(q.answer.value, "raw"),
                                      q.expect ? fmt::format("{}", *q.expect) : "nothing", q.expect_source, q.tolerance));
     }
+    // A question answered by the text just above it tests reading, not thinking.
+    const auto given = quiz_giveaways(r.doc);
+    if (!given.empty())
+      throw InputError(fmt::format("{}:{}: quiz gives its answer away: '{}' is already in the text at line {}{}", l.file,
+                                   given.front().quiz_line, given.front().answer, given.front().found_line,
+                                   given.size() > 1 ? fmt::format(" ({} more in this chapter)", given.size() - 1) : ""));
     rows.push_back(row);
   }
   if (f == LessonFormat::json) {
@@ -195,7 +203,7 @@ std::string render_check(const std::vector<Lesson>& lessons, LessonFormat f) {
   }
   if (f == LessonFormat::csv) return t.to_csv();
   return t.to_text() + fmt::format("\nAll {} lessons render: {} live numbers, {} quizzes, {} numeric answers confirmed "
-                                   "by the simulator.\n",
+                                   "by the simulator, no answer given away in the text above its quiz.\n",
                                    rows.size(), nt, nq, nn);
 }
 
@@ -285,7 +293,8 @@ void setup_lesson(CLI::App& app) {
   cmd->add_flag("--list", o->list, "List the chapters");
   cmd->add_flag("--templates", o->templates, "List the {{templates}} a lesson may use, with an example value each");
   cmd->add_flag("--check", o->check,
-                "Render every lesson and confirm every quiz answer against the simulator (exit 2 on the first failure)");
+                "Render every lesson, confirm every quiz answer against the simulator and reject a quiz whose answer "
+                "the text above it already prints (exit 2 on the first failure)");
   cmd->add_option("--format", o->format, "table (for the terminal), md (filled-in Markdown), json or csv")
       ->default_val("table");
   cmd->add_option("--lessons", o->lessons_dir, "Folder of lesson files (default: lessons/ of the source tree or next to the binary)");

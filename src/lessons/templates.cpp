@@ -122,6 +122,7 @@ std::vector<TemplateDef> build_registry() {
   register_templates_models(reg);
   register_templates_serving(reg);
   register_templates_measured(reg);
+  register_templates_tiles(reg);
   std::sort(reg.begin(), reg.end(), [](const TemplateDef& a, const TemplateDef& b) { return a.name < b.name; });
   return reg;
 }

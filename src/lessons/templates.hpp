@@ -124,5 +124,6 @@ void register_templates_hw_sim(std::vector<TemplateDef>& reg);      // templates
 void register_templates_models(std::vector<TemplateDef>& reg);      // templates_models.cpp
 void register_templates_serving(std::vector<TemplateDef>& reg);     // templates_serving.cpp
 void register_templates_measured(std::vector<TemplateDef>& reg);    // templates_measured.cpp
+void register_templates_tiles(std::vector<TemplateDef>& reg);       // templates_tiles.cpp
 
 }  // namespace attnlab

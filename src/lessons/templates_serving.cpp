@@ -139,6 +139,7 @@ TemplateValue paged_value(const TemplateArgs& a, const std::string& field) {
   if (field == "reserved") return TemplateValue::of(l.share(l.reserved, r.budget), ValueUnit::plain);
   if (field == "internal") return TemplateValue::of(l.share(l.internal, r.budget), ValueUnit::plain);
   if (field == "external") return TemplateValue::of(l.share(l.external, r.budget), ValueUnit::plain);
+  if (field == "free") return TemplateValue::of(l.share(l.free, r.budget), ValueUnit::plain);
   if (field == "waste") return TemplateValue::of(l.waste(), ValueUnit::plain);
   if (field == "avg_batch") return TemplateValue::of(l.avg_batch(), ValueUnit::plain);
   if (field == "max_batch") return TemplateValue::of_count(r.m.max_running_seqs);
@@ -213,6 +214,7 @@ void register_templates_serving(std::vector<TemplateDef>& reg) {
                   {"reserved", "share reserved for tokens still to come"},
                   {"internal", "share held but never to be used (internal fragmentation)"},
                   {"external", "share free but in holes too small (external fragmentation)"},
+                  {"free", "share free and usable (not counted as waste)"},
                   {"waste", "(reserved + internal + external) / memory held"},
                   {"avg_batch", "sequences running per step, on average"},
                   {"max_batch", "most sequences running at once"},
