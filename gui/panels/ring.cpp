@@ -127,7 +127,7 @@ void draw_ring_model(View& v) {
   // is taller than wide, and side by side left the lower half of it empty).
   const ImVec2 avail = ImGui::GetContentRegionAvail();
   const float gap_y = ImGui::GetStyle().ItemSpacing.y;
-  const float side_by_side = std::min(avail.x * 0.40f, avail.y);
+  const float side_by_side = std::min(avail.x * 0.45f, avail.y);
   const float stacked_side = std::min(avail.x, (avail.y - gap_y) * 0.5f);
   const bool stacked = stacked_side > side_by_side * 1.15f;
   const float side = stacked ? stacked_side : side_by_side;
@@ -181,7 +181,7 @@ void draw_ring_model(View& v) {
   {
     const ImVec2 p = ImGui::GetCursorScreenPos();
     const float w = ImGui::GetContentRegionAvail().x;
-    const float h = stacked ? ImGui::GetContentRegionAvail().y : std::min(side, ImGui::GetContentRegionAvail().y);
+    const float h = ImGui::GetContentRegionAvail().y;  // the whole height: rows as tall as the panel allows
     const float label_w = fs * 3.2f, row = (h - fs * 2.5f) / P;
     const float x0 = p.x + label_w, x1 = p.x + w - 4;
     auto X = [&](double t) { return x0 + static_cast<float>(t / std::max(tl.total_s, 1e-30)) * (x1 - x0); };
