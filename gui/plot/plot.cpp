@@ -92,17 +92,33 @@ std::vector<plot::Polyline> series_pixels(const Frame& f, const std::vector<Seri
   return out;
 }
 
-// Where a marker writes its label (the same rule draws it and keeps the legend off it).
-ImVec2 marker_label_pos(const Frame& f, const Marker& m, ImVec2 label_size) {
+// Where a marker writes its label (the same rule draws it and keeps the legend off it): of the
+// spots beside its line, the first that no series crosses (`data`, in pixels), else the first.
+ImVec2 marker_label_pos(const Frame& f, const Marker& m, ImVec2 sz, const std::vector<plot::Polyline>& data) {
+  std::vector<ImVec2> spots;
   if (m.vertical) {
     const float X = static_cast<float>(f.px(m.value));
-    const float lx = X + 4 + label_size.x > f.hi.x ? X - 4 - label_size.x : X + 4;
-    return ImVec2(lx, m.label_top ? f.lo.y + 4 : f.hi.y - label_size.y - 4);
+    const float right = X + 4, left = X - 4 - sz.x;
+    const float near_end = m.label_top ? f.lo.y + 4 : f.hi.y - sz.y - 4;
+    const float far_end = m.label_top ? f.hi.y - sz.y - 4 : f.lo.y + 4;
+    const bool right_fits = right + sz.x <= f.hi.x;
+    const float first_x = right_fits ? right : left, second_x = right_fits ? left : right;
+    for (float y : {near_end, far_end})
+      for (float x : {first_x, second_x}) spots.emplace_back(x, y);
+  } else {
+    // Above a horizontal line, or below it when above would leave the plot (a peak at the top).
+    const float Y = static_cast<float>(f.py(m.value));
+    const float above = Y - sz.y - 2, below = Y + 3;
+    const float first_y = above < f.lo.y ? below : above, second_y = above < f.lo.y ? above : below;
+    for (float y : {first_y, second_y})
+      for (float x : {f.hi.x - sz.x - 4, f.lo.x + 4}) spots.emplace_back(x, y);
   }
-  // Above a horizontal line, or below it when above would leave the plot (a peak at the top).
-  const float Y = static_cast<float>(f.py(m.value));
-  const float above = Y - label_size.y - 2;
-  return ImVec2(f.hi.x - label_size.x - 4, above < f.lo.y ? Y + 3 : above);
+  for (const ImVec2& p : spots) {
+    const plot::Box b{p.x, p.y, p.x + sz.x, p.y + sz.y};
+    if (b.y0 < f.lo.y || b.y1 > f.hi.y) continue;
+    if (std::none_of(data.begin(), data.end(), [&](const plot::Polyline& l) { return plot::box_hits_polyline(b, l); })) return p;
+  }
+  return spots.front();
 }
 
 // A marker's label on a backing of the plot's colour: the series drawn before it cross it
@@ -113,7 +129,8 @@ void marker_label(ImDrawList* dl, ImFont* font, float px, ImVec2 p, ImVec2 size,
 }
 
 // The markers' lines and labels: a legend had better not cover them either.
-std::vector<plot::Box> marker_boxes(const Frame& f, const std::vector<Marker>& markers, ImFont* font, float px) {
+std::vector<plot::Box> marker_boxes(const Frame& f, const std::vector<Marker>& markers, ImFont* font, float px,
+                                    const std::vector<plot::Polyline>& data) {
   std::vector<plot::Box> out;
   for (const auto& m : markers) {
     const double at = m.vertical ? f.px(m.value) : f.py(m.value);
@@ -122,7 +139,7 @@ std::vector<plot::Box> marker_boxes(const Frame& f, const std::vector<Marker>& m
     else out.push_back({f.lo.x, at - 2, f.hi.x, at + 2});
     if (m.label.empty()) continue;
     const ImVec2 sz = font->CalcTextSizeA(px, 1e9f, 0, m.label.c_str());
-    const ImVec2 p = marker_label_pos(f, m, sz);
+    const ImVec2 p = marker_label_pos(f, m, sz, data);
     out.push_back({p.x, p.y, p.x + sz.x, p.y + sz.y});
   }
   return out;
@@ -199,9 +216,10 @@ int plot_draw(const char* id, const PlotSpec& spec, ImVec2 size) {
   ImVec2 legend_p;
   std::vector<ImVec2> flow;  // Where::above: each entry's position
   if (where == Where::inside) {
+    const auto pixels = series_pixels(f, spec.series);
     const plot::LegendSpot spot = plot::legend_place(plot::Box{f.lo.x, f.lo.y, f.hi.x, f.hi.y}, box_w, box_h, 8,
-                                                     static_cast<plot::Corner>(spec.legend), series_pixels(f, spec.series),
-                                                     marker_boxes(f, spec.markers, tick_font, tick_px));
+                                                     static_cast<plot::Corner>(spec.legend), pixels,
+                                                     marker_boxes(f, spec.markers, tick_font, tick_px, pixels));
     if (spot.inside) {
       legend_p = ImVec2(static_cast<float>(spot.box.x0), static_cast<float>(spot.box.y0));
     } else if ((f.hi.x - f.lo.x) - box_w - pad >= 0.62f * (f.hi.x - f.lo.x)) {
@@ -274,6 +292,7 @@ int plot_draw(const char* id, const PlotSpec& spec, ImVec2 size) {
   // Data and markers, clipped to the plot area plus a point's radius: a point on the first or last
   // tick (fitted log axes end on the data) shows whole instead of cut in half.
   const float clip_pad = th.point_radius + 1.5f;
+  const std::vector<plot::Polyline> pixels = series_pixels(f, spec.series);  // the final layout's
   dl->PushClipRect(ImVec2(f.lo.x - clip_pad, f.lo.y - clip_pad), ImVec2(f.hi.x + clip_pad, f.hi.y + clip_pad), true);
   for (const auto& m : spec.markers) {
     const ImU32 col = m.color ? m.color : th.text_dim;
@@ -283,7 +302,7 @@ int plot_draw(const char* id, const PlotSpec& spec, ImVec2 size) {
       dashed_line(dl, ImVec2(X, f.lo.y), ImVec2(X, f.hi.y), col, 1.5f, 6);
       if (!m.label.empty()) {
         const ImVec2 sz = tick_font->CalcTextSizeA(tick_px, 1e9f, 0, m.label.c_str());
-        marker_label(dl, tick_font, tick_px, marker_label_pos(f, m, sz), sz, col, m.label);
+        marker_label(dl, tick_font, tick_px, marker_label_pos(f, m, sz, pixels), sz, col, m.label);
       }
     } else {
       const float Y = static_cast<float>(f.py(m.value));
@@ -291,7 +310,7 @@ int plot_draw(const char* id, const PlotSpec& spec, ImVec2 size) {
       dashed_line(dl, ImVec2(f.lo.x, Y), ImVec2(f.hi.x, Y), col, 1.5f, 6);
       if (!m.label.empty()) {
         const ImVec2 sz = tick_font->CalcTextSizeA(tick_px, 1e9f, 0, m.label.c_str());
-        marker_label(dl, tick_font, tick_px, marker_label_pos(f, m, sz), sz, col, m.label);
+        marker_label(dl, tick_font, tick_px, marker_label_pos(f, m, sz, pixels), sz, col, m.label);
       }
     }
   }
@@ -345,7 +364,7 @@ int plot_draw(const char* id, const PlotSpec& spec, ImVec2 size) {
     r.legend = where != Where::none;
     r.legend_inside = where == Where::inside;
     r.legend_box = legend_box;
-    r.data = series_pixels(f, spec.series);
+    r.data = pixels;
     g_records.push_back(std::move(r));
   }
 
