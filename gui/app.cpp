@@ -132,7 +132,11 @@ int app_run(const AppOptions& o) {
   if (v.headless_capture) io.ConfigFlags |= ImGuiConfigFlags_NoMouse;  // no stray hover in screenshots
 
   // ---- style -------------------------------------------------------------------------------
-  auto body_px = [&] { return v.settings.present ? v.settings.present_font_px : v.settings.font_px; };
+  auto body_px = [&] {
+    int fb_w = 0, fb_h = 0;
+    glfwGetFramebufferSize(window, &fb_w, &fb_h);
+    return body_font_px(v.settings, static_cast<float>(fb_h));
+  };
   float built_px = body_px();
   fonts() = fonts_load(built_px);
   if (!fonts().missing.empty())
@@ -159,7 +163,7 @@ int app_run(const AppOptions& o) {
     const double t0 = now_s(), c0 = cpu_s();
     // poll
     glfwPollEvents();
-    // presenter mode changes the font size: rebuild the atlas between frames.
+    // presenter mode changes the font size (and sizes it to the window): rebuild the atlas between frames.
     if (body_px() != built_px) {
       built_px = body_px();
       fonts() = fonts_load(built_px);

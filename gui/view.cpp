@@ -1,6 +1,7 @@
 #include "view.hpp"
 
 #include <algorithm>
+#include <cmath>
 #include <fmt/format.h>
 
 #include "lessons/render.hpp"
@@ -9,6 +10,12 @@
 namespace attnlab::gui {
 
 namespace fs = std::filesystem;
+
+float body_font_px(const Settings& s, float height) {
+  if (!s.present || height <= 0) return s.font_px;
+  // Whole pixels, so that a window resized by a pixel does not rebuild the font atlas.
+  return std::round(std::clamp(s.present_font_px * height / 1080.0f, 16.0f, s.present_font_px * 2));
+}
 
 void View::load(const std::optional<fs::path>& lessons_override, const std::vector<fs::path>& extra_measurement_dirs) {
   // Lessons: the folder, every chapter's front matter, and every body's Markdown. A broken lesson

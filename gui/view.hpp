@@ -30,7 +30,7 @@ struct Settings {
   bool present = false;   // presenter mode: full screen, large font, lesson + panel only
   bool autoplay = false;  // animations run by themselves
   float font_px = 19.0f;          // desk body font
-  float present_font_px = 30.0f;  // presenter body font
+  float present_font_px = 30.0f;  // presenter body font at 1080 pixels of height (see body_font_px)
 
   // growth: cost of each attention family vs N
   u64 growth_n = 32768;   // the marked length
@@ -110,6 +110,12 @@ struct Settings {
   u64 pos_head_dim = 64;
   u64 pos_alibi_heads = 8;
 };
+
+// The body font for a window `height` pixels tall. Presenter mode keeps the text the same share of
+// the screen height at every resolution (30 px at 1080, 20 px at 720): the room sees the same
+// picture on a 720p projector as on a 1080p one, where a fixed 30 px left a 1280x720 panel too
+// little height for its figure. The desk font is fixed: a person at a desk picks the window size.
+float body_font_px(const Settings& s, float height);
 
 // A measurement file and where it came from.
 struct MeasurementSet {

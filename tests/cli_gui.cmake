@@ -36,6 +36,12 @@ elseif(ATTNLAB_XVFB_RUN)
     list(GET ATTNLAB_LESSON_FILES 0 first)
     get_filename_component(first ${first} NAME_WE)
     attnlab_gui_screenshot(present ${first} 1280x720 EXTRA --present)
+  endif()
+  # Presenter mode at the two projector sizes, on the chapters whose panels were squeezed before
+  # (the tiling grids; the KV bars and plot). The layout itself is checked in test_gui_layout.cpp.
+  attnlab_gui_screenshot(present_ch3_1920x1080 3 1920x1080 EXTRA --present)
+  attnlab_gui_screenshot(present_ch6_1280x720 6 1280x720 EXTRA --present)
+  if(n_lessons GREATER 0)
     attnlab_gui_screenshot(small_window ${first} 640x400)
     attnlab_gui_screenshot(tiny_window ${first} 200x150 SIZE_ONLY)
   endif()

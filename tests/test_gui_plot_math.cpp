@@ -195,3 +195,62 @@ TEST_CASE("tick count follows the room on screen") {
   CHECK(ticks_for_length(800, 100) == 8);
   CHECK(ticks_for_length(50, 100) == 2);  // never fewer than two labels
 }
+
+TEST_CASE("a legend goes where no data lie") {
+  const Box area{0, 0, 400, 300};
+  auto line = [](std::vector<double> x, std::vector<double> y, double halo = 2) {
+    Polyline p;
+    p.x = std::move(x);
+    p.y = std::move(y);
+    p.halo = halo;
+    return p;
+  };
+  SUBCASE("segments against boxes, widened by the line's half width") {
+    CHECK(box_hits_segment(Box{10, 10, 20, 20}, 0, 0, 30, 30, 0));    // the diagonal crosses it
+    CHECK_FALSE(box_hits_segment(Box{10, 10, 20, 20}, 0, 30, 30, 25, 0));
+    CHECK_FALSE(box_hits_segment(Box{10, 10, 20, 20}, 0, 22, 30, 22, 1));  // 2 px below, 1 px halo
+    CHECK(box_hits_segment(Box{10, 10, 20, 20}, 0, 22, 30, 22, 3));        // 3 px halo reaches it
+    CHECK(box_hits_segment(Box{10, 10, 20, 20}, 15, 15, 15, 15, 0));       // a point inside
+  }
+  SUBCASE("a rising line (bottom left to top right): the preferred top left corner is free") {
+    const auto spot = legend_place(area, 100, 60, 8, Corner::top_left, {line({0, 400}, {300, 0})});
+    REQUIRE(spot.inside);
+    CHECK(spot.box.x0 == doctest::Approx(8));
+    CHECK(spot.box.y0 == doctest::Approx(8));
+  }
+  SUBCASE("a falling line through the top left: the legend moves to the top right") {
+    const auto spot = legend_place(area, 100, 60, 8, Corner::top_left, {line({0, 400}, {0, 300})});
+    REQUIRE(spot.inside);
+    CHECK(spot.box.x0 == doctest::Approx(292));
+    CHECK(spot.box.y0 == doctest::Approx(8));
+  }
+  SUBCASE("lines along the top and bottom edges: a spot in the middle band") {
+    const auto spot = legend_place(area, 100, 60, 8, Corner::top_left,
+                                   {line({0, 400}, {20, 20}), line({0, 400}, {280, 280})});
+    REQUIRE(spot.inside);
+    CHECK(spot.box.y0 > 22);
+    CHECK(spot.box.y1 < 278);
+  }
+  SUBCASE("a marker in the free corner is avoided when another free spot exists") {
+    const std::vector<Box> marker{{0, 0, 150, 100}};
+    const auto spot = legend_place(area, 100, 60, 8, Corner::top_left, {line({0, 400}, {300, 0})}, marker);
+    REQUIRE(spot.inside);
+    CHECK_FALSE(boxes_overlap(spot.box, marker[0]));
+  }
+  SUBCASE("data everywhere: no spot inside, the caller puts the legend outside") {
+    std::vector<Polyline> rows;
+    for (double y = 0; y <= 300; y += 20) rows.push_back(line({0, 400}, {y, y}));
+    CHECK_FALSE(legend_place(area, 100, 60, 8, Corner::top_left, rows).inside);
+  }
+  SUBCASE("separate points leave the gaps between them free") {
+    Polyline pts = line({50, 350}, {50, 250}, 5);
+    pts.joined = false;
+    const auto spot = legend_place(Box{0, 0, 400, 300}, 100, 60, 8, Corner::top_left, {pts});
+    REQUIRE(spot.inside);
+    CHECK_FALSE(box_hits_polyline(spot.box, pts));
+    CHECK(spot.box.x0 == doctest::Approx(292));  // top left holds the point at (50, 50)
+  }
+  SUBCASE("a legend larger than the plot does not fit") {
+    CHECK_FALSE(legend_place(Box{0, 0, 80, 50}, 100, 60, 8, Corner::top_left, {}).inside);
+  }
+}

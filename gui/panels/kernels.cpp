@@ -192,7 +192,9 @@ void draw_kernels(View& v) {
                                   d.driver_version.empty() ? "?" : d.driver_version, d.cuda_runtime,
                                   set.data.torch_version.empty() ? "" : ", torch " + set.data.torch_version, set.data.date.substr(0, 10)));
   }
-  const float lines = static_cast<float>(origins.size()) * fonts().small->FontSize * 1.25f + 6;
+  // The lines' true height (font plus item spacing): an estimate in font sizes left the last line
+  // under the panel's edge at the presenter's font.
+  const float lines = static_cast<float>(origins.size()) * (fonts().small->FontSize + ImGui::GetStyle().ItemSpacing.y) + 2;
   plot_draw("kernels", ps, ImVec2(0, -lines));
   ImGui::PushFont(fonts().small);
   for (const auto& o : origins) ImGui::TextColored(ImGui::ColorConvertU32ToFloat4(th.text_dim), "%s", o.c_str());

@@ -107,7 +107,10 @@ void draw_kv(View& v) {
 
   ImDrawList* dl = ImGui::GetWindowDrawList();
   const float em = ImGui::GetFontSize();
-  const float label_w = em * 5.5f;
+  // The label column as wide as its longest label ("MLA-512+64" ran into its bar at 30 px).
+  float label_w = em * 4;
+  for (const auto& var : cache.variants)
+    label_w = std::max(label_w, fonts().bold->CalcTextSizeA(em, 1e9f, 0, var.label.c_str()).x + em * 0.6f);
   const float full = ImGui::GetContentRegionAvail().x;
   const float bar_h = em * 1.7f;
   const ImVec2 top = ImGui::GetCursorScreenPos();

@@ -212,7 +212,7 @@ void draw_paged(View& v) {
   auto button_w = [&](const char* t) { return ImGui::CalcTextSize(t).x + style.FramePadding.x * 2 + style.ItemSpacing.x; };
   const float buttons = button_w("Pause") + button_w("Step") + button_w("Restart");
   ImGui::SetNextItemWidth(std::max(60.0f, ImGui::GetContentRegionAvail().x - buttons));
-  ImGui::SliderFloat("##speed", &s.paged_steps_per_s, 5.0f, 400.0f, "speed %.0f steps/s", ImGuiSliderFlags_Logarithmic);
+  slider_float("##speed", s.paged_steps_per_s, 5.0f, 400.0f, "speed %.0f steps/s", true);
   ImGui::SameLine();
   if (ImGui::Button(v.playing ? "Pause" : "Play")) v.playing = !v.playing;
   ImGui::SameLine();

@@ -119,7 +119,8 @@ void draw_position(View& v) {
 
   // Right: RoPE's decay with distance, and ALiBi's biases.
   ImGui::BeginGroup();
-  const float right_h = (ImGui::GetContentRegionAvail().y) / 2 - 4;
+  // Two plots and the spacing between them: exactly the height left (no scroll bar).
+  const float right_h = (ImGui::GetContentRegionAvail().y - ImGui::GetStyle().ItemSpacing.y) / 2 - 1;
   {
     PlotSpec ps;
     ps.title = "RoPE: score of all-ones q, k vs offset";

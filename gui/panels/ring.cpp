@@ -84,7 +84,7 @@ void draw_ring_model(View& v) {
                       "striped: token t on device t mod P. With the causal mask only zigzag and striped give\n"
                       "every device the same work.");
   ImGui::SetNextItemWidth(control_width(3));
-  ImGui::SliderFloat("##eff", &s.ring_efficiency, 0.1f, 1.0f, "compute efficiency %.2f");
+  slider_float("##eff", s.ring_efficiency, 0.1f, 1.0f, "compute efficiency %.2f");
   ImGui::SameLine();
   ImGui::SetNextItemWidth(control_width(2));
   slider_pow2("##kvh", "K/V heads", s.ring_kv_heads, 1, 32);
@@ -141,15 +141,22 @@ void draw_ring_model(View& v) {
     if (tl.events[k * P].compute_start <= t_now) step = k;
 
   ImDrawList* dl = ImGui::GetWindowDrawList();
+  // The ring beside the timeline in a wide panel, above it in a tall one (presenter mode: the panel
+  // is taller than wide, and side by side left the lower half of it empty).
   const ImVec2 avail = ImGui::GetContentRegionAvail();
-  const float side = std::min(avail.x * 0.40f, avail.y);
+  const float gap_y = ImGui::GetStyle().ItemSpacing.y;
+  const float side_by_side = std::min(avail.x * 0.45f, avail.y);
+  const float stacked_side = std::min(avail.x, (avail.y - gap_y) * 0.5f);
+  const bool stacked = stacked_side > side_by_side * 1.15f;
+  const float side = stacked ? stacked_side : side_by_side;
   ImFont* small = fonts().small;
   const float fs = small->FontSize;
 
   // Left: the ring.
   {
     const ImVec2 p = ImGui::GetCursorScreenPos();
-    const ImVec2 c(p.x + side / 2, p.y + side / 2);
+    const float indent = stacked ? (avail.x - side) / 2 : 0;  // stacked: centred over the timeline
+    const ImVec2 c(p.x + indent + side / 2, p.y + side / 2);
     const float R = side * 0.36f, box = std::min(side * 0.2f, fs * 4.2f);
     auto pos = [&](u64 d) {
       const double a = -std::numbers::pi / 2 + 2 * std::numbers::pi * double(d) / double(P);
@@ -186,12 +193,13 @@ void draw_ring_model(View& v) {
                 fmt::format("step {}/{}", step + 1, P).c_str());
     ImGui::Dummy(ImVec2(side, side));
   }
-  ImGui::SameLine();
+  if (!stacked) ImGui::SameLine();
 
   // Right: the timeline, one row per device.
   {
     const ImVec2 p = ImGui::GetCursorScreenPos();
-    const float w = ImGui::GetContentRegionAvail().x, h = std::min(side, ImGui::GetContentRegionAvail().y);
+    const float w = ImGui::GetContentRegionAvail().x;
+    const float h = ImGui::GetContentRegionAvail().y;  // the whole height: rows as tall as the panel allows
     const float label_w = fs * 3.2f, row = (h - fs * 2.5f) / P;
     const float x0 = p.x + label_w, x1 = p.x + w - 4;
     auto X = [&](double t) { return x0 + static_cast<float>(t / std::max(tl.total_s, 1e-30)) * (x1 - x0); };

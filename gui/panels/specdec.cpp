@@ -40,13 +40,13 @@ void draw_specdec(View& v) {
   panel_header("Speculative decoding", "speculative decoding model (src/models/specdec): Leviathan et al. 2023, seeded simulation");
 
   ImGui::SetNextItemWidth(control_width(3));
-  ImGui::SliderFloat("##alpha", &s.spec_alpha, 0.0f, 0.98f, "acceptance α = %.2f");
+  slider_float("##alpha", s.spec_alpha, 0.0f, 0.98f, "acceptance α = %.2f");
   ImGui::SameLine();
   ImGui::SetNextItemWidth(control_width(2));
   slider_u64("##gamma", "draft γ", s.spec_gamma, 1, 12, "tokens");
   ImGui::SameLine();
   ImGui::SetNextItemWidth(control_width(1));
-  ImGui::SliderFloat("##c", &s.spec_c, 0.0f, 0.5f, "draft cost c = %.2f");
+  slider_float("##c", s.spec_c, 0.0f, 0.5f, "draft cost c = %.2f");
 
   SpecDecParams p;
   p.alpha = s.spec_alpha;

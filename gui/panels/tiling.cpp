@@ -261,7 +261,7 @@ void draw_tiling(View& v) {
   }
   ImGui::SameLine();
   ImGui::SetNextItemWidth(control_width(2));
-  ImGui::SliderFloat("##speed", &s.tiling_speed, 0.25f, 8.0f, "speed %.2gx", ImGuiSliderFlags_Logarithmic);
+  slider_float("##speed", s.tiling_speed, 0.25f, 8.0f, "speed %.2gx", true);
   ImGui::SameLine();
   ImGui::Checkbox("GPU order", &s.tiling_gpu_order);
   if (ImGui::IsItemHovered())

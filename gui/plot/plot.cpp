@@ -73,6 +73,81 @@ void draw_line(ImDrawList* dl, const Frame& f, const Series& s, ImU32 col, float
 
 ImU32 series_color(const Series& s, size_t i) { return s.color ? s.color : theme().series[i % 8]; }
 
+float series_width(const Series& s) { return s.width > 0 ? s.width : theme().line_width; }
+
+// Every series as the pixels it covers: its line (half its width around the path) or its points.
+std::vector<plot::Polyline> series_pixels(const Frame& f, const std::vector<Series>& series) {
+  std::vector<plot::Polyline> out;
+  for (const auto& s : series) {
+    plot::Polyline p;
+    const size_t n = std::min(s.x.size(), s.y.size());
+    for (size_t i = 0; i < n; ++i) {
+      p.x.push_back(f.px(s.x[i]));
+      p.y.push_back(f.py(s.y[i]));
+    }
+    p.joined = s.style != SeriesStyle::points;
+    p.halo = s.style == SeriesStyle::line ? series_width(s) / 2 + 2 : theme().point_radius + 2;
+    out.push_back(std::move(p));
+  }
+  return out;
+}
+
+// Where a marker writes its label (the same rule draws it and keeps the legend off it): of the
+// spots beside its line, the first that no series crosses (`data`, in pixels), else the first.
+ImVec2 marker_label_pos(const Frame& f, const Marker& m, ImVec2 sz, const std::vector<plot::Polyline>& data) {
+  std::vector<ImVec2> spots;
+  if (m.vertical) {
+    const float X = static_cast<float>(f.px(m.value));
+    const float right = X + 4, left = X - 4 - sz.x;
+    const float near_end = m.label_top ? f.lo.y + 4 : f.hi.y - sz.y - 4;
+    const float far_end = m.label_top ? f.hi.y - sz.y - 4 : f.lo.y + 4;
+    const bool right_fits = right + sz.x <= f.hi.x;
+    const float first_x = right_fits ? right : left, second_x = right_fits ? left : right;
+    for (float y : {near_end, far_end})
+      for (float x : {first_x, second_x}) spots.emplace_back(x, y);
+  } else {
+    // Above a horizontal line, or below it when above would leave the plot (a peak at the top).
+    const float Y = static_cast<float>(f.py(m.value));
+    const float above = Y - sz.y - 2, below = Y + 3;
+    const float first_y = above < f.lo.y ? below : above, second_y = above < f.lo.y ? above : below;
+    for (float y : {first_y, second_y})
+      for (float x : {f.hi.x - sz.x - 4, f.lo.x + 4}) spots.emplace_back(x, y);
+  }
+  for (const ImVec2& p : spots) {
+    const plot::Box b{p.x, p.y, p.x + sz.x, p.y + sz.y};
+    if (b.y0 < f.lo.y || b.y1 > f.hi.y) continue;
+    if (std::none_of(data.begin(), data.end(), [&](const plot::Polyline& l) { return plot::box_hits_polyline(b, l); })) return p;
+  }
+  return spots.front();
+}
+
+// A marker's label on a backing of the plot's colour: the series drawn before it cross it
+// without making it unreadable.
+void marker_label(ImDrawList* dl, ImFont* font, float px, ImVec2 p, ImVec2 size, ImU32 col, const std::string& text) {
+  dl->AddRectFilled(ImVec2(p.x - 2, p.y), ImVec2(p.x + size.x + 2, p.y + size.y), color_alpha(theme().panel_bg, 0.8f), 2);
+  dl->AddText(font, px, p, col, text.c_str());
+}
+
+// The markers' lines and labels: a legend had better not cover them either.
+std::vector<plot::Box> marker_boxes(const Frame& f, const std::vector<Marker>& markers, ImFont* font, float px,
+                                    const std::vector<plot::Polyline>& data) {
+  std::vector<plot::Box> out;
+  for (const auto& m : markers) {
+    const double at = m.vertical ? f.px(m.value) : f.py(m.value);
+    if (!std::isfinite(at)) continue;
+    if (m.vertical) out.push_back({at - 2, f.lo.y, at + 2, f.hi.y});
+    else out.push_back({f.lo.x, at - 2, f.hi.x, at + 2});
+    if (m.label.empty()) continue;
+    const ImVec2 sz = font->CalcTextSizeA(px, 1e9f, 0, m.label.c_str());
+    const ImVec2 p = marker_label_pos(f, m, sz, data);
+    out.push_back({p.x, p.y, p.x + sz.x, p.y + sz.y});
+  }
+  return out;
+}
+
+bool g_record = false;
+std::vector<PlotRecord> g_records;
+
 }  // namespace
 
 int plot_draw(const char* id, const PlotSpec& spec, ImVec2 size) {
@@ -99,22 +174,76 @@ int plot_draw(const char* id, const PlotSpec& spec, ImVec2 size) {
   if (spec.fit_x) fit_axis(ax, spec.series, true, false);
   if (spec.fit_y) fit_axis(ay, spec.series, false, spec.y_from_zero, spec.y_include);
 
-  // Layout: title and y label on top, y tick labels left, x ticks and x label below.
+  // Layout: title and y label on top, y tick labels left, x ticks and x label below. `extra_top`
+  // and `extra_right` make room for a legend outside the plot area.
   const float pad = 0.5f * label_px;
   const float title_h = spec.title.empty() ? 0 : label_px * 1.25f;
   const float ylabel_h = ay.label.empty() ? 0 : tick_px * 1.3f;
-  const float top = origin.y + title_h + ylabel_h + pad * 0.6f;
   const float bottom_h = tick_px * 1.4f + (ax.label.empty() ? 0 : label_px * 1.3f);
-  const float plot_h = size.y - (top - origin.y) - bottom_h;
-  const auto yt = plot::axis_ticks(ay, plot::ticks_for_length(plot_h, tick_px * 2.6));
-  float ytick_w = 0;
-  for (const auto& t : yt)
-    if (t.major) ytick_w = std::max(ytick_w, tick_font->CalcTextSizeA(tick_px, 1e9f, 0, t.label.c_str()).x);
-  Frame f;
-  f.lo = ImVec2(origin.x + ytick_w + pad * 1.2f, top);
-  f.hi = ImVec2(origin.x + size.x - pad, origin.y + size.y - bottom_h);
-  f.x = ax;
-  f.y = ay;
+  std::vector<plot::Tick> yt;
+  auto layout = [&](float extra_top, float extra_right) {
+    const float top = origin.y + title_h + ylabel_h + pad * 0.6f + extra_top;
+    const float plot_h = size.y - (top - origin.y) - bottom_h;
+    yt = plot::axis_ticks(ay, plot::ticks_for_length(plot_h, tick_px * 2.6));
+    float ytick_w = 0;
+    for (const auto& t : yt)
+      if (t.major) ytick_w = std::max(ytick_w, tick_font->CalcTextSizeA(tick_px, 1e9f, 0, t.label.c_str()).x);
+    Frame fr;
+    fr.lo = ImVec2(origin.x + ytick_w + pad * 1.2f, top);
+    fr.hi = ImVec2(origin.x + size.x - pad - extra_right, origin.y + size.y - bottom_h);
+    fr.x = ax;
+    fr.y = ay;
+    return fr;
+  };
+  Frame f = layout(0, 0);
+
+  // Legend: a column of entries inside the plot where no data lie; else a column at the right of
+  // the plot area when it leaves the plot most of its width, else rows above it.
+  struct Entry {
+    size_t series;
+    float text_w;
+  };
+  std::vector<Entry> entries;
+  if (spec.legend != LegendPos::none)
+    for (size_t i = 0; i < spec.series.size(); ++i)
+      if (!spec.series[i].name.empty())
+        entries.push_back({i, tick_font->CalcTextSizeA(tick_px, 1e9f, 0, spec.series[i].name.c_str()).x});
+  const float row = tick_px * 1.3f, swatch = tick_px * 1.6f;
+  float text_w = 0;
+  for (const auto& e : entries) text_w = std::max(text_w, e.text_w);
+  const float box_w = text_w + swatch + 18, box_h = entries.size() * row + 8;
+  enum class Where { none, inside, right, above } where = entries.empty() ? Where::none : Where::inside;
+  ImVec2 legend_p;
+  std::vector<ImVec2> flow;  // Where::above: each entry's position
+  if (where == Where::inside) {
+    const auto pixels = series_pixels(f, spec.series);
+    const plot::LegendSpot spot = plot::legend_place(plot::Box{f.lo.x, f.lo.y, f.hi.x, f.hi.y}, box_w, box_h, 8,
+                                                     static_cast<plot::Corner>(spec.legend), pixels,
+                                                     marker_boxes(f, spec.markers, tick_font, tick_px, pixels));
+    if (spot.inside) {
+      legend_p = ImVec2(static_cast<float>(spot.box.x0), static_cast<float>(spot.box.y0));
+    } else if ((f.hi.x - f.lo.x) - box_w - pad >= 0.62f * (f.hi.x - f.lo.x)) {
+      where = Where::right;
+      f = layout(0, box_w + pad);
+      legend_p = ImVec2(f.hi.x + pad, f.lo.y);
+    } else {
+      where = Where::above;
+      const float x0 = f.lo.x, x1 = origin.x + size.x - pad;
+      float x = x0, y = 0;
+      for (const auto& e : entries) {
+        const float ew = swatch + 12 + e.text_w + pad;
+        if (x > x0 && x + ew - pad > x1) {
+          x = x0;
+          y += row;
+        }
+        flow.emplace_back(x, y);
+        x += ew;
+      }
+      f = layout(y + row + 4, 0);
+      const float y_top = f.lo.y - (y + row + 4);
+      for (auto& p : flow) p.y += y_top;
+    }
+  }
   if (f.hi.x - f.lo.x < 40 || f.hi.y - f.lo.y < 30) {
     dl->AddText(ImVec2(origin.x + 4, origin.y + 4), th.text_dim, "(enlarge the window to see the plot)");
     return -1;
@@ -163,6 +292,7 @@ int plot_draw(const char* id, const PlotSpec& spec, ImVec2 size) {
   // Data and markers, clipped to the plot area plus a point's radius: a point on the first or last
   // tick (fitted log axes end on the data) shows whole instead of cut in half.
   const float clip_pad = th.point_radius + 1.5f;
+  const std::vector<plot::Polyline> pixels = series_pixels(f, spec.series);  // the final layout's
   dl->PushClipRect(ImVec2(f.lo.x - clip_pad, f.lo.y - clip_pad), ImVec2(f.hi.x + clip_pad, f.hi.y + clip_pad), true);
   for (const auto& m : spec.markers) {
     const ImU32 col = m.color ? m.color : th.text_dim;
@@ -172,8 +302,7 @@ int plot_draw(const char* id, const PlotSpec& spec, ImVec2 size) {
       dashed_line(dl, ImVec2(X, f.lo.y), ImVec2(X, f.hi.y), col, 1.5f, 6);
       if (!m.label.empty()) {
         const ImVec2 sz = tick_font->CalcTextSizeA(tick_px, 1e9f, 0, m.label.c_str());
-        const float lx = X + 4 + sz.x > f.hi.x ? X - 4 - sz.x : X + 4;
-        dl->AddText(tick_font, tick_px, ImVec2(lx, m.label_top ? f.lo.y + 4 : f.hi.y - sz.y - 4), col, m.label.c_str());
+        marker_label(dl, tick_font, tick_px, marker_label_pos(f, m, sz, pixels), sz, col, m.label);
       }
     } else {
       const float Y = static_cast<float>(f.py(m.value));
@@ -181,14 +310,14 @@ int plot_draw(const char* id, const PlotSpec& spec, ImVec2 size) {
       dashed_line(dl, ImVec2(f.lo.x, Y), ImVec2(f.hi.x, Y), col, 1.5f, 6);
       if (!m.label.empty()) {
         const ImVec2 sz = tick_font->CalcTextSizeA(tick_px, 1e9f, 0, m.label.c_str());
-        dl->AddText(tick_font, tick_px, ImVec2(f.hi.x - sz.x - 4, Y - sz.y - 2), col, m.label.c_str());
+        marker_label(dl, tick_font, tick_px, marker_label_pos(f, m, sz, pixels), sz, col, m.label);
       }
     }
   }
   for (size_t i = 0; i < spec.series.size(); ++i) {
     const Series& s = spec.series[i];
     const ImU32 col = series_color(s, i);
-    const float w = s.width > 0 ? s.width : th.line_width;
+    const float w = series_width(s);
     if (s.style != SeriesStyle::points) draw_line(dl, f, s, col, w);
     if (s.style != SeriesStyle::line) {
       const size_t n = std::min(s.x.size(), s.y.size());
@@ -204,38 +333,39 @@ int plot_draw(const char* id, const PlotSpec& spec, ImVec2 size) {
   dl->PopClipRect();
 
   // Legend.
-  if (spec.legend != LegendPos::none && !spec.series.empty()) {
-    float w = 0, row = tick_px * 1.3f;
-    int rows = 0;
-    for (const auto& s : spec.series) {
-      if (s.name.empty()) continue;
-      w = std::max(w, tick_font->CalcTextSizeA(tick_px, 1e9f, 0, s.name.c_str()).x);
-      ++rows;
+  auto entry = [&](size_t i, ImVec2 p) {
+    const Series& s = spec.series[i];
+    const ImU32 col = series_color(s, i);
+    const float cy = p.y + row / 2;
+    if (s.style == SeriesStyle::points) {
+      dl->AddCircleFilled(ImVec2(p.x + 6 + swatch / 2, cy), th.point_radius, col);
+    } else if (s.dashed) {
+      dashed_line(dl, ImVec2(p.x + 6, cy), ImVec2(p.x + 6 + swatch, cy), col, th.line_width, 4);
+    } else {
+      dl->AddLine(ImVec2(p.x + 6, cy), ImVec2(p.x + 6 + swatch, cy), col, th.line_width + 1);
     }
-    if (rows > 0) {
-      const float sw = tick_px * 1.6f, bw = w + sw + 18, bh = rows * row + 8;
-      ImVec2 p(f.lo.x + 8, f.lo.y + 8);
-      if (spec.legend == LegendPos::top_right || spec.legend == LegendPos::bottom_right) p.x = f.hi.x - bw - 8;
-      if (spec.legend == LegendPos::bottom_left || spec.legend == LegendPos::bottom_right) p.y = f.hi.y - bh - 8;
-      dl->AddRectFilled(p, ImVec2(p.x + bw, p.y + bh), color_alpha(th.bg, 0.88f), 4);
-      dl->AddRect(p, ImVec2(p.x + bw, p.y + bh), th.grid, 4);
-      float y = p.y + 4;
-      for (size_t i = 0; i < spec.series.size(); ++i) {
-        const Series& s = spec.series[i];
-        if (s.name.empty()) continue;
-        const ImU32 col = series_color(s, i);
-        const float cy = y + row / 2;
-        if (s.style == SeriesStyle::points) {
-          dl->AddCircleFilled(ImVec2(p.x + 6 + sw / 2, cy), th.point_radius, col);
-        } else if (s.dashed) {
-          dashed_line(dl, ImVec2(p.x + 6, cy), ImVec2(p.x + 6 + sw, cy), col, th.line_width, 4);
-        } else {
-          dl->AddLine(ImVec2(p.x + 6, cy), ImVec2(p.x + 6 + sw, cy), col, th.line_width + 1);
-        }
-        dl->AddText(tick_font, tick_px, ImVec2(p.x + 12 + sw, y), th.text, s.name.c_str());
-        y += row;
-      }
-    }
+    dl->AddText(tick_font, tick_px, ImVec2(p.x + 12 + swatch, p.y), th.text, s.name.c_str());
+  };
+  plot::Box legend_box;
+  if (where == Where::inside || where == Where::right) {
+    const ImVec2 p = legend_p;
+    legend_box = plot::Box{p.x, p.y, p.x + box_w, p.y + box_h};
+    dl->AddRectFilled(p, ImVec2(p.x + box_w, p.y + box_h), color_alpha(th.bg, 0.88f), 4);
+    dl->AddRect(p, ImVec2(p.x + box_w, p.y + box_h), th.grid, 4);
+    for (size_t k = 0; k < entries.size(); ++k) entry(entries[k].series, ImVec2(p.x, p.y + 4 + k * row));
+  } else if (where == Where::above) {
+    legend_box = plot::Box{flow.front().x, flow.front().y, f.hi.x, flow.back().y + row};
+    for (size_t k = 0; k < entries.size(); ++k) entry(entries[k].series, flow[k]);
+  }
+  if (g_record) {
+    PlotRecord r;
+    r.id = id;
+    r.area = plot::Box{f.lo.x, f.lo.y, f.hi.x, f.hi.y};
+    r.legend = where != Where::none;
+    r.legend_inside = where == Where::inside;
+    r.legend_box = legend_box;
+    r.data = pixels;
+    g_records.push_back(std::move(r));
   }
 
   // Hover: the nearest point of any series, with its exact reading.
@@ -282,5 +412,12 @@ int plot_draw(const char* id, const PlotSpec& spec, ImVec2 size) {
   }
   return hovered_series;
 }
+
+void plot_records_enable(bool on) {
+  g_record = on;
+  g_records.clear();
+}
+
+std::vector<PlotRecord>& plot_records() { return g_records; }
 
 }  // namespace attnlab::gui

@@ -33,6 +33,9 @@ struct Marker {
   bool label_top = false;  // vertical markers: label at the top instead of the bottom
 };
 
+// Where the legend would rather be. It goes there only if no data lie under it: otherwise in
+// another corner or free spot inside the plot, and when the data leave none, beside or above the
+// plot area (plot_math's legend_place). Legends never cover data.
 enum class LegendPos { top_left, top_right, bottom_right, bottom_left, none };
 
 struct PlotSpec {
@@ -49,5 +52,18 @@ struct PlotSpec {
 // Draws `spec` in a box of `size` at the cursor (negative/zero components: fill what is left).
 // Returns the index of the hovered series (-1 none), for callers that highlight elsewhere.
 int plot_draw(const char* id, const PlotSpec& spec, ImVec2 size);
+
+// What plot_draw laid out, kept for tests when recording is on (tests/test_gui_layout.cpp checks
+// that no legend covers a series, in every panel at the presenter sizes).
+struct PlotRecord {
+  std::string id;
+  plot::Box area;     // the plot area (inside the axes)
+  bool legend = false;         // a legend was drawn
+  bool legend_inside = false;  // inside the plot area (else beside or above it)
+  plot::Box legend_box;
+  std::vector<plot::Polyline> data;  // every series in pixels, as drawn
+};
+void plot_records_enable(bool on);  // off by default: the app never pays for it
+std::vector<PlotRecord>& plot_records();
 
 }  // namespace attnlab::gui

@@ -4,6 +4,7 @@
 #include <cmath>
 #include <fmt/format.h>
 #include <limits>
+#include <utility>
 
 namespace attnlab::plot {
 
@@ -282,6 +283,88 @@ int nearest_point(const std::vector<double>& xs, const std::vector<double>& ys, 
     if (d2 <= best_d2) {
       best_d2 = d2;
       best = static_cast<int>(i);
+    }
+  }
+  return best;
+}
+
+bool box_hits_segment(const Box& b, double ax, double ay, double bx, double by, double pad) {
+  // Liang-Barsky: clip the segment's parameter range [0, 1] against the four sides of the widened box.
+  const double x0 = b.x0 - pad, y0 = b.y0 - pad, x1 = b.x1 + pad, y1 = b.y1 + pad;
+  const double dx = bx - ax, dy = by - ay;
+  double t0 = 0, t1 = 1;
+  const double p[4] = {-dx, dx, -dy, dy};
+  const double q[4] = {ax - x0, x1 - ax, ay - y0, y1 - ay};
+  for (int i = 0; i < 4; ++i) {
+    if (p[i] == 0) {
+      if (q[i] < 0) return false;  // parallel to this side and outside it
+      continue;
+    }
+    const double t = q[i] / p[i];
+    if (p[i] < 0) t0 = std::max(t0, t);
+    else t1 = std::min(t1, t);
+    if (t0 > t1) return false;
+  }
+  return true;
+}
+
+bool box_hits_polyline(const Box& b, const Polyline& p) {
+  const size_t n = std::min(p.x.size(), p.y.size());
+  bool have_prev = false;
+  double px = 0, py = 0;
+  for (size_t i = 0; i < n; ++i) {
+    const double x = p.x[i], y = p.y[i];
+    if (!std::isfinite(x) || !std::isfinite(y)) {
+      have_prev = false;
+      continue;
+    }
+    if (p.joined && have_prev ? box_hits_segment(b, px, py, x, y, p.halo) : box_hits_segment(b, x, y, x, y, p.halo))
+      return true;
+    px = x;
+    py = y;
+    have_prev = true;
+  }
+  return false;
+}
+
+bool boxes_overlap(const Box& a, const Box& b) { return a.x0 < b.x1 && b.x0 < a.x1 && a.y0 < b.y1 && b.y0 < a.y1; }
+
+LegendSpot legend_place(const Box& area, double w, double h, double margin, Corner preferred, const std::vector<Polyline>& data,
+                        const std::vector<Box>& soft) {
+  const double x_lo = area.x0 + margin, x_hi = area.x1 - margin - w;
+  const double y_lo = area.y0 + margin, y_hi = area.y1 - margin - h;
+  if (x_hi < x_lo || y_hi < y_lo) return {};  // the legend is larger than the plot
+  auto corner_xy = [&](Corner c) {
+    const bool right = c == Corner::top_right || c == Corner::bottom_right;
+    const bool bottom = c == Corner::bottom_left || c == Corner::bottom_right;
+    return std::pair<double, double>(right ? x_hi : x_lo, bottom ? y_hi : y_lo);
+  };
+  // Candidates in order of preference: the preferred corner, the other corners, then a grid of
+  // spots sorted by distance from the preferred corner.
+  std::vector<std::pair<double, double>> spots;
+  spots.push_back(corner_xy(preferred));
+  for (Corner c : {Corner::top_left, Corner::top_right, Corner::bottom_right, Corner::bottom_left})
+    if (c != preferred) spots.push_back(corner_xy(c));
+  constexpr int kGrid = 8;
+  std::vector<std::pair<double, double>> grid;
+  for (int i = 0; i <= kGrid; ++i)
+    for (int j = 0; j <= kGrid; ++j) grid.emplace_back(x_lo + (x_hi - x_lo) * i / kGrid, y_lo + (y_hi - y_lo) * j / kGrid);
+  const auto home = corner_xy(preferred);
+  std::stable_sort(grid.begin(), grid.end(), [&](const auto& a, const auto& b) {
+    return std::hypot(a.first - home.first, a.second - home.second) < std::hypot(b.first - home.first, b.second - home.second);
+  });
+  spots.insert(spots.end(), grid.begin(), grid.end());
+
+  LegendSpot best;
+  size_t best_soft = std::numeric_limits<size_t>::max();
+  for (const auto& [x, y] : spots) {
+    const Box b{x, y, x + w, y + h};
+    if (std::any_of(data.begin(), data.end(), [&](const Polyline& p) { return box_hits_polyline(b, p); })) continue;
+    const size_t hits = static_cast<size_t>(std::count_if(soft.begin(), soft.end(), [&](const Box& s) { return boxes_overlap(b, s); }));
+    if (hits < best_soft) {
+      best_soft = hits;
+      best = {true, b};
+      if (hits == 0) break;
     }
   }
   return best;

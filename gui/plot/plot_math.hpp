@@ -81,4 +81,40 @@ Range fit_range(double min, double max, const Axis& a, bool include_zero = true)
 // within `radius` pixels; -1 if none. Used by the hover tooltip.
 int nearest_point(const std::vector<double>& xs, const std::vector<double>& ys, double px, double py, double radius);
 
+// ---- legend placement ------------------------------------------------------------------------
+// A legend must never hide data. The plot hands over every series as a polyline in pixels (with
+// the half-width of its line or the radius of its points) and the legend's size; the legend goes
+// in the first spot inside the plot area that touches no polyline, corners first (the caller's
+// preferred corner before the others), then anywhere on a grid. When the data leave no such spot
+// the caller draws the legend outside the plot area instead.
+
+struct Box {
+  double x0 = 0, y0 = 0, x1 = 0, y1 = 0;  // pixels, x0 <= x1, y0 <= y1 (screen y grows downwards)
+};
+struct Polyline {
+  std::vector<double> x, y;  // pixels; a non-finite point breaks the line (log of 0)
+  double halo = 0;           // half the line width, or a point's radius: the pixels it covers around its path
+  bool joined = true;        // false: separate points, no segments between them
+};
+
+// Whether the segment (ax, ay)-(bx, by), widened by `pad` pixels, touches the box.
+bool box_hits_segment(const Box& b, double ax, double ay, double bx, double by, double pad);
+// Whether any segment (or point, when not joined) of the polyline touches the box.
+bool box_hits_polyline(const Box& b, const Polyline& p);
+// Whether two boxes overlap (touching edges do not count).
+bool boxes_overlap(const Box& a, const Box& b);
+
+enum class Corner { top_left, top_right, bottom_right, bottom_left };
+
+struct LegendSpot {
+  bool inside = false;  // false: every spot inside covers data; draw the legend outside the area
+  Box box;              // where it goes when inside
+};
+// Places a w x h legend inside `area`, `margin` pixels from its edges. Among the spots that touch
+// no data polyline it takes the one touching the fewest `soft` boxes (marker lines and their
+// labels: better kept clear, but not data), then the preferred corner, then the other corners,
+// then the grid spot nearest the preferred corner.
+LegendSpot legend_place(const Box& area, double w, double h, double margin, Corner preferred, const std::vector<Polyline>& data,
+                        const std::vector<Box>& soft = {});
+
 }  // namespace attnlab::plot

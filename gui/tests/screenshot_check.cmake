@@ -9,7 +9,7 @@ file(MAKE_DIRECTORY "${dir}")
 file(REMOVE "${OUT}")
 separate_arguments(extra UNIX_COMMAND "${EXTRA}")
 execute_process(
-  COMMAND ${XVFB} -a -s "-screen 0 1280x800x24" ${GUI} --chapter ${CHAPTER} --size ${SIZE} --frames 90 --autoplay
+  COMMAND ${XVFB} -a -s "-screen 0 1920x1080x24" ${GUI} --chapter ${CHAPTER} --size ${SIZE} --frames 90 --autoplay
           ${extra} --screenshot ${OUT}
   RESULT_VARIABLE rc OUTPUT_VARIABLE out ERROR_VARIABLE err)
 if(NOT rc EQUAL 0)
