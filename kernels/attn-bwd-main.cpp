@@ -32,6 +32,9 @@ using nlohmann::json;
 namespace {
 
 constexpr const char* kProg = "attnlab-attn-bwd-mma";
+// The kernel's variants (attn-bwd-mma.cu, bwd_dispatch): 1 = Bc 64, 4 warps; 2 = Bc 128, 8 warps;
+// 3 = Bc 128 with 16-byte dQ reds; 4 = Bc 64 with 16-byte dQ reds.
+constexpr int kVariants[] = {1, 2, 3, 4};
 
 // Device buffers of one problem: inputs, forward outputs, dO, gradients, workspace.
 struct BwdBuffers {
@@ -107,29 +110,36 @@ std::vector<AttnShape> check_shapes(bool quick) {
 
 int run_check(bool quick) {
   cudaStream_t st = nullptr;
-  int failures = 0, n = 0;
+  int failures = 0, n = 0, checked = 0;
   std::uint64_t seed = static_cast<std::uint64_t>(std::chrono::steady_clock::now().time_since_epoch().count());
   for (const AttnShape& s : check_shapes(quick)) {
     ++n;
     // Fresh inputs for every config: the kernel must compute the same function on any input.
     const HostInputs in = make_inputs(s, seed + 17 * n);
     const std::vector<std::uint16_t> d_o = make_grad_output(s, seed + 17 * n + 5);
-    BwdBuffers b = make_buffers(s, in, d_o);
-    run_step(b, st);
-    ATTN_CUDA(cudaDeviceSynchronize());
     const BackwardReference ref = reference_backward(s, in, d_o, 1.0 / std::sqrt(double(s.head_dim)));
     const GradTolerance tol = grad_tolerance(s.dtype);
-    const GradCheck cq = check_grad(download(b.dq), ref.dq, s.dtype, tol);
-    const GradCheck ck = check_grad(download(b.dk), ref.dk, s.dtype, tol);
-    const GradCheck cv = check_grad(download(b.dv), ref.dv, s.dtype, tol);
-    const bool ok = cq.ok && ck.ok && cv.ok;
-    failures += ok ? 0 : 1;
-    fmt::print("{} {:<40} dQ rel {:.2e} max {:.2e} | dK rel {:.2e} max {:.2e} | dV rel {:.2e} max {:.2e}\n",
-               ok ? "ok  " : "FAIL", shape_label(s), cq.rel_l2, cq.max_abs, ck.rel_l2, ck.max_abs, cv.rel_l2, cv.max_abs);
-    for (auto [name, c] : {std::pair{"dQ", &cq}, {"dK", &ck}, {"dV", &cv}})
-      if (!c->ok) fmt::print("     {}: {} (unwritten {})\n", name, c->first_failure, c->unwritten);
+    for (int variant : kVariants) {
+      // Fresh buffers (poisoned again) for every variant.
+      BwdBuffers b = make_buffers(s, in, d_o);
+      b.bwd.variant = variant;
+      run_step(b, st);
+      ATTN_CUDA(cudaDeviceSynchronize());
+      const GradCheck cq = check_grad(download(b.dq), ref.dq, s.dtype, tol);
+      const GradCheck ck = check_grad(download(b.dk), ref.dk, s.dtype, tol);
+      const GradCheck cv = check_grad(download(b.dv), ref.dv, s.dtype, tol);
+      const bool ok = cq.ok && ck.ok && cv.ok;
+      failures += ok ? 0 : 1;
+      ++checked;
+      fmt::print("{} v{} {:<40} dQ rel {:.2e} max {:.2e} | dK rel {:.2e} max {:.2e} | dV rel {:.2e} max {:.2e}\n",
+                 ok ? "ok  " : "FAIL", variant, shape_label(s), cq.rel_l2, cq.max_abs, ck.rel_l2, ck.max_abs, cv.rel_l2,
+                 cv.max_abs);
+      for (auto [name, c] : {std::pair{"dQ", &cq}, {"dK", &ck}, {"dV", &cv}})
+        if (!c->ok) fmt::print("     {}: {} (unwritten {})\n", name, c->first_failure, c->unwritten);
+    }
   }
-  fmt::print("{} of {} configs match the fp64 reference (bf16 rel-L2 <= {}, fp16 <= {})\n", n - failures, n,
+  fmt::print("{} of {} (config, variant) pairs match the fp64 reference (bf16 rel-L2 <= {}, fp16 <= {})\n",
+             checked - failures, checked,
              grad_tolerance(ElemType::bf16).rel_l2, grad_tolerance(ElemType::fp16).rel_l2);
   return failures == 0 ? 0 : 1;
 }
@@ -159,6 +169,8 @@ int main(int argc, char** argv) {
   AttnShape s;
   s.batch = 8, s.heads = 16, s.kv_heads = 0, s.seq_q = 4096, s.seq_kv = 0, s.head_dim = 128;
   int repeats = 10;
+  std::vector<int> variants;
+  int variant = 0;
   app.add_flag("--check", check, "dQ, dK, dV vs the fp64 CPU reference (exit 0 match, 1 mismatch, 77 no GPU)");
   app.add_flag("--quick", quick, "With --check: the three sizes the sanitizers run");
   app.add_flag("--time", time_it, "Time forward, backward and forward + backward");
@@ -174,6 +186,11 @@ int main(int argc, char** argv) {
   app.add_option("--dim", s.head_dim, "Head dim d")->check(CLI::IsMember({64, 128}));
   app.add_flag("--causal", causal, "Causal mask (bottom-right aligned)");
   app.add_option("--dtype", dtype, "bf16 or fp16")->check(CLI::IsMember({"bf16", "fp16"}));
+  app.add_option("--variants", variants, "With --time: also time these kernel variants' backward (1..4)")
+      ->check(CLI::Range(1, 4))
+      ->delimiter(',');
+  app.add_option("--variant", variant, "The variant --time's fwd/bwd/step and --once use (0 = default)")
+      ->check(CLI::Range(0, 4));
   app.add_option("--repeats", repeats, "Timed repeats")->check(CLI::Range(1, 1000));
   try {
     app.parse(argc, argv);
@@ -202,6 +219,7 @@ int main(int argc, char** argv) {
     cudaStream_t st = nullptr;
     if (once) {
       BwdBuffers b = make_buffers(s, make_inputs(s, 1), make_grad_output(s, 2));
+      b.bwd.variant = variant;
       run_step(b, st);
       ATTN_CUDA(cudaDeviceSynchronize());
       fmt::print("{}: one forward + backward of {} done\n", kProg, shape_label(s));
@@ -243,6 +261,7 @@ int main(int argc, char** argv) {
     doc["backward"] = {{"flops_note", "backward = 2.5 x forward FLOPs (4·B·H·Nq·Nkv·d, half when causal); "
                                       "step (forward + backward) = 3.5 x"},
                        {"runs", json::array()}};
+    json variant_times = json::array();
     TimingOptions opt;
     opt.repeats = repeats;
     fmt::print("{:<14} {:<36} {:>9} {:>8}\n", "pass", "config", "ms", "TFLOP/s");
@@ -266,6 +285,17 @@ int main(int argc, char** argv) {
           {"bwd", 2.5 * f, [&](cudaStream_t x) { ATTN_CUDA(attn_bwd_mma(b.bwd, x)); }},
           {"fwd+bwd", 3.5 * f, [&](cudaStream_t x) { run_step(b, x); }},
       };
+      // Every variant's backward, then the chosen one's training step.
+      std::vector<int> vs = variants;
+      for (int v : vs) {
+        b.bwd.variant = v;
+        const Stats ts = stats_of(time_launches(passes[1].fn, opt, dev.l2_bytes, st));
+        fmt::print("{:<14} {:<36} {:>9.3f} {:>8.1f}\n", fmt::format("bwd v{}", v), shape_label(t), ts.median,
+                   2.5 * f / (ts.median * 1e-3) / 1e12);
+        variant_times.push_back({{"variant", v}, {"config", config_json(t)}, {"time_ms", time_json(ts, repeats)},
+                                 {"tflops", 2.5 * f / (ts.median * 1e-3) / 1e12}});
+      }
+      b.bwd.variant = variant;
       for (const Pass& p : passes) {
         const Stats ts = stats_of(time_launches(p.fn, opt, dev.l2_bytes, st));
         const double tflops = p.flops / (ts.median * 1e-3) / 1e12;
@@ -288,6 +318,7 @@ int main(int argc, char** argv) {
         }
       }
     }
+    doc["backward"]["variants"] = variant_times;
     if (!json_path.empty()) {
       std::ofstream out(json_path);
       out << doc.dump(2) << "\n";

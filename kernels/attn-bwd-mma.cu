@@ -5,34 +5,52 @@
 // is recomputed, tile by tile, from the forward's per-row log-sum-exp: P = exp(scale·S − lse)
 // with no running max and no rescaling, because lse is already the final normaliser. Recomputing
 // costs one extra Q Kᵀ per tile (the backward does 5 tile products to the forward's 2: 2.5× its
-// FLOPs), while storing P would move 2·Nq·Nkv bytes per head through HBM — at N = 4096 that is
-// 16× the bytes of Q, K, V, O together.
-//   - The loop order flips (FlashAttention-2 §3.2): one block per key/value tile Kj, Vj (Bc = 64
-//     rows, 16 per warp) streams the query tiles Qi, dOi (Br = 64 rows each, double-buffered
-//     with cp.async). dKj and dVj are sums over i, so they stay in registers for the whole loop
-//     and are written once; GQA blocks walk the query tiles of every head of their group, so dK,
-//     dV come out summed over the group with no extra pass.
+// FLOPs), while storing P (bf16) would put 2·Nq·Nkv bytes per head in HBM, written by the forward
+// and read back here — at N = 4096 that is 8× (d128) to 16× (d64) the bytes of Q, K, V, O.
+//   - The loop order flips (FlashAttention-2 §3.2): one block per key/value tile Kj, Vj (Bc rows,
+//     16 per warp: Bc = 64 with 4 warps or 128 with 8) streams the query tiles Qi, dOi (Br = 64
+//     rows, double-buffered with cp.async). dKj and dVj are sums over i, so they stay in registers
+//     for the whole loop and are written once; GQA blocks walk the query tiles of every head of
+//     their group, so dK, dV come out summed over the group with no extra pass.
 //   - Each warp works on transposed tiles, Sᵀ = Kj Qiᵀ (its 16 keys × Br queries): then Pᵀ and
 //     dSᵀ are already the A operands of dVj += Pᵀ dOi and dKj += dSᵀ Qi (the forward's
 //     accumulator re-pack trick), and lse, D become per-column values read from shared memory.
-//   - dQi = scale·dSi Kj needs every key of the tile for each query row, across the 4 warps: dSᵀ
+//   - dQi = scale·dSi Kj needs every key of the tile for each query row, across the warps: dSᵀ
 //     goes through shared memory once (read back with ldmatrix.trans), and each block adds its
-//     share into an fp32 dQ buffer with atomic adds (float2 red on sm_90). A last pass multiplies
-//     by scale and rounds to bf16/fp16.
+//     share into an fp32 dQ buffer with atomic adds (red.global.add, 8- or 16-byte vectors on
+//     sm_90). A last pass multiplies by scale and rounds to bf16/fp16.
 //   - The pre-pass computes D = rowsum(dO ∘ O) (= rowsum(P ∘ dP), the softmax backward's
-//     correction), converts lse to base 2 (+inf for a row that sees no key, so its P is 0 without
-//     a test), and zeroes the dQ accumulator: one read of O and dO.
-// dQ by atomics rather than a separate pass: the separate pass (a forward-ordered kernel that
-// recomputes S, P, dP once more for dQ alone) costs 2 more tile products (7 instead of 5, +40%
-// tensor work) to save the atomics' L2 traffic; FlashAttention-2 makes the same choice. Only the
-// atomic variant is built here: the other was not written (not measured).
+//     correction), converts lse to base 2 (+inf for a row that sees no key, and for the padding
+//     rows past Nq, so their P is 0 without a test), and zeroes the dQ accumulator.
+// dQ by atomics rather than a separate pass: a separate dQ kernel (forward-ordered, one block per
+// Qi) must recompute S, P, dP once more: 7 tile products instead of 5 (+40% tensor work) to save
+// the atomics' L2 traffic; FlashAttention-2 makes the same choice. Only the atomic form is built
+// and measured here; the separate pass was not written, so that comparison is not measured.
 //
 // Run:  attnlab-attn-bwd-mma --check      (fp64 CPU reference, bf16/fp16, d 64/128, causal,
-//       ragged, GQA)
-//       attnlab-attn-bwd-mma --time --batch 8 --heads 16 --seq 4096 --dim 128 [--causal]
+//       ragged, GQA, every variant)
+//       attnlab-attn-bwd-mma --time --sweep key --variants 1,2,3,4 --json F
+//       python3 kernels/torch_backward_reference.py --into F      (kernels/backward-device.sh: all)
 //
-// Measured: see the bottom of this header once the H200 run is in
-// (assets/measurements/h200-backward.json).
+// Measured (NVIDIA H200, driver 580.159.04, CUDA 13.0, PyTorch 2.11, 2026-12-02; B8 H16 N4096
+// bf16, CUDA events, 2 warm-ups, L2 flushed, median of 10; backward = 2.5x forward FLOPs, causal
+// at half; assets/measurements/h200-backward.json):
+//                        ours    SDPA FA2      cuDNN         (TFLOP/s, ratio ours / theirs)
+//   bwd  d64             219.2   253.7 0.86    422.4 0.52
+//   bwd  d64 causal      208.5   221.5 0.94    356.3 0.59
+//   bwd  d128            249.5   280.4 0.89    532.4 0.47
+//   bwd  d128 causal     234.2   245.8 0.95    439.7 0.53
+//   fwd+bwd d128         258.7   304.1 0.85    532.4 0.49   (one training step, 3.5x forward FLOPs)
+// Short of FA2 by 5-14%. Variants (bwd_dispatch), d128: Bc 64 / 4 warps 227.5, Bc 128 / 8 warps
+// 249.4 (the default), Bc 128 with 16-byte reds 243.8; d64: Bc 64 8-byte reds 208.2, 16-byte reds
+// 221.1 (the default), Bc 128 198.3. What limits it (ncu, B4 H16 N4096 d128, Bc 64): L1/TEX 82%
+// busy (ldmatrix: each warp reads all of Qi, dOi twice, once per layout, for its 16 keys; the dQ
+// reds; local-memory spill traffic at the 255-register cap), tensor pipe 33%, 8 warps per SM
+// (registers: dK, dV accumulators alone are 128 per thread at d128). At d64 the L2 moves 13.8 GB
+// against FA2's 5.4 GB (ncu, same shape): FA2 uses Br = Bc = 128 with 8 warps there, so Qi, dOi
+// and the dQ reds are spread over twice as many keys. FA2 splits S, dP and dK, dV over warps in
+// 2D (32×32 and 32×64 warp tiles, P and dS through shared memory), which reuses each fragment
+// it loads 2-4×; that is the next step for this rung.
 //
 // Names (the paper's): Br, Bc tile rows; Tc = ceil(Nkv/Bc) blocks per kv head; lse = m + log l of
 // the forward (so no m, l are carried here); D the row correction.
@@ -54,9 +72,7 @@ namespace attnlab::kernels {
 
 namespace {
 
-constexpr int kWarps = 4;
-constexpr int kThreads = kWarps * 32;
-constexpr int Bc = 64;  // keys per block: 16 per warp
+// Bc = 16 keys per warp × kWarps (4 or 8 warps: Bc = 64 or 128, a template parameter).
 constexpr int Br = 64;  // query rows per step (Qi, dOi)
 constexpr float kLog2e = 1.4426950408889634f;
 
@@ -157,6 +173,29 @@ __device__ __forceinline__ void add_dq(float* p, float a, float b) {
 #endif
 }
 
+// Adds one m16n8 accumulator pair (n-tiles nt, nt+1 of rows gid, gid+8) into dQ with 16-byte reds:
+// the two threads of a lane pair swap halves so that each holds 4 adjacent columns (the even lane
+// columns 2·tig..2·tig+3 of tile nt, the odd one those of tile nt+1): half the red instructions of
+// the 8-byte form. `row0` points at row gid, column nt·8 of the warp's dQ tile.
+__device__ __forceinline__ void add_dq_pair(float* row0, int ld, const float (&a)[4], const float (&b)[4], int tig) {
+#if defined(__CUDA_ARCH__) && __CUDA_ARCH__ >= 900
+  const bool odd = tig & 1;
+#pragma unroll
+  for (int r = 0; r < 2; ++r) {  // r = 0: row gid (entries 0, 1); r = 1: row gid + 8 (entries 2, 3)
+    const float s0 = odd ? a[2 * r] : b[2 * r], s1 = odd ? a[2 * r + 1] : b[2 * r + 1];
+    const float g0 = __shfl_xor_sync(0xffffffffu, s0, 1), g1 = __shfl_xor_sync(0xffffffffu, s1, 1);
+    const float4 v = odd ? make_float4(g0, g1, b[2 * r], b[2 * r + 1]) : make_float4(a[2 * r], a[2 * r + 1], g0, g1);
+    const int col = odd ? 8 + (tig - 1) * 2 : tig * 2;
+    atomicAdd(reinterpret_cast<float4*>(row0 + size_t(r * 8) * ld + col), v);
+  }
+#else
+  add_dq(row0 + tig * 2, a[0], a[1]);
+  add_dq(row0 + size_t(8) * ld + tig * 2, a[2], a[3]);
+  add_dq(row0 + 8 + tig * 2, b[0], b[1]);
+  add_dq(row0 + size_t(8) * ld + 8 + tig * 2, b[2], b[3]);
+#endif
+}
+
 // Rows of COLS 16-bit values in 16-byte chunks; chunk c of row r lives at c ^ (r % 8), so the 8
 // rows an ldmatrix reads (or a column of 4-byte stores) fall in 8 different bank groups.
 template <int COLS>
@@ -164,11 +203,11 @@ __device__ __forceinline__ uint32_t swizzle(int row, int chunk) {
   return uint32_t(row * (COLS / 8) + (chunk ^ (row & 7))) * 16u;
 }
 
-template <typename T, int D, int ROWS>
+template <typename T, int D, int ROWS, int THREADS>
 __device__ __forceinline__ void load_tile_async(uint32_t tile, const T* g, int row0, int seq) {
   constexpr int kChunks = D / 8;
 #pragma unroll
-  for (int c = threadIdx.x; c < ROWS * kChunks; c += kThreads) {
+  for (int c = threadIdx.x; c < ROWS * kChunks; c += THREADS) {
     const int r = c / kChunks, ch = c % kChunks;
     const bool valid = row0 + r < seq;
     const T* src = g + size_t(valid ? row0 + r : 0) * D + ch * 8;
@@ -180,7 +219,7 @@ __device__ __forceinline__ void load_vec_async(uint32_t dst, const float* g) {
   if (threadIdx.x < Br / 4) cp_async_16(dst + threadIdx.x * 16u, g + threadIdx.x * 4, true);
 }
 
-template <int D>
+template <int D, int Bc>
 struct BwdTile {
   static constexpr uint32_t kTileBytes = Bc * D * 2;      // Kj or Vj
   static constexpr uint32_t kQBytes = Br * D * 2;         // Qi or dOi
@@ -192,9 +231,14 @@ struct BwdTile {
 // ---------------------------------------------------------------------------------------------
 // The main kernel: one block = one key/value tile Kj, Vj of one (b, kv head).
 
-template <typename T, int D>
-__global__ void __launch_bounds__(kThreads, D == 64 ? 3 : 2) attn_bwd_kernel(BwdParams p) {
-  using Tile = BwdTile<D>;
+template <typename T, int D, int kWarps, int kMinBlocks, bool kRed16>
+__global__ void __launch_bounds__(kWarps * 32, kMinBlocks) attn_bwd_kernel(BwdParams p) {
+  constexpr int kThreads = kWarps * 32;
+  constexpr int Bc = 16 * kWarps;
+  // dQi (Br × D) is split over the warps: 4 groups of 16 rows, kColSplit groups of columns.
+  constexpr int kColSplit = kWarps / 4;
+  constexpr int kDqCols = D / kColSplit;
+  using Tile = BwdTile<D, Bc>;
   constexpr int kKSteps = D / 16;  // k-steps of Sᵀ = Kj Qiᵀ and dPᵀ = Vj dOiᵀ
   constexpr int kNT = Br / 8;      // n-tiles of Sᵀ (8 queries each)
   constexpr int kDT = D / 8;       // n-tiles of dK, dV (8 columns of d each)
@@ -231,15 +275,16 @@ __global__ void __launch_bounds__(kThreads, D == 64 ? 3 : 2) attn_bwd_kernel(Bwd
     const int q0 = (qt_begin + it % per_head) * Br;
     const size_t bh = size_t(b) * p.heads + h;
     const uint32_t st = stage_addr(it);
-    load_tile_async<T, D, Br>(st, static_cast<const T*>(p.q) + bh * p.seq_q * D, q0, p.seq_q);
-    load_tile_async<T, D, Br>(st + Tile::kQBytes, static_cast<const T*>(p.d_o) + bh * p.seq_q * D, q0, p.seq_q);
+    load_tile_async<T, D, Br, kThreads>(st, static_cast<const T*>(p.q) + bh * p.seq_q * D, q0, p.seq_q);
+    load_tile_async<T, D, Br, kThreads>(st + Tile::kQBytes, static_cast<const T*>(p.d_o) + bh * p.seq_q * D, q0,
+                                        p.seq_q);
     load_vec_async(st + 2 * Tile::kQBytes, p.lse2 + bh * p.seq_q_pad + q0);
     load_vec_async(st + 2 * Tile::kQBytes + Br * 4, p.dd + bh * p.seq_q_pad + q0);
   };
 
   // Prologue: Kj, Vj (rows past Nkv zero-filled) and the first query tile, one group.
-  load_tile_async<T, D, Bc>(sK, K, k0, p.seq_kv);
-  load_tile_async<T, D, Bc>(sV, V, k0, p.seq_kv);
+  load_tile_async<T, D, Bc, kThreads>(sK, K, k0, p.seq_kv);
+  load_tile_async<T, D, Bc, kThreads>(sV, V, k0, p.seq_kv);
   if (total > 0) prefetch(0);
   cp_async_commit();
 
@@ -362,34 +407,41 @@ __global__ void __launch_bounds__(kThreads, D == 64 ? 3 : 2) attn_bwd_kernel(Bwd
         mma_16816<T>(dk[2 * db + 1], da, bf[2], bf[3]);
       }
     }
-    // Barrier 2: dQ's rows need the dSᵀ columns of all 4 warps (all 64 keys of Kj).
+    // Barrier 2: dQ's rows need the dSᵀ columns of every warp (all Bc keys of Kj).
     __syncthreads();
 
-    // dQi += dSi Kj, warp w: query rows 16w..16w+15 over the 64 keys. A = dSi read back from the
-    // [key][query] tile with ldmatrix.trans; B = Kj with ldmatrix.trans. 32 columns at a time.
-    uint32_t dsa[Bc / 16][4];
+    // dQi += dSi Kj, warp w: query rows 16·(w % 4) .. +15, columns kDqCols·(w / 4) .. +kDqCols,
+    // over the Bc keys. A = dSi read back from the [key][query] tile with ldmatrix.trans; B = Kj
+    // with ldmatrix.trans. 32 columns at a time.
+    const int dq_m = warp % 4, dq_c0 = (warp / 4) * kDqCols;
+    float* dq_rows = p.dq_accum + ((size_t(b) * p.heads + h) * p.seq_q_pad + q0 + dq_m * 16) * D + dq_c0;
 #pragma unroll
-    for (int kk = 0; kk < Bc / 16; ++kk)
-      ldmatrix_x4_trans(dsa[kk], sDs + swizzle<Br>(kk * 16 + lane % 8 + (lane / 16) * 8, warp * 2 + (lane / 8) % 2));
-    float* dq_rows = p.dq_accum + ((size_t(b) * p.heads + h) * p.seq_q_pad + q0 + warp * 16) * D;
-#pragma unroll
-    for (int dc = 0; dc < D / 32; ++dc) {
+    for (int dc = 0; dc < kDqCols / 32; ++dc) {
       float acc[4][4] = {};
 #pragma unroll
-      for (int kk = 0; kk < Bc / 16; ++kk)
+      for (int kk = 0; kk < Bc / 16; ++kk) {
+        uint32_t dsa[4];
+        ldmatrix_x4_trans(dsa, sDs + swizzle<Br>(kk * 16 + lane % 8 + (lane / 16) * 8, dq_m * 2 + (lane / 8) % 2));
 #pragma unroll
         for (int nb = 0; nb < 2; ++nb) {
           uint32_t bk[4];
-          ldmatrix_x4_trans(bk, sK + swizzle<D>(kk * 16 + lane % 8 + ((lane / 8) % 2) * 8, dc * 4 + nb * 2 + lane / 16));
-          mma_16816<T>(acc[2 * nb], dsa[kk], bk[0], bk[1]);
-          mma_16816<T>(acc[2 * nb + 1], dsa[kk], bk[2], bk[3]);
+          ldmatrix_x4_trans(bk, sK + swizzle<D>(kk * 16 + lane % 8 + ((lane / 8) % 2) * 8,
+                                                (dq_c0 / 8) + dc * 4 + nb * 2 + lane / 16));
+          mma_16816<T>(acc[2 * nb], dsa, bk[0], bk[1]);
+          mma_16816<T>(acc[2 * nb + 1], dsa, bk[2], bk[3]);
         }
+      }
       // Pad rows (past Nq) add zeros into the padded accumulator: no test needed.
+      if constexpr (kRed16) {
 #pragma unroll
-      for (int nt = 0; nt < 4; ++nt) {
-        const int col = dc * 32 + nt * 8 + tig * 2;
-        add_dq(dq_rows + size_t(gid) * D + col, acc[nt][0], acc[nt][1]);
-        add_dq(dq_rows + size_t(gid + 8) * D + col, acc[nt][2], acc[nt][3]);
+        for (int nt = 0; nt < 4; nt += 2) add_dq_pair(dq_rows + size_t(gid) * D + dc * 32 + nt * 8, D, acc[nt], acc[nt + 1], tig);
+      } else {
+#pragma unroll
+        for (int nt = 0; nt < 4; ++nt) {
+          const int col = dc * 32 + nt * 8 + tig * 2;
+          add_dq(dq_rows + size_t(gid) * D + col, acc[nt][0], acc[nt][1]);
+          add_dq(dq_rows + size_t(gid + 8) * D + col, acc[nt][2], acc[nt][3]);
+        }
       }
     }
   }
@@ -482,8 +534,9 @@ __global__ void attn_bwd_dq_convert(const float* __restrict__ dq_accum, T* __res
 size_t align256(size_t x) { return (x + 255) / 256 * 256; }
 int padded_seq_q(const AttnShape& s) { return (s.seq_q + Br - 1) / Br * Br; }
 
-template <typename T, int D>
+template <typename T, int D, int kWarps, int kMinBlocks, bool kRed16>
 cudaError_t bwd_launch(const AttnBackwardProblem& pr, cudaStream_t stream) {
+  constexpr int Bc = 16 * kWarps;
   const AttnShape& s = pr.shape;
   const int nq_pad = padded_seq_q(s);
   const size_t rows = size_t(s.batch) * s.heads * nq_pad;
@@ -507,17 +560,37 @@ cudaError_t bwd_launch(const AttnBackwardProblem& pr, cudaStream_t stream) {
   p.heads = s.heads, p.kv_heads = s.kv_heads, p.group = s.group(), p.seq_q = s.seq_q, p.seq_kv = s.seq_kv;
   p.seq_q_pad = nq_pad, p.causal = s.causal ? 1 : 0, p.offset = s.seq_kv - s.seq_q;
   p.scale = pr.scale, p.scale_log2 = pr.scale * kLog2e;
-  constexpr int smem = BwdTile<D>::kSmemBytes;
-  cudaError_t e = cudaFuncSetAttribute(attn_bwd_kernel<T, D>, cudaFuncAttributeMaxDynamicSharedMemorySize, smem);
+  constexpr int smem = BwdTile<D, Bc>::kSmemBytes;
+  auto kernel = attn_bwd_kernel<T, D, kWarps, kMinBlocks, kRed16>;
+  cudaError_t e = cudaFuncSetAttribute(kernel, cudaFuncAttributeMaxDynamicSharedMemorySize, smem);
   if (e != cudaSuccess) return e;
   dim3 grid((s.seq_kv + Bc - 1) / Bc, s.kv_heads, s.batch);
-  attn_bwd_kernel<T, D><<<grid, kThreads, smem, stream>>>(p);
+  kernel<<<grid, kWarps * 32, smem, stream>>>(p);
   e = cudaGetLastError();
   if (e != cudaSuccess) return e;
   const long long chunks = (long long)s.batch * s.heads * s.seq_q * (D / 8);
   attn_bwd_dq_convert<T, D><<<unsigned((chunks + 255) / 256), 256, 0, stream>>>(
       dq_accum, static_cast<T*>(pr.dq), s.seq_q, nq_pad, chunks, pr.scale);
   return cudaGetLastError();
+}
+
+// Variants (AttnBackwardProblem::variant): 0 = the default; 1 = Bc 64 (4 warps, 2 blocks per SM at
+// d128, 3 at d64), 8-byte dQ reds; 2 = Bc 128 (8 warps, 1 block per SM), 8-byte reds; 3 = Bc 128
+// with 16-byte reds; 4 = Bc 64 with 16-byte reds.
+template <typename T>
+cudaError_t bwd_dispatch(const AttnBackwardProblem& p, cudaStream_t stream) {
+  // The defaults are the fastest measured on the H200 (header): d64 variant 4, d128 variant 2.
+  const int v = p.variant != 0 ? p.variant : (p.shape.head_dim == 64 ? 4 : 2);
+  if (p.shape.head_dim == 64) {
+    if (v == 2) return bwd_launch<T, 64, 8, 1, false>(p, stream);
+    if (v == 3) return bwd_launch<T, 64, 8, 1, true>(p, stream);
+    if (v == 4) return bwd_launch<T, 64, 4, 3, true>(p, stream);
+    return bwd_launch<T, 64, 4, 3, false>(p, stream);
+  }
+  if (v == 2) return bwd_launch<T, 128, 8, 1, false>(p, stream);
+  if (v == 3) return bwd_launch<T, 128, 8, 1, true>(p, stream);
+  if (v == 4) return bwd_launch<T, 128, 4, 2, true>(p, stream);
+  return bwd_launch<T, 128, 4, 2, false>(p, stream);
 }
 
 }  // namespace
@@ -533,8 +606,7 @@ cudaError_t attn_bwd_mma(const AttnBackwardProblem& p, cudaStream_t stream) {
   if (s.kv_heads <= 0 || s.heads % s.kv_heads != 0) return cudaErrorInvalidValue;
   if (p.workspace_bytes < attn_bwd_workspace_bytes(s)) return cudaErrorInvalidValue;
   const bool bf = s.dtype == ElemType::bf16;
-  if (s.head_dim == 64) return bf ? bwd_launch<__nv_bfloat16, 64>(p, stream) : bwd_launch<__half, 64>(p, stream);
-  return bf ? bwd_launch<__nv_bfloat16, 128>(p, stream) : bwd_launch<__half, 128>(p, stream);
+  return bf ? bwd_dispatch<__nv_bfloat16>(p, stream) : bwd_dispatch<__half>(p, stream);
 }
 
 }  // namespace attnlab::kernels

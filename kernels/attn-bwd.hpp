@@ -33,6 +33,7 @@ struct AttnBackwardProblem {
   float scale = 0;
   void* workspace = nullptr;  // attn_bwd_workspace_bytes(shape): fp32 dQ accumulator, D, lse·log2 e
   size_t workspace_bytes = 0;
+  int variant = 0;  // tile/occupancy variant (attn-bwd-mma.cu's bwd_dispatch); 0 = the default
 };
 
 size_t attn_bwd_workspace_bytes(const AttnShape& s);
