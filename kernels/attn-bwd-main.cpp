@@ -1,0 +1,335 @@
+// attnlab-attn-bwd-mma: checks, then times, the backward rung (kernels/attn-bwd-mma.cu).
+// Plain C++ (not .cu) so that nvcc never parses CLI11 or nlohmann/json; kept small and
+// self-contained so it can move onto the shared launcher.
+//
+//   --check [--quick]   dQ, dK, dV against the fp64 CPU reference (fresh random inputs, NaN-poisoned
+//                       outputs): bf16/fp16, d 64/128, causal and not, ragged N, GQA/MQA, Nq != Nkv.
+//                       Exit 0 all match, 1 a mismatch, 77 no GPU. --quick: three sizes (sanitizers).
+//   --time [--sweep key] [--json F]   forward (attn-mma with lse), backward, and forward + backward
+//                       as one training step; CUDA events, warm-up, L2 flushed, median.
+//   --once              one forward + backward of the given shape (for ncu / compute-sanitizer).
+#include <CLI/CLI.hpp>
+#include <chrono>
+#include <cmath>
+#include <functional>
+#include <cstring>
+#include <ctime>
+#include <fmt/format.h>
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <string>
+#include <vector>
+
+#include "attn-bwd.hpp"
+#include "attn.hpp"
+#include "backward-reference.hpp"
+#include "harness-cuda.hpp"
+#include "harness.hpp"
+
+using namespace attnlab::kernels;
+using nlohmann::json;
+
+namespace {
+
+constexpr const char* kProg = "attnlab-attn-bwd-mma";
+// The kernel's variants (attn-bwd-mma.cu, bwd_dispatch): 1 = Bc 64, 4 warps; 2 = Bc 128, 8 warps;
+// 3 = Bc 128 with 16-byte dQ reds; 4 = Bc 64 with 16-byte dQ reds.
+constexpr int kVariants[] = {1, 2, 3, 4};
+
+// Device buffers of one problem: inputs, forward outputs, dO, gradients, workspace.
+struct BwdBuffers {
+  DeviceBuffer q, k, v, o, lse, d_o, dq, dk, dv, ws;
+  AttnProblem fwd;
+  AttnBackwardProblem bwd;
+};
+
+BwdBuffers make_buffers(const AttnShape& s, const HostInputs& in, const std::vector<std::uint16_t>& d_o) {
+  BwdBuffers b;
+  const size_t qb = q_elems(s) * 2, kb = kv_elems(s) * 2;
+  b.q = DeviceBuffer(qb), b.k = DeviceBuffer(kb), b.v = DeviceBuffer(kb), b.o = DeviceBuffer(qb);
+  b.lse = DeviceBuffer(size_t(s.batch) * s.heads * s.seq_q * 4);
+  b.d_o = DeviceBuffer(qb), b.dq = DeviceBuffer(qb), b.dk = DeviceBuffer(kb), b.dv = DeviceBuffer(kb);
+  b.ws = DeviceBuffer(attn_bwd_workspace_bytes(s));
+  ATTN_CUDA(cudaMemcpy(b.q.get(), in.q.data(), qb, cudaMemcpyHostToDevice));
+  ATTN_CUDA(cudaMemcpy(b.k.get(), in.k.data(), kb, cudaMemcpyHostToDevice));
+  ATTN_CUDA(cudaMemcpy(b.v.get(), in.v.data(), kb, cudaMemcpyHostToDevice));
+  ATTN_CUDA(cudaMemcpy(b.d_o.get(), d_o.data(), qb, cudaMemcpyHostToDevice));
+  // Poison every output: an element a kernel forgets to write stays NaN and fails the check.
+  for (DeviceBuffer* p : {&b.o, &b.lse, &b.dq, &b.dk, &b.dv, &b.ws}) ATTN_CUDA(cudaMemset(p->get(), 0xFF, p->bytes()));
+  const float scale = 1.0f / std::sqrt(float(s.head_dim));
+  b.fwd.shape = s, b.fwd.q = b.q.get(), b.fwd.k = b.k.get(), b.fwd.v = b.v.get(), b.fwd.o = b.o.get();
+  b.fwd.lse = static_cast<float*>(b.lse.get()), b.fwd.scale = scale;
+  b.bwd.shape = s, b.bwd.q = b.q.get(), b.bwd.k = b.k.get(), b.bwd.v = b.v.get(), b.bwd.o = b.o.get();
+  b.bwd.d_o = b.d_o.get(), b.bwd.lse = static_cast<const float*>(b.lse.get());
+  b.bwd.dq = b.dq.get(), b.bwd.dk = b.dk.get(), b.bwd.dv = b.dv.get(), b.bwd.scale = scale;
+  b.bwd.workspace = b.ws.get(), b.bwd.workspace_bytes = b.ws.bytes();
+  return b;
+}
+
+// dO ~ U[-1, 1): the V draw of a shape whose K/V have Q's size.
+std::vector<std::uint16_t> make_grad_output(const AttnShape& s, std::uint64_t seed) {
+  AttnShape t = s;
+  t.kv_heads = s.heads, t.seq_kv = s.seq_q;
+  return make_inputs(t, seed).v;
+}
+
+void run_step(BwdBuffers& b, cudaStream_t st) {
+  ATTN_CUDA(attn_mma_forward(b.fwd, st));
+  ATTN_CUDA(attn_bwd_mma(b.bwd, st));
+}
+
+std::vector<std::uint16_t> download(const DeviceBuffer& d) {
+  std::vector<std::uint16_t> h(d.bytes() / 2);
+  ATTN_CUDA(cudaMemcpy(h.data(), d.get(), d.bytes(), cudaMemcpyDeviceToHost));
+  return h;
+}
+
+std::vector<AttnShape> check_shapes(bool quick) {
+  std::vector<AttnShape> out;
+  auto add = [&](int b, int h, int hk, int nq, int nk, int d, bool causal, ElemType t) {
+    AttnShape s;
+    s.batch = b, s.heads = h, s.kv_heads = hk, s.seq_q = nq, s.seq_kv = nk, s.head_dim = d, s.causal = causal, s.dtype = t;
+    out.push_back(s);
+  };
+  if (quick) {  // three sizes for the sanitizers, one ragged (and GQA, Nq != Nkv)
+    add(1, 2, 2, 128, 128, 64, false, ElemType::bf16);
+    add(1, 4, 2, 100, 197, 128, true, ElemType::bf16);
+    add(2, 2, 1, 256, 256, 64, true, ElemType::fp16);
+    return out;
+  }
+  for (ElemType t : {ElemType::bf16, ElemType::fp16})
+    for (int d : {64, 128})
+      for (bool c : {false, true}) {
+        add(1, 2, 2, 256, 256, d, c, t);    // tile-aligned
+        add(2, 4, 2, 200, 200, d, c, t);    // ragged, GQA 2
+        add(1, 4, 1, 259, 130, d, c, t);    // MQA, Nq > Nkv: causal rows 0..128 see no key
+        add(1, 2, 2, 77, 333, d, c, t);     // Nq < Nkv, both ragged
+      }
+  return out;
+}
+
+int run_check(bool quick) {
+  cudaStream_t st = nullptr;
+  int failures = 0, n = 0, checked = 0;
+  std::uint64_t seed = static_cast<std::uint64_t>(std::chrono::steady_clock::now().time_since_epoch().count());
+  for (const AttnShape& s : check_shapes(quick)) {
+    ++n;
+    // Fresh inputs for every config: the kernel must compute the same function on any input.
+    const HostInputs in = make_inputs(s, seed + 17 * n);
+    const std::vector<std::uint16_t> d_o = make_grad_output(s, seed + 17 * n + 5);
+    const BackwardReference ref = reference_backward(s, in, d_o, 1.0 / std::sqrt(double(s.head_dim)));
+    const GradTolerance tol = grad_tolerance(s.dtype);
+    for (int variant : kVariants) {
+      // Fresh buffers (poisoned again) for every variant.
+      BwdBuffers b = make_buffers(s, in, d_o);
+      b.bwd.variant = variant;
+      run_step(b, st);
+      ATTN_CUDA(cudaDeviceSynchronize());
+      const GradCheck cq = check_grad(download(b.dq), ref.dq, s.dtype, tol);
+      const GradCheck ck = check_grad(download(b.dk), ref.dk, s.dtype, tol);
+      const GradCheck cv = check_grad(download(b.dv), ref.dv, s.dtype, tol);
+      const bool ok = cq.ok && ck.ok && cv.ok;
+      failures += ok ? 0 : 1;
+      ++checked;
+      fmt::print("{} v{} {:<40} dQ rel {:.2e} max {:.2e} | dK rel {:.2e} max {:.2e} | dV rel {:.2e} max {:.2e}\n",
+                 ok ? "ok  " : "FAIL", variant, shape_label(s), cq.rel_l2, cq.max_abs, ck.rel_l2, ck.max_abs, cv.rel_l2,
+                 cv.max_abs);
+      for (auto [name, c] : {std::pair{"dQ", &cq}, {"dK", &ck}, {"dV", &cv}})
+        if (!c->ok) fmt::print("     {}: {} (unwritten {})\n", name, c->first_failure, c->unwritten);
+    }
+  }
+  fmt::print("{} of {} (config, variant) pairs match the fp64 reference (bf16 rel-L2 <= {}, fp16 <= {})\n",
+             checked - failures, checked,
+             grad_tolerance(ElemType::bf16).rel_l2, grad_tolerance(ElemType::fp16).rel_l2);
+  return failures == 0 ? 0 : 1;
+}
+
+std::string utc_now() {
+  std::time_t t = std::time(nullptr);
+  char buf[32];
+  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", std::gmtime(&t));
+  return buf;
+}
+
+json config_json(const AttnShape& s) {
+  return {{"batch", s.batch},   {"heads", s.heads},       {"kv_heads", s.kv_heads}, {"seq_q", s.seq_q},
+          {"seq_kv", s.seq_kv}, {"head_dim", s.head_dim}, {"causal", s.causal},     {"dtype", std::string(elem_name(s.dtype))},
+          {"block_q", 64},      {"block_kv", 64}};
+}
+json time_json(const Stats& t, int repeats) {
+  return {{"median", t.median}, {"min", t.min}, {"max", t.max}, {"repeats", repeats}};
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  CLI::App app{"attnlab-attn-bwd-mma: FlashAttention-2's backward on mma.sync: check against fp64, then time"};
+  bool check = false, quick = false, time_it = false, once = false, causal = false;
+  std::string sweep, json_path, dtype = "bf16";
+  AttnShape s;
+  s.batch = 8, s.heads = 16, s.kv_heads = 0, s.seq_q = 4096, s.seq_kv = 0, s.head_dim = 128;
+  int repeats = 10;
+  std::vector<int> variants;
+  int variant = 0;
+  app.add_flag("--check", check, "dQ, dK, dV vs the fp64 CPU reference (exit 0 match, 1 mismatch, 77 no GPU)");
+  app.add_flag("--quick", quick, "With --check: the three sizes the sanitizers run");
+  app.add_flag("--time", time_it, "Time forward, backward and forward + backward");
+  app.add_flag("--once", once, "One forward + backward, no check, no timing (ncu, compute-sanitizer)");
+  app.add_option("--sweep", sweep, "With --time: 'key' = B8 H16 N4096 bf16, d 64/128, causal and not")
+      ->check(CLI::IsMember({"key"}));
+  app.add_option("--json", json_path, "Write the measurements here");
+  app.add_option("--batch", s.batch, "Batch")->check(CLI::Range(1, 4096));
+  app.add_option("--heads", s.heads, "Query heads")->check(CLI::Range(1, 1024));
+  app.add_option("--kv-heads", s.kv_heads, "K/V heads (divides --heads; default = heads)")->check(CLI::Range(1, 1024));
+  app.add_option("--seq", s.seq_q, "Query length Nq")->check(CLI::Range(1, 1 << 20));
+  app.add_option("--seq-kv", s.seq_kv, "Key length Nkv (default = Nq)")->check(CLI::Range(1, 1 << 20));
+  app.add_option("--dim", s.head_dim, "Head dim d")->check(CLI::IsMember({64, 128}));
+  app.add_flag("--causal", causal, "Causal mask (bottom-right aligned)");
+  app.add_option("--dtype", dtype, "bf16 or fp16")->check(CLI::IsMember({"bf16", "fp16"}));
+  app.add_option("--variants", variants, "With --time: also time these kernel variants' backward (1..4)")
+      ->check(CLI::Range(1, 4))
+      ->delimiter(',');
+  app.add_option("--variant", variant, "The variant --time's fwd/bwd/step and --once use (0 = default)")
+      ->check(CLI::Range(0, 4));
+  app.add_option("--repeats", repeats, "Timed repeats")->check(CLI::Range(1, 1000));
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    return app.exit(e);
+  }
+  if (s.kv_heads == 0) s.kv_heads = s.heads;
+  if (s.seq_kv == 0) s.seq_kv = s.seq_q;
+  s.causal = causal;
+  s.dtype = dtype == "bf16" ? ElemType::bf16 : ElemType::fp16;
+  if (s.heads % s.kv_heads != 0) {
+    fmt::print(stderr, "{}: --kv-heads must divide --heads (got {} and {})\n", kProg, s.kv_heads, s.heads);
+    return 2;
+  }
+  if (int(check) + int(time_it) + int(once) != 1) {
+    fmt::print(stderr, "{}: give exactly one of --check, --time, --once\n", kProg);
+    return 2;
+  }
+  std::string why;
+  if (!cuda_device_usable(why)) {
+    fmt::print(stderr, "{}: {} (skipped)\n", kProg, why);
+    return 77;
+  }
+  try {
+    if (check) return run_check(quick);
+    cudaStream_t st = nullptr;
+    if (once) {
+      BwdBuffers b = make_buffers(s, make_inputs(s, 1), make_grad_output(s, 2));
+      b.bwd.variant = variant;
+      run_step(b, st);
+      ATTN_CUDA(cudaDeviceSynchronize());
+      fmt::print("{}: one forward + backward of {} done\n", kProg, shape_label(s));
+      return 0;
+    }
+    std::vector<AttnShape> shapes;
+    if (sweep == "key") {
+      for (int d : {64, 128})
+        for (bool c : {false, true}) {
+          AttnShape t = s;
+          t.batch = 8, t.heads = t.kv_heads = 16, t.seq_q = t.seq_kv = 4096, t.head_dim = d, t.causal = c;
+          t.dtype = ElemType::bf16;
+          shapes.push_back(t);
+        }
+    } else {
+      shapes.push_back(s);
+    }
+    const DeviceFacts dev = device_facts();
+    std::string command = kProg;
+    for (int i = 1; i < argc; ++i) command += std::string(" ") + argv[i];
+    json doc;
+    doc["schema"] = "attnlab-measurements";
+    doc["schema_version"] = 1;
+    doc["device"] = {{"name", dev.name},
+                     {"compute_capability", fmt::format("{}.{}", dev.cc_major, dev.cc_minor)},
+                     {"sm_count", dev.sm_count},
+                     {"l2_bytes", dev.l2_bytes},
+                     {"memory_bytes", dev.memory_bytes},
+                     {"smem_per_block_optin", dev.smem_per_block_optin},
+                     {"driver_version", dev.driver_version},
+                     {"cuda_driver", dev.cuda_driver},
+                     {"cuda_runtime", dev.cuda_runtime}};
+    doc["date"] = utc_now();
+    doc["command"] = command;
+    doc["tool"] = "attnlab-attn-bwd-mma 0.1.0";
+    // "runs" holds forward runs only (the schema's tflops is the forward's FLOPs); the backward and
+    // the training step live under "backward", with their own FLOP convention.
+    doc["runs"] = json::array();
+    doc["backward"] = {{"flops_note", "backward = 2.5 x forward FLOPs (4·B·H·Nq·Nkv·d, half when causal); "
+                                      "step (forward + backward) = 3.5 x"},
+                       {"runs", json::array()}};
+    json variant_times = json::array();
+    TimingOptions opt;
+    opt.repeats = repeats;
+    fmt::print("{:<14} {:<36} {:>9} {:>8}\n", "pass", "config", "ms", "TFLOP/s");
+    for (const AttnShape& t : shapes) {
+      const HostInputs in = make_inputs(t, 20261202);
+      BwdBuffers b = make_buffers(t, in, make_grad_output(t, 20261203));
+      run_step(b, st);
+      ATTN_CUDA(cudaDeviceSynchronize());
+      // The forward's O is spot-checked (rows, fp64) so its run carries an error like every run.
+      const std::vector<RowId> rows = pick_rows(t, 128, 7);
+      const double scale = 1.0 / std::sqrt(double(t.head_dim));
+      const CheckResult fc = check_output(t, in, download(b.o), rows, tolerance_for(KernelId::mma, t.dtype), scale);
+      const double f = forward_flops(t);
+      struct Pass {
+        const char* name;
+        double flops;
+        std::function<void(cudaStream_t)> fn;
+      };
+      const Pass passes[] = {
+          {"fwd", f, [&](cudaStream_t x) { ATTN_CUDA(attn_mma_forward(b.fwd, x)); }},
+          {"bwd", 2.5 * f, [&](cudaStream_t x) { ATTN_CUDA(attn_bwd_mma(b.bwd, x)); }},
+          {"fwd+bwd", 3.5 * f, [&](cudaStream_t x) { run_step(b, x); }},
+      };
+      // Every variant's backward, then the chosen one's training step.
+      std::vector<int> vs = variants;
+      for (int v : vs) {
+        b.bwd.variant = v;
+        const Stats ts = stats_of(time_launches(passes[1].fn, opt, dev.l2_bytes, st));
+        fmt::print("{:<14} {:<36} {:>9.3f} {:>8.1f}\n", fmt::format("bwd v{}", v), shape_label(t), ts.median,
+                   2.5 * f / (ts.median * 1e-3) / 1e12);
+        variant_times.push_back({{"variant", v}, {"config", config_json(t)}, {"time_ms", time_json(ts, repeats)},
+                                 {"tflops", 2.5 * f / (ts.median * 1e-3) / 1e12}});
+      }
+      b.bwd.variant = variant;
+      for (const Pass& p : passes) {
+        const Stats ts = stats_of(time_launches(p.fn, opt, dev.l2_bytes, st));
+        const double tflops = p.flops / (ts.median * 1e-3) / 1e12;
+        fmt::print("{:<14} {:<36} {:>9.3f} {:>8.1f}\n", p.name, shape_label(t), ts.median, tflops);
+        json r = {{"kernel", std::string(p.name) == "fwd" ? "attn-mma" : "attn-bwd-mma"},
+                  {"rung", 3},
+                  {"source", "attnlab"},
+                  {"pass", p.name},
+                  {"config", config_json(t)},
+                  {"time_ms", time_json(ts, repeats)},
+                  {"tflops", tflops}};
+        if (std::string(p.name) == "fwd") {
+          r["max_abs_error"] = fc.max_abs_error;
+          r["rel_l2_error"] = fc.rel_l2_error;
+          r["note"] = fc.ok ? "forward with lse output (the backward's input)" : "FORWARD CHECK FAILED";
+          doc["runs"].push_back(r);
+        } else {
+          r["note"] = "correctness: --check (fp64 reference on small shapes), not re-checked at this size";
+          doc["backward"]["runs"].push_back(r);
+        }
+      }
+    }
+    doc["backward"]["variants"] = variant_times;
+    if (!json_path.empty()) {
+      std::ofstream out(json_path);
+      out << doc.dump(2) << "\n";
+      if (!out) {
+        fmt::print(stderr, "{}: cannot write {}\n", kProg, json_path);
+        return 1;
+      }
+    }
+    return 0;
+  } catch (const std::exception& e) {
+    fmt::print(stderr, "{}: {}\n", kProg, e.what());
+    return 1;
+  }
+}

@@ -1,0 +1,612 @@
+// attn-bwd-mma.cu — backward rung 1: FlashAttention-2's backward pass on tensor cores (mma.sync).
+//
+// What changes from the forward (attn-mma.cu), and why: training needs dQ, dK, dV, and the
+// backward of softmax(QKᵀ)V needs P, an Nq×Nkv matrix per head that the forward never stored. It
+// is recomputed, tile by tile, from the forward's per-row log-sum-exp: P = exp(scale·S − lse)
+// with no running max and no rescaling, because lse is already the final normaliser. Recomputing
+// costs one extra Q Kᵀ per tile (the backward does 5 tile products to the forward's 2: 2.5× its
+// FLOPs), while storing P (bf16) would put 2·Nq·Nkv bytes per head in HBM, written by the forward
+// and read back here — at N = 4096 that is 8× (d128) to 16× (d64) the bytes of Q, K, V, O.
+//   - The loop order flips (FlashAttention-2 §3.2): one block per key/value tile Kj, Vj (Bc rows,
+//     16 per warp: Bc = 64 with 4 warps or 128 with 8) streams the query tiles Qi, dOi (Br = 64
+//     rows, double-buffered with cp.async). dKj and dVj are sums over i, so they stay in registers
+//     for the whole loop and are written once; GQA blocks walk the query tiles of every head of
+//     their group, so dK, dV come out summed over the group with no extra pass.
+//   - Each warp works on transposed tiles, Sᵀ = Kj Qiᵀ (its 16 keys × Br queries): then Pᵀ and
+//     dSᵀ are already the A operands of dVj += Pᵀ dOi and dKj += dSᵀ Qi (the forward's
+//     accumulator re-pack trick), and lse, D become per-column values read from shared memory.
+//   - dQi = scale·dSi Kj needs every key of the tile for each query row, across the warps: dSᵀ
+//     goes through shared memory once (read back with ldmatrix.trans), and each block adds its
+//     share into an fp32 dQ buffer with atomic adds (red.global.add, 8- or 16-byte vectors on
+//     sm_90). A last pass multiplies by scale and rounds to bf16/fp16.
+//   - The pre-pass computes D = rowsum(dO ∘ O) (= rowsum(P ∘ dP), the softmax backward's
+//     correction), converts lse to base 2 (+inf for a row that sees no key, and for the padding
+//     rows past Nq, so their P is 0 without a test), and zeroes the dQ accumulator.
+// dQ by atomics rather than a separate pass: a separate dQ kernel (forward-ordered, one block per
+// Qi) must recompute S, P, dP once more: 7 tile products instead of 5 (+40% tensor work) to save
+// the atomics' L2 traffic; FlashAttention-2 makes the same choice. Only the atomic form is built
+// and measured here; the separate pass was not written, so that comparison is not measured.
+//
+// Run:  attnlab-attn-bwd-mma --check      (fp64 CPU reference, bf16/fp16, d 64/128, causal,
+//       ragged, GQA, every variant)
+//       attnlab-attn-bwd-mma --time --sweep key --variants 1,2,3,4 --json F
+//       python3 kernels/torch_backward_reference.py --into F      (kernels/backward-device.sh: all)
+//
+// Measured (NVIDIA H200, driver 580.159.04, CUDA 13.0, PyTorch 2.11, 2026-12-02; B8 H16 N4096
+// bf16, CUDA events, 2 warm-ups, L2 flushed, median of 10; backward = 2.5x forward FLOPs, causal
+// at half; assets/measurements/h200-backward.json):
+//                        ours    SDPA FA2      cuDNN         (TFLOP/s, ratio ours / theirs)
+//   bwd  d64             219.2   253.7 0.86    422.4 0.52
+//   bwd  d64 causal      208.5   221.5 0.94    356.3 0.59
+//   bwd  d128            249.5   280.4 0.89    532.4 0.47
+//   bwd  d128 causal     234.2   245.8 0.95    439.7 0.53
+//   fwd+bwd d128         258.7   304.1 0.85    532.4 0.49   (one training step, 3.5x forward FLOPs)
+// Short of FA2 by 5-14%. Variants (bwd_dispatch), d128: Bc 64 / 4 warps 227.5, Bc 128 / 8 warps
+// 249.4 (the default), Bc 128 with 16-byte reds 243.8; d64: Bc 64 8-byte reds 208.2, 16-byte reds
+// 221.1 (the default), Bc 128 198.3. What limits it (ncu, B4 H16 N4096 d128, Bc 64): L1/TEX 82%
+// busy (ldmatrix: each warp reads all of Qi, dOi twice, once per layout, for its 16 keys; the dQ
+// reds; local-memory spill traffic at the 255-register cap), tensor pipe 33%, 8 warps per SM
+// (registers: dK, dV accumulators alone are 128 per thread at d128). At d64 the L2 moves 13.8 GB
+// against FA2's 5.4 GB (ncu, same shape): FA2 uses Br = Bc = 128 with 8 warps there, so Qi, dOi
+// and the dQ reds are spread over twice as many keys. FA2 splits S, dP and dK, dV over warps in
+// 2D (32×32 and 32×64 warp tiles, P and dS through shared memory), which reuses each fragment
+// it loads 2-4×; that is the next step for this rung.
+//
+// Names (the paper's): Br, Bc tile rows; Tc = ceil(Nkv/Bc) blocks per kv head; lse = m + log l of
+// the forward (so no m, l are carried here); D the row correction.
+//
+// Caveats:
+//   - mma.sync, not wgmma: the same third of Hopper's tensor peak left unused as attn-mma.
+//   - dS and P are rounded to bf16/fp16 before the products that use them, as in FlashAttention.
+//   - The dQ atomics make dQ's low bits depend on the order blocks finish (not bitwise
+//     reproducible from run to run); dK, dV are.
+#include <cuda_bf16.h>
+#include <cuda_fp16.h>
+#include <cuda_runtime.h>
+
+#include <cstdint>
+
+#include "attn-bwd.hpp"
+
+namespace attnlab::kernels {
+
+namespace {
+
+// Bc = 16 keys per warp × kWarps (4 or 8 warps: Bc = 64 or 128, a template parameter).
+constexpr int Br = 64;  // query rows per step (Qi, dOi)
+constexpr float kLog2e = 1.4426950408889634f;
+
+struct BwdParams {
+  const void* q;
+  const void* k;
+  const void* v;
+  const void* d_o;
+  float* dq_accum;     // [B][H][Nq_pad][d] fp32, zeroed by the pre-pass
+  const float* lse2;   // [B][H][Nq_pad] lse·log2 e; +inf for rows that see nothing and pad rows
+  const float* dd;     // [B][H][Nq_pad] D = rowsum(dO ∘ O); 0 for pad rows
+  void* dk;
+  void* dv;
+  int heads, kv_heads, group, seq_q, seq_kv, seq_q_pad;
+  int causal, offset;  // offset = seq_kv − seq_q (bottom-right causal alignment)
+  float scale, scale_log2;
+};
+
+// ---------------------------------------------------------------------------------------------
+// PTX wrappers (as attn-mma.cu)
+
+__device__ __forceinline__ void cp_async_16(uint32_t smem_addr, const void* gmem, bool valid) {
+  const int src_bytes = valid ? 16 : 0;  // 0: write 16 zero bytes, read nothing
+  asm volatile("cp.async.cg.shared.global [%0], [%1], 16, %2;\n" ::"r"(smem_addr), "l"(gmem), "r"(src_bytes));
+}
+__device__ __forceinline__ void cp_async_commit() { asm volatile("cp.async.commit_group;\n" ::); }
+__device__ __forceinline__ void cp_async_wait_all() { asm volatile("cp.async.wait_group 0;\n" ::); }
+
+__device__ __forceinline__ void ldmatrix_x4(uint32_t (&r)[4], uint32_t addr) {
+  asm volatile("ldmatrix.sync.aligned.m8n8.x4.shared.b16 {%0, %1, %2, %3}, [%4];\n"
+               : "=r"(r[0]), "=r"(r[1]), "=r"(r[2]), "=r"(r[3])
+               : "r"(addr));
+}
+__device__ __forceinline__ void ldmatrix_x4_trans(uint32_t (&r)[4], uint32_t addr) {
+  asm volatile("ldmatrix.sync.aligned.m8n8.x4.trans.shared.b16 {%0, %1, %2, %3}, [%4];\n"
+               : "=r"(r[0]), "=r"(r[1]), "=r"(r[2]), "=r"(r[3])
+               : "r"(addr));
+}
+__device__ __forceinline__ void st_shared_u32(uint32_t addr, uint32_t v) {
+  asm volatile("st.shared.b32 [%0], %1;\n" ::"r"(addr), "r"(v));
+}
+
+template <typename T>
+__device__ __forceinline__ void mma_16816(float (&d)[4], const uint32_t (&a)[4], uint32_t b0, uint32_t b1);
+template <>
+__device__ __forceinline__ void mma_16816<__nv_bfloat16>(float (&d)[4], const uint32_t (&a)[4], uint32_t b0,
+                                                         uint32_t b1) {
+  asm volatile(
+      "mma.sync.aligned.m16n8k16.row.col.f32.bf16.bf16.f32 {%0, %1, %2, %3}, {%4, %5, %6, %7}, {%8, %9}, "
+      "{%0, %1, %2, %3};\n"
+      : "+f"(d[0]), "+f"(d[1]), "+f"(d[2]), "+f"(d[3])
+      : "r"(a[0]), "r"(a[1]), "r"(a[2]), "r"(a[3]), "r"(b0), "r"(b1));
+}
+template <>
+__device__ __forceinline__ void mma_16816<__half>(float (&d)[4], const uint32_t (&a)[4], uint32_t b0, uint32_t b1) {
+  asm volatile(
+      "mma.sync.aligned.m16n8k16.row.col.f32.f16.f16.f32 {%0, %1, %2, %3}, {%4, %5, %6, %7}, {%8, %9}, "
+      "{%0, %1, %2, %3};\n"
+      : "+f"(d[0]), "+f"(d[1]), "+f"(d[2]), "+f"(d[3])
+      : "r"(a[0]), "r"(a[1]), "r"(a[2]), "r"(a[3]), "r"(b0), "r"(b1));
+}
+
+template <typename T>
+__device__ __forceinline__ uint32_t pack2(float lo, float hi);
+template <>
+__device__ __forceinline__ uint32_t pack2<__nv_bfloat16>(float lo, float hi) {
+  __nv_bfloat162 v = __floats2bfloat162_rn(lo, hi);
+  return *reinterpret_cast<uint32_t*>(&v);
+}
+template <>
+__device__ __forceinline__ uint32_t pack2<__half>(float lo, float hi) {
+  __half2 v = __floats2half2_rn(lo, hi);
+  return *reinterpret_cast<uint32_t*>(&v);
+}
+template <typename T>
+__device__ __forceinline__ float2 unpack2(uint32_t u);
+template <>
+__device__ __forceinline__ float2 unpack2<__nv_bfloat16>(uint32_t u) {
+  return __bfloat1622float2(*reinterpret_cast<__nv_bfloat162*>(&u));
+}
+template <>
+__device__ __forceinline__ float2 unpack2<__half>(uint32_t u) {
+  return __half22float2(*reinterpret_cast<__half2*>(&u));
+}
+
+__device__ __forceinline__ float fast_exp2(float x) {  // ex2.approx: exp2(−inf) = +0
+  float y;
+  asm("ex2.approx.ftz.f32 %0, %1;\n" : "=f"(y) : "f"(x));
+  return y;
+}
+
+__device__ __forceinline__ void add_dq(float* p, float a, float b) {
+#if defined(__CUDA_ARCH__) && __CUDA_ARCH__ >= 900
+  atomicAdd(reinterpret_cast<float2*>(p), make_float2(a, b));  // one 8-byte red instead of two
+#else
+  atomicAdd(p, a);
+  atomicAdd(p + 1, b);
+#endif
+}
+
+// Adds one m16n8 accumulator pair (n-tiles nt, nt+1 of rows gid, gid+8) into dQ with 16-byte reds:
+// the two threads of a lane pair swap halves so that each holds 4 adjacent columns (the even lane
+// columns 2·tig..2·tig+3 of tile nt, the odd one those of tile nt+1): half the red instructions of
+// the 8-byte form. `row0` points at row gid, column nt·8 of the warp's dQ tile.
+__device__ __forceinline__ void add_dq_pair(float* row0, int ld, const float (&a)[4], const float (&b)[4], int tig) {
+#if defined(__CUDA_ARCH__) && __CUDA_ARCH__ >= 900
+  const bool odd = tig & 1;
+#pragma unroll
+  for (int r = 0; r < 2; ++r) {  // r = 0: row gid (entries 0, 1); r = 1: row gid + 8 (entries 2, 3)
+    const float s0 = odd ? a[2 * r] : b[2 * r], s1 = odd ? a[2 * r + 1] : b[2 * r + 1];
+    const float g0 = __shfl_xor_sync(0xffffffffu, s0, 1), g1 = __shfl_xor_sync(0xffffffffu, s1, 1);
+    const float4 v = odd ? make_float4(g0, g1, b[2 * r], b[2 * r + 1]) : make_float4(a[2 * r], a[2 * r + 1], g0, g1);
+    const int col = odd ? 8 + (tig - 1) * 2 : tig * 2;
+    atomicAdd(reinterpret_cast<float4*>(row0 + size_t(r * 8) * ld + col), v);
+  }
+#else
+  add_dq(row0 + tig * 2, a[0], a[1]);
+  add_dq(row0 + size_t(8) * ld + tig * 2, a[2], a[3]);
+  add_dq(row0 + 8 + tig * 2, b[0], b[1]);
+  add_dq(row0 + size_t(8) * ld + 8 + tig * 2, b[2], b[3]);
+#endif
+}
+
+// Rows of COLS 16-bit values in 16-byte chunks; chunk c of row r lives at c ^ (r % 8), so the 8
+// rows an ldmatrix reads (or a column of 4-byte stores) fall in 8 different bank groups.
+template <int COLS>
+__device__ __forceinline__ uint32_t swizzle(int row, int chunk) {
+  return uint32_t(row * (COLS / 8) + (chunk ^ (row & 7))) * 16u;
+}
+
+template <typename T, int D, int ROWS, int THREADS>
+__device__ __forceinline__ void load_tile_async(uint32_t tile, const T* g, int row0, int seq) {
+  constexpr int kChunks = D / 8;
+#pragma unroll
+  for (int c = threadIdx.x; c < ROWS * kChunks; c += THREADS) {
+    const int r = c / kChunks, ch = c % kChunks;
+    const bool valid = row0 + r < seq;
+    const T* src = g + size_t(valid ? row0 + r : 0) * D + ch * 8;
+    cp_async_16(tile + swizzle<D>(r, ch), src, valid);
+  }
+}
+// Br fp32 values (lse2 or D of one query tile); the buffers are padded to Br rows, always valid.
+__device__ __forceinline__ void load_vec_async(uint32_t dst, const float* g) {
+  if (threadIdx.x < Br / 4) cp_async_16(dst + threadIdx.x * 16u, g + threadIdx.x * 4, true);
+}
+
+template <int D, int Bc>
+struct BwdTile {
+  static constexpr uint32_t kTileBytes = Bc * D * 2;      // Kj or Vj
+  static constexpr uint32_t kQBytes = Br * D * 2;         // Qi or dOi
+  static constexpr uint32_t kStageBytes = 2 * kQBytes + 2 * Br * 4;  // Qi, dOi, lse2, D
+  static constexpr uint32_t kDsBytes = Bc * Br * 2;       // dSᵀ [key][query]
+  static constexpr uint32_t kSmemBytes = 2 * kTileBytes + 2 * kStageBytes + kDsBytes;
+};
+
+// ---------------------------------------------------------------------------------------------
+// The main kernel: one block = one key/value tile Kj, Vj of one (b, kv head).
+
+template <typename T, int D, int kWarps, int kMinBlocks, bool kRed16>
+__global__ void __launch_bounds__(kWarps * 32, kMinBlocks) attn_bwd_kernel(BwdParams p) {
+  constexpr int kThreads = kWarps * 32;
+  constexpr int Bc = 16 * kWarps;
+  // dQi (Br × D) is split over the warps: 4 groups of 16 rows, kColSplit groups of columns.
+  constexpr int kColSplit = kWarps / 4;
+  constexpr int kDqCols = D / kColSplit;
+  using Tile = BwdTile<D, Bc>;
+  constexpr int kKSteps = D / 16;  // k-steps of Sᵀ = Kj Qiᵀ and dPᵀ = Vj dOiᵀ
+  constexpr int kNT = Br / 8;      // n-tiles of Sᵀ (8 queries each)
+  constexpr int kDT = D / 8;       // n-tiles of dK, dV (8 columns of d each)
+
+  extern __shared__ __align__(128) unsigned char smem[];
+  const uint32_t sK = static_cast<uint32_t>(__cvta_generic_to_shared(smem));
+  const uint32_t sV = sK + Tile::kTileBytes;
+  const uint32_t sStage0 = sV + Tile::kTileBytes;
+  const uint32_t sDs = sStage0 + 2 * Tile::kStageBytes;
+
+  const int kt = blockIdx.x, kvh = blockIdx.y, b = blockIdx.z;
+  const int k0 = kt * Bc;
+  const int warp = threadIdx.x / 32, lane = threadIdx.x % 32;
+  const int gid = lane / 4, tig = lane % 4;
+  const int wrow = warp * 16;  // this warp's first key inside Kj
+
+  const T* K = static_cast<const T*>(p.k) + ((size_t(b) * p.kv_heads + kvh) * p.seq_kv) * D;
+  const T* V = static_cast<const T*>(p.v) + ((size_t(b) * p.kv_heads + kvh) * p.seq_kv) * D;
+
+  // Query tiles that see at least one key of Kj: causal, query q sees key k when k <= q + offset,
+  // so tiles before (k0 − offset)/Br see none and are skipped.
+  const int n_qt = (p.seq_q + Br - 1) / Br;
+  int qt_begin = 0;
+  if (p.causal) {
+    const int q_first = max(0, k0 - p.offset);
+    qt_begin = q_first >= p.seq_q ? n_qt : q_first / Br;
+  }
+  const int per_head = n_qt - qt_begin;
+  const int total = per_head * p.group;  // steps: every visible query tile of every head of the group
+
+  auto stage_addr = [&](int it) { return sStage0 + uint32_t(it & 1) * Tile::kStageBytes; };
+  auto prefetch = [&](int it) {
+    const int h = kvh * p.group + it / per_head;
+    const int q0 = (qt_begin + it % per_head) * Br;
+    const size_t bh = size_t(b) * p.heads + h;
+    const uint32_t st = stage_addr(it);
+    load_tile_async<T, D, Br, kThreads>(st, static_cast<const T*>(p.q) + bh * p.seq_q * D, q0, p.seq_q);
+    load_tile_async<T, D, Br, kThreads>(st + Tile::kQBytes, static_cast<const T*>(p.d_o) + bh * p.seq_q * D, q0,
+                                        p.seq_q);
+    load_vec_async(st + 2 * Tile::kQBytes, p.lse2 + bh * p.seq_q_pad + q0);
+    load_vec_async(st + 2 * Tile::kQBytes + Br * 4, p.dd + bh * p.seq_q_pad + q0);
+  };
+
+  // Prologue: Kj, Vj (rows past Nkv zero-filled) and the first query tile, one group.
+  load_tile_async<T, D, Bc, kThreads>(sK, K, k0, p.seq_kv);
+  load_tile_async<T, D, Bc, kThreads>(sV, V, k0, p.seq_kv);
+  if (total > 0) prefetch(0);
+  cp_async_commit();
+
+  float dk[kDT][4] = {}, dv[kDT][4] = {};
+  const int key_lo = k0 + wrow;  // this warp's first key
+  // Sᵀ rows: keys key_lo + gid (accumulator entries 0, 1) and key_lo + gid + 8 (entries 2, 3);
+  // columns: queries q0 + nt·8 + tig·2 + (e & 1).
+
+  for (int it = 0; it < total; ++it) {
+    const int h = kvh * p.group + it / per_head;
+    const int q0 = (qt_begin + it % per_head) * Br;
+    cp_async_wait_all();  // this thread's copies of step it (the only group in flight) landed
+    // Barrier 1: every thread's copies of Qi, dOi, lse2, D (and Kj, Vj at it = 0) are visible;
+    // and every warp has finished step it−1 — its reads of the stage the prefetch below refills,
+    // and its dQ reads of the dSᵀ tile this step overwrites.
+    __syncthreads();
+    if (it + 1 < total) {
+      prefetch(it + 1);
+      cp_async_commit();
+    }
+    const uint32_t sQ = stage_addr(it), sdO = sQ + Tile::kQBytes;
+    const float* sL = reinterpret_cast<const float*>(smem + (sQ - sK) + 2 * Tile::kQBytes);
+    const float* sD = sL + Br;
+
+    // Sᵀ = Kj Qiᵀ: A = this warp's 16 keys (ldmatrix), B = Qi rows (ldmatrix, as the forward's K).
+    float s[kNT][4] = {};
+#pragma unroll
+    for (int kk = 0; kk < kKSteps; ++kk) {
+      uint32_t a[4];
+      ldmatrix_x4(a, sK + swizzle<D>(wrow + lane % 16, kk * 2 + lane / 16));
+#pragma unroll
+      for (int nb = 0; nb < Br / 16; ++nb) {
+        uint32_t bq[4];
+        ldmatrix_x4(bq, sQ + swizzle<D>(nb * 16 + lane % 8 + (lane / 16) * 8, kk * 2 + (lane / 8) % 2));
+        mma_16816<T>(s[2 * nb], a, bq[0], bq[1]);
+        mma_16816<T>(s[2 * nb + 1], a, bq[2], bq[3]);
+      }
+    }
+    // Mask keys past the ragged end and (causal) keys after the query; only warps whose keys
+    // straddle an edge pay. Query rows past Nq need no test: their lse2 is +inf, so P = 0.
+    if (key_lo + 16 > p.seq_kv || (p.causal && key_lo + 15 > q0 + p.offset)) {
+#pragma unroll
+      for (int nt = 0; nt < kNT; ++nt)
+#pragma unroll
+        for (int e = 0; e < 4; ++e) {
+          const int key = key_lo + gid + (e >= 2 ? 8 : 0);
+          const int q = q0 + nt * 8 + tig * 2 + (e & 1);
+          if (key >= p.seq_kv || (p.causal && key > q + p.offset)) s[nt][e] = -INFINITY;
+        }
+    }
+    // Pᵀ = 2^(Sᵀ·scale·log2 e − lse2): the forward's final normaliser, so no max, no rescale.
+#pragma unroll
+    for (int nt = 0; nt < kNT; ++nt) {
+      const float2 l2 = *reinterpret_cast<const float2*>(sL + nt * 8 + tig * 2);
+      s[nt][0] = fast_exp2(fmaf(s[nt][0], p.scale_log2, -l2.x));
+      s[nt][1] = fast_exp2(fmaf(s[nt][1], p.scale_log2, -l2.y));
+      s[nt][2] = fast_exp2(fmaf(s[nt][2], p.scale_log2, -l2.x));
+      s[nt][3] = fast_exp2(fmaf(s[nt][3], p.scale_log2, -l2.y));
+    }
+
+    // dVj += Pᵀ dOi: the Sᵀ accumulators of n-tiles 2kk, 2kk+1 are the A fragment of the kk-th
+    // 16-query slice of Pᵀ; B = dOi read with ldmatrix.trans (as the forward's V).
+#pragma unroll
+    for (int kk = 0; kk < Br / 16; ++kk) {
+      uint32_t pa[4];
+      pa[0] = pack2<T>(s[2 * kk][0], s[2 * kk][1]);
+      pa[1] = pack2<T>(s[2 * kk][2], s[2 * kk][3]);
+      pa[2] = pack2<T>(s[2 * kk + 1][0], s[2 * kk + 1][1]);
+      pa[3] = pack2<T>(s[2 * kk + 1][2], s[2 * kk + 1][3]);
+#pragma unroll
+      for (int db = 0; db < D / 16; ++db) {
+        uint32_t bf[4];
+        ldmatrix_x4_trans(bf, sdO + swizzle<D>(kk * 16 + lane % 8 + ((lane / 8) % 2) * 8, db * 2 + lane / 16));
+        mma_16816<T>(dv[2 * db], pa, bf[0], bf[1]);
+        mma_16816<T>(dv[2 * db + 1], pa, bf[2], bf[3]);
+      }
+    }
+
+    // dPᵀ = Vj dOiᵀ, then dSᵀ = Pᵀ ∘ (dPᵀ − D) in place.
+    float dp[kNT][4] = {};
+#pragma unroll
+    for (int kk = 0; kk < kKSteps; ++kk) {
+      uint32_t a[4];
+      ldmatrix_x4(a, sV + swizzle<D>(wrow + lane % 16, kk * 2 + lane / 16));
+#pragma unroll
+      for (int nb = 0; nb < Br / 16; ++nb) {
+        uint32_t bo[4];
+        ldmatrix_x4(bo, sdO + swizzle<D>(nb * 16 + lane % 8 + (lane / 16) * 8, kk * 2 + (lane / 8) % 2));
+        mma_16816<T>(dp[2 * nb], a, bo[0], bo[1]);
+        mma_16816<T>(dp[2 * nb + 1], a, bo[2], bo[3]);
+      }
+    }
+#pragma unroll
+    for (int nt = 0; nt < kNT; ++nt) {
+      const float2 dd = *reinterpret_cast<const float2*>(sD + nt * 8 + tig * 2);
+      dp[nt][0] = s[nt][0] * (dp[nt][0] - dd.x);
+      dp[nt][1] = s[nt][1] * (dp[nt][1] - dd.y);
+      dp[nt][2] = s[nt][2] * (dp[nt][2] - dd.x);
+      dp[nt][3] = s[nt][3] * (dp[nt][3] - dd.y);
+    }
+
+    // dKj += dSᵀ Qi (scale applied once, at the store), and dSᵀ to shared memory for dQ.
+#pragma unroll
+    for (int kk = 0; kk < Br / 16; ++kk) {
+      uint32_t da[4];
+      da[0] = pack2<T>(dp[2 * kk][0], dp[2 * kk][1]);
+      da[1] = pack2<T>(dp[2 * kk][2], dp[2 * kk][3]);
+      da[2] = pack2<T>(dp[2 * kk + 1][0], dp[2 * kk + 1][1]);
+      da[3] = pack2<T>(dp[2 * kk + 1][2], dp[2 * kk + 1][3]);
+      // Row wrow+gid holds columns (2kk)·8 + tig·2 (da[0]) and (2kk+1)·8 + tig·2 (da[2]).
+      st_shared_u32(sDs + swizzle<Br>(wrow + gid, 2 * kk) + tig * 4, da[0]);
+      st_shared_u32(sDs + swizzle<Br>(wrow + gid + 8, 2 * kk) + tig * 4, da[1]);
+      st_shared_u32(sDs + swizzle<Br>(wrow + gid, 2 * kk + 1) + tig * 4, da[2]);
+      st_shared_u32(sDs + swizzle<Br>(wrow + gid + 8, 2 * kk + 1) + tig * 4, da[3]);
+#pragma unroll
+      for (int db = 0; db < D / 16; ++db) {
+        uint32_t bf[4];
+        ldmatrix_x4_trans(bf, sQ + swizzle<D>(kk * 16 + lane % 8 + ((lane / 8) % 2) * 8, db * 2 + lane / 16));
+        mma_16816<T>(dk[2 * db], da, bf[0], bf[1]);
+        mma_16816<T>(dk[2 * db + 1], da, bf[2], bf[3]);
+      }
+    }
+    // Barrier 2: dQ's rows need the dSᵀ columns of every warp (all Bc keys of Kj).
+    __syncthreads();
+
+    // dQi += dSi Kj, warp w: query rows 16·(w % 4) .. +15, columns kDqCols·(w / 4) .. +kDqCols,
+    // over the Bc keys. A = dSi read back from the [key][query] tile with ldmatrix.trans; B = Kj
+    // with ldmatrix.trans. 32 columns at a time.
+    const int dq_m = warp % 4, dq_c0 = (warp / 4) * kDqCols;
+    float* dq_rows = p.dq_accum + ((size_t(b) * p.heads + h) * p.seq_q_pad + q0 + dq_m * 16) * D + dq_c0;
+#pragma unroll
+    for (int dc = 0; dc < kDqCols / 32; ++dc) {
+      float acc[4][4] = {};
+#pragma unroll
+      for (int kk = 0; kk < Bc / 16; ++kk) {
+        uint32_t dsa[4];
+        ldmatrix_x4_trans(dsa, sDs + swizzle<Br>(kk * 16 + lane % 8 + (lane / 16) * 8, dq_m * 2 + (lane / 8) % 2));
+#pragma unroll
+        for (int nb = 0; nb < 2; ++nb) {
+          uint32_t bk[4];
+          ldmatrix_x4_trans(bk, sK + swizzle<D>(kk * 16 + lane % 8 + ((lane / 8) % 2) * 8,
+                                                (dq_c0 / 8) + dc * 4 + nb * 2 + lane / 16));
+          mma_16816<T>(acc[2 * nb], dsa, bk[0], bk[1]);
+          mma_16816<T>(acc[2 * nb + 1], dsa, bk[2], bk[3]);
+        }
+      }
+      // Pad rows (past Nq) add zeros into the padded accumulator: no test needed.
+      if constexpr (kRed16) {
+#pragma unroll
+        for (int nt = 0; nt < 4; nt += 2) add_dq_pair(dq_rows + size_t(gid) * D + dc * 32 + nt * 8, D, acc[nt], acc[nt + 1], tig);
+      } else {
+#pragma unroll
+        for (int nt = 0; nt < 4; ++nt) {
+          const int col = dc * 32 + nt * 8 + tig * 2;
+          add_dq(dq_rows + size_t(gid) * D + col, acc[nt][0], acc[nt][1]);
+          add_dq(dq_rows + size_t(gid + 8) * D + col, acc[nt][2], acc[nt][3]);
+        }
+      }
+    }
+  }
+
+  // dKj = scale·Σ dSᵀ Q, dVj = Σ Pᵀ dO, straight from the fragments (4-byte stores).
+  T* dK = static_cast<T*>(p.dk) + ((size_t(b) * p.kv_heads + kvh) * p.seq_kv) * D;
+  T* dV = static_cast<T*>(p.dv) + ((size_t(b) * p.kv_heads + kvh) * p.seq_kv) * D;
+#pragma unroll
+  for (int r = 0; r < 2; ++r) {
+    const int key = key_lo + gid + r * 8;
+    if (key >= p.seq_kv) continue;
+    uint32_t* krow = reinterpret_cast<uint32_t*>(dK + size_t(key) * D);
+    uint32_t* vrow = reinterpret_cast<uint32_t*>(dV + size_t(key) * D);
+#pragma unroll
+    for (int dt = 0; dt < kDT; ++dt) {
+      krow[dt * 4 + tig] = pack2<T>(dk[dt][2 * r] * p.scale, dk[dt][2 * r + 1] * p.scale);
+      vrow[dt * 4 + tig] = pack2<T>(dv[dt][2 * r], dv[dt][2 * r + 1]);
+    }
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Pre-pass: D = rowsum(dO ∘ O), lse2 = lse·log2 e (+inf where lse = −inf or the row is padding),
+// dQ accumulator row = 0. D/8 threads per row, 16-byte loads; rows over [B][H][Nq_pad].
+
+template <typename T, int D>
+__global__ void attn_bwd_prepass(const T* __restrict__ o, const T* __restrict__ d_o, const float* __restrict__ lse,
+                                 float* __restrict__ dd, float* __restrict__ lse2, float* __restrict__ dq_accum,
+                                 int seq_q, int seq_q_pad, long long rows) {
+  constexpr int kLanes = D / 8;  // threads per row
+  const long long gthread = blockIdx.x * (long long)blockDim.x + threadIdx.x;
+  const long long row = gthread / kLanes;
+  const int part = int(gthread % kLanes);
+  // No early return: the shuffles below need every lane of the warp (the grid's tail is padding).
+  const bool in = row < rows;
+  const long long bh = row / seq_q_pad;
+  const int i = int(row % seq_q_pad);
+  float acc = 0.f;
+  if (in && i < seq_q) {
+    const size_t off = (size_t(bh) * seq_q + i) * D + part * 8;
+    const uint4 ov = *reinterpret_cast<const uint4*>(o + off);
+    const uint4 gv = *reinterpret_cast<const uint4*>(d_o + off);
+    const uint32_t* ow = reinterpret_cast<const uint32_t*>(&ov);
+    const uint32_t* gw = reinterpret_cast<const uint32_t*>(&gv);
+#pragma unroll
+    for (int w = 0; w < 4; ++w) {
+      const float2 a = unpack2<T>(ow[w]), g = unpack2<T>(gw[w]);
+      acc = fmaf(a.x, g.x, fmaf(a.y, g.y, acc));
+    }
+  }
+  // kLanes consecutive lanes of one warp hold one row (kLanes divides 32).
+#pragma unroll
+  for (int m = kLanes / 2; m >= 1; m /= 2) acc += __shfl_xor_sync(0xffffffffu, acc, m, kLanes);
+  if (!in) return;
+  float4* dq = reinterpret_cast<float4*>(dq_accum + size_t(row) * D + part * 8);
+  dq[0] = make_float4(0.f, 0.f, 0.f, 0.f);
+  dq[1] = make_float4(0.f, 0.f, 0.f, 0.f);
+  if (part == 0) {
+    dd[row] = acc;
+    float l = INFINITY;
+    if (i < seq_q) {
+      const float x = lse[size_t(bh) * seq_q + i];
+      if (x != -INFINITY) l = x * kLog2e;
+    }
+    lse2[row] = l;
+  }
+}
+
+// dQ = scale · accumulator, rounded to T; 8 elements per thread.
+template <typename T, int D>
+__global__ void attn_bwd_dq_convert(const float* __restrict__ dq_accum, T* __restrict__ dq, int seq_q, int seq_q_pad,
+                                    long long chunks, float scale) {
+  const long long c = blockIdx.x * (long long)blockDim.x + threadIdx.x;
+  if (c >= chunks) return;
+  constexpr int kChunks = D / 8;
+  const long long row = c / kChunks;  // over [B][H][Nq]
+  const int part = int(c % kChunks);
+  const long long bh = row / seq_q;
+  const int i = int(row % seq_q);
+  const float4* src = reinterpret_cast<const float4*>(dq_accum + (size_t(bh) * seq_q_pad + i) * D + part * 8);
+  const float4 x = src[0], y = src[1];
+  uint4 out;
+  out.x = pack2<T>(x.x * scale, x.y * scale);
+  out.y = pack2<T>(x.z * scale, x.w * scale);
+  out.z = pack2<T>(y.x * scale, y.y * scale);
+  out.w = pack2<T>(y.z * scale, y.w * scale);
+  *reinterpret_cast<uint4*>(dq + size_t(row) * D + part * 8) = out;
+}
+
+size_t align256(size_t x) { return (x + 255) / 256 * 256; }
+int padded_seq_q(const AttnShape& s) { return (s.seq_q + Br - 1) / Br * Br; }
+
+template <typename T, int D, int kWarps, int kMinBlocks, bool kRed16>
+cudaError_t bwd_launch(const AttnBackwardProblem& pr, cudaStream_t stream) {
+  constexpr int Bc = 16 * kWarps;
+  const AttnShape& s = pr.shape;
+  const int nq_pad = padded_seq_q(s);
+  const size_t rows = size_t(s.batch) * s.heads * nq_pad;
+  unsigned char* ws = static_cast<unsigned char*>(pr.workspace);
+  float* dq_accum = reinterpret_cast<float*>(ws);
+  float* dd = reinterpret_cast<float*>(ws + align256(rows * D * 4));
+  float* lse2 = reinterpret_cast<float*>(ws + align256(rows * D * 4) + align256(rows * 4));
+
+  {
+    const long long threads = (long long)rows * (D / 8);
+    const int block = 256;
+    attn_bwd_prepass<T, D><<<unsigned((threads + block - 1) / block), block, 0, stream>>>(
+        static_cast<const T*>(pr.o), static_cast<const T*>(pr.d_o), pr.lse, dd, lse2, dq_accum, s.seq_q, nq_pad,
+        (long long)rows);
+    cudaError_t e = cudaGetLastError();
+    if (e != cudaSuccess) return e;
+  }
+  BwdParams p{};
+  p.q = pr.q, p.k = pr.k, p.v = pr.v, p.d_o = pr.d_o;
+  p.dq_accum = dq_accum, p.lse2 = lse2, p.dd = dd, p.dk = pr.dk, p.dv = pr.dv;
+  p.heads = s.heads, p.kv_heads = s.kv_heads, p.group = s.group(), p.seq_q = s.seq_q, p.seq_kv = s.seq_kv;
+  p.seq_q_pad = nq_pad, p.causal = s.causal ? 1 : 0, p.offset = s.seq_kv - s.seq_q;
+  p.scale = pr.scale, p.scale_log2 = pr.scale * kLog2e;
+  constexpr int smem = BwdTile<D, Bc>::kSmemBytes;
+  auto kernel = attn_bwd_kernel<T, D, kWarps, kMinBlocks, kRed16>;
+  cudaError_t e = cudaFuncSetAttribute(kernel, cudaFuncAttributeMaxDynamicSharedMemorySize, smem);
+  if (e != cudaSuccess) return e;
+  dim3 grid((s.seq_kv + Bc - 1) / Bc, s.kv_heads, s.batch);
+  kernel<<<grid, kWarps * 32, smem, stream>>>(p);
+  e = cudaGetLastError();
+  if (e != cudaSuccess) return e;
+  const long long chunks = (long long)s.batch * s.heads * s.seq_q * (D / 8);
+  attn_bwd_dq_convert<T, D><<<unsigned((chunks + 255) / 256), 256, 0, stream>>>(
+      dq_accum, static_cast<T*>(pr.dq), s.seq_q, nq_pad, chunks, pr.scale);
+  return cudaGetLastError();
+}
+
+// Variants (AttnBackwardProblem::variant): 0 = the default; 1 = Bc 64 (4 warps, 2 blocks per SM at
+// d128, 3 at d64), 8-byte dQ reds; 2 = Bc 128 (8 warps, 1 block per SM), 8-byte reds; 3 = Bc 128
+// with 16-byte reds; 4 = Bc 64 with 16-byte reds.
+template <typename T>
+cudaError_t bwd_dispatch(const AttnBackwardProblem& p, cudaStream_t stream) {
+  // The defaults are the fastest measured on the H200 (header): d64 variant 4, d128 variant 2.
+  const int v = p.variant != 0 ? p.variant : (p.shape.head_dim == 64 ? 4 : 2);
+  if (p.shape.head_dim == 64) {
+    if (v == 2) return bwd_launch<T, 64, 8, 1, false>(p, stream);
+    if (v == 3) return bwd_launch<T, 64, 8, 1, true>(p, stream);
+    if (v == 4) return bwd_launch<T, 64, 4, 3, true>(p, stream);
+    return bwd_launch<T, 64, 4, 3, false>(p, stream);
+  }
+  if (v == 2) return bwd_launch<T, 128, 8, 1, false>(p, stream);
+  if (v == 3) return bwd_launch<T, 128, 8, 1, true>(p, stream);
+  if (v == 4) return bwd_launch<T, 128, 4, 2, true>(p, stream);
+  return bwd_launch<T, 128, 4, 2, false>(p, stream);
+}
+
+}  // namespace
+
+size_t attn_bwd_workspace_bytes(const AttnShape& s) {
+  const size_t rows = size_t(s.batch) * s.heads * padded_seq_q(s);
+  return align256(rows * s.head_dim * 4) + 2 * align256(rows * 4);
+}
+
+cudaError_t attn_bwd_mma(const AttnBackwardProblem& p, cudaStream_t stream) {
+  const AttnShape& s = p.shape;
+  if (s.head_dim != 64 && s.head_dim != 128) return cudaErrorInvalidValue;
+  if (s.kv_heads <= 0 || s.heads % s.kv_heads != 0) return cudaErrorInvalidValue;
+  if (p.workspace_bytes < attn_bwd_workspace_bytes(s)) return cudaErrorInvalidValue;
+  const bool bf = s.dtype == ElemType::bf16;
+  return bf ? bwd_dispatch<__nv_bfloat16>(p, stream) : bwd_dispatch<__half>(p, stream);
+}
+
+}  // namespace attnlab::kernels

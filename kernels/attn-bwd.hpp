@@ -1,0 +1,43 @@
+// The backward pass's entry point (FlashAttention-2's backward, kernels/attn-bwd-mma.cu).
+//
+// Given the forward's inputs Q, K, V, its output O and per-row log-sum-exp (attn_mma_forward
+// writes both: AttnProblem::o and ::lse), and the gradient dO of some loss with respect to O:
+//   P  = softmax(scale·Q Kᵀ + mask)        recomputed from lse, never stored: P = exp(scale·S − lse)
+//   dV = Pᵀ dO                              (GQA: summed over the query heads of one kv head)
+//   dP = dO Vᵀ,  D = rowsum(dO ∘ O),  dS = P ∘ (dP − D)
+//   dQ = scale · dS K,  dK = scale · dSᵀ Q  (GQA: dK summed over the group as well)
+// Layouts as attn.hpp: Q, O, dO, dQ [B][H][Nq][d]; K, V, dK, dV [B][Hkv][Nkv][d]; lse [B][H][Nq].
+#pragma once
+#include <cstddef>
+#include <cuda_runtime_api.h>
+
+#include "kernel_choose.hpp"
+
+namespace attnlab::kernels {
+
+// How dQ is accumulated across the key tiles (see the header of attn-bwd-mma.cu for the measured
+// difference): atomics = every K/V block adds its dS·K into an fp32 buffer with atomic adds.
+enum class DqMode { atomics };
+
+struct AttnBackwardProblem {
+  AttnShape shape;
+  const void* q = nullptr;   // device pointers, element type shape.dtype
+  const void* k = nullptr;
+  const void* v = nullptr;
+  const void* o = nullptr;
+  const void* d_o = nullptr;
+  const float* lse = nullptr;  // natural log, −inf for a row that sees no key (its grads are 0)
+  void* dq = nullptr;
+  void* dk = nullptr;
+  void* dv = nullptr;
+  float scale = 0;
+  void* workspace = nullptr;  // attn_bwd_workspace_bytes(shape): fp32 dQ accumulator, D, lse·log2 e
+  size_t workspace_bytes = 0;
+  int variant = 0;  // tile/occupancy variant (attn-bwd-mma.cu's bwd_dispatch); 0 = the default
+};
+
+size_t attn_bwd_workspace_bytes(const AttnShape& s);
+// d = 64 or 128, bf16 or fp16; three launches (pre-pass, main, dQ conversion) on `stream`.
+cudaError_t attn_bwd_mma(const AttnBackwardProblem& p, cudaStream_t stream);
+
+}  // namespace attnlab::kernels

@@ -1,0 +1,42 @@
+#!/bin/bash
+# One device call for the backward rung: check, time (ours + PyTorch), sanitizers, ncu byte counters.
+# Run from a folder holding attnlab-attn-bwd-mma and torch_backward_reference.py; results in $OUT.
+# Usage: backward-device.sh [check|time|sanitize|ncu]...   (default: all four)
+set -u
+BIN=./attnlab-attn-bwd-mma
+OUT=${OUT:-/tmp/out}
+stages=${*:-check time sanitize ncu}
+nvidia-smi --query-gpu=name,driver_version,clocks.sm,clocks.max.sm,temperature.gpu --format=csv | tee $OUT/gpu.txt
+for st in $stages; do
+  case $st in
+    check)
+      $BIN --check > $OUT/check.txt 2>&1; rc=$?
+      grep -E "FAIL|match" $OUT/check.txt
+      [ $rc -eq 0 ] || { echo "CHECK FAILED rc=$rc: stopping"; exit 1; } ;;
+    time)
+      $BIN --time --sweep key --variants 1,2,3,4 --json $OUT/h200-backward.json > $OUT/time.txt 2>&1
+      PYTHONUNBUFFERED=1 python3 torch_backward_reference.py --into $OUT/h200-backward.json > $OUT/torch.txt 2>&1
+      cat $OUT/torch.txt ;;
+    sanitize)
+      for tool in memcheck racecheck synccheck; do
+        echo "== compute-sanitizer --tool $tool: --check --quick (every variant)"
+        compute-sanitizer --tool $tool --error-exitcode 9 $BIN --check --quick 2>&1 | grep -E "SUMMARY|match|FAIL|rror"
+        echo "rc=${PIPESTATUS[0]}"
+      done 2>&1 | tee $OUT/sanitizer.txt ;;
+    ncu)
+      # Bytes of the whole backward: ours = pre-pass + main + dQ conversion; PyTorch's FA2 = every
+      # kernel between cudaProfilerStart/Stop around torch.autograd.grad. Caches flushed per kernel.
+      M=dram__bytes_read.sum,dram__bytes_write.sum,lts__t_bytes.sum,gpu__time_duration.sum
+      for cfg in "1024 128" "2048 128" "4096 128" "4096 128 c" "4096 64" "4096 64 c"; do
+        set -- $cfg; n=$1; d=$2; c=${3:+--causal}
+        echo "# ours B4 H16 N$n d$d ${c}" >> $OUT/ncu-ours.csv
+        ncu --clock-control none --cache-control all --metrics $M --kernel-name regex:attn_bwd --csv \
+          $BIN --once --batch 4 --heads 16 --seq $n --dim $d $c 2>/dev/null | grep '^"' >> $OUT/ncu-ours.csv
+        echo "# torch-flash B4 H16 N$n d$d ${c}" >> $OUT/ncu-torch.csv
+        ncu --clock-control none --cache-control all --metrics $M --profile-from-start off --csv \
+          python3 torch_backward_reference.py --profile --backend flash --batch 4 --heads 16 --seq $n --dim $d $c \
+          2>/dev/null | grep '^"' >> $OUT/ncu-torch.csv
+      done
+      wc -l $OUT/ncu-ours.csv $OUT/ncu-torch.csv ;;
+  esac
+done
