@@ -20,6 +20,7 @@
 #include <unistd.h>
 
 #include "attn.hpp"
+#include "describe_gpu.hpp"
 #include "harness-cuda.hpp"
 #include "harness.hpp"
 
@@ -415,6 +416,10 @@ int main(int argc, char** argv) {
   app.add_flag("--quiet", opt.quiet, "No progress bar");
   app.add_flag("--print-shapes", opt.print_shapes,
                "Print {kernel, rung, config} for every kernel and config of the run as JSON lines, and exit (no GPU needed)");
+  std::string describe_path;  // --describe-gpu: kernels/describe_gpu.cu writes the GPU file
+  bool describe_measure = false;
+  app.add_option("--describe-gpu", describe_path, "Write a GPU file (attnlab --gpu FILE) from this device's properties");
+  app.add_flag("--measure", describe_measure, "With --describe-gpu: measure copy bandwidth and a bf16 GEMM too");
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {
@@ -427,6 +432,7 @@ int main(int argc, char** argv) {
 
   std::string command = "attnlab-bench";
   for (int i = 1; i < argc; ++i) command += std::string(" ") + argv[i];
+  if (!describe_path.empty()) return describe_gpu_run(describe_path, describe_measure, command);
 
   try {
     auto ids = parse_kernels(opt.kernels);

@@ -19,6 +19,7 @@
 #include <memory>
 
 #include "cli/common.hpp"
+#include "cli/model_options.hpp"
 #include "models/masks.hpp"
 #include "models/scaling.hpp"
 #include "models/scaling_parse.hpp"
@@ -37,10 +38,38 @@ struct StepsOptions {
               globals = "1", stride = "0", every_k = "3", local_window = "128", features = "256", state = "16",
               channels = "1536", conv_width = "4";
   std::string baseline_seq, baseline_time;
+  std::string config;  // --config: a model's config.json gives the shape options below
   bool causal = false, bidirectional = false;
   CLI::App* cmd = nullptr;  // to ask which options the user actually gave
   bool given(const char* name) const { return cmd->count(name) > 0; }
 };
+
+// --config: the model's heads, head size, layers, window (and its local/global rhythm) and SSM
+// state, except where the option is given.
+const ModelSpec* apply_config(StepsOptions& o) {
+  if (o.config.empty()) return nullptr;
+  const ModelSpec& m = model_find(o.config);
+  auto set = [&](const char* opt, std::string& field, u64 v) {
+    if (!o.given(opt)) field = std::to_string(v);
+  };
+  set("--heads", o.heads, m.heads);
+  set("--head-dim", o.head_dim, m.head_dim);
+  set("--layers", o.layers, m.layers);
+  if (m.window > 0) {
+    set("--window", o.window, m.window);
+    // One global layer in the repeated pattern (ModernBERT's GLL): the alternating family's rhythm.
+    if (std::count(m.pattern.begin(), m.pattern.end(), 'G') == 1 && m.pattern.find('L') != std::string::npos) {
+      set("--every-k", o.every_k, m.pattern.size());
+      set("--local-window", o.local_window, m.window);
+    }
+  }
+  if (m.ssm) {
+    set("--state", o.state, m.ssm->d_state);
+    set("--channels", o.channels, m.ssm->expand * m.hidden);
+    set("--conv-width", o.conv_width, m.ssm->d_conv);
+  }
+  return &m;
+}
 
 enum class TableKind { main, scores, masks };
 
@@ -496,11 +525,18 @@ void setup_steps(CLI::App& app) {
   cmd->add_option("--baseline-seq", o->baseline_seq, "What-if: compare every N with this length");
   cmd->add_option("--baseline-time", o->baseline_time, "What-if: the time at --baseline-seq (1s, 250ms, 2min)");
   add_format_option(cmd, o->format);
+  cmd->add_option("--config", o->config,
+                  "A model's Hugging Face config.json: its heads, head size, layers, window and SSM state");
   cmd->callback([o] {
-    Query q = to_query(*o);
+    StepsOptions eff = *o;
+    const ModelSpec* model = apply_config(eff);
+    Query q = to_query(eff);
     std::string out = q.table == TableKind::main     ? render_main(q)
                       : q.table == TableKind::scores ? render_scores(q)
                                                      : render_masks(q);
+    if (model && q.format == OutputFormat::table)
+      out += config_summary(*model, fmt::format("{} heads, head size {}, {} layers{}", eff.heads, eff.head_dim,
+                                                eff.layers, model->window ? ", window " + eff.window : ""));
     print_out(out);
   });
 }

@@ -5,6 +5,7 @@
 #include <memory>
 
 #include "cli/common.hpp"
+#include "cli/model_options.hpp"
 #include "sim/traffic.hpp"
 #include "sim/verify.hpp"
 #include "util/units.hpp"
@@ -19,7 +20,19 @@ struct TrafficOptionsCli {
   bool causal = false, no_l2 = false, verify = false, per_kernel = false;
   std::string dtype = "fp16", score_dtype, pass = "fwd", trace_file, format = "table";
   GpuOptions gpu;
+  std::string config;        // --config: a model's config.json gives heads, K/V heads and head size
+  CLI::App* cmd = nullptr;   // to tell the options given from their defaults
 };
+
+// --config: the model's attention shape, except where --heads/--kv-heads/--head-dim are given.
+const ModelSpec* apply_config(TrafficOptionsCli& o) {
+  if (o.config.empty()) return nullptr;
+  const ModelSpec& m = model_find(o.config);
+  if (!o.cmd->count("--heads")) o.heads = static_cast<long long>(m.heads);
+  if (!o.cmd->count("--kv-heads")) o.kv_heads = static_cast<long long>(m.kv_heads);
+  if (!o.cmd->count("--head-dim")) o.head_dim = static_cast<long long>(m.head_dim);
+  return &m;
+}
 
 AttnConfig to_config(const TrafficOptionsCli& o) {
   AttnConfig c;
@@ -233,8 +246,9 @@ void write_trace(const std::string& path, const TrafficReport& rep) {
   }
 }
 
-void run_traffic(const TrafficOptionsCli& o) {
+void run_traffic(TrafficOptionsCli o) {
   const OutputFormat fmt_out = parse_output_format(o.format);
+  const ModelSpec* model = apply_config(o);
   const AttnConfig c = to_config(o);
   const GpuSpec gpu = resolve_gpu(o.gpu);
   const std::vector<Algo> algos = parse_algo_list(o.algos);
@@ -254,7 +268,11 @@ void run_traffic(const TrafficOptionsCli& o) {
 
   if (fmt_out == OutputFormat::json) print_out(render_json(rep, ver));
   else if (fmt_out == OutputFormat::csv) print_out(render_csv(rep));
-  else print_out(render_table(rep, ver, o.per_kernel));
+  else
+    print_out(render_table(rep, ver, o.per_kernel) +
+              (model ? config_summary(*model, fmt::format("{} heads, {} K/V heads, head size {} (one layer)", o.heads,
+                                                          o.kv_heads, o.head_dim))
+                     : ""));
 }
 
 }  // namespace
@@ -275,6 +293,8 @@ void setup_traffic(CLI::App& app) {
   cmd->add_option("--block-q", o->block_q, "Br: query rows per tile (default: the algorithm's)");
   cmd->add_option("--block-kv", o->block_kv, "Bc: key/value rows per tile (default: the algorithm's)");
   add_gpu_options(cmd, o->gpu);
+  cmd->add_option("--config", o->config, "A model's Hugging Face config.json: its heads, K/V heads and head size");
+  o->cmd = cmd;
   cmd->add_flag("--no-l2", o->no_l2, "Closed forms only: skip the L2 model (fast, for sweeps)");
   cmd->add_flag("--per-kernel", o->per_kernel, "Also show each kernel's grid, waves and bytes");
   cmd->add_flag("--verify", o->verify, "Also compute naive and tiled attention on the CPU and compare (N <= 4096)");

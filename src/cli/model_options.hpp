@@ -2,22 +2,29 @@
 // override for every field of a preset (--layers --heads --kv-heads --head-dim --window ...).
 #pragma once
 #include <CLI/CLI.hpp>
+#include <fmt/format.h>
 #include <string>
 #include <vector>
 
+#include "models/hf_config.hpp"
 #include "models/model_spec.hpp"
 
 namespace attnlab::cli {
 
 struct ModelCliOptions {
   std::string model;
+  std::vector<std::string> configs;     // --config FILE (repeatable): Hugging Face config.json files
+  CLI::Option* model_opt = nullptr;     // to tell a given --model from its default
   ModelOverrides overrides;
 };
 
 inline void add_model_options(CLI::App* cmd, ModelCliOptions& m, const std::string& default_model,
                               const char* model_help) {
   m.model = default_model;
-  cmd->add_option("--model", m.model, model_help)->default_val(default_model);
+  m.model_opt = cmd->add_option("--model", m.model, model_help)->default_val(default_model);
+  cmd->add_option("--config", m.configs,
+                  "A model's Hugging Face config.json, read as is (instead of --model, or beside it to compare; "
+                  "repeatable). The sources list the fields read and defaulted");
   auto& o = m.overrides;
   cmd->add_option("--layers", o.layers, "Override: number of layers");
   cmd->add_option("--heads", o.heads, "Override: query heads (an MHA model stays MHA unless --kv-heads is given)");
@@ -46,6 +53,18 @@ inline std::vector<ModelSpec> resolve_models(const ModelCliOptions& m) {
     out.push_back(model_apply_overrides(model_find(name), m.overrides));
     start = end + 1;
   }
+  // --config alone replaces the default model; with a --model given, both are shown.
+  if (!m.configs.empty() && m.model_opt && m.model_opt->count() == 0) out.clear();
+  for (const auto& path : m.configs) out.push_back(model_apply_overrides(model_from_config_file(path), m.overrides));
+  return out;
+}
+
+// "From <file>: read ...; defaulted ...; note ...": the lines `traffic` and `steps` print under a
+// table built from a --config (kv and models show the same in their sources).
+inline std::string config_summary(const ModelSpec& m, const std::string& used) {
+  std::string out = fmt::format("\nModel from {}: {}.\n", m.sources.count("architecture") ? m.sources.at("architecture") : m.name, used);
+  for (const char* key : {"config: read", "config: defaulted", "config: note"})
+    if (m.sources.count(key)) out += fmt::format("  {}: {}\n", key + 8, m.sources.at(key));
   return out;
 }
 

@@ -6,6 +6,7 @@
 #include <fmt/format.h>
 
 #include "hw/gpu.hpp"
+#include "hw/gpu_file.hpp"
 
 namespace attnlab {
 
@@ -88,9 +89,13 @@ const GpuSpec& gpu_find(std::string_view name) {
   if (key == "h100") key = "h100-sxm";
   for (const auto& g : gpu_presets())
     if (g.name == key) return g;
+  // A GPU the session opened (dashboard), then a GPU description file named by its path.
+  for (const auto& g : gpu_session_gpus())
+    if (lower(g.name) == key) return g;
+  if (gpu_file_is_path(name)) return gpu_from_file(std::string(name));
   std::string names;
   for (const auto& g : gpu_presets()) names += (names.empty() ? "" : ", ") + g.name;
-  throw InputError(fmt::format("--gpu: unknown GPU '{}' (known: {})", name, names));
+  throw InputError(fmt::format("--gpu: unknown GPU '{}' (known: {}), or the path of a GPU file", name, names));
 }
 
 GpuSpec gpu_apply_overrides(GpuSpec gpu, const GpuOverrides& o) {

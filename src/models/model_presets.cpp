@@ -11,6 +11,7 @@
 #include <nlohmann/json.hpp>
 #include <sstream>
 
+#include "models/hf_config.hpp"
 #include "models/model_spec.hpp"
 
 #ifndef ATTNLAB_SOURCE_ROOT
@@ -270,7 +271,11 @@ const ModelSpec& model_find(std::string_view name) {
   std::string key = lower(name);
   for (const auto& m : model_presets())
     if (lower(m.name) == key) return m;
-  throw InputError(fmt::format("--model: unknown model '{}' (known: {})", name, model_names()));
+  // A model the session opened (dashboard), then a config.json named by its path.
+  for (const auto& m : model_session_models())
+    if (lower(m.name) == key) return m;
+  if (hf_config_is_path(name)) return model_from_config_file(std::string(name));
+  throw InputError(fmt::format("--model: unknown model '{}' (known: {}), or the path of a config.json", name, model_names()));
 }
 
 void model_validate(const ModelSpec& m) {
