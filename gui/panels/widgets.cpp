@@ -4,6 +4,7 @@
 #include <bit>
 #include <fmt/format.h>
 
+#include "platform.hpp"
 #include "plot/plot_math.hpp"
 #include "style.hpp"
 #include "util/units.hpp"
@@ -29,6 +30,7 @@ bool slider_pow2(const char* id, const char* name, u64& value, u64 lo, u64 hi, c
   const std::string shown = fmt::format("{} = {}{}{}", name, plot::format_tick(static_cast<double>(u64{1} << k), plot::Unit::tokens),
                                         *unit ? " " : "", unit);
   const bool changed = ImGui::SliderInt(id, &k, k0, k1, shown.c_str(), ImGuiSliderFlags_AlwaysClamp);
+  platform::note_widget(id);  // the browser tests drag it
   if (changed) value = u64{1} << k;
   return changed;
 }
@@ -37,6 +39,7 @@ bool slider_u64(const char* id, const char* name, u64& value, u64 lo, u64 hi, co
   int v = static_cast<int>(std::clamp(value, lo, hi));
   const std::string shown = fmt::format("{} = %d{}{}", name, *unit ? " " : "", unit);
   const bool changed = ImGui::SliderInt(id, &v, static_cast<int>(lo), static_cast<int>(hi), shown.c_str(), ImGuiSliderFlags_AlwaysClamp);
+  platform::note_widget(id);
   if (changed) value = static_cast<u64>(v);
   return changed;
 }
