@@ -101,13 +101,13 @@ int app_run(const AppOptions& o) {
                  g_glfw_error.empty() ? "glfwInit failed" : g_glfw_error.c_str());
     return 1;
   }
-#ifndef __EMSCRIPTEN__  // the browser gives WebGL 2 (OpenGL ES 3.0), asked for at link time
+#ifndef __EMSCRIPTEN__  // the browser: WebGL 2 (OpenGL ES 3.0), asked for at link time; the page sets the pixel ratio
   glfwWindowHint(GLFW_CONTEXT_VERSION_MAJOR, 3);
   glfwWindowHint(GLFW_CONTEXT_VERSION_MINOR, 3);
   glfwWindowHint(GLFW_OPENGL_PROFILE, GLFW_OPENGL_CORE_PROFILE);
   glfwWindowHint(GLFW_OPENGL_FORWARD_COMPAT, GLFW_TRUE);
-#endif
   glfwWindowHint(GLFW_SCALE_TO_MONITOR, GLFW_TRUE);
+#endif
   if (v.headless_capture) glfwWindowHint(GLFW_RESIZABLE, GLFW_FALSE);  // the PNG must have the asked size
   GLFWmonitor* monitor = nullptr;
   int win_w = o.width, win_h = o.height;
@@ -161,7 +161,7 @@ int app_run(const AppOptions& o) {
   double toast_until = toast.empty() ? 0 : now_s() + 8;
 
   // ---- loop --------------------------------------------------------------------------------
-  int windowed_x = 80, windowed_y = 60, windowed_w = o.width, windowed_h = o.height;
+  [[maybe_unused]] int windowed_x = 80, windowed_y = 60, windowed_w = o.width, windowed_h = o.height;  // not in the browser
   const int total_frames = capture ? o.frames : bench ? o.bench_frames + 10 : -1;  // bench: 10 warm-up frames
   std::vector<double> frame_ms, ui_ms;  // ui: building the frame (panels, layout, draw lists) on the CPU
   std::vector<double> cpu_ms;  // this process's CPU time per frame, all threads (llvmpipe's included):

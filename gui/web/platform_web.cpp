@@ -23,15 +23,15 @@
 // ---- page side (JavaScript) -------------------------------------------------------------------
 // Strings cross as UTF-8 in the wasm heap; the C++ side frees what JavaScript allocated.
 EM_JS(char*, js_hash, (), {
-  const h = decodeURIComponent(location.hash.replace(/^#/, ''));
+  const h = decodeURIComponent(location.hash.replace(/^#/, ""));
   const n = lengthBytesUTF8(h) + 1, p = _malloc(n);
   stringToUTF8(h, p, n);
   return p;
 });
 EM_JS(void, js_hash_set, (const char* s, int push), {
-  const h = '#' + UTF8ToString(s);
+  const h = "#" + UTF8ToString(s);
   if (location.hash === h) return;
-  if (push) history.pushState(null, '', h); else history.replaceState(null, '', h);
+  if (push) history.pushState(null, "", h); else history.replaceState(null, "", h);
 });
 EM_JS(int, js_hash_moved, (), {
   // Set by the page on popstate/hashchange (back, forward, an edited address).
@@ -40,7 +40,7 @@ EM_JS(int, js_hash_moved, (), {
   return m;
 });
 EM_JS(void, js_note, (const char* s), {
-  if (typeof Module.attnlabNote === 'function') Module.attnlabNote(UTF8ToString(s));
+  if (typeof Module.attnlabNote === "function") Module.attnlabNote(UTF8ToString(s));
 });
 EM_JS(char*, js_storage_get, (const char* key), {
   let v = null;
@@ -56,9 +56,9 @@ EM_JS(void, js_storage_set, (const char* key, const char* value), {
 EM_JS(void, js_download, (const char* path), {
   const p = UTF8ToString(path);
   const bytes = FS.readFile(p);
-  const a = document.createElement('a');
-  a.href = URL.createObjectURL(new Blob([bytes], {type: 'image/png'}));
-  a.download = p.split('/').pop();
+  const a = document.createElement("a");
+  a.href = URL.createObjectURL(new Blob([bytes], {type: "image/png"}));
+  a.download = p.split("/").pop();
   document.body.appendChild(a);
   a.click();
   setTimeout(() => { URL.revokeObjectURL(a.href); a.remove(); }, 1000);
@@ -70,6 +70,22 @@ EM_JS(void, js_canvas_size, (int w, int h), {
   // Browser.setCanvasSize tells emscripten's GLFW, which reports the new window and framebuffer
   // size to ImGui's backend; the page's stylesheet keeps the canvas at the page's CSS size.
   Browser.setCanvasSize(w, h);
+});
+
+EM_JS(void, js_frame_done, (double t0), {
+  const t = performance.now();
+  if (!Module.attnlabFirstFrameMs) Module.attnlabFirstFrameMs = t;
+  const p = Module.attnlabPeriods = Module.attnlabPeriods || [];
+  if (Module.attnlabLastTick) p.push(t - Module.attnlabLastTick);
+  if (p.length > 600) p.shift();
+  const b = Module.attnlabBuildMs = Module.attnlabBuildMs || [];
+  b.push(t - t0);
+  if (b.length > 600) b.shift();
+  Module.attnlabLastTick = t;
+  Module.attnlabFrames = (Module.attnlabFrames || 0) + 1;
+});
+EM_JS(void, js_widget, (const char* id, float x0, float y0, float x1, float y1), {
+  (Module.attnlabWidgets = Module.attnlabWidgets || {})[UTF8ToString(id)] = {x0: x0, y0: y0, x1: x1, y1: y1};
 });
 
 namespace attnlab::gui::platform {
@@ -96,17 +112,7 @@ std::optional<PickedFile> g_picked;
 void tick() {
   const double t0 = emscripten_get_now();
   const bool more = g_frame();
-  EM_ASM({
-    const t = performance.now();
-    if (!Module.attnlabFirstFrameMs) Module.attnlabFirstFrameMs = t;
-    const p = Module.attnlabPeriods = Module.attnlabPeriods || [];
-    if (Module.attnlabLastTick) p.push(t - Module.attnlabLastTick);
-    if (p.length > 600) p.shift();
-    (Module.attnlabBuildMs = Module.attnlabBuildMs || []).push(t - $0);
-    if (Module.attnlabBuildMs.length > 600) Module.attnlabBuildMs.shift();
-    Module.attnlabLastTick = t;
-    Module.attnlabFrames = (Module.attnlabFrames || 0) + 1;
-  }, t0);
+  js_frame_done(t0);
   if (!more) emscripten_cancel_main_loop();
 }
 
@@ -242,9 +248,7 @@ void note_widget(const char* id) {
   // Tests find sliders by id: the page keeps the last rectangle of each, in CSS pixels.
   const ImVec2 a = ImGui::GetItemRectMin(), b = ImGui::GetItemRectMax();
   const float s = dpr();
-  EM_ASM({
-    (Module.attnlabWidgets = Module.attnlabWidgets || {})[UTF8ToString($0)] = {x0: $1, y0: $2, x1: $3, y1: $4};
-  }, id, a.x / s, a.y / s, b.x / s, b.y / s);
+  js_widget(id, a.x / s, a.y / s, b.x / s, b.y / s);
 }
 
 }  // namespace attnlab::gui::platform

@@ -71,6 +71,9 @@ class Browser:
         self.width, self.height = width, height
         for domain in ("Page", "Runtime", "Log"):
             self.call(f"{domain}.enable")
+        # The page's size exactly (--window-size counts the headless window's frame too).
+        self.call("Emulation.setDeviceMetricsOverride", width=width, height=height, deviceScaleFactor=scale,
+                  mobile=False)
 
     def close(self):
         try:

@@ -42,9 +42,9 @@ def hash_of(b):
     return b.eval("decodeURIComponent(location.hash)")
 
 
-def check_picture(b, png, what, shots=None, name=None):
+def check_picture(b, png, what, shots=None, name=None, size=(W, H)):
     a = cdp.analyze(b, png)
-    check(a["width"] == W and a["height"] == H, f"{what}: screenshot {a['width']}x{a['height']} (want {W}x{H})")
+    check((a["width"], a["height"]) == size, f"{what}: screenshot {a['width']}x{a['height']} (want {size[0]}x{size[1]})")
     check(a["colors"] >= 30 and a["not_background"] >= 0.05,
           f"{what}: not blank ({a['colors']} colours, {a['not_background']:.0%} not background)")
     if shots and name:
@@ -192,7 +192,33 @@ def run_bench(b, url, args):
                                     " return e ? g.getParameter(e.UNMASKED_RENDERER_WEBGL) : g.getParameter(g.RENDERER); })()")))
 
 
-CHECKS = {"chapters": run_chapters, "navigation": run_navigation, "slider": run_slider, "link": run_link,
+def run_resize(b, url, args):
+    """The canvas follows the page: a smaller window, then a HiDPI screen (devicePixelRatio 2)."""
+    b.open(url + "#ch=3")
+    for w, h, scale in ((960, 600, 1), (W, H, 2)):
+        b.call("Emulation.setDeviceMetricsOverride", width=w, height=h, deviceScaleFactor=scale, mobile=False)
+        b.frames_after(6)
+        cw, ch = b.eval("Module.canvas.width"), b.eval("Module.canvas.height")
+        check((cw, ch) == (w * scale, h * scale), f"page {w}x{h} at devicePixelRatio {scale}: canvas {cw}x{ch} pixels")
+        check_picture(b, b.screenshot(), f"page {w}x{h}x{scale}", args.shots, f"resize-{w}x{h}x{scale}.png",
+                      size=(w * scale, h * scale))
+    check_no_errors(b, "resize")
+
+
+def run_docs(b, url, args):
+    """The two pictures in docs/: chapter 3 mid-animation, and a link restored in a fresh page."""
+    b.open(url + "#ch=3&play=1")
+    b.pump(2.5)  # the tiling walk is under way
+    with open(os.path.join(args.docs, "web-chapter3.png"), "wb") as f:
+        f.write(b.screenshot())
+    b.open(url + "?fresh#ch=3&panel=traffic&d=64&heads=32&causal=1")
+    b.frames_after(60)
+    with open(os.path.join(args.docs, "web-link.png"), "wb") as f:
+        f.write(b.screenshot())
+    print(f"wrote {args.docs}/web-chapter3.png and web-link.png (address {hash_of(b)})")
+
+
+CHECKS = {"chapters": run_chapters, "resize": run_resize, "navigation": run_navigation, "slider": run_slider, "link": run_link,
           "files": run_files}
 
 
@@ -203,6 +229,7 @@ def main():
     ap.add_argument("--check", choices=sorted(CHECKS))
     ap.add_argument("--bench", action="store_true", help="print the speed figures instead of testing")
     ap.add_argument("--shots", help="save the screenshots here")
+    ap.add_argument("--docs", help="write the two screenshots for docs/ into this folder instead of testing")
     args = ap.parse_args()
     if not os.path.isfile(os.path.join(args.site, "index.html")):
         print(f"test_web: no index.html in {args.site}; build it with scripts/web", file=sys.stderr)
@@ -214,6 +241,8 @@ def main():
         with cdp.Browser(W, H) as b:
             if args.bench:
                 run_bench(b, url + "index.html", args)
+            elif args.docs:
+                run_docs(b, url + "index.html", args)
             else:
                 CHECKS[args.check](b, url + "index.html", args)
     finally:
