@@ -93,6 +93,18 @@ def run_navigation(b, url, args):
     b.frames_after(4)
     check(hash_of(b).startswith(f"#ch={nums[1]}"), f"forward: address {hash_of(b)}")
     check_picture(b, b.screenshot(), "after back/forward")
+    # F12: the screenshot arrives as a download.
+    with tempfile.TemporaryDirectory() as tmp:
+        b.call("Page.setDownloadBehavior", behavior="allow", downloadPath=tmp)
+        b.key("F12", "F12", 123)
+        end = time.time() + 20
+        while time.time() < end and not [f for f in os.listdir(tmp) if f.endswith(".png")]:
+            b.pump(0.2)
+        files = [f for f in os.listdir(tmp) if f.endswith(".png")]
+        check(len(files) == 1, f"F12 downloads a PNG: {files}")
+        with open(os.path.join(tmp, files[0]), "rb") as f:
+            a = cdp.analyze(b, f.read())
+        check((a["width"], a["height"]) == (W, H) and a["colors"] >= 30, f"the PNG: {a['width']}x{a['height']}, {a['colors']} colours")
     check_no_errors(b, "navigation")
 
 
