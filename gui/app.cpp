@@ -22,6 +22,7 @@
 #include "capture.hpp"
 #include "frame.hpp"
 #include "panels/registry.hpp"
+#include "platform.hpp"
 #include "style.hpp"
 #include "util/errors.hpp"
 #include "view.hpp"
@@ -100,11 +101,13 @@ int app_run(const AppOptions& o) {
                  g_glfw_error.empty() ? "glfwInit failed" : g_glfw_error.c_str());
     return 1;
   }
+#ifndef __EMSCRIPTEN__  // the browser: WebGL 2 (OpenGL ES 3.0), asked for at link time; the page sets the pixel ratio
   glfwWindowHint(GLFW_CONTEXT_VERSION_MAJOR, 3);
   glfwWindowHint(GLFW_CONTEXT_VERSION_MINOR, 3);
   glfwWindowHint(GLFW_OPENGL_PROFILE, GLFW_OPENGL_CORE_PROFILE);
   glfwWindowHint(GLFW_OPENGL_FORWARD_COMPAT, GLFW_TRUE);
   glfwWindowHint(GLFW_SCALE_TO_MONITOR, GLFW_TRUE);
+#endif
   if (v.headless_capture) glfwWindowHint(GLFW_RESIZABLE, GLFW_FALSE);  // the PNG must have the asked size
   GLFWmonitor* monitor = nullptr;
   int win_w = o.width, win_h = o.height;
@@ -122,20 +125,25 @@ int app_run(const AppOptions& o) {
     return 1;
   }
   glfwMakeContextCurrent(window);
+#ifndef __EMSCRIPTEN__  // the page's animation frames pace the browser
   glfwSwapInterval(v.headless_capture ? 0 : 1);
+#endif
 
   // ---- context -----------------------------------------------------------------------------
   IMGUI_CHECKVERSION();
   ImGui::CreateContext();
   ImGuiIO& io = ImGui::GetIO();
-  io.IniFilename = nullptr;  // the layout is ours, not saved between runs
+  io.IniFilename = nullptr;  // the layout is ours, not saved between runs (the browser keeps it: platform)
   if (v.headless_capture) io.ConfigFlags |= ImGuiConfigFlags_NoMouse;  // no stray hover in screenshots
 
   // ---- style -------------------------------------------------------------------------------
+  // Fonts are rasterized at the screen's pixel density (the browser's devicePixelRatio; 1 on the desktop);
+  // presenter mode sizes them to the window's height in CSS pixels.
   auto body_px = [&] {
     int fb_w = 0, fb_h = 0;
     glfwGetFramebufferSize(window, &fb_w, &fb_h);
-    return body_font_px(v.settings, static_cast<float>(fb_h));
+    const float scale = platform::ui_scale();
+    return body_font_px(v.settings, static_cast<float>(fb_h) / scale) * scale;
   };
   float built_px = body_px();
   fonts() = fonts_load(built_px);
@@ -148,21 +156,34 @@ int app_run(const AppOptions& o) {
 
   // ---- backends ----------------------------------------------------------------------------
   ImGui_ImplGlfw_InitForOpenGL(window, true);
+#ifdef __EMSCRIPTEN__
+  ImGui_ImplOpenGL3_Init("#version 300 es");  // WebGL 2
+#else
   ImGui_ImplOpenGL3_Init("#version 330 core");
+#endif
+  std::string toast = platform::start(v, window);
+  double toast_until = toast.empty() ? 0 : now_s() + 8;
 
   // ---- loop --------------------------------------------------------------------------------
-  int windowed_x = 80, windowed_y = 60, windowed_w = o.width, windowed_h = o.height;
+  [[maybe_unused]] int windowed_x = 80, windowed_y = 60, windowed_w = o.width, windowed_h = o.height;  // not in the browser
   const int total_frames = capture ? o.frames : bench ? o.bench_frames + 10 : -1;  // bench: 10 warm-up frames
   std::vector<double> frame_ms, ui_ms;  // ui: building the frame (panels, layout, draw lists) on the CPU
   std::vector<double> cpu_ms;  // this process's CPU time per frame, all threads (llvmpipe's included):
                                // on a shared machine the wall time also counts other people's work
-  std::string toast;
-  double toast_until = 0, last = now_s();
+  double last = now_s();
   int exit_code = 0;
-  for (int frame = 0; !glfwWindowShouldClose(window); ++frame) {
+  int frame = -1;
+  // One frame; false ends the loop. The desktop calls it in a loop, the browser once per page frame.
+  auto run_frame = [&]() -> bool {
+    ++frame;
+    if (glfwWindowShouldClose(window)) return false;
     const double t0 = now_s(), c0 = cpu_s();
     // poll
     glfwPollEvents();
+    if (std::string note = platform::frame_begin(v, window); !note.empty()) {
+      toast = note;
+      toast_until = now_s() + 8;
+    }
     // presenter mode changes the font size (and sizes it to the window): rebuild the atlas between frames.
     if (body_px() != built_px) {
       built_px = body_px();
@@ -208,6 +229,7 @@ int app_run(const AppOptions& o) {
     if (req.screenshot) {
       const std::string name = capture_default_name(v.current_lesson() ? v.current_lesson()->stem : "");
       const std::string err = capture_png(name, fb_w, fb_h);
+      if (err.empty()) platform::file_written(name);
       toast = err.empty() ? "Saved " + name : err;
       toast_until = t + 3;
     }
@@ -220,8 +242,10 @@ int app_run(const AppOptions& o) {
     }
 
     // requests that change the window
+    platform::frame_end(v);
     if (req.toggle_present && !v.headless_capture) {
       v.settings.present = !v.settings.present;
+#ifndef __EMSCRIPTEN__  // in the browser the page already fills the tab (F11 makes it full screen)
       if (v.settings.present) {
         glfwGetWindowPos(window, &windowed_x, &windowed_y);
         glfwGetWindowSize(window, &windowed_w, &windowed_h);
@@ -231,10 +255,12 @@ int app_run(const AppOptions& o) {
       } else {
         glfwSetWindowMonitor(window, nullptr, windowed_x, windowed_y, windowed_w, windowed_h, 0);
       }
+#endif
     }
     if (req.quit) glfwSetWindowShouldClose(window, GLFW_TRUE);
-    if (total_frames > 0 && frame + 1 >= total_frames) break;
-  }
+    return !(total_frames > 0 && frame + 1 >= total_frames);
+  };
+  platform::run_loop(run_frame);
 
   if (bench && !frame_ms.empty()) {
     std::vector<double> s = frame_ms;

@@ -14,7 +14,15 @@ std::string capture_png(const std::string& path, int width, int height) {
   std::vector<unsigned char> px(static_cast<size_t>(width) * height * 3);
   glPixelStorei(GL_PACK_ALIGNMENT, 1);
   glReadBuffer(GL_BACK);
+#ifdef __EMSCRIPTEN__
+  // WebGL promises only RGBA bytes for readPixels: read those, keep RGB.
+  std::vector<unsigned char> rgba(static_cast<size_t>(width) * height * 4);
+  glReadPixels(0, 0, width, height, GL_RGBA, GL_UNSIGNED_BYTE, rgba.data());
+  for (size_t i = 0, n = static_cast<size_t>(width) * height; i < n; ++i)
+    for (size_t c = 0; c < 3; ++c) px[i * 3 + c] = rgba[i * 4 + c];
+#else
   glReadPixels(0, 0, width, height, GL_RGB, GL_UNSIGNED_BYTE, px.data());
+#endif
   // OpenGL rows run bottom-up; PNG rows top-down.
   stbi_flip_vertically_on_write(1);
   // No PNG row filter: a dashboard is flat colour and text, which stb's deflate packs best

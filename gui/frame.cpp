@@ -8,6 +8,7 @@
 
 #include "markdown/md_render.hpp"
 #include "panels/registry.hpp"
+#include "platform.hpp"
 #include "style.hpp"
 #include "view.hpp"
 
@@ -67,6 +68,8 @@ void draw_menu_bar(View& v, FrameRequests& req) {
   if (ImGui::MenuItem(v.show_chapters ? "Hide chapters" : "Chapters")) v.show_chapters = !v.show_chapters;
   if (ImGui::MenuItem("Present", "F5")) req.toggle_present = true;
   if (ImGui::MenuItem("Screenshot", "F12")) req.screenshot = true;
+  // The browser has no command line: the learner's measurement file comes through its file picker.
+  if (platform::can_pick_files() && ImGui::MenuItem("Your measurements…")) platform::pick_file(".json", "measurements");
   ImGui::EndMenuBar();
 }
 

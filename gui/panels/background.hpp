@@ -5,6 +5,7 @@
 // picture does not depend on timing.
 #pragma once
 #include <atomic>
+#include <chrono>
 #include <functional>
 #include <memory>
 #include <mutex>
@@ -39,9 +40,11 @@ class Sweep {
     });
     state_ = std::make_shared<State>();
     state_->results.assign(n, std::nullopt);
-    auto st = state_;
-    auto run = [st, n, work = std::move(work)] {
-      for (size_t i = 0; i < n && !st->cancel; ++i) {
+    // Computes points from the first one not done, until the end or `budget_s` of wall time.
+    auto run = [n, work = std::move(work)](State& state, double budget_s) {
+      State* st = &state;
+      const auto t0 = std::chrono::steady_clock::now();
+      for (size_t i = st->done; i < n && !st->cancel; ++i) {
         std::optional<R> r;
         std::string err;
         try {
@@ -53,13 +56,22 @@ class Sweep {
         st->results[i] = std::move(r);
         if (!err.empty() && st->error.empty()) st->error = err;
         st->done = i + 1;
+        if (i + 1 < n && std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count() > budget_s) return;
       }
       st->finished = true;
     };
+    constexpr double all = 1e300;
     if (synchronous) {
-      run();
+      run(*state_, all);
     } else {
-      thread_ = std::thread(run);
+#ifdef __EMSCRIPTEN__
+      // The browser page has one thread (threads there need cross-origin isolation headers, which
+      // a plain static host does not send): the sweep advances a few milliseconds at a time,
+      // whenever the panel looks at it, and the curve still fills in while the page stays live.
+      state_->pump = [run](State& st) { run(st, 0.004); };
+#else
+      thread_ = std::thread([st = state_, run] { run(*st, all); });
+#endif
     }
   }
 
@@ -71,11 +83,13 @@ class Sweep {
   // A copy of the results so far (nullopt = not computed yet, or failed).
   std::vector<std::optional<R>> results() const {
     if (!state_) return {};
+    pump();
     std::lock_guard<std::mutex> lock(state_->m);
     return state_->results;
   }
   size_t done() const {
     if (!state_) return 0;
+    pump();
     std::lock_guard<std::mutex> lock(state_->m);
     return state_->done;
   }
@@ -84,7 +98,10 @@ class Sweep {
     std::lock_guard<std::mutex> lock(state_->m);
     return state_->results.size();
   }
-  bool finished() const { return state_ && state_->finished; }
+  bool finished() const {
+    pump();
+    return state_ && state_->finished;
+  }
   std::string error() const {
     if (!state_) return {};
     std::lock_guard<std::mutex> lock(state_->m);
@@ -99,7 +116,11 @@ class Sweep {
     std::string error;
     std::atomic<bool> cancel{false};
     std::atomic<bool> finished{false};
+    std::function<void(State&)> pump;  // the browser's sweep: the next few points (empty elsewhere)
   };
+  void pump() const {
+    if (state_ && state_->pump && !state_->finished) state_->pump(*state_);
+  }
   struct Old {
     std::thread thread;
     std::shared_ptr<State> state;

@@ -6,6 +6,7 @@
 #include <cstdio>
 #include <fmt/format.h>
 
+#include "platform.hpp"
 #include "plot/plot_math.hpp"
 #include "style.hpp"
 #include "util/units.hpp"
@@ -78,6 +79,7 @@ bool slider_pow2(const char* id, const char* name, u64& value, u64 lo, u64 hi, c
   const bool changed = labelled_slider(shown, k1 > k0 ? double(k - k0) / (k1 - k0) : 0, [&] {
     return ImGui::SliderInt(id, &k, k0, k1, "", ImGuiSliderFlags_AlwaysClamp | ImGuiSliderFlags_NoInput);
   });
+  platform::note_widget(id);  // the browser tests drag it
   if (changed) value = u64{1} << k;
   return changed;
 }
@@ -88,6 +90,7 @@ bool slider_u64(const char* id, const char* name, u64& value, u64 lo, u64 hi, co
   const bool changed = labelled_slider(shown, hi > lo ? double(v - static_cast<int>(lo)) / double(hi - lo) : 0, [&] {
     return ImGui::SliderInt(id, &v, static_cast<int>(lo), static_cast<int>(hi), "", ImGuiSliderFlags_AlwaysClamp | ImGuiSliderFlags_NoInput);
   });
+  platform::note_widget(id);
   if (changed) value = static_cast<u64>(v);
   return changed;
 }

@@ -1,0 +1,215 @@
+"""A small Chrome DevTools Protocol client for attnlab's browser tests: starts Debian's headless
+chromium (SwiftShader WebGL 2) and a static file server, opens the page, and speaks CDP over one
+websocket (python3-websocket). Chosen over puppeteer-core: one Debian package instead of an npm
+tree and its lockfile, nothing fetched from a registry in CI, and the dozen commands the tests use
+fit in this file."""
+
+import base64
+import functools
+import http.server
+import json
+import os
+import re
+import shutil
+import socketserver
+import subprocess
+import tempfile
+import threading
+import time
+import urllib.request
+
+import websocket
+
+CHROMIUM = os.environ.get("ATTNLAB_CHROMIUM", "/usr/bin/chromium")
+
+
+class _QuietHandler(http.server.SimpleHTTPRequestHandler):
+    extensions_map = {**http.server.SimpleHTTPRequestHandler.extensions_map,
+                      ".wasm": "application/wasm", ".data": "application/octet-stream"}
+
+    def log_message(self, *args):
+        pass
+
+
+def serve(folder):
+    """A static server for `folder` on a free localhost port (a thread); returns (server, base URL)."""
+    handler = functools.partial(_QuietHandler, directory=folder)
+    server = socketserver.ThreadingTCPServer(("127.0.0.1", 0), handler)
+    server.daemon_threads = True
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    return server, f"http://127.0.0.1:{server.server_address[1]}/"
+
+
+class Browser:
+    """One headless chromium with one page. Events are kept: console messages and exceptions."""
+
+    def __init__(self, width=1280, height=720, scale=1.0):
+        self.profile = tempfile.mkdtemp(prefix="attnlab-chromium-")
+        args = [CHROMIUM, "--headless", "--no-sandbox", "--use-angle=swiftshader", "--enable-unsafe-swiftshader",
+                "--no-first-run", "--no-default-browser-check", "--disable-extensions", "--mute-audio",
+                f"--user-data-dir={self.profile}", "--remote-debugging-port=0",
+                f"--window-size={width},{height}", f"--force-device-scale-factor={scale}", "about:blank"]
+        self.proc = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+        port = None
+        deadline = time.time() + 30
+        while time.time() < deadline and port is None:
+            line = self.proc.stderr.readline()
+            if not line and self.proc.poll() is not None:
+                raise RuntimeError("chromium exited before DevTools answered")
+            m = re.search(r"DevTools listening on ws://[^:]+:(\d+)/", line)
+            if m:
+                port = int(m.group(1))
+        if port is None:
+            raise RuntimeError("chromium did not open DevTools within 30 s")
+        threading.Thread(target=lambda: [None for _ in self.proc.stderr], daemon=True).start()  # drain
+        pages = json.load(urllib.request.urlopen(f"http://127.0.0.1:{port}/json/list"))
+        page = next(p for p in pages if p["type"] == "page")
+        self.ws = websocket.create_connection(page["webSocketDebuggerUrl"], timeout=120, suppress_origin=True)
+        self.next_id = 0
+        self.console = []  # (level, text)
+        self.errors = []   # uncaught exceptions and error-level console/log entries
+        self.width, self.height = width, height
+        for domain in ("Page", "Runtime", "Log"):
+            self.call(f"{domain}.enable")
+        # The page's size exactly (--window-size counts the headless window's frame too).
+        self.call("Emulation.setDeviceMetricsOverride", width=width, height=height, deviceScaleFactor=scale,
+                  mobile=False)
+
+    def close(self):
+        try:
+            self.ws.close()
+        finally:
+            self.proc.kill()
+            self.proc.wait()
+            shutil.rmtree(self.profile, ignore_errors=True)
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+    def _event(self, msg):
+        method, p = msg.get("method"), msg.get("params", {})
+        if method == "Runtime.consoleAPICalled":
+            text = " ".join(str(a.get("value", a.get("description", ""))) for a in p.get("args", []))
+            self.console.append((p["type"], text))
+            if p["type"] in ("error", "assert"):
+                self.errors.append(f"console.{p['type']}: {text}")
+        elif method == "Runtime.exceptionThrown":
+            d = p["exceptionDetails"]
+            self.errors.append("exception: " + d.get("exception", {}).get("description", d.get("text", "?")))
+        elif method == "Log.entryAdded" and p["entry"]["level"] == "error":
+            self.errors.append(f"log: {p['entry']['text']} ({p['entry'].get('url', '')})")
+
+    def call(self, method, **params):
+        self.next_id += 1
+        my_id = self.next_id
+        self.ws.send(json.dumps({"id": my_id, "method": method, "params": params}))
+        while True:
+            msg = json.loads(self.ws.recv())
+            if msg.get("id") == my_id:
+                if "error" in msg:
+                    raise RuntimeError(f"{method}: {msg['error']}")
+                return msg.get("result", {})
+            self._event(msg)
+
+    def pump(self, seconds):
+        """Lets the page run for `seconds`, collecting events."""
+        end = time.time() + seconds
+        while True:
+            left = end - time.time()
+            if left <= 0:
+                return
+            self.ws.settimeout(left)
+            try:
+                self._event(json.loads(self.ws.recv()))
+            except websocket.WebSocketTimeoutException:
+                return
+            finally:
+                self.ws.settimeout(120)
+
+    def eval(self, expression):
+        r = self.call("Runtime.evaluate", expression=expression, returnByValue=True, awaitPromise=True)
+        if "exceptionDetails" in r:
+            raise RuntimeError(f"{expression}: {r['exceptionDetails'].get('text')}")
+        return r["result"].get("value")
+
+    def wait_for(self, expression, timeout=60, what=None):
+        end = time.time() + timeout
+        while time.time() < end:
+            v = self.eval(expression)
+            if v:
+                return v
+            self.pump(0.1)
+        raise AssertionError(f"timed out after {timeout} s waiting for {what or expression}")
+
+    def open(self, url, frames=3, timeout=90):
+        """Navigates and waits until the dashboard has drawn `frames` frames."""
+        self.call("Page.navigate", url=url)
+        self.pump(0.2)
+        self.wait_for("document.readyState === 'complete'", timeout)
+        self.wait_for(f"typeof Module === 'object' && (Module.attnlabFrames || 0) >= {frames}", timeout,
+                      f"{frames} frames of the dashboard")
+
+    def frames_after(self, n):
+        """Waits until `n` more frames were drawn (the page acts on input in its next frames)."""
+        start = self.eval("Module.attnlabFrames")
+        self.wait_for(f"Module.attnlabFrames >= {start + n}", 60, f"{n} more frames")
+
+    def screenshot(self):
+        """The page as a PNG (bytes)."""
+        return base64.b64decode(self.call("Page.captureScreenshot", format="png")["data"])
+
+    def key(self, key, code, vk):
+        for kind in ("rawKeyDown", "keyUp"):
+            self.call("Input.dispatchKeyEvent", type=kind, key=key, code=code,
+                      windowsVirtualKeyCode=vk, nativeVirtualKeyCode=vk)
+            self.frames_after(2)
+
+    def drag(self, x0, y0, x1, y1, steps=8):
+        self.call("Input.dispatchMouseEvent", type="mouseMoved", x=x0, y=y0)
+        self.frames_after(2)
+        self.call("Input.dispatchMouseEvent", type="mousePressed", x=x0, y=y0, button="left", clickCount=1)
+        self.frames_after(2)
+        for i in range(1, steps + 1):
+            x, y = x0 + (x1 - x0) * i / steps, y0 + (y1 - y0) * i / steps
+            self.call("Input.dispatchMouseEvent", type="mouseMoved", x=x, y=y, button="left", buttons=1)
+            self.frames_after(1)
+        self.call("Input.dispatchMouseEvent", type="mouseReleased", x=x1, y=y1, button="left", clickCount=1)
+        self.frames_after(3)
+
+    def set_file(self, selector, path):
+        root = self.call("DOM.getDocument")["root"]["nodeId"]
+        node = self.call("DOM.querySelector", nodeId=root, selector=selector)["nodeId"]
+        self.call("DOM.setFileInputFiles", files=[path], nodeId=node)
+
+
+_ANALYZE = """
+async (b64, region) => {
+  const blob = await (await fetch('data:image/png;base64,' + b64)).blob();
+  const bmp = await createImageBitmap(blob);
+  const c = new OffscreenCanvas(bmp.width, bmp.height), g = c.getContext('2d');
+  g.drawImage(bmp, 0, 0);
+  const [x0, y0, x1, y1] = region || [0, 0, bmp.width, bmp.height];
+  const d = g.getImageData(x0, y0, Math.max(1, x1 - x0), Math.max(1, y1 - y0)).data;
+  const counts = new Map();
+  let hash = 2166136261;
+  for (let i = 0; i < d.length; i += 4) {
+    const v = (d[i] << 16) | (d[i + 1] << 8) | d[i + 2];
+    counts.set(v, (counts.get(v) || 0) + 1);
+    hash = Math.imul(hash ^ v, 16777619) >>> 0;
+  }
+  let top = 0;
+  for (const n of counts.values()) top = Math.max(top, n);
+  return {width: bmp.width, height: bmp.height, colors: counts.size,
+          not_background: 1 - top / (d.length / 4), hash: hash.toString(16)};
+}
+"""
+
+
+def analyze(browser, png, region=None):
+    """Size, number of colours, share of pixels not in the most common colour and a hash of the
+    PNG (or of `region` = [x0, y0, x1, y1] of it), computed by the page's own image decoder."""
+    b64 = base64.b64encode(png).decode()
+    return browser.eval(f"({_ANALYZE})({json.dumps(b64)}, {json.dumps(region)})")

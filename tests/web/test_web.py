@@ -1,0 +1,266 @@
+#!/usr/bin/env python3
+"""attnlab's browser tests: the static site (scripts/web) in headless chromium (cdp.py).
+
+  test_web.py --site build-web/site --lessons lessons --check chapters|navigation|slider|link|files
+  test_web.py --site build-web/site --lessons lessons --bench        (figures, not a test)
+
+Each check prints what it saw and exits 1 on the first failed assertion (0 when all held)."""
+
+import argparse
+import json
+import os
+import re
+import statistics
+import sys
+import tempfile
+import time
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import cdp  # noqa: E402
+
+W, H = 1280, 720
+
+
+def chapters(lessons_dir):
+    nums = []
+    for name in sorted(os.listdir(lessons_dir)):
+        if re.match(r"\d\d-.*\.md$", name):
+            with open(os.path.join(lessons_dir, name), encoding="utf-8") as f:
+                m = re.search(r"^chapter:\s*(\d+)", f.read(), re.M)
+            if m:
+                nums.append(int(m.group(1)))
+    return sorted(nums)
+
+
+def check(cond, what):
+    print(("ok    " if cond else "FAIL  ") + what, flush=True)
+    if not cond:
+        raise SystemExit(1)
+
+
+def hash_of(b):
+    return b.eval("decodeURIComponent(location.hash)")
+
+
+def check_picture(b, png, what, shots=None, name=None, size=(W, H)):
+    a = cdp.analyze(b, png)
+    check((a["width"], a["height"]) == size, f"{what}: screenshot {a['width']}x{a['height']} (want {size[0]}x{size[1]})")
+    check(a["colors"] >= 30 and a["not_background"] >= 0.05,
+          f"{what}: not blank ({a['colors']} colours, {a['not_background']:.0%} not background)")
+    if shots and name:
+        with open(os.path.join(shots, name), "wb") as f:
+            f.write(png)
+    return a
+
+
+def check_no_errors(b, what):
+    check(not b.errors, f"{what}: no console errors" + ("" if not b.errors else ": " + " | ".join(b.errors[:5])))
+
+
+def run_chapters(b, url, args):
+    nums = chapters(args.lessons)
+    check(len(nums) >= 2, f"{len(nums)} chapters in {args.lessons}")
+    b.open(url + "#ch=" + str(nums[0]))
+    check(b.eval("Module.canvas.width") == W and b.eval("Module.canvas.height") == H,
+          f"canvas pixels {b.eval('Module.canvas.width')}x{b.eval('Module.canvas.height')} = page size x devicePixelRatio")
+    seen = {}
+    for n in nums:
+        b.eval(f"location.hash = 'ch={n}'")
+        b.frames_after(4)
+        check(hash_of(b).startswith(f"#ch={n}"), f"chapter {n}: address {hash_of(b)}")
+        a = check_picture(b, b.screenshot(), f"chapter {n}", args.shots, f"chapter-{n:02d}.png")
+        check(a["hash"] not in seen, f"chapter {n}: a picture of its own" +
+              (f" (same as chapter {seen.get(a['hash'])})" if a["hash"] in seen else ""))
+        seen[a["hash"]] = n
+    check_no_errors(b, "every chapter")
+
+
+def run_navigation(b, url, args):
+    nums = chapters(args.lessons)
+    b.open(url + f"#ch={nums[0]}")
+    b.call("Runtime.evaluate", expression="Module.canvas.focus()")
+    b.key("PageDown", "PageDown", 34)
+    check(hash_of(b).startswith(f"#ch={nums[1]}"), f"PgDn: chapter {nums[0]} -> address {hash_of(b)}")
+    b.key("PageDown", "PageDown", 34)
+    check(hash_of(b).startswith(f"#ch={nums[2]}"), f"PgDn again: address {hash_of(b)}")
+    b.eval("history.back()")
+    b.frames_after(4)
+    check(hash_of(b).startswith(f"#ch={nums[1]}"), f"back button: address {hash_of(b)}")
+    b.eval("history.back()")
+    b.frames_after(4)
+    check(hash_of(b).startswith(f"#ch={nums[0]}"), f"back again: address {hash_of(b)}")
+    b.eval("history.forward()")
+    b.frames_after(4)
+    check(hash_of(b).startswith(f"#ch={nums[1]}"), f"forward: address {hash_of(b)}")
+    check_picture(b, b.screenshot(), "after back/forward")
+    # F12: the screenshot arrives as a download.
+    with tempfile.TemporaryDirectory() as tmp:
+        b.call("Page.setDownloadBehavior", behavior="allow", downloadPath=tmp)
+        b.key("F12", "F12", 123)
+        end = time.time() + 20
+        while time.time() < end and not [f for f in os.listdir(tmp) if f.endswith(".png")]:
+            b.pump(0.2)
+        files = [f for f in os.listdir(tmp) if f.endswith(".png")]
+        check(len(files) == 1, f"F12 downloads a PNG: {files}")
+        with open(os.path.join(tmp, files[0]), "rb") as f:
+            a = cdp.analyze(b, f.read())
+        check((a["width"], a["height"]) == (W, H) and a["colors"] >= 30, f"the PNG: {a['width']}x{a['height']}, {a['colors']} colours")
+    check_no_errors(b, "navigation")
+
+
+def run_slider(b, url, args):
+    b.open(url + "#ch=3")
+    r = b.wait_for("Module.attnlabWidgets && Module.attnlabWidgets['##n']", 30, "the tiling panel's N slider")
+    before_hash = hash_of(b)
+    # The panel: from the slider's left edge to the right of the page, from its top down.
+    region = [int(r["x0"]), int(r["y0"]), W, H - 40]
+    before = cdp.analyze(b, b.screenshot(), region)
+    y = (r["y0"] + r["y1"]) / 2
+    b.drag(r["x0"] + 4, y, r["x1"] - 4, y)
+    after_hash = hash_of(b)
+    check(re.search(r"[#&]N=8192\b", after_hash) is not None, f"dragging N to the right end: address {before_hash} -> {after_hash}")
+    after = cdp.analyze(b, b.screenshot(), region)
+    check(after["hash"] != before["hash"], "the panel's picture changed (its numbers and tile grid)")
+    check_no_errors(b, "slider")
+
+
+def run_link(b, url, args):
+    b.open(url + "#ch=3")
+    plain = cdp.analyze(b, b.screenshot())
+    link = "ch=3&N=8192&d=128&causal=1"
+    b.eval(f"location.hash = '{link}'")
+    b.frames_after(4)
+    check(hash_of(b) == "#" + link, f"a link with settings, opened while on the page: address {hash_of(b)}")
+    # A fresh visit of the link (a student clicking a slide).
+    b.open(url + "?fresh#" + link)
+    check(hash_of(b) == "#" + link, f"the same link in a fresh page: restored as {hash_of(b)}")
+    restored = check_picture(b, b.screenshot(), "restored link", args.shots, "link-restored.png")
+    check(restored["hash"] != plain["hash"], "the restored state draws differently from chapter 3's defaults")
+    check(not b.eval("document.getElementById('note').offsetParent"), "no note for a valid link")
+    # A stale link: out-of-range and unknown values fall back with a visible note.
+    b.open(url + "?stale#ch=99&N=7&zz=1")
+    note = b.eval("document.getElementById('note-text').textContent")
+    visible = b.eval("!!document.getElementById('note').offsetParent")
+    check(visible and "ch=99" in note, f"bad link: a visible note: {note!r}")
+    check(hash_of(b).startswith("#ch=1"), f"bad link: the first chapter, address {hash_of(b)}")
+    check_picture(b, b.screenshot(), "bad link (not a blank page)")
+    check_no_errors(b, "links")
+
+
+def run_files(b, url, args):
+    b.open(url + "#ch=4")
+    with tempfile.TemporaryDirectory() as tmp:
+        bad = os.path.join(tmp, "my-run.json")
+        with open(bad, "w") as f:
+            f.write('{"schema": "attnlab-measurements/1", "runs": [ {"kernel": ')
+        b.set_file("#picker", bad)
+        note = b.wait_for("(t => t.startsWith('Cannot use') && t)(document.getElementById('note-text').textContent)",
+                          30, "the message for a malformed file")
+        check("my-run.json" in note, f"malformed measurement file: {note!r}")
+        check(b.eval("!!document.getElementById('note').offsetParent"), "the message is visible")
+        check_picture(b, b.screenshot(), "after the malformed file (nothing lost)")
+    check_no_errors(b, "files")
+
+
+def run_bench(b, url, args):
+    t0 = time.time()
+    b.open(url + "#ch=1", frames=1)
+    first = b.eval("Module.attnlabFirstFrameMs")
+    print(f"first frame: {first:.0f} ms after navigation ({time.time() - t0:.1f} s seen by the test)")
+    rows = []
+    for n in chapters(args.lessons):
+        b.eval(f"location.hash = 'ch={n}&play=1'")
+        b.frames_after(10)
+        b.eval("Module.attnlabPeriods = []; Module.attnlabBuildMs = []")
+        b.frames_after(90)
+        p = b.eval("Module.attnlabPeriods.slice(1)")
+        u = b.eval("Module.attnlabBuildMs.slice(1)")
+        rows.append((statistics.median(p), n, statistics.median(u), max(p)))
+        print(f"chapter {n:2d}: median frame {statistics.median(p):6.1f} ms (p90 {sorted(p)[len(p) * 9 // 10]:.1f}),"
+              f" building the frame {statistics.median(u):5.1f} ms", flush=True)
+    worst = max(rows)
+    print(f"heaviest chapter: {worst[1]}, median frame {worst[0]:.1f} ms at {W}x{H}")
+    # The traffic panel's heads slider through all 64 values, one value per frame.
+    b.eval("location.hash = 'ch=3&panel=traffic'")
+    b.frames_after(30)
+    r = b.wait_for("Module.attnlabWidgets && Module.attnlabWidgets['##h']", 30, "the traffic panel's heads slider")
+    y = (r["y0"] + r["y1"]) / 2
+    b.call("Input.dispatchMouseEvent", type="mouseMoved", x=r["x0"] + 2, y=y)
+    b.frames_after(2)
+    b.call("Input.dispatchMouseEvent", type="mousePressed", x=r["x0"] + 2, y=y, button="left", clickCount=1)
+    b.frames_after(2)
+    b.eval("Module.attnlabPeriods = []; Module.attnlabBuildMs = []")
+    for i in range(64):
+        x = r["x0"] + 2 + (r["x1"] - r["x0"] - 4) * (i + 0.5) / 64
+        b.call("Input.dispatchMouseEvent", type="mouseMoved", x=x, y=y, button="left", buttons=1)
+        b.frames_after(1)
+    b.call("Input.dispatchMouseEvent", type="mouseReleased", x=r["x1"] - 2, y=y, button="left", clickCount=1)
+    p = b.eval("Module.attnlabPeriods.slice(1)")
+    u = b.eval("Module.attnlabBuildMs.slice(1)")
+    print(f"traffic panel, heads 1..64 dragged one value per frame: {len(p)} frames, median {statistics.median(p):.1f} ms,"
+          f" max {max(p):.1f} ms (building: median {statistics.median(u):.1f}, max {max(u):.1f} ms); address {hash_of(b)}")
+    print("renderer: " + str(b.eval("(() => { const g = document.createElement('canvas').getContext('webgl2');"
+                                    " const e = g.getExtension('WEBGL_debug_renderer_info');"
+                                    " return e ? g.getParameter(e.UNMASKED_RENDERER_WEBGL) : g.getParameter(g.RENDERER); })()")))
+
+
+def run_resize(b, url, args):
+    """The canvas follows the page: a smaller window, then a HiDPI screen (devicePixelRatio 2)."""
+    b.open(url + "#ch=3")
+    for w, h, scale in ((960, 600, 1), (W, H, 2)):
+        b.call("Emulation.setDeviceMetricsOverride", width=w, height=h, deviceScaleFactor=scale, mobile=False)
+        b.frames_after(6)
+        cw, ch = b.eval("Module.canvas.width"), b.eval("Module.canvas.height")
+        check((cw, ch) == (w * scale, h * scale), f"page {w}x{h} at devicePixelRatio {scale}: canvas {cw}x{ch} pixels")
+        check_picture(b, b.screenshot(), f"page {w}x{h}x{scale}", args.shots, f"resize-{w}x{h}x{scale}.png",
+                      size=(w * scale, h * scale))
+    check_no_errors(b, "resize")
+
+
+def run_docs(b, url, args):
+    """The two pictures in docs/: chapter 3 mid-animation, and a link restored in a fresh page."""
+    b.open(url + "#ch=3&play=1")
+    b.pump(2.5)  # the tiling walk is under way
+    with open(os.path.join(args.docs, "web-chapter3.png"), "wb") as f:
+        f.write(b.screenshot())
+    b.open(url + "?fresh#ch=3&panel=traffic&d=64&heads=32&causal=1")
+    b.frames_after(60)
+    with open(os.path.join(args.docs, "web-link.png"), "wb") as f:
+        f.write(b.screenshot())
+    print(f"wrote {args.docs}/web-chapter3.png and web-link.png (address {hash_of(b)})")
+
+
+CHECKS = {"chapters": run_chapters, "resize": run_resize, "navigation": run_navigation, "slider": run_slider, "link": run_link,
+          "files": run_files}
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--site", required=True, help="the folder scripts/web built (index.html, attnlab.*)")
+    ap.add_argument("--lessons", required=True, help="lessons/ (the chapter numbers to open)")
+    ap.add_argument("--check", choices=sorted(CHECKS))
+    ap.add_argument("--bench", action="store_true", help="print the speed figures instead of testing")
+    ap.add_argument("--shots", help="save the screenshots here")
+    ap.add_argument("--docs", help="write the two screenshots for docs/ into this folder instead of testing")
+    args = ap.parse_args()
+    if not os.path.isfile(os.path.join(args.site, "index.html")):
+        print(f"test_web: no index.html in {args.site}; build it with scripts/web", file=sys.stderr)
+        return 2
+    if args.shots:
+        os.makedirs(args.shots, exist_ok=True)
+    server, url = cdp.serve(args.site)
+    try:
+        with cdp.Browser(W, H) as b:
+            if args.bench:
+                run_bench(b, url + "index.html", args)
+            elif args.docs:
+                run_docs(b, url + "index.html", args)
+            else:
+                CHECKS[args.check](b, url + "index.html", args)
+    finally:
+        server.shutdown()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
