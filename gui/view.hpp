@@ -18,6 +18,7 @@
 #include "measure/measurement.hpp"
 #include "measure/ring_measured.hpp"
 #include "models/ring.hpp"
+#include "models/scaling.hpp"
 #include "sim/config.hpp"
 
 namespace attnlab::gui {
@@ -32,10 +33,10 @@ struct Settings {
   float font_px = 19.0f;          // desk body font
   float present_font_px = 30.0f;  // presenter body font at 1080 pixels of height (see body_font_px)
 
-  // growth: cost of each attention family vs N
+  // growth: cost of each attention family vs N (window and d start at `attnlab steps`' defaults)
   u64 growth_n = 32768;   // the marked length
-  u64 growth_window = 4096;
-  u64 growth_d = 64;
+  u64 growth_window = ScalingConfig{}.window;
+  u64 growth_d = ScalingConfig{}.head_dim;
 
   // tiling: the animated FlashAttention walk
   u64 tiling_n = 1024;
@@ -73,9 +74,9 @@ struct Settings {
   u64 mask_layer = 0;
   bool mask_causal = true;
 
-  // ssm
-  u64 ssm_state = 16;      // Mamba's n
-  u64 ssm_channels = 1536; // D = 2 x 768
+  // ssm (Mamba's n and D = 2 x 768, as `attnlab steps`)
+  u64 ssm_state = ScalingConfig{}.state;
+  u64 ssm_channels = ScalingConfig{}.channels;
 
   // specdec
   float spec_alpha = 0.8f;

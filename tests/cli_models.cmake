@@ -93,7 +93,7 @@ attnlab_cli_test(paged_csv STDOUT ",used \\(token states\\),reserved,internal fr
   ARGS paged --requests 50 --format csv)
 attnlab_cli_test(paged_json STDOUT "\"budget_tokens\": 15728,.*\"scheme\": \"paged \\(16\\)\",.*\"under_load\": .*\"steps\": ." ARGS paged --requests 50 --show-steps 2 --format json)
 attnlab_cli_error(paged_zero_block "--block-size must be between 1 and 65536 \\(got 0\\)" paged --block-size 0)
-attnlab_cli_error(paged_bad_trace "tests/data/models_trace_number.csv:3: output 'five' is not a whole number" paged --trace tests/data/models_trace_number.csv)
+attnlab_cli_error(paged_bad_trace "tests/data/models_trace_number.csv:3: output must be a whole number such as 4096, 1e6 or 2\\^20 \\(got 'five'\\)" paged --trace tests/data/models_trace_number.csv)
 attnlab_cli_error(paged_trace_fields "tests/data/models_trace_fields.csv:3: expected 2 fields, got 1" paged --trace tests/data/models_trace_fields.csv)
 attnlab_cli_error(paged_missing_trace "no_such_trace.csv: cannot open the trace file" paged --trace no_such_trace.csv)
 attnlab_cli_error(paged_bad_dist "--prompt must be fixed:N, uniform:A:B, exp:MEAN or lognormal:MEAN:SIGMA \\(got 'gauss:5'\\)" paged --prompt gauss:5)
@@ -108,7 +108,7 @@ attnlab_cli_error(paged_unknown_model "--model: unknown model 'opt-13b'" paged -
 # ATTNLAB_MODELS names another presets file; a missing or malformed one is refused with its name.
 attnlab_cli_test(models_env_file EXE ${CMAKE_COMMAND} STDOUT "^tiny: Tiny test model, hybrid, 6 layers \\(2 global \\+ 2 local \\(window 32\\) \\+ 2 Mamba\\), 4 heads, 2 KV heads"
   ARGS -E env ATTNLAB_MODELS=${CMAKE_CURRENT_SOURCE_DIR}/data/models_tiny.json $<TARGET_FILE:attnlab> kv --model tiny)
-attnlab_cli_test(models_env_bad_json EXE ${CMAKE_COMMAND} RC 2 EMPTY_STDOUT STDERR "models_bad_syntax.json: not valid JSON: .*line 3"
+attnlab_cli_test(models_env_bad_json EXE ${CMAKE_COMMAND} RC 2 EMPTY_STDOUT STDERR "models_bad_syntax.json: not valid JSON \\(.*line 3"
   ARGS -E env ATTNLAB_MODELS=${CMAKE_CURRENT_SOURCE_DIR}/data/models_bad_syntax.json $<TARGET_FILE:attnlab> models)
 attnlab_cli_test(models_env_missing EXE ${CMAKE_COMMAND} RC 2 EMPTY_STDOUT STDERR "models_gone.json: cannot open the model presets file"
   ARGS -E env ATTNLAB_MODELS=${CMAKE_CURRENT_SOURCE_DIR}/data/models_gone.json $<TARGET_FILE:attnlab> kv)

@@ -1,4 +1,4 @@
-# Ring attention over several GPUs through NCCL (kernels/ring-attention.cu, issue 11): only where
+# Ring attention over several GPUs through NCCL (kernels/ring-attention.cu): only where
 # kernels/ring.cmake found NCCL and built attnlab-ring-attention. The check exits 77 ("skipped")
 # on a machine with fewer than two usable GPUs; elsewhere it compares the ring's output with
 # single-GPU attention and the fp64 reference on five awkward shapes (GQA, causal, ragged blocks).
@@ -17,13 +17,13 @@ endif()
 # The shipped measurement beside the model (no GPU needed): `attnlab ring --measured FILE`.
 attnlab_cli_test(ring_measured STDOUT "2 x NVIDIA H200, NCCL 2.28.9, attn-mma.*32/32 +16,384 +no +256 MiB +15.1 ms +4.45 ms +3.40.*H 32/32: measured 2,048, model 2,199\n +H 32/8: measured 1,536, model 550"
   ARGS ring --measured assets/measurements/ring-h200x2.json)
-attnlab_cli_test(ring_measured_calibrated STDOUT "efficiency 0.2937 \\(attention at n = 16384\\), link 307 GB/s \\+ 44.1 µs.*H 32/32: measured 2,048, model 1,477"
+attnlab_cli_test(ring_measured_calibrated STDOUT "efficiency 0.2937 \\(attention at n = 16,384\\), link 307 GB/s \\+ 44.1 µs.*H 32/32: measured 2,048, model 1,477"
   ARGS ring --measured assets/measurements/ring-h200x2.json --calibrate)
 attnlab_cli_test(ring_measured_json STDOUT "\"compute_ratio\": 3.40[0-9]*,"
   ARGS ring --measured assets/measurements/ring-h200x2.json --format json)
 attnlab_cli_test(ring_latency STDOUT "per direction \\+ 25.0 µs per transfer.*a = 25.0 µs -> 2,749 tokens per device"
   ARGS ring --model llama-2-7b --gpu h200 --link-latency-us 25)
-attnlab_cli_error(ring_measured_missing "--measured: cannot open" ring --measured no-such-file.json)
+attnlab_cli_error(ring_measured_missing "no-such-file.json: cannot open the measurement file" ring --measured no-such-file.json)
 attnlab_cli_error(ring_measured_not_ring "has no \"ring\" section" ring --measured assets/measurements/h100-gqa.json)
 attnlab_cli_error(ring_calibrate_alone "--calibrate needs --measured FILE" ring --calibrate)
 attnlab_cli_error(ring_calibrate_conflict "--calibrate takes the efficiency and the link from the file"

@@ -98,3 +98,4 @@ attnlab_cli_error(steps_masks_ssm "--families: ssm has no attention mask" steps 
 attnlab_cli_error(steps_dtype "--dtype must be one of fp32, fp16, bf16, fp8 \\(got 'int4'\\)" steps --dtype int4)
 attnlab_cli_error(steps_causal_and_bidirectional "--causal excludes --bidirectional" steps --causal --bidirectional)
 attnlab_cli_error(steps_bad_format "--format must be table, json or csv" steps --format xml)
+attnlab_cli_test(steps_seq_suffix STDOUT "32,768 +full" ARGS steps --seq 32K --families full)

@@ -1,4 +1,4 @@
-# attnlab traffic: the issue's examples and every bad-input case.
+# attnlab traffic: the README's examples, the papers' figures and every bad-input case.
 attnlab_cli_test(traffic_default STDOUT "naive +T=128.*\nflash2 +128x64.*naive / flash2: [0-9.]+x the HBM traffic" ARGS traffic)
 attnlab_cli_test(traffic_fig2 STDOUT "B=64 H=16 KV-heads=16 N=1024 d=64.*naive +T=128 +22.2 GiB +8.50 GiB +30.8 GiB.*flash1 +64x326 +3.56 GiB +1.54 GiB +5.10 GiB"
   ARGS traffic --pass fwd+bwd --batch 64 --heads 16 --seq 1024 --head-dim 64 --dtype fp16 --gpu a100-40gb --algo naive,flash1,flash2)
@@ -25,3 +25,15 @@ attnlab_cli_error(traffic_bad_pass "--pass must be fwd, bwd or fwd\\+bwd" traffi
 attnlab_cli_error(traffic_verify_too_long "--verify needs --seq between 1 and 4096 \\(got 8192\\)" traffic --seq 8192 --verify)
 attnlab_cli_error(traffic_bad_sram "--sram-kib must be > 0" traffic --sram-kib 0)
 attnlab_cli_error(traffic_trace_unwritable "--trace: cannot write" traffic --seq 256 --trace /nonexistent/dir/t.csv)
+
+# One number reader for every size option (util/parse_number): what `steps` takes, plus K, M, k.
+attnlab_cli_test(traffic_seq_power STDOUT "N=32768 " ARGS traffic --seq 2^15 --algo flash2)
+attnlab_cli_test(traffic_seq_binary_k STDOUT "N=32768 " ARGS traffic --seq 32K --algo flash2)
+attnlab_cli_test(traffic_seq_decimal_k STDOUT "N=32000 " ARGS traffic --seq 32k --algo flash2)
+attnlab_cli_test(traffic_seq_underscore STDOUT "N=100000 " ARGS traffic --seq 100_000 --algo flash2)
+attnlab_cli_test(traffic_help_numbers STDOUT "Whole numbers: 4096, 1e5, 2\\^15, 100_000 or 32K \\(K = 1024, M = 1024\\^2, k = 1000\\)"
+  ARGS traffic --help)
+attnlab_cli_error(traffic_seq_garbage "--seq: must be a whole number \\(got '32x'\\)" traffic --seq 32x)
+attnlab_cli_error(traffic_seq_overflow "--seq: 2\\^70 is too large" traffic --seq 2^70)
+attnlab_cli_error(traffic_seq_negative "--seq must be between 1 and [0-9]+ \\(got -32768\\)" traffic --seq -32K)
+attnlab_cli_error(traffic_seq_zero "--seq must be between 1 and [0-9]+ \\(got 0\\)" traffic --seq 0K)

@@ -3,58 +3,26 @@
 #include <doctest/doctest.h>
 
 #if ATTNLAB_HAVE_GUI
-#include <imgui.h>
 
 #include <algorithm>
 #include <set>
 #include <string>
 
 #include "frame.hpp"
+#include "gui_headless.hpp"
 #include "lessons/lesson.hpp"
 #include "markdown/md_render.hpp"
+#include "models/scaling.hpp"
 #include "panels/registry.hpp"
 #include "style.hpp"
+#include "util/units.hpp"
 #include "view.hpp"
 
 using namespace attnlab;
 using namespace attnlab::gui;
+using namespace attnlab::gui::test;
 
 namespace {
-
-// One ImGui context for the whole file, fonts built once (DejaVu when installed).
-struct Headless {
-  Headless() {
-    ImGui::CreateContext();
-    ImGui::GetIO().IniFilename = nullptr;
-    fonts() = fonts_load(18.0f);
-    style_apply(false, 18.0f);
-    unsigned char* px = nullptr;
-    int w = 0, h = 0;
-    ImGui::GetIO().Fonts->GetTexDataAsRGBA32(&px, &w, &h);
-  }
-  ~Headless() { ImGui::DestroyContext(); }
-};
-Headless& headless() {
-  static Headless h;
-  return h;
-}
-
-// Runs `draw` inside one full frame of the given size; returns the vertices it produced.
-template <typename F>
-int frame(float w, float h, F draw) {
-  headless();
-  ImGuiIO& io = ImGui::GetIO();
-  io.DisplaySize = ImVec2(w, h);
-  io.DeltaTime = 1.0f / 30;
-  ImGui::NewFrame();
-  ImGui::SetNextWindowPos(ImVec2(0, 0));
-  ImGui::SetNextWindowSize(ImVec2(w, h));
-  ImGui::Begin("test", nullptr, ImGuiWindowFlags_NoDecoration);
-  draw();
-  ImGui::End();
-  ImGui::Render();
-  return ImGui::GetDrawData()->TotalVtxCount;
-}
 
 View loaded_view() {
   View v;
@@ -98,9 +66,32 @@ TEST_CASE("every panel draws, at a classroom size and in a tiny window") {
   View v = loaded_view();
   for (const auto& p : panel_registry()) {
     CAPTURE(p.name);
-    CHECK(frame(900, 700, [&] { p.draw(v); }) > 100);  // something substantial was drawn
-    CHECK(frame(900, 700, [&] { p.draw(v); }) > 100);  // and again, from the panel's cache
-    frame(120, 90, [&] { p.draw(v); });                // must not crash or assert
+    const std::string first = frame_text(900, 700, [&] { p.draw(v); });
+    CAPTURE(first);
+    CHECK(first.size() > 20);  // the panel printed its figures, not only shapes
+    // Drawn again from the panel's cache: the same text (a cache keyed on the wrong settings, or a
+    // figure recomputed differently, shows here).
+    CHECK(frame_text(900, 700, [&] { p.draw(v); }) == first);
+    frame(120, 90, [&] { p.draw(v); });  // must not crash or assert
+  }
+}
+
+TEST_CASE("the growth panel prints the simulator's figures for its settings") {
+  View v = loaded_view();
+  const std::string text = frame_text(1200, 1400, [&] { panel_find("growth")->draw(v); });
+  CAPTURE(text);
+  // The panel's settings start at `attnlab steps`' defaults (one ScalingConfig) and its table is
+  // scaling_cost's at the marked N: what decoding keeps per layer, for full attention and the window.
+  ScalingConfig cfg;
+  CHECK(v.settings.growth_window == cfg.window);
+  CHECK(v.settings.growth_d == cfg.head_dim);
+  cfg.dtype = v.settings.dtype;
+  for (Family f : {Family::full, Family::window, Family::ssm}) {
+    cfg.direction = f == Family::full ? Direction::bidirectional : Direction::paper;
+    const FamilyCost c = scaling_cost(f, v.settings.growth_n, cfg);
+    const std::string kept = format_bytes(static_cast<double>(c.decode_bytes.mean_approx()));
+    CAPTURE(kept);
+    CHECK(text.find(kept) != std::string::npos);
   }
 }
 

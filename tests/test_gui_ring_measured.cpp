@@ -6,51 +6,23 @@
 #include <doctest/doctest.h>
 
 #if ATTNLAB_HAVE_GUI
-#include <imgui.h>
 
 #include <algorithm>
 #include <string>
 
+#include "gui_headless.hpp"
 #include "measure/measurement.hpp"
 #include "panels/registry.hpp"
 #include "panels/ring_measured.hpp"
 #include "style.hpp"
+#include "util/units.hpp"
 #include "view.hpp"
 
 using namespace attnlab;
 using namespace attnlab::gui;
+using namespace attnlab::gui::test;
 
 namespace {
-
-// One ImGui context per test binary: test_gui_panels.cpp may have made it already.
-struct Headless {
-  Headless() {
-    if (ImGui::GetCurrentContext()) return;
-    ImGui::CreateContext();
-    ImGui::GetIO().IniFilename = nullptr;
-    fonts() = fonts_load(18.0f);
-    style_apply(false, 18.0f);
-    unsigned char* px = nullptr;
-    int w = 0, h = 0;
-    ImGui::GetIO().Fonts->GetTexDataAsRGBA32(&px, &w, &h);
-  }
-};
-
-template <typename F>
-int frame(float w, float h, F draw) {
-  static Headless once;
-  ImGuiIO& io = ImGui::GetIO();
-  io.DisplaySize = ImVec2(w, h);
-  io.DeltaTime = 1.0f / 30;
-  ImGui::NewFrame();
-  ImGui::SetNextWindowPos(ImVec2(0, 0));
-  ImGui::SetNextWindowSize(ImVec2(w, h));
-  ImGui::Begin("ring test", nullptr, ImGuiWindowFlags_NoDecoration);
-  draw();
-  ImGui::End();
-  ImGui::Render();
-  return ImGui::GetDrawData()->TotalVtxCount;
-}
 
 const RingMeasurements& shipped() {
   static const RingMeasurements m = ring_measured_load(measurement_dir() / "ring-h200x2.json");
@@ -180,12 +152,32 @@ TEST_CASE("ring panel: model inputs and series as `attnlab ring --measured`") {
   }
 }
 
+TEST_CASE("ring panel: the verdict and the table print the file's and the model's figures") {
+  const RingMeasuredData d = ring_measured_data(shipped(), false, gpu_find("h100-sxm"));
+  REQUIRE(d.series.size() == 3);
+  // The numbers `attnlab ring --measured` prints ("H 32/32: measured 2,048, model 2,199"; GQA-4
+  // 1,536 and 550): one ring_series behind both.
+  CHECK(ring_measured_verdict(d.series[0]) ==
+        "Transfers hide from n = 2,048 tokens per GPU measured (green line); the model says 2,199 tokens (grey).");
+  CHECK(ring_measured_verdict(d.series[1]) ==
+        "Transfers hide from n = 1,536 tokens per GPU measured (green line); the model says 550 tokens (grey).");
+  // MHA, n = 4,096 per GPU, worked by hand above: model attention 277.82 us, K/V transfer 149.13 us
+  // (64 MiB at 450 GB/s); measured 0.98767 ms and 0.27098 ms, overlapped pass 2.09456 ms / 2 GPUs.
+  const RingComparedRow* r = find_row(d.series[0], 4096);
+  REQUIRE(r != nullptr);
+  const std::vector<std::string> cells = ring_measured_cells(*r);
+  REQUIRE(cells.size() == ring_measured_columns().size());
+  CHECK(cells == std::vector<std::string>{"4,096", "64.0 MiB", "988 µs", "278 µs", "3.56", "271 µs", "149 µs", "1.82",
+                                          "1.05 ms", "278 µs", "3.77", format_seconds(r->measured.wait_ms() * 1e-3),
+                                          "yes", "yes"});
+}
+
 TEST_CASE("ring panel: the measured tab draws") {
   View v;
   v.headless_capture = true;
   v.load(std::nullopt, {});
   REQUIRE_FALSE(v.ring_measurements.empty());
-  SUBCASE("every series, both model inputs, a clicked row, and a tiny window") {
+  SUBCASE("every series and both model inputs print their verdict and every row") {
     for (int series = 0; series < 3; ++series)
       for (bool cal : {false, true}) {
         CAPTURE(series);
@@ -193,11 +185,21 @@ TEST_CASE("ring panel: the measured tab draws") {
         v.settings.ring_measured_series = series;
         v.settings.ring_calibrated = cal;
         v.settings.ring_measured_row = 0;
-        CHECK(frame(1000, 780, [&] { draw_ring_measured(v); }) > 1000);
-        frame(130, 90, [&] { draw_ring_measured(v); });
+        const std::string text = frame_text(1400, 2400, [&] { draw_ring_measured(v); });
+        const RingMeasuredData d = ring_measured_data(v.ring_measurements[0].data, cal, v.gpu);
+        CHECK(text.find(d.inputs) != std::string::npos);
+        CHECK(text.find(ring_measured_verdict(d.series[series])) != std::string::npos);
+        for (const auto& row : d.series[series].rows)
+          for (const std::string& cell : ring_measured_cells(row)) {
+            CAPTURE(cell);
+            CHECK(text.find(cell) != std::string::npos);
+          }
+        frame(130, 90, [&] { draw_ring_measured(v); });  // must not crash or assert
       }
-    v.settings.ring_measured_row = 99;  // out of range: the largest block
-    CHECK(frame(1000, 780, [&] { draw_ring_measured(v); }) > 1000);
+    v.settings.ring_measured_row = 99;  // out of range: the largest block's pass
+    const RingSeries& last = ring_measured_data(v.ring_measurements[0].data, true, v.gpu).series[2];
+    const std::string text = frame_text(1400, 2400, [&] { draw_ring_measured(v); });
+    CHECK(text.find("n = " + format_count(last.rows.back().measured.block) + ": one pass") != std::string::npos);
   }
   SUBCASE("--view measured asks for the tab once") {
     v.settings.ring_measured = true;
@@ -206,9 +208,9 @@ TEST_CASE("ring panel: the measured tab draws") {
   }
   SUBCASE("no ring file: a note, no table") {
     v.ring_measurements.clear();
-    const int drawn = frame(1000, 780, [&] { draw_ring_measured(v); });
-    CHECK(drawn > 0);
-    CHECK(drawn < 1000);
+    const std::string text = frame_text(1000, 780, [&] { draw_ring_measured(v); });
+    CHECK(text.find("No ring-attention measurement file was found") != std::string::npos);
+    CHECK(text.find("Transfers hide") == std::string::npos);
     CHECK(frame(1000, 780, [&] { panel_find("ring")->draw(v); }) > 1000);  // the model tab alone
   }
 }

@@ -1,4 +1,4 @@
-// Failure paths of the data files (issue 10): measurement files missing, a folder, empty, cut in
+// Failure paths of the data files: measurement files missing, a folder, empty, cut in
 // half, from a newer schema_version, with numbers that do not fit; the lessons folder gone. Each is
 // an InputError whose one line names the file and the problem, never a crash, never a wrong load.
 // Fixtures: tests/fuzz/regressions/ (README there says what each file is).
@@ -93,7 +93,7 @@ TEST_CASE("the lessons folder moved away") {
     CHECK_THROWS_WITH_AS(lesson_list(fixtures / "no-such-lessons"), doctest::Contains("no such lessons folder"),
                          InputError);
   }
-  SUBCASE("a folder without lessons lists none (the CLI's message: bugs-for-owners B4)") {
+  SUBCASE("a folder without lessons lists none (the CLI says so, rather than printing an empty list)") {
     CHECK(lesson_list(fixtures).empty());
   }
 }

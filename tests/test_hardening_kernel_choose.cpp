@@ -1,4 +1,4 @@
-// Failure path (issue 10): a GPU without enough shared memory for a kernel's tiles. The kernel
+// Failure path: a GPU without enough shared memory for a kernel's tiles. The kernel
 // choice (kernels/kernel_choose.hpp, plain C++) falls back to a rung that fits and says why; a
 // part too old for the kernels gets no kernel and the rule it breaks. Shared-memory figures are
 // worked out by hand from the tile sizes: the mma rung keeps two stages of Kj and Vj (Bc = 64 rows

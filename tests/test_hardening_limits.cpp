@@ -1,4 +1,4 @@
-// Counts at the limits issue 10 names (N = 2^24 with B·H = 2^20, N = 10^9 for step counts) and
+// Counts at the limits the tool promises (N = 2^24 with B·H = 2^20, N = 10^9 for step counts) and
 // past them: every count is exact, or refused with an error naming it; none wraps around.
 // Expected values are powers of two and closed forms worked out by hand in the comments.
 #include <doctest/doctest.h>

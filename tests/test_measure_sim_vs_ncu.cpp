@@ -1,13 +1,13 @@
 // The simulator against the hardware: every Nsight Compute record shipped in
 // assets/measurements/*.json is simulated again (src/measure/sim_vs_ncu: the one mapping from a
 // measured kernel to a simulator model, also behind `attnlab measured --ncu`). DRAM (read + write)
-// must agree within ±20%, L2 traffic within ±25% (the issue's tolerances, unchanged).
+// must agree within ±20%, L2 traffic within ±25% (sim_vs_ncu's tolerances, never widened).
 // What was learned: before the L2 fabric term, naive missed by +27..31% (its lts__t_bytes has
 // srcunit_ltcfabric ≈ its DRAM reads on top of the SM traffic, which hbm_* matched within -1..+9%);
 // the decode and window models land within 3% (DRAM) and 9% (L2); the scan's B/C reuse in L1 is not
-// modelled. Known misses (ncu_known_misses(), with what the counters show) are checked in a test
-// case of their own marked may_fail, so that they stay visible and start passing when the model
-// learns the effect, without hiding a new miss anywhere else.
+// modelled. Known misses (ncu_known_misses(), with what the counters show) are left out of the
+// tolerance cases and checked in a case of their own that asserts each one still misses: when the
+// model learns the effect that test fails, and the entry must go (a fixed miss is never hidden).
 #include <doctest/doctest.h>
 #include <fmt/format.h>
 
@@ -50,9 +50,27 @@ TEST_CASE("shipped Nsight Compute records cover every rung at three or more size
   }
 }
 
+TEST_CASE("the tolerances: DRAM within 20%, L2 within 25%, both ways") {
+  // The tolerances, pinned through the functions every comparison uses: widening them to
+  // make a record pass fails here.
+  SimVsNcu x;
+  x.dram_meas = x.l2_meas = 100;
+  x.dram_sim = 119.9, x.l2_sim = 124.9;
+  CHECK(x.dram_within());
+  CHECK(x.l2_within());
+  x.dram_sim = 120.1, x.l2_sim = 125.1;
+  CHECK_FALSE(x.dram_within());
+  CHECK_FALSE(x.l2_within());
+  x.dram_sim = 79.9, x.l2_sim = 74.9;
+  CHECK_FALSE(x.dram_within());
+  CHECK_FALSE(x.l2_within());
+  x.dram_sim = 80.1, x.l2_sim = 75.1;
+  CHECK(x.dram_within());
+  CHECK(x.l2_within());
+}
+
 TEST_CASE("simulator DRAM bytes within 20% of Nsight Compute") {
   REQUIRE(!records().empty());
-  CHECK(sim_vs_ncu_dram_tolerance == 0.20);  // the issue's, never widened to make a record pass
   size_t checked = 0;
   for (const SimVsNcu& r : records()) {
     if (ncu_known_miss(r.record, NcuLevel::dram)) continue;
@@ -64,7 +82,6 @@ TEST_CASE("simulator DRAM bytes within 20% of Nsight Compute") {
 }
 
 TEST_CASE("simulator L2 bytes within 25% of Nsight Compute") {
-  CHECK(sim_vs_ncu_l2_tolerance == 0.25);
   size_t checked = 0;
   for (const SimVsNcu& r : records()) {
     if (ncu_known_miss(r.record, NcuLevel::l2)) continue;
@@ -92,15 +109,18 @@ TEST_CASE("a record of the Hopper rung is simulated as flash2 with its tiles") {
   CHECK(seen);
 }
 
-// Reported, not hidden: fails (without failing the suite) until the model accounts for the effect.
-TEST_CASE("simulator bytes, known misses (see ncu_known_misses)" * doctest::may_fail()) {
-  for (const SimVsNcu& r : records()) {
-    for (NcuLevel level : {NcuLevel::dram, NcuLevel::l2}) {
-      const NcuKnownMiss* k = ncu_known_miss(r.record, level);
-      if (!k) continue;
+// Each listed miss still misses: every shipped record an entry covers is outside the tolerance at
+// that level. When the model learns the effect this fails, naming the entry, and the entry must go.
+TEST_CASE("simulator bytes, known misses: each one still misses") {
+  for (const NcuKnownMiss& k : ncu_known_misses()) {
+    INFO(k.kernel, k.level == NcuLevel::dram ? " DRAM: " : " L2: ", std::string(k.why));
+    size_t covered = 0;
+    for (const SimVsNcu& r : records()) {
+      if (ncu_known_miss(r.record, k.level) != &k) continue;
+      ++covered;
       INFO(r.describe());
-      INFO(std::string(k->why));
-      CHECK((level == NcuLevel::dram ? r.dram_within() : r.l2_within()));
+      CHECK_FALSE((k.level == NcuLevel::dram ? r.dram_within() : r.l2_within()));
     }
+    CHECK(covered >= 1);  // an entry that covers no shipped record explains nothing
   }
 }

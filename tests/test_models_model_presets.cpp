@@ -97,19 +97,19 @@ TEST_CASE("malformed presets files give one line naming the file and the model")
   }
   SUBCASE("missing field") {
     CHECK_THROWS_WITH(load_model_presets(data("models_missing_field.json")),
-                      doctest::Contains("models_missing_field.json: model 1 (tiny): missing field 'kv_heads'"));
+                      doctest::Contains("models_missing_field.json: models[0] (tiny).kv_heads is missing"));
   }
   SUBCASE("kv_heads not dividing heads") {
     CHECK_THROWS_WITH(load_model_presets(data("models_bad_kv_heads.json")),
-                      doctest::Contains("model 1 (tiny): --kv-heads must divide --heads (4 heads, got 3 KV heads)"));
+                      doctest::Contains("models[0] (tiny): --kv-heads must divide --heads (4 heads, got 3 KV heads)"));
   }
   SUBCASE("a misspelt field is refused") {
     CHECK_THROWS_WITH(load_model_presets(data("models_unknown_field.json")),
-                      doctest::Contains("model 1 (tiny): unknown field 'kv_head'"));
+                      doctest::Contains("models[0] (tiny): unknown field 'kv_head'"));
   }
   SUBCASE("negative sizes") {
     CHECK_THROWS_WITH(load_model_presets(data("models_negative.json")),
-                      doctest::Contains("field 'layers' must be between 1 and 65536 (got -2)"));
+                      doctest::Contains("models[0] (tiny).layers must be between 1 and 65536 (got -2)"));
   }
   SUBCASE("a good hand-made file loads") {
     auto models = load_model_presets(data("models_tiny.json"));

@@ -94,7 +94,7 @@ TEST_CASE("CSV traces: errors name file:line") {
   }
   SUBCASE("bad number") {
     CHECK_THROWS_WITH(workload_read_csv(data("models_trace_number.csv"), 2048, 1),
-                      doctest::Contains("models_trace_number.csv:3: output 'five' is not a whole number"));
+                      doctest::Contains("models_trace_number.csv:3: output must be a whole number such as 4096, 1e6 or 2^20 (got 'five')"));
   }
   SUBCASE("too long for --max-len") {
     CHECK_THROWS_WITH(workload_read_csv(data("models_trace_too_long.csv"), 2048, 1),

@@ -44,7 +44,7 @@ TEST_CASE("naive forward, one head, N=1024 d=64 fp16: S and P written and read b
   // fp32 scores double the N² terms.
   AttnConfig c = one_head(1024, 64);
   c.score_dtype = DType::fp32;
-  // A copy: a reference into the temporary report dangles (ASan: heap-use-after-free, issue 10).
+  // A copy: a reference into the temporary report dangles (ASan found the heap-use-after-free).
   const AlgoTraffic n32 = simulate_traffic(c, gpu_find("h100-sxm"), {Algo::naive}).results.at(0);
   CHECK(n32.hbm.write == 2 * n2 + 2 * n2 + nd);
 }

@@ -280,9 +280,4 @@ void markdown_draw(const md::Document& doc, int id) {
   ImGui::PopID();
 }
 
-void markdown_inline(const md::Inline& spans) {
-  const Fonts& F = fonts();
-  draw_inline(spans, F.body ? F.body : ImGui::GetFont(), theme().text, ImGui::GetCursorScreenPos().x);
-}
-
 }  // namespace attnlab::gui

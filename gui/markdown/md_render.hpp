@@ -11,7 +11,4 @@ namespace attnlab::gui {
 // between documents (use the chapter index).
 void markdown_draw(const md::Document& doc, int id);
 
-// One run of styled inline text, wrapped to the available width (for panels' captions too).
-void markdown_inline(const md::Inline& spans);
-
 }  // namespace attnlab::gui

@@ -148,10 +148,7 @@ void draw_hierarchy(View& v) {
       const double bytes = rec.dram_read_bytes + rec.dram_write_bytes;
       if (bytes <= 0) continue;
       const auto run = std::find_if(set.data.runs.begin(), set.data.runs.end(), [&](const MeasuredRun& r) {
-        const auto &a = r.config, &b = rec.config;
-        return r.kernel == rec.kernel && a.batch == b.batch && a.heads == b.heads && a.kv_heads == b.kv_heads &&
-               a.seq_q == b.seq_q && a.seq_kv == b.seq_kv && a.head_dim == b.head_dim && a.causal == b.causal &&
-               a.dtype == b.dtype && a.block_q == b.block_q && a.block_kv == b.block_kv;
+        return r.kernel == rec.kernel && measured_same_launch(r.config, rec.config);
       });
       if (run == set.data.runs.end()) continue;
       const std::string name = fmt::format("measured {}", rec.kernel);

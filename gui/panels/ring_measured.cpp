@@ -4,7 +4,7 @@
 // (dashed), where the two curves cross is where transfers start to hide. Right, one row's pass:
 // the measured per-device timeline (CUDA events) over the model's. Under them, every row of the
 // series with measured / model / ratio for attention, transfer and step, and whether transfers
-// hide. All figures: src/measure/ring_measured (ring_compare, ring_calibrate, hides()).
+// hide. All figures: src/measure/ring_measured (ring_series, ring_calibrate, hides()).
 #include "panels/ring_measured.hpp"
 
 #include <algorithm>
@@ -20,15 +20,8 @@
 
 namespace attnlab::gui {
 
-std::string RingSeries::label() const {
-  return fmt::format("{} heads / {} K/V heads{}, {} mask", heads, kv_heads,
-                     kv_heads == heads ? " (MHA)" : fmt::format(" (GQA-{})", heads / std::max<u64>(kv_heads, 1)),
-                     causal ? "causal" : "full");
-}
-
 RingMeasuredData ring_measured_data(const RingMeasurements& m, bool calibrated, const GpuSpec& fallback_gpu) {
   RingMeasuredData d;
-  d.calibrated = calibrated;
   const std::string preset = ring_gpu_preset_for(m.device.name);
   d.gpu_from_file = !preset.empty();
   d.gpu = d.gpu_from_file ? gpu_find(preset) : fallback_gpu;
@@ -36,15 +29,11 @@ RingMeasuredData ring_measured_data(const RingMeasurements& m, bool calibrated, 
   RingConfig& b = d.base;
   b.dtype = DType::bf16;
   b.flops_per_s = d.gpu.peak_flops(b.dtype);
-  if (calibrated && d.calibration.link_bytes_per_s > 0) {
-    b.efficiency = d.calibration.efficiency;
-    b.link_bytes_per_s = d.calibration.link_bytes_per_s;
-    b.link_latency_s = d.calibration.link_latency_s;
-    d.inputs = fmt::format("model calibrated from the file: {} x {:.3f} efficiency (attention at n = {}), link {} + {} per transfer",
-                           format_rate(b.flops_per_s, "FLOP/s"), b.efficiency, format_count(d.calibration.efficiency_block),
-                           format_rate(b.link_bytes_per_s, "B/s"), format_seconds(b.link_latency_s));
+  d.calibrated = calibrated && ring_calibration_apply(d.calibration, b);
+  if (d.calibrated) {
+    d.inputs = fmt::format("model calibrated from the file: {} x {}", format_rate(b.flops_per_s, "FLOP/s"),
+                           ring_calibration_text(d.calibration));
   } else {
-    d.calibrated = false;
     const LinkSpec link = link_find(std::string(default_link_name()));
     b.efficiency = 1.0;
     b.link_bytes_per_s = link.bytes_per_s;
@@ -52,23 +41,7 @@ RingMeasuredData ring_measured_data(const RingMeasurements& m, bool calibrated, 
     d.inputs = fmt::format("model as the paper: {} peak bf16 {}, link {} {} per direction, no latency", d.gpu.name,
                            format_rate(b.flops_per_s, "FLOP/s"), link.name, format_rate(b.link_bytes_per_s, "B/s"));
   }
-  for (auto& x : ring_compare(m, b)) {
-    const RingMeasuredRow& r = x.measured;
-    auto it = std::find_if(d.series.begin(), d.series.end(), [&](const RingSeries& s) {
-      return s.heads == r.heads && s.kv_heads == r.kv_heads && s.causal == r.causal;
-    });
-    if (it == d.series.end()) {
-      RingSeries s;
-      s.heads = r.heads, s.kv_heads = r.kv_heads, s.causal = r.causal;
-      s.measured_min_block = ring_measured_min_block(m, r.heads, r.kv_heads, r.causal);
-      s.model_min_block = ring_min_block(x.model.config);
-      d.series.push_back(std::move(s));
-      it = d.series.end() - 1;
-    }
-    it->rows.push_back(std::move(x));
-  }
-  for (auto& s : d.series)
-    std::sort(s.rows.begin(), s.rows.end(), [](const RingComparedRow& a, const RingComparedRow& b) { return a.measured.block < b.measured.block; });
+  d.series = ring_series(m, b);
   return d;
 }
 
@@ -141,6 +114,39 @@ void draw_time_axis(ImDrawList* dl, float x0, float x1, float y, double t_max) {
 std::string ms_text(double ms) { return format_seconds(ms * 1e-3); }
 
 }  // namespace
+
+std::string ring_measured_verdict(const RingSeries& ser) {
+  const auto block_text = [](u64 n) { return n ? format_count(n) + " tokens" : std::string("none of the timed blocks"); };
+  return fmt::format("Transfers hide from n = {} per GPU measured (green line); the model says {} (grey).",
+                     ser.measured_min_block && ser.measured_min_block == ser.smallest_block()
+                         ? "<= " + block_text(ser.measured_min_block) + " (every timed block)"
+                         : block_text(ser.measured_min_block),
+                     block_text(ser.model_min_block));
+}
+
+const std::vector<std::string>& ring_measured_columns() {
+  static const std::vector<std::string> c = {"n",    "K/V",  "attn",  "model", "×",    "xfer",  "model",
+                                             "×",    "step", "model", "×",     "wait", "hides", "model"};
+  return c;
+}
+
+std::vector<std::string> ring_measured_cells(const RingComparedRow& x) {
+  const RingMeasuredRow& r = x.measured;
+  return {format_count(r.block),
+          format_bytes(u128(r.kv_bytes_per_step)),
+          ms_text(r.serial.attn_ms),
+          format_seconds(x.model.compute_s),
+          fmt::format("{:.2f}", x.compute_ratio),
+          ms_text(r.serial.transfer_ms),
+          format_seconds(x.model.transfer_s),
+          fmt::format("{:.2f}", x.transfer_ratio),
+          format_seconds(x.step_measured_s),
+          format_seconds(x.step_model_s),
+          fmt::format("{:.2f}", x.step_ratio),
+          ms_text(r.wait_ms()),
+          r.hides() ? "yes" : "no",
+          x.model_hides ? "yes" : "no"};
+}
 
 void draw_ring_measured(View& v) {
   const Theme& th = theme();
@@ -223,13 +229,8 @@ void draw_ring_measured(View& v) {
   ImGui::PopFont();
 
   // The verdict for the series.
-  const auto block_text = [](u64 n) { return n ? format_count(n) + " tokens" : std::string("none of the timed blocks"); };
   ImGui::PushTextWrapPos(0);
-  ImGui::TextColored(ImGui::ColorConvertU32ToFloat4(th.text), "Transfers hide from n = %s per GPU measured (green line); the model says %s (grey).",
-                     (ser.measured_min_block && ser.measured_min_block == ser.rows.front().measured.block
-                          ? "<= " + block_text(ser.measured_min_block) + " (every timed block)"
-                          : block_text(ser.measured_min_block)).c_str(),
-                     block_text(ser.model_min_block).c_str());
+  ImGui::TextColored(ImGui::ColorConvertU32ToFloat4(th.text), "%s", ring_measured_verdict(ser).c_str());
   ImGui::PopTextWrapPos();
 
   // The selected row: the one clicked in the table, else the largest block.
@@ -333,30 +334,25 @@ void draw_ring_measured(View& v) {
   const ImGuiTableFlags tf = ImGuiTableFlags_RowBg | ImGuiTableFlags_BordersInnerV | ImGuiTableFlags_ScrollY |
                              ImGuiTableFlags_ScrollX | ImGuiTableFlags_SizingFixedFit;
   const float table_h = std::max(fs * 1.45f * std::min<float>(11, float(ser.rows.size() + 1)), ImGui::GetContentRegionAvail().y - fs * 3.4f);
-  if (ImGui::BeginTable("##ringrows", 14, tf, ImVec2(0, table_h))) {
+  const std::vector<std::string>& columns = ring_measured_columns();
+  if (ImGui::BeginTable("##ringrows", static_cast<int>(columns.size()), tf, ImVec2(0, table_h))) {
     ImGui::TableSetupScrollFreeze(1, 1);
-    for (const char* h : {"n", "K/V", "attn", "model", "×", "xfer", "model", "×", "step", "model", "×", "wait", "hides", "model"})
-      ImGui::TableSetupColumn(h);
+    for (const std::string& h : columns) ImGui::TableSetupColumn(h.c_str());
     ImGui::TableHeadersRow();
     for (int i = 0; i < static_cast<int>(ser.rows.size()); ++i) {
-      const RingComparedRow& x = ser.rows[i];
-      const RingMeasuredRow& r = x.measured;
+      const std::vector<std::string> cells = ring_measured_cells(ser.rows[i]);
       ImGui::TableNextRow();
       ImGui::TableNextColumn();
-      if (ImGui::Selectable(format_count(r.block).c_str(), i == sel, ImGuiSelectableFlags_SpanAllColumns))
-        s.ring_measured_row = i;
-      auto col = [](const std::string& t, ImU32 c = 0) {
+      if (ImGui::Selectable(cells[0].c_str(), i == sel, ImGuiSelectableFlags_SpanAllColumns)) s.ring_measured_row = i;
+      for (size_t c = 1; c < cells.size(); ++c) {
         ImGui::TableNextColumn();
-        if (c) ImGui::TextColored(ImGui::ColorConvertU32ToFloat4(c), "%s", t.c_str());
-        else ImGui::TextUnformatted(t.c_str());
-      };
-      col(format_bytes(u128(r.kv_bytes_per_step)));
-      col(ms_text(r.serial.attn_ms)), col(format_seconds(x.model.compute_s)), col(fmt::format("{:.2f}", x.compute_ratio), th.text_dim);
-      col(ms_text(r.serial.transfer_ms)), col(format_seconds(x.model.transfer_s)), col(fmt::format("{:.2f}", x.transfer_ratio), th.text_dim);
-      col(format_seconds(x.step_measured_s)), col(format_seconds(x.step_model_s)), col(fmt::format("{:.2f}", x.step_ratio), th.text_dim);
-      col(ms_text(r.wait_ms()));
-      col(r.hides() ? "yes" : "no", r.hides() ? th.good : th.bad);
-      col(x.model_hides ? "yes" : "no", x.model_hides ? th.good : th.bad);
+        // Ratios dim; the two "hides" columns green or red.
+        const ImU32 color = columns[c] == "×" ? th.text_dim
+                            : c >= 12        ? (cells[c] == "yes" ? th.good : th.bad)
+                                             : 0;
+        if (color) ImGui::TextColored(ImGui::ColorConvertU32ToFloat4(color), "%s", cells[c].c_str());
+        else ImGui::TextUnformatted(cells[c].c_str());
+      }
     }
     ImGui::EndTable();
   }

@@ -1,9 +1,9 @@
-// The ring panel's second tab: ring attention as measured on real GPUs through NCCL (issue 11,
+// The ring panel's second tab: ring attention as measured on real GPUs through NCCL (kernels/ring-attention.cu,
 // assets/measurements/ring-*.json), beside the ring model of the same shapes. What the tab shows
 // is gathered here, apart from the drawing, so that the tests can check it without a window:
-// every figure is src/measure/ring_measured's (ring_compare, ring_calibrate,
-// ring_measured_min_block); this file only groups the rows into series and picks the model inputs
-// the way `attnlab ring --measured FILE [--calibrate]` does.
+// every figure, the series and the calibrated inputs are src/measure/ring_measured's (ring_series,
+// ring_calibrate, ring_calibration_apply), which `attnlab ring --measured FILE [--calibrate]` uses
+// too; this file only picks the GPU and the uncalibrated inputs (the paper's).
 #pragma once
 #include <string>
 #include <vector>
@@ -15,16 +15,6 @@
 namespace attnlab::gui {
 
 class View;
-
-// Rows with the same heads, K/V heads and mask, smallest block first.
-struct RingSeries {
-  u64 heads = 0, kv_heads = 0;
-  bool causal = false;
-  std::vector<RingComparedRow> rows;
-  u64 measured_min_block = 0;  // ring_measured_min_block: 0 when none of the timed blocks hides
-  u64 model_min_block = 0;     // ring_min_block on the series' shape with the same model inputs
-  std::string label() const;   // "32 heads / 32 K/V heads, full mask"
-};
 
 struct RingMeasuredData {
   GpuSpec gpu;                 // the preset the measured device stands for (else the dashboard's)
@@ -40,6 +30,13 @@ struct RingMeasuredData {
 // otherwise the preset's peak bf16 FLOP/s at efficiency 1, the default link preset, no latency,
 // as `attnlab ring --measured FILE` with no other option.
 RingMeasuredData ring_measured_data(const RingMeasurements& m, bool calibrated, const GpuSpec& fallback_gpu);
+
+// What the tab prints, without drawing (so that tests can read it): the verdict line of a series
+// ("Transfers hide from n = 2,048 tokens per GPU measured ...; the model says 2,199 tokens (grey).")
+// and the table, one header and one cell per column for each row of the series.
+std::string ring_measured_verdict(const RingSeries& s);
+const std::vector<std::string>& ring_measured_columns();
+std::vector<std::string> ring_measured_cells(const RingComparedRow& row);
 
 // Draws the tab (the View's ring_measurements[settings.ring_measured_file]).
 void draw_ring_measured(View& v);

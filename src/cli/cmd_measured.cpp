@@ -64,12 +64,6 @@ std::string config_label(const MeasuredConfig& c) {
   return s + " " + c.dtype;
 }
 
-bool same_problem(const MeasuredConfig& a, const MeasuredConfig& b) {
-  return a.batch == b.batch && a.heads == b.heads && a.kv_heads == b.kv_heads && a.seq_q == b.seq_q &&
-         a.seq_kv == b.seq_kv && a.head_dim == b.head_dim && a.causal == b.causal && a.dtype == b.dtype &&
-         a.window_left == b.window_left && a.window_right == b.window_right;
-}
-
 bool wanted(const MeasuredOptions& o, const std::string& kernel) {
   return o.kernel.empty() || kernel.find(o.kernel) != std::string::npos;
 }
@@ -140,7 +134,7 @@ std::vector<RunRow> run_rows(const std::vector<LoadedFile>& files, const Measure
       if (!wanted(o, r.kernel)) continue;
       RunRow row{&x, &r, nullptr, nullptr};
       for (const auto& ref : x.m.references) {
-        if (!same_problem(ref.config, r.config) || !(ref.time.median_ms > 0)) continue;
+        if (!measured_same_problem(ref.config, r.config) || !(ref.time.median_ms > 0)) continue;
         if (ref.backend == "flash") row.flash = &ref;
         if (!row.best || ref.time.median_ms < row.best->time.median_ms) row.best = &ref;
       }

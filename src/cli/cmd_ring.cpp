@@ -100,13 +100,9 @@ void run_measured(const RingOptions& o, OutputFormat f) {
     if (o.efficiency_given || o.link_gbps || o.link_latency_us || o.link_given)
       throw InputError("--calibrate takes the efficiency and the link from the file: drop --efficiency, --link, "
                        "--link-gbps and --link-latency-us");
-    if (cal.link_bytes_per_s <= 0) throw InputError("--calibrate: the file has too few transfers to fit the link");
-    base.efficiency = cal.efficiency;
-    base.link_bytes_per_s = cal.link_bytes_per_s;
-    base.link_latency_s = cal.link_latency_s;
-    inputs = fmt::format("calibrated from the file: efficiency {:.4f} (attention at n = {}), link {} + {} per transfer",
-                         cal.efficiency, cal.efficiency_block, format_rate(cal.link_bytes_per_s, "B/s"),
-                         format_seconds(cal.link_latency_s));
+    if (!ring_calibration_apply(cal, base))
+      throw InputError("--calibrate: the file has too few transfers to fit the link");
+    inputs = "calibrated from the file: " + ring_calibration_text(cal);
   } else {
     inputs = fmt::format("{} peak {} x{} efficiency; link {}{} per direction{}", gpu.name,
                          format_rate(base.flops_per_s, "FLOP/s"), base.efficiency, o.link_gbps ? "(given) " : link.name + " ",
@@ -116,26 +112,7 @@ void run_measured(const RingOptions& o, OutputFormat f) {
   const std::vector<RingComparedRow> rows = ring_compare(m, base);
 
   // Series (same heads, kv heads, mask): the smallest block that hides, measured and modelled.
-  struct Series {
-    u64 heads, kv_heads;
-    bool causal;
-    u64 measured, model;
-    u64 smallest;  // the smallest block timed in the series
-  };
-  std::vector<Series> series;
-  for (const auto& x : rows) {
-    const auto& r = x.measured;
-    bool seen = false;
-    for (const auto& s : series) seen = seen || (s.heads == r.heads && s.kv_heads == r.kv_heads && s.causal == r.causal);
-    if (seen) continue;
-    RingConfig c = x.model.config;
-    u64 smallest = r.block;
-    for (const auto& y : rows)
-      if (y.measured.heads == r.heads && y.measured.kv_heads == r.kv_heads && y.measured.causal == r.causal)
-        smallest = std::min(smallest, y.measured.block);
-    series.push_back({r.heads, r.kv_heads, r.causal, ring_measured_min_block(m, r.heads, r.kv_heads, r.causal),
-                      ring_min_block(c), smallest});
-  }
+  const std::vector<RingSeries> series = ring_series(m, base);
 
   Table t({{"H/Hkv", false}, {"n"}, {"causal", false}, {"K/V/step"}, {"attn meas"}, {"attn model"}, {"ratio"},
            {"xfer meas"}, {"xfer model"}, {"ratio"}, {"step meas"}, {"step model"}, {"ratio"}, {"wait"},
@@ -176,7 +153,8 @@ void run_measured(const RingOptions& o, OutputFormat f) {
     w.end_array().key("min_block").begin_array();
     for (const auto& s : series)
       w.begin_object().field("heads", s.heads).field("kv_heads", s.kv_heads).field("causal", s.causal)
-          .field("measured", s.measured).field("smallest_timed", s.smallest).field("model", s.model).end_object();
+          .field("measured", s.measured_min_block).field("smallest_timed", s.smallest_block())
+          .field("model", s.model_min_block).end_object();
     w.end_array().end_object();
     print_out(w.str());
     return;
@@ -189,10 +167,11 @@ void run_measured(const RingOptions& o, OutputFormat f) {
   out += "\nSmallest block that hides the transfers:\n";
   for (const auto& s : series)
     out += fmt::format("  H {}/{}{}: measured {}, model {}\n", s.heads, s.kv_heads, s.causal ? " causal" : "",
-                       s.measured == 0              ? std::string("none of the timed blocks")
-                       : s.measured == s.smallest ? "<= " + format_count(s.measured) + " (every timed block hides)"
-                                                  : format_count(s.measured),
-                       format_count(s.model));
+                       s.measured_min_block == 0 ? std::string("none of the timed blocks")
+                       : s.measured_min_block == s.smallest_block()
+                           ? "<= " + format_count(s.measured_min_block) + " (every timed block hides)"
+                           : format_count(s.measured_min_block),
+                       format_count(s.model_min_block));
   if (!o.calibrate)
     out += fmt::format("\nCalibrated from the file (attnlab ring --measured {} --calibrate): efficiency {:.4f}, link {} + {}.\n",
                        o.measured, cal.efficiency, format_rate(cal.link_bytes_per_s, "B/s"), format_seconds(cal.link_latency_s));

@@ -23,6 +23,7 @@
 #include "models/masks.hpp"
 #include "models/scaling.hpp"
 #include "models/scaling_parse.hpp"
+#include "util/parse_number.hpp"
 #include "util/units.hpp"
 
 namespace attnlab::cli {
@@ -31,12 +32,20 @@ namespace {
 
 constexpr u64 kMaxGridSeq = 64;
 
+// A default of ScalingConfig as the option's text.
+std::string text(u64 ScalingConfig::*field) { return std::to_string(ScalingConfig{}.*field); }
+
 struct StepsOptions {
   std::vector<std::string> seq, families;
-  std::string table = "main", format = "table", dtype = "fp16";
-  std::string head_dim = "64", heads = "12", layers = "32", window = "4096", longformer_window = "512",
-              globals = "1", stride = "0", every_k = "3", local_window = "128", features = "256", state = "16",
-              channels = "1536", conv_width = "4";
+  // The defaults are ScalingConfig's, written once in src/models/scaling.hpp.
+  std::string table = "main", format = "table", dtype = std::string(dtype_name(ScalingConfig{}.dtype));
+  std::string head_dim = text(&ScalingConfig::head_dim), heads = text(&ScalingConfig::heads),
+              layers = text(&ScalingConfig::layers), window = text(&ScalingConfig::window),
+              longformer_window = text(&ScalingConfig::longformer_window), globals = text(&ScalingConfig::globals),
+              stride = text(&ScalingConfig::stride), every_k = text(&ScalingConfig::every_k),
+              local_window = text(&ScalingConfig::local_window), features = text(&ScalingConfig::features),
+              state = text(&ScalingConfig::state), channels = text(&ScalingConfig::channels),
+              conv_width = text(&ScalingConfig::conv_width);
   std::string baseline_seq, baseline_time;
   std::string config;  // --config: a model's config.json gives the shape options below
   bool causal = false, bidirectional = false;
@@ -209,21 +218,16 @@ std::string short_count(u128 n) {
                    : fmt::format("{:.2f}{}", v, suffix[s]);
 }
 
-std::string pattern_text(Family f, const FamilyCost& c, const ScalingConfig& cfg, bool& covered) {
+// '*' marks a window that covers the whole text (family_window_covers).
+std::string pattern_text(Family f, const FamilyCost& c, const ScalingConfig& cfg) {
   std::string dir = c.causal ? "causal" : "bidir";
-  covered = false;
+  const char* star = c.window_covers_seq ? "*" : "";
   switch (f) {
     case Family::full: return dir;
-    case Family::window:
-      covered = cfg.window >= c.n;
-      return fmt::format("{} w={}{}", dir, cfg.window, covered ? "*" : "");
-    case Family::longformer:
-      covered = (c.causal ? cfg.longformer_window : cfg.longformer_window / 2 + 1) >= c.n;
-      return fmt::format("{} w={} g={}{}", dir, cfg.longformer_window, cfg.globals, covered ? "*" : "");
+    case Family::window: return fmt::format("{} w={}{}", dir, cfg.window, star);
+    case Family::longformer: return fmt::format("{} w={} g={}{}", dir, cfg.longformer_window, cfg.globals, star);
     case Family::strided: return fmt::format("{} s={}", dir, c.stride);
-    case Family::alternating:
-      covered = (c.causal ? cfg.local_window : cfg.local_window / 2 + 1) >= c.n;
-      return fmt::format("{} k={} w={}{}", dir, cfg.every_k, cfg.local_window, covered ? "*" : "");
+    case Family::alternating: return fmt::format("{} k={} w={}{}", dir, cfg.every_k, cfg.local_window, star);
     case Family::linear: return fmt::format("r={}", cfg.features);
     case Family::ssm: return fmt::format("D={} n={}", cfg.channels, cfg.state);
   }
@@ -261,7 +265,6 @@ struct Row {
   FamilyCost cost;
   FamilyCost full;  // full attention, same direction, same N: the "vs full" reference
   std::string pattern;
-  bool covered = false;
   double vs_full = 0, baseline_ratio = 0, seconds = 0;
 };
 
@@ -275,7 +278,7 @@ std::vector<Row> compute_rows(const Query& q) {
       same.direction = r.cost.causal ? Direction::causal : Direction::bidirectional;
       r.full = scaling_cost(Family::full, n, same);
       r.vs_full = scaling_ratio(r.cost.flops, r.full.flops);
-      r.pattern = pattern_text(f, r.cost, q.cfg, r.covered);
+      r.pattern = pattern_text(f, r.cost, q.cfg);
       if (q.has_baseline) {
         FamilyCost base = scaling_cost(f, q.baseline_seq, q.cfg);
         r.baseline_ratio = scaling_ratio(r.cost.flops, base.flops);
@@ -311,7 +314,7 @@ std::string render_main(const Query& q) {
       bool attention = family_is_attention(x.family);
       w.begin_object().field("seq", x.n).field("family", std::string(family_name(x.family)))
           .field("label", std::string(family_label(x.family))).field("paper", std::string(family_paper(x.family)))
-          .field("causal", x.causal).field("pattern", r.pattern).field("window_covers_seq", r.covered)
+          .field("causal", x.causal).field("pattern", r.pattern).field("window_covers_seq", r.cost.window_covers_seq)
           .field("layers", x.work.layers);
       if (x.family == Family::strided) w.field("stride", x.stride);
       if (attention) json_per_layer(w, "score_entries_per_head", x.work);
@@ -344,7 +347,7 @@ std::string render_main(const Query& q) {
     const FamilyCost& x = r.cost;
     if (last_n != 0 && x.n != last_n) t.add_separator();
     last_n = x.n;
-    any_covered = any_covered || r.covered;
+    any_covered = any_covered || r.cost.window_covers_seq;
     any_rounded = any_rounded || !x.flops.total.exact();
     bool attention = family_is_attention(x.family);
     std::vector<Cell> row{cell_count(x.n), cell(std::string(family_label(x.family)), std::string(family_name(x.family))),
@@ -503,30 +506,31 @@ void setup_steps(CLI::App& app) {
   auto* causal = cmd->add_flag("--causal", o->causal, "Every attention mask causal (decoder)");
   auto* bidir = cmd->add_flag("--bidirectional", o->bidirectional, "Every attention mask bidirectional (encoder)");
   causal->excludes(bidir);
-  cmd->add_option("-d,--head-dim", o->head_dim, "Head dimension d")->default_val("64");
-  cmd->add_option("--heads", o->heads, "Attention heads per layer")->default_val("12");
-  cmd->add_option("--layers", o->layers, "Layers (receptive field; alternating's average)")->default_val("32");
-  cmd->add_option("-w,--window", o->window, "Sliding window w, keys a query sees (Mistral: 4096)")->default_val("4096");
+  cmd->add_option("-d,--head-dim", o->head_dim, "Head dimension d")->default_val(o->head_dim);
+  cmd->add_option("--heads", o->heads, "Attention heads per layer")->default_val(o->heads);
+  cmd->add_option("--layers", o->layers, "Layers (receptive field; alternating's average)")->default_val(o->layers);
+  cmd->add_option("-w,--window", o->window, "Sliding window w, keys a query sees (Mistral: 4096)")->default_val(o->window);
   cmd->add_option("--longformer-window", o->longformer_window, "Longformer window w (w/2 each side)")
-      ->default_val("512");
-  cmd->add_option("-g,--globals", o->globals, "Longformer global tokens g (positions 0..g-1)")->default_val("1");
+      ->default_val(o->longformer_window);
+  cmd->add_option("-g,--globals", o->globals, "Longformer global tokens g (positions 0..g-1)")->default_val(o->globals);
   cmd->add_option("--stride", o->stride, "Strided attention stride s (default floor(sqrt(N)))");
   cmd->add_option("-k,--every-k", o->every_k, "Alternating: a global layer every k layers (ModernBERT: 3)")
-      ->default_val("3");
+      ->default_val(o->every_k);
   cmd->add_option("--local-window", o->local_window, "Alternating: local window (ModernBERT: 128)")
-      ->default_val("128");
+      ->default_val(o->local_window);
   cmd->add_option("-r,--features", o->features, "Linear attention: random features r (state r×d per head)")
-      ->default_val("256");
-  cmd->add_option("--state", o->state, "SSM state size n per channel (Mamba: 16)")->default_val("16");
-  cmd->add_option("--channels", o->channels, "SSM channels D (Mamba: 2 × d_model = 1536)")->default_val("1536");
-  cmd->add_option("--conv-width", o->conv_width, "SSM short convolution width (Mamba: 4)")->default_val("4");
+      ->default_val(o->features);
+  cmd->add_option("--state", o->state, "SSM state size n per channel (Mamba: 16)")->default_val(o->state);
+  cmd->add_option("--channels", o->channels, "SSM channels D (Mamba: 2 × d_model = 1536)")->default_val(o->channels);
+  cmd->add_option("--conv-width", o->conv_width, "SSM short convolution width (Mamba: 4)")->default_val(o->conv_width);
   cmd->add_option("--dtype", o->dtype, "Element type of KV caches and states: fp32, fp16, bf16, fp8")
-      ->default_val("fp16");
+      ->default_val(o->dtype);
   cmd->add_option("--baseline-seq", o->baseline_seq, "What-if: compare every N with this length");
   cmd->add_option("--baseline-time", o->baseline_time, "What-if: the time at --baseline-seq (1s, 250ms, 2min)");
   add_format_option(cmd, o->format);
   cmd->add_option("--config", o->config,
                   "A model's Hugging Face config.json: its heads, head size, layers, window and SSM state");
+  cmd->footer(whole_numbers_footer());
   cmd->callback([o] {
     StepsOptions eff = *o;
     const ModelSpec* model = apply_config(eff);

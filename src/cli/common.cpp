@@ -8,6 +8,8 @@
 #include <optional>
 #include <string_view>
 
+#include "util/parse_number.hpp"
+
 namespace attnlab::cli {
 
 void add_format_option(CLI::App* cmd, std::string& format) {
@@ -32,58 +34,16 @@ u64 require_range(long long value, const char* option, long long min, long long 
 
 namespace {
 
-bool all_digits(std::string_view s) {
-  if (s.empty()) return false;
-  for (char c : s)
-    if (c < '0' || c > '9') return false;
-  return true;
-}
-
-// "1e9" -> "1000000000", "2.5e3" -> "2500", "12" -> "12"; nullopt when the text is not a whole
-// number written in decimal (with at most one '.', an optional exponent e[+]N). No sign.
-std::optional<std::string> whole_digits(std::string_view s) {
-  size_t e = s.find_first_of("eE");
-  std::string_view mant = s.substr(0, e), expo = e == std::string_view::npos ? "" : s.substr(e + 1);
-  if (e != std::string_view::npos) {
-    if (!expo.empty() && expo[0] == '+') expo.remove_prefix(1);
-    if (!all_digits(expo) || expo.size() > 3) return std::nullopt;
-  }
-  size_t dot = mant.find('.');
-  std::string_view ip = mant.substr(0, dot), fp = dot == std::string_view::npos ? "" : mant.substr(dot + 1);
-  if (ip.empty() || !all_digits(ip) || (dot != std::string_view::npos && !fp.empty() && !all_digits(fp)))
-    return std::nullopt;
-  if (e == std::string_view::npos && dot != std::string_view::npos) {
-    // "12.0" is whole; "12.5" is not.
-    for (char c : fp)
-      if (c != '0') return std::nullopt;
-    fp = "";
-  }
-  const size_t shift = expo.empty() ? 0 : static_cast<size_t>(std::stoi(std::string(expo)));
-  std::string digits = std::string(ip);
-  for (size_t i = 0; i < fp.size(); ++i) {
-    if (i < shift) digits.push_back(fp[i]);
-    else if (fp[i] != '0') return std::nullopt;  // a fraction is left over: not whole
-  }
-  if (shift > fp.size()) digits.append(std::min<size_t>(shift - fp.size(), 400), '0');
-  size_t nz = digits.find_first_not_of('0');
-  return nz == std::string::npos ? std::string("0") : digits.substr(nz);
-}
-
 // The transform for integer options: returns "" and rewrites `v` to plain decimal digits that
-// fit a long long, or returns the complaint.
+// fit a long long, or returns the complaint. The forms are util/parse_number's (4096, 1e5, 2^15,
+// 100_000, 32K); a sign is kept so that the option's own range check names "-5".
 std::string normalize_integer(std::string& v) {
-  std::string_view s = v;
-  bool negative = false;
-  if (!s.empty() && (s[0] == '-' || s[0] == '+')) {
-    negative = s[0] == '-';
-    s.remove_prefix(1);
-  }
-  std::optional<std::string> digits = whole_digits(s);
-  if (!digits) return fmt::format("must be a whole number (got '{}')", v);
-  const std::string limit = negative ? "9223372036854775808" : "9223372036854775807";
-  if (digits->size() > limit.size() || (digits->size() == limit.size() && *digits > limit))
+  const std::optional<WholeNumber> w = whole_number_read(v);
+  if (!w) return fmt::format("must be a whole number (got '{}')", v);
+  const u128 limit = w->negative ? (u128{1} << 63) : (u128{1} << 63) - 1;
+  if (w->huge || w->value > limit)
     return fmt::format("{} is too large (whole numbers here go up to 9223372036854775807)", v);
-  v = (negative && *digits != "0" ? "-" : "") + *digits;
+  v = (w->negative ? "-" : "") + to_string_u128(w->value);
   return "";
 }
 
@@ -107,8 +67,10 @@ std::string check_real(std::string& v) {
 }
 
 void harden(CLI::App* app) {
+  bool whole_numbers = false;
   for (CLI::Option* opt : app->get_options()) {
     const std::string type = opt->get_type_name();
+    whole_numbers = whole_numbers || type == "INT" || type == "UINT";
     if (type == "INT")
       opt->transform(CLI::Validator(normalize_integer, ""));
     else if (type == "UINT")  // strtoull would take "-1" as 2^64 - 1
@@ -121,12 +83,15 @@ void harden(CLI::App* app) {
     else if (type == "FLOAT")
       opt->transform(CLI::Validator(check_real, ""));
   }
+  if (whole_numbers && app->get_footer().empty()) app->footer(whole_numbers_footer());
   for (CLI::App* sub : app->get_subcommands([](CLI::App*) { return true; })) harden(sub);
 }
 
 }  // namespace
 
 void harden_number_options(CLI::App& app) { harden(&app); }
+
+std::string whole_numbers_footer() { return fmt::format("Whole numbers: {}.", whole_number_forms); }
 
 void print_out(const std::string& text) {
   std::fwrite(text.data(), 1, text.size(), stdout);

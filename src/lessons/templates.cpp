@@ -9,6 +9,7 @@
 #include <set>
 
 #include "util/errors.hpp"
+#include "util/parse_number.hpp"
 #include "util/units.hpp"
 
 namespace attnlab {
@@ -345,16 +346,9 @@ const std::string& TemplateArgs::str(const std::string& key) const {
 
 bool TemplateArgs::has(const std::string& key) const { return !str(key).empty(); }
 
+// The forms `attnlab steps --seq` takes: {{steps n=2^15}}, n=1e5, n=32K.
 u64 TemplateArgs::u64_in(const std::string& key, u64 min, u64 max) const {
-  const std::string& v = str(key);
-  bool digits = !v.empty() && v.size() <= 20 &&
-                std::all_of(v.begin(), v.end(), [](unsigned char c) { return std::isdigit(c); });
-  u128 n = 0;
-  if (digits)
-    for (char c : v) n = n * 10 + static_cast<u128>(c - '0');
-  if (!digits || n < min || n > max)
-    throw InputError(fmt::format("key '{}' must be a whole number between {} and {} (got '{}')", key, min, max, v));
-  return static_cast<u64>(n);
+  return parse_whole(str(key), fmt::format("key '{}'", key), min, max);
 }
 
 double TemplateArgs::number(const std::string& key, double min, double max) const {

@@ -14,6 +14,8 @@
 
 namespace attnlab {
 
+class JsonNode;
+
 // The version this build reads and writes. A file with a larger number was written by a newer
 // attnlab: we refuse it with a clear message instead of guessing what new fields mean.
 inline constexpr int measurement_schema_version = 1;
@@ -52,6 +54,13 @@ struct MeasuredConfig {
   long long window_left = -1;
   long long window_right = -1;
 };
+
+// The same attention problem (shape, mask, window, dtype), whatever the tiles: a run and the
+// references it is compared with.
+bool measured_same_problem(const MeasuredConfig& a, const MeasuredConfig& b);
+// The same problem with the same tiles (block_q, block_kv): one launch of a kernel, e.g. an
+// Nsight Compute record and the timed run it profiles.
+bool measured_same_launch(const MeasuredConfig& a, const MeasuredConfig& b);
 
 struct MeasuredTime {
   double median_ms = 0;
@@ -105,6 +114,9 @@ struct Measurements {
 // "h100.json: runs[3].time_ms.min must be <= median (got 2.1 > 1.9)".
 Measurements measurement_parse(std::string_view json_text, std::string_view origin);
 Measurements measurement_load(const std::filesystem::path& path);
+// The same from a parsed document's root (util/json_read), for readers of files that extend the
+// format (the ring section) without parsing the text twice.
+Measurements measurement_read(const JsonNode& root);
 std::string measurement_to_json(const Measurements& m);  // round-trips through measurement_parse
 
 // FLOPs of a forward pass: 4·B·H·Nq·Nkv·d, half when causal (the convention FlashAttention's and

@@ -6,100 +6,53 @@
 #include <fmt/format.h>
 #include <fstream>
 #include <map>
-#include <nlohmann/json.hpp>
 #include <sstream>
 #include <tuple>
 
 #include "util/checked.hpp"
 #include "util/errors.hpp"
+#include "util/json_read.hpp"
+#include "util/units.hpp"
 
 namespace attnlab {
 
 namespace {
-using nlohmann::json;
 
-// Lookups that know their JSON path, so that an error names the spot.
-struct Node {
-  const json& j;
-  std::string path;
-  std::string_view origin;
-
-  [[noreturn]] void fail(std::string_view what) const { throw InputError(fmt::format("{}: {} {}", origin, path, what)); }
-  bool has(std::string_view key) const {
-    return j.is_object() && j.contains(std::string(key)) && !j.at(std::string(key)).is_null();
-  }
-  Node at(std::string_view key) const {
-    if (!j.is_object()) fail("must be an object");
-    std::string p = path.empty() ? std::string(key) : path + "." + std::string(key);
-    auto it = j.find(std::string(key));
-    if (it == j.end() || it->is_null()) throw InputError(fmt::format("{}: {} is missing", origin, p));
-    return Node{*it, std::move(p), origin};
-  }
-  u64 count(bool positive = true) const {
-    if (!j.is_number_unsigned() && !(j.is_number_integer() && j.get<long long>() >= 0))
-      fail("must be a non-negative integer");
-    const u64 v = j.get<u64>();
-    if (positive && v == 0) fail("must be a positive integer (got 0)");
-    return v;
-  }
-  double number(bool allow_zero = true) const {
-    if (!j.is_number()) fail("must be a number");
-    const double v = j.get<double>();
-    if (!std::isfinite(v) || v < 0 || (!allow_zero && v == 0))
-      fail(fmt::format("must be {} (got {})", allow_zero ? "a finite number >= 0" : "a positive number", v));
-    return v;
-  }
-  bool boolean() const {
-    if (!j.is_boolean()) fail("must be true or false");
-    return j.get<bool>();
-  }
-  std::string str() const {
-    if (!j.is_string()) fail("must be a string");
-    return j.get<std::string>();
-  }
-  std::vector<Node> items() const {
-    if (!j.is_array()) fail("must be an array");
-    std::vector<Node> r;
-    for (size_t i = 0; i < j.size(); ++i) r.push_back(Node{j[i], fmt::format("{}[{}]", path, i), origin});
-    return r;
-  }
-};
-
-RingMeasuredSchedule read_schedule(const Node& n, u64 devices) {
+RingMeasuredSchedule read_schedule(const JsonNode& n, u64 devices) {
   RingMeasuredSchedule s;
-  const Node pass = n.at("pass_ms");
-  s.pass_ms = pass.at("median").number(false);
-  s.pass_min_ms = pass.at("min").number(false);
-  s.pass_max_ms = pass.at("max").number(false);
+  const JsonNode pass = n.at("pass_ms");
+  s.pass_ms = pass.at("median").positive();
+  s.pass_min_ms = pass.at("min").positive();
+  s.pass_max_ms = pass.at("max").positive();
   s.repeats = pass.at("repeats").count();
   if (!(s.pass_min_ms <= s.pass_ms && s.pass_ms <= s.pass_max_ms))
     pass.fail(fmt::format("must have min <= median <= max (got {} {} {})", s.pass_min_ms, s.pass_ms, s.pass_max_ms));
-  s.compute_ms = n.at("compute_ms").number();
-  s.attn_ms = n.at("attn_ms").number();
-  s.transfer_ms = n.at("transfer_ms").number();
-  s.idle_ms = n.at("idle_ms").number();
+  s.compute_ms = n.at("compute_ms").non_negative();
+  s.attn_ms = n.at("attn_ms").non_negative();
+  s.transfer_ms = n.at("transfer_ms").non_negative();
+  s.idle_ms = n.at("idle_ms").non_negative();
   if (n.has("steps"))
-    for (const Node& st : n.at("steps").items())
-      s.steps.push_back({st.at("compute_ms").number(), st.at("attn_ms").number(), st.at("merge_ms").number(),
-                         st.at("transfer_ms").number(), st.at("idle_ms").number()});
+    for (const JsonNode& st : n.at("steps").items())
+      s.steps.push_back({st.at("compute_ms").non_negative(), st.at("attn_ms").non_negative(), st.at("merge_ms").non_negative(),
+                         st.at("transfer_ms").non_negative(), st.at("idle_ms").non_negative()});
   if (n.has("timeline")) {
-    for (const Node& e : n.at("timeline").items()) {
+    for (const JsonNode& e : n.at("timeline").items()) {
       RingMeasuredEvent ev;
-      ev.step = e.at("step").count(false);
-      ev.device = e.at("device").count(false);
-      ev.kv_block = e.at("kv_block").count(false);
+      ev.step = e.at("step").count_or_zero();
+      ev.device = e.at("device").count_or_zero();
+      ev.kv_block = e.at("kv_block").count_or_zero();
       if (ev.step >= devices || ev.device >= devices || ev.kv_block >= devices)
         e.fail(fmt::format("step, device and kv_block must be below the {} devices", devices));
-      ev.work = e.at("work").number();
-      ev.compute_start_ms = e.at("compute_start_ms").number();
-      ev.attn_end_ms = e.at("attn_end_ms").number();
-      ev.compute_end_ms = e.at("compute_end_ms").number();
+      ev.work = e.at("work").non_negative();
+      ev.compute_start_ms = e.at("compute_start_ms").non_negative();
+      ev.attn_end_ms = e.at("attn_end_ms").non_negative();
+      ev.compute_end_ms = e.at("compute_end_ms").non_negative();
       if (!(ev.compute_start_ms <= ev.attn_end_ms && ev.attn_end_ms <= ev.compute_end_ms))
         e.fail("must have compute_start_ms <= attn_end_ms <= compute_end_ms");
       ev.sends = e.at("sends").boolean();
       if (ev.sends) {
-        ev.send_start_ms = e.at("send_start_ms").number();
-        ev.send_end_ms = e.at("send_end_ms").number();
+        ev.send_start_ms = e.at("send_start_ms").non_negative();
+        ev.send_end_ms = e.at("send_end_ms").non_negative();
         if (ev.send_end_ms < ev.send_start_ms) e.fail("must have send_start_ms <= send_end_ms");
       }
       s.timeline.push_back(ev);
@@ -114,9 +67,9 @@ RingMeasuredSchedule read_schedule(const Node& n, u64 devices) {
   return s;
 }
 
-RingMeasuredRow read_row(const Node& n) {
+RingMeasuredRow read_row(const JsonNode& n) {
   RingMeasuredRow r;
-  const Node c = n.at("config");
+  const JsonNode c = n.at("config");
   r.devices = c.at("devices").count();
   r.batch = c.at("batch").count();
   r.heads = c.at("heads").count();
@@ -135,12 +88,12 @@ RingMeasuredRow read_row(const Node& n) {
   if (u128{r.kv_bytes_per_step} != expect)
     n.at("kv_bytes_per_step").fail(fmt::format("must be 2 b Hkv n d x 2 bytes = {} (got {})", to_string_u128(expect),
                                                r.kv_bytes_per_step));
-  const Node ck = n.at("check");
+  const JsonNode ck = n.at("check");
   r.check_ok = ck.at("ok").boolean();
-  r.vs_single_max_abs = ck.at("vs_single_max_abs").number();
-  r.vs_single_rel_l2 = ck.at("vs_single_rel_l2").number();
-  r.max_abs_error = ck.at("max_abs_error").number();
-  r.rel_l2_error = ck.at("rel_l2_error").number();
+  r.vs_single_max_abs = ck.at("vs_single_max_abs").non_negative();
+  r.vs_single_rel_l2 = ck.at("vs_single_rel_l2").non_negative();
+  r.max_abs_error = ck.at("max_abs_error").non_negative();
+  r.rel_l2_error = ck.at("rel_l2_error").non_negative();
   if (!r.check_ok) return r;  // a row that failed its check was not timed
   r.serial = read_schedule(n.at("serial"), r.devices);
   r.overlap = read_schedule(n.at("overlap"), r.devices);
@@ -178,16 +131,11 @@ double RingMeasuredRow::compute_slowdown() const {
 RingMeasurements ring_measured_parse(std::string_view json_text, std::string_view origin) {
   // The header (schema, version, device, date, command) is the common measurement file's: its
   // validator runs first, so a ring file is also a valid measurement file.
-  const Measurements base = measurement_parse(json_text, origin);
-  json doc;
-  try {
-    doc = json::parse(json_text);
-  } catch (const json::parse_error& e) {
-    throw InputError(fmt::format("{}: not valid JSON ({})", origin, e.what()));
-  }
-  const Node root{doc, "", origin};
+  const JsonDoc doc = json_parse(json_text, origin);
+  const JsonNode root = doc.root();
+  const Measurements base = measurement_read(root);
   if (!root.has("ring")) throw InputError(fmt::format("{}: has no \"ring\" section (not a ring-attention measurement)", origin));
-  const Node ring = root.at("ring");
+  const JsonNode ring = root.at("ring");
   RingMeasurements m;
   m.device = base.device;
   m.date = base.date;
@@ -195,14 +143,14 @@ RingMeasurements ring_measured_parse(std::string_view json_text, std::string_vie
   m.tool = base.tool;
   m.devices = ring.at("devices").count();
   if (ring.has("device_names"))
-    for (const Node& n : ring.at("device_names").items()) m.device_names.push_back(n.str());
-  m.nccl_version = ring.has("nccl_version") ? ring.at("nccl_version").str() : "";
-  m.peer_access = ring.has("peer_access") ? ring.at("peer_access").str() : "";
-  m.kernel = ring.has("kernel") ? ring.at("kernel").str() : "";
+    for (const JsonNode& n : ring.at("device_names").items()) m.device_names.push_back(n.str());
+  m.nccl_version = ring.str_or("nccl_version", "");
+  m.peer_access = ring.str_or("peer_access", "");
+  m.kernel = ring.str_or("kernel", "");
   if (ring.has("link_sizes"))
-    for (const Node& n : ring.at("link_sizes").items())
-      m.link_sizes.push_back({n.at("bytes").count(), n.at("ms").number(false), n.at("gbps").number(false)});
-  for (const Node& n : ring.at("rows").items()) {
+    for (const JsonNode& n : ring.at("link_sizes").items())
+      m.link_sizes.push_back({n.at("bytes").count(), n.at("ms").positive(), n.at("gbps").positive()});
+  for (const JsonNode& n : ring.at("rows").items()) {
     RingMeasuredRow r = read_row(n);
     if (r.devices != m.devices) n.at("config").at("devices").fail(fmt::format("must be ring.devices = {}", m.devices));
     m.rows.push_back(std::move(r));
@@ -211,11 +159,7 @@ RingMeasurements ring_measured_parse(std::string_view json_text, std::string_vie
 }
 
 RingMeasurements ring_measured_load(const std::filesystem::path& path) {
-  std::ifstream f(path, std::ios::binary);
-  if (!f) throw InputError(fmt::format("--measured: cannot open {}", path.string()));
-  std::ostringstream s;
-  s << f.rdbuf();
-  return ring_measured_parse(s.str(), path.filename().string());
+  return ring_measured_parse(file_read_text(path, "measurement file"), path.filename().string());
 }
 
 std::vector<std::filesystem::path> ring_measured_files(const std::filesystem::path& dir) {
@@ -224,8 +168,7 @@ std::vector<std::filesystem::path> ring_measured_files(const std::filesystem::pa
     std::ifstream f(p, std::ios::binary);
     std::ostringstream s;
     s << f.rdbuf();
-    const json doc = json::parse(s.str(), nullptr, false);
-    if (!doc.is_discarded() && doc.is_object() && doc.contains("ring")) out.push_back(p);
+    if (json_has_top_key(s.str(), "ring")) out.push_back(p);
   }
   return out;
 }
@@ -299,6 +242,49 @@ u64 ring_measured_min_block(const RingMeasurements& m, u64 heads, u64 kv_heads, 
     best = it->first;
   }
   return best;
+}
+
+bool ring_calibration_apply(const RingCalibration& c, RingConfig& base) {
+  if (!(c.link_bytes_per_s > 0)) return false;
+  base.efficiency = c.efficiency;
+  base.link_bytes_per_s = c.link_bytes_per_s;
+  base.link_latency_s = c.link_latency_s;
+  return true;
+}
+
+std::string ring_calibration_text(const RingCalibration& c) {
+  return fmt::format("efficiency {:.4f} (attention at n = {}), link {} + {} per transfer", c.efficiency,
+                     format_count(c.efficiency_block), format_rate(c.link_bytes_per_s, "B/s"),
+                     format_seconds(c.link_latency_s));
+}
+
+std::string RingSeries::label() const {
+  return fmt::format("{} heads / {} K/V heads{}, {} mask", heads, kv_heads,
+                     kv_heads == heads ? " (MHA)" : fmt::format(" (GQA-{})", heads / std::max<u64>(kv_heads, 1)),
+                     causal ? "causal" : "full");
+}
+
+std::vector<RingSeries> ring_series(const RingMeasurements& m, const RingConfig& base) {
+  std::vector<RingSeries> out;
+  for (auto& x : ring_compare(m, base)) {
+    const RingMeasuredRow& r = x.measured;
+    auto it = std::find_if(out.begin(), out.end(), [&](const RingSeries& s) {
+      return s.heads == r.heads && s.kv_heads == r.kv_heads && s.causal == r.causal;
+    });
+    if (it == out.end()) {
+      RingSeries s;
+      s.heads = r.heads, s.kv_heads = r.kv_heads, s.causal = r.causal;
+      s.measured_min_block = ring_measured_min_block(m, r.heads, r.kv_heads, r.causal);
+      s.model_min_block = ring_min_block(x.model.config);
+      out.push_back(std::move(s));
+      it = out.end() - 1;
+    }
+    it->rows.push_back(std::move(x));
+  }
+  for (auto& s : out)
+    std::sort(s.rows.begin(), s.rows.end(),
+              [](const RingComparedRow& a, const RingComparedRow& b) { return a.measured.block < b.measured.block; });
+  return out;
 }
 
 }  // namespace attnlab

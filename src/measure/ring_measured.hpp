@@ -1,4 +1,4 @@
-// Ring attention as measured on real GPUs (kernels/ring-attention.cu, issue 11): the "ring" section
+// Ring attention as measured on real GPUs (kernels/ring-attention.cu): the "ring" section
 // of a measurement file (schema: assets/measurements/README.md, "ring"), read back and set beside
 // the ring model (src/models/ring.hpp) row by row. No CUDA here: a student without a GPU reads the
 // shipped file (assets/measurements/ring-h200x2.json) through this.
@@ -112,6 +112,11 @@ struct RingCalibration {
   u64 efficiency_block = 0;  // the block the efficiency was read at
 };
 RingCalibration ring_calibrate(const RingMeasurements& m, const GpuSpec& gpu);
+// Puts the fitted efficiency and link into `base` (--calibrate, the panel's "calibrated" box);
+// false, `base` unchanged, when the file has too few transfers to fit the link.
+bool ring_calibration_apply(const RingCalibration& c, RingConfig& base);
+// "efficiency 0.8123 (attention at n = 16,384), link 150 GB/s + 12.0 µs per transfer"
+std::string ring_calibration_text(const RingCalibration& c);
 
 // The GPU preset a measured device name stands for ("NVIDIA H200" -> "h200"), or "" if none.
 std::string ring_gpu_preset_for(std::string_view device_name);
@@ -133,5 +138,20 @@ std::vector<RingComparedRow> ring_compare(const RingMeasurements& m, const RingC
 // Smallest measured block that hides its transfers in a series (same heads, kv_heads, head_dim,
 // batch, causal), with every larger block of the series hiding too; 0 if none.
 u64 ring_measured_min_block(const RingMeasurements& m, u64 heads, u64 kv_heads, bool causal);
+
+// The compared rows with the same heads, K/V heads and mask: one curve of time vs block size, and
+// where transfers start to hide, measured and modelled. What `attnlab ring --measured` lists under
+// "Smallest block that hides" and the ring panel's measured tab plots.
+struct RingSeries {
+  u64 heads = 0, kv_heads = 0;
+  bool causal = false;
+  std::vector<RingComparedRow> rows;  // smallest block first
+  u64 measured_min_block = 0;  // ring_measured_min_block: 0 when none of the timed blocks hides
+  u64 model_min_block = 0;     // ring_min_block on the series' shape with the same model inputs
+  u64 smallest_block() const { return rows.empty() ? 0 : rows.front().measured.block; }
+  std::string label() const;   // "32 heads / 8 K/V heads (GQA-4), causal mask"
+};
+// Series in the order their first row appears in the file; rows as ring_compare(m, base).
+std::vector<RingSeries> ring_series(const RingMeasurements& m, const RingConfig& base);
 
 }  // namespace attnlab

@@ -8,11 +8,11 @@
 #include <filesystem>
 #include <fmt/format.h>
 #include <fstream>
-#include <nlohmann/json.hpp>
 #include <sstream>
 
 #include "models/hf_config.hpp"
 #include "models/model_spec.hpp"
+#include "util/json_read.hpp"
 
 #ifndef ATTNLAB_SOURCE_ROOT
 #define ATTNLAB_SOURCE_ROOT "."
@@ -39,97 +39,69 @@ LayerKind kind_of_letter(char c) {
 // user turns layers into 'M' on a model whose preset has no SSM shape.
 constexpr SsmShape mamba_default_shape{16, 4, 2};
 
-// ---- JSON reading: one helper per field type, each error names file, model and field ----------
-struct Reader {
-  const std::string& path;
-  std::string where;  // "model 3 (llama-2-13b)"
+// ---- JSON reading (util/json_read: null is absent, counts are integers) ------------------------
+// A problem with the model as a whole (not one field): "models.json: models[2] (llama-2-13b): ...".
+[[noreturn]] void model_fail(const JsonNode& o, std::string_view what) {
+  throw InputError(fmt::format("{}: {}: {}", o.origin(), o.path(), what));
+}
 
-  [[noreturn]] void fail(const std::string& what) const {
-    throw InputError(fmt::format("{}: {}: {}", path, where, what));
-  }
-  u64 count(const nlohmann::json& o, const char* key, bool required, u64 min, u64 max) const {
-    if (!o.contains(key)) {
-      if (required) fail(fmt::format("missing field '{}'", key));
-      return 0;
-    }
-    const auto& v = o.at(key);
-    if (!v.is_number_integer()) fail(fmt::format("field '{}' must be an integer", key));
-    if (v.is_number_unsigned()) {
-      u64 x = v.get<u64>();
-      if (x < min || x > max) fail(fmt::format("field '{}' must be between {} and {} (got {})", key, min, max, x));
-      return x;
-    }
-    long long x = v.get<long long>();
-    if (x < 0 || static_cast<u64>(x) < min || static_cast<u64>(x) > max)
-      fail(fmt::format("field '{}' must be between {} and {} (got {})", key, min, max, x));
-    return static_cast<u64>(x);
-  }
-  std::string text(const nlohmann::json& o, const char* key, bool required) const {
-    if (!o.contains(key)) {
-      if (required) fail(fmt::format("missing field '{}'", key));
-      return {};
-    }
-    if (!o.at(key).is_string()) fail(fmt::format("field '{}' must be a string", key));
-    return o.at(key).get<std::string>();
-  }
-};
-
-ModelSpec read_model(const nlohmann::json& o, const Reader& r) {
+ModelSpec read_model(const JsonNode& o) {
   static const std::vector<std::string> known = {
       "name", "display", "kind", "layers", "hidden", "heads", "kv_heads", "head_dim", "context", "pattern",
       "window", "kv_lora_rank", "rope_dim", "ssm", "params", "active_params", "weight_dtype", "sources"};
-  if (!o.is_object()) r.fail("must be an object");
-  for (const auto& [key, value] : o.items())
-    if (std::find(known.begin(), known.end(), key) == known.end()) r.fail(fmt::format("unknown field '{}'", key));
+  if (!o.is_object()) o.fail("must be an object");
+  for (const std::string& key : o.keys())
+    if (std::find(known.begin(), known.end(), key) == known.end()) model_fail(o, fmt::format("unknown field '{}'", key));
+  auto optional = [&](const char* key, u64 max) { return o.has(key) ? o.at(key).count_in(0, max) : 0; };
 
   ModelSpec m;
-  m.name = r.text(o, "name", true);
-  m.display = r.text(o, "display", true);
-  m.kind = r.text(o, "kind", true);
+  m.name = o.at("name").str();
+  m.display = o.at("display").str();
+  m.kind = o.at("kind").str();
   if (m.kind != "decoder" && m.kind != "encoder" && m.kind != "hybrid")
-    r.fail(fmt::format("field 'kind' must be decoder, encoder or hybrid (got '{}')", m.kind));
-  m.layers = r.count(o, "layers", true, 1, max_layers);
-  m.hidden = r.count(o, "hidden", true, 1, 1u << 24);
-  m.heads = r.count(o, "heads", true, 1, max_heads);
-  m.kv_heads = r.count(o, "kv_heads", true, 1, max_heads);
-  m.head_dim = r.count(o, "head_dim", true, 1, max_dim);
-  m.context = r.count(o, "context", true, 1, max_tokens);
-  m.window = r.count(o, "window", false, 0, max_tokens);
-  m.kv_lora_rank = r.count(o, "kv_lora_rank", false, 0, max_dim);
-  m.rope_dim = r.count(o, "rope_dim", false, 0, max_dim);
-  m.params = r.count(o, "params", true, 0, ~u64{0});
-  m.active_params = r.count(o, "active_params", false, 0, ~u64{0});
-  if (o.contains("pattern")) m.pattern = r.text(o, "pattern", true);
-  std::string wd = r.text(o, "weight_dtype", false);
-  if (!wd.empty()) {
+    o.at("kind").fail(fmt::format("must be decoder, encoder or hybrid (got '{}')", m.kind));
+  m.layers = o.at("layers").count_in(1, max_layers);
+  m.hidden = o.at("hidden").count_in(1, 1u << 24);
+  m.heads = o.at("heads").count_in(1, max_heads);
+  m.kv_heads = o.at("kv_heads").count_in(1, max_heads);
+  m.head_dim = o.at("head_dim").count_in(1, max_dim);
+  m.context = o.at("context").count_in(1, max_tokens);
+  m.window = optional("window", max_tokens);
+  m.kv_lora_rank = optional("kv_lora_rank", max_dim);
+  m.rope_dim = optional("rope_dim", max_dim);
+  m.params = o.at("params").count_or_zero();
+  m.active_params = optional("active_params", ~u64{0});
+  if (o.has("pattern")) m.pattern = o.at("pattern").str();
+  if (o.has("weight_dtype")) {
+    const JsonNode wd = o.at("weight_dtype");
     try {
-      m.weight_dtype = parse_dtype(wd, "weight_dtype", {DType::fp32, DType::fp16, DType::bf16, DType::fp8, DType::int4});
+      m.weight_dtype = parse_dtype(wd.str(), "weight_dtype", {DType::fp32, DType::fp16, DType::bf16, DType::fp8, DType::int4});
     } catch (const InputError& e) {
-      r.fail(e.what());
+      model_fail(o, e.what());
     }
   }
-  if (o.contains("ssm")) {
-    const auto& s = o.at("ssm");
-    if (!s.is_object()) r.fail("field 'ssm' must be an object {d_state, d_conv, expand}");
-    m.ssm = SsmShape{r.count(s, "d_state", true, 1, max_dim), r.count(s, "d_conv", true, 1, max_dim),
-                     r.count(s, "expand", true, 1, 64)};
+  if (o.has("ssm")) {
+    const JsonNode s = o.at("ssm");
+    if (!s.is_object()) s.fail("must be an object {d_state, d_conv, expand}");
+    m.ssm = SsmShape{s.at("d_state").count_in(1, max_dim), s.at("d_conv").count_in(1, max_dim),
+                     s.at("expand").count_in(1, 64)};
   }
-  if (!o.contains("sources") || !o.at("sources").is_object()) r.fail("missing object 'sources'");
-  for (const auto& [key, value] : o.at("sources").items()) {
-    if (!value.is_string() || value.get<std::string>().empty())
-      r.fail(fmt::format("source '{}' must be a non-empty string", key));
-    m.sources[key] = value.get<std::string>();
+  const JsonNode sources = o.at("sources");
+  for (const std::string& key : sources.keys()) {
+    const std::string v = sources.at(key).str();
+    if (v.empty()) sources.at(key).fail("must be a non-empty string");
+    m.sources[key] = v;
   }
   for (const char* need : {"architecture", "params"})
-    if (!m.sources.count(need)) r.fail(fmt::format("missing source '{}'", need));
+    if (!m.sources.count(need)) model_fail(o, fmt::format("missing source '{}'", need));
   if (m.pattern.find('L') != std::string::npos && m.window > 0 && !m.sources.count("window"))
-    r.fail("a model with local layers needs a source 'window'");
-  if (m.is_mla() && !m.sources.count("mla")) r.fail("an MLA model needs a source 'mla'");
-  if (m.pattern.find('M') != std::string::npos && !m.ssm) r.fail("a model with 'M' layers needs 'ssm'");
+    model_fail(o, "a model with local layers needs a source 'window'");
+  if (m.is_mla() && !m.sources.count("mla")) model_fail(o, "an MLA model needs a source 'mla'");
+  if (m.pattern.find('M') != std::string::npos && !m.ssm) model_fail(o, "a model with 'M' layers needs 'ssm'");
   try {
     model_validate(m);
   } catch (const InputError& e) {
-    r.fail(e.what());
+    model_fail(o, e.what());
   }
   return m;
 }
@@ -222,37 +194,19 @@ std::vector<std::string> model_preset_search_paths() {
 }
 
 std::vector<ModelSpec> load_model_presets(const std::string& path) {
-  // A folder opens as an empty stream on Linux and would read as "unexpected end of input".
-  std::error_code ec;
-  if (std::filesystem::is_directory(path, ec))
-    throw InputError(fmt::format("{}: is a folder, not a model presets file", path));
-  std::ifstream in(path);
-  if (!in) throw InputError(fmt::format("{}: cannot open the model presets file", path));
-  std::stringstream buf;
-  buf << in.rdbuf();
-  nlohmann::json doc;
-  try {
-    doc = nlohmann::json::parse(buf.str());
-  } catch (const nlohmann::json::exception& e) {
-    // parse_error, or out_of_range 406 for a number past the double range ("1e400").
-    // nlohmann's message names the line and column: keep it, on one line.
-    std::string what = e.what();
-    std::replace(what.begin(), what.end(), '\n', ' ');
-    throw InputError(fmt::format("{}: not valid JSON: {}", path, what));
-  }
-  Reader top{path, "top level"};
-  if (!doc.is_object() || !doc.contains("models") || !doc.at("models").is_array())
-    top.fail("expected an object with an array 'models'");
-  if (doc.at("models").empty()) top.fail("'models' is empty");
+  const JsonDoc doc = json_parse(file_read_text(path, "model presets file"), path);
+  const JsonNode root = doc.root();
+  if (!root.is_object()) root.fail("must be an object with an array 'models'");
+  const std::vector<JsonNode> items = root.at("models").items();
+  if (items.empty()) root.at("models").fail("is empty");
   std::vector<ModelSpec> models;
-  size_t i = 0;
-  for (const auto& o : doc.at("models")) {
-    ++i;
-    std::string name = o.is_object() && o.contains("name") && o.at("name").is_string() ? o.at("name").get<std::string>() : "?";
-    Reader r{path, fmt::format("model {} ({})", i, name)};
-    ModelSpec m = read_model(o, r);
+  for (const JsonNode& item : items) {
+    // The name in every message about the model, when it has one: a teacher looks for it by name.
+    const std::string name = item.has("name") ? item.at("name").str() : "?";
+    const JsonNode o = item.renamed(fmt::format("{} ({})", item.path(), name));
+    ModelSpec m = read_model(o);
     for (const auto& prev : models)
-      if (lower(prev.name) == lower(m.name)) r.fail(fmt::format("duplicate name '{}'", m.name));
+      if (lower(prev.name) == lower(m.name)) model_fail(o, fmt::format("duplicate name '{}'", m.name));
     models.push_back(std::move(m));
   }
   return models;

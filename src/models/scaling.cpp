@@ -136,6 +136,18 @@ MaskPattern family_mask(Family f, u64 n, const ScalingConfig& cfg) {
   throw InputError(fmt::format("{} has no attention mask", family_name(f)));
 }
 
+bool family_window_covers(Family f, u64 n, const ScalingConfig& cfg, bool causal) {
+  // A causal window of w keys (itself and w - 1 before) covers every earlier key once w >= n; a
+  // bidirectional one sees floor(w/2) each way, so query 0 reaches key n - 1 once w/2 + 1 >= n.
+  auto covers = [&](u64 w) { return (causal ? w : w / 2 + 1) >= n; };
+  switch (f) {
+    case Family::window: return covers(cfg.window);
+    case Family::longformer: return covers(cfg.longformer_window);
+    case Family::alternating: return covers(cfg.local_window);
+    default: return false;
+  }
+}
+
 FamilyCost scaling_cost(Family f, u64 n, const ScalingConfig& cfg) {
   validate(cfg);
   check(n, "--seq", 1, scaling_max_seq);
@@ -145,6 +157,7 @@ FamilyCost scaling_cost(Family f, u64 n, const ScalingConfig& cfg) {
   c.family = f;
   c.n = n;
   c.causal = family_causal(f, cfg.direction);
+  c.window_covers_seq = family_window_covers(f, n, cfg, c.causal);
   auto zero = [&] { return PerLayer{Count(0), L}; };
   c.work = c.flops = c.decode_keys = c.decode_flops = c.decode_elements = c.decode_bytes = c.scan_updates = zero();
 

@@ -100,7 +100,13 @@ struct FamilyCost {
   PerLayer decode_elements; // kept for decoding, per layer: KV cache or recurrent state
   PerLayer decode_bytes;    // decode_elements · dtype size
   PerLayer scan_updates;    // ssm: state-element updates of the selective scan, N·D·n; else 0
+  bool window_covers_seq = false;  // family_window_covers: the row equals full (or causal) attention
 };
+
+// Whether a windowed family's window reaches every key of a length-n text, so that at this n it
+// costs what full (causal: causal) attention costs: the window of window, longformer and
+// alternating's local layers (causal: w >= n; bidirectional: w/2 + 1 >= n). False for the others.
+bool family_window_covers(Family f, u64 n, const ScalingConfig& cfg, bool causal);
 
 // Cost of one family at length n (n in [1, scaling_max_seq]); validates cfg.
 FamilyCost scaling_cost(Family f, u64 n, const ScalingConfig& cfg);

@@ -2,9 +2,10 @@
 
 #include <algorithm>
 #include <cmath>
-#include <charconv>
 #include <fmt/format.h>
 #include <fstream>
+
+#include "util/parse_number.hpp"
 
 namespace attnlab {
 
@@ -33,11 +34,6 @@ bool parse_double(const std::string& s, double& out) {
   out = std::strtod(s.c_str(), &end);
   return !s.empty() && end == s.c_str() + s.size() && std::isfinite(out);
 }
-
-bool parse_whole(const std::string& s, long long& out) {
-  auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), out);
-  return ec == std::errc() && p == s.data() + s.size() && !s.empty();
-}
 }  // namespace
 
 double LengthDist::mean() const {
@@ -58,13 +54,22 @@ LengthDist parse_length_dist(std::string_view s, std::string_view option) {
   auto parts = split(s, ':');
   LengthDist d;
   d.text = std::string(s);
+  const std::string& k = parts[0];
+  // Lengths (fixed:N, uniform:A:B) are read as every size is (util/parse_number: 2K, 1e3, 2^11);
+  // a mean or a sigma is a real number.
+  const bool lengths = k == "fixed" || k == "uniform";
   std::vector<double> v;
   for (size_t i = 1; i < parts.size(); ++i) {
     double x;
-    if (!parse_double(parts[i], x)) throw bad("");
+    if (lengths) {
+      const std::optional<WholeNumber> w = whole_number_read(parts[i]);
+      if (!w) throw bad(k == "fixed" ? ", N a whole number" : ", with whole numbers 1 <= A <= B");
+      x = w->huge ? 1e40 : to_double(w->value) * (w->negative ? -1 : 1);
+    } else if (!parse_double(parts[i], x)) {
+      throw bad("");
+    }
     v.push_back(x);
   }
-  const std::string& k = parts[0];
   if (k == "fixed" && v.size() == 1) {
     d.kind = LengthDist::Kind::fixed;
   } else if (k == "uniform" && v.size() == 2) {
@@ -167,20 +172,22 @@ std::vector<ServeRequest> workload_read_csv(const std::string& path, u64 max_len
       continue;
     }
     if (fields.size() != ncols) throw fail(fmt::format("expected {} fields, got {}", ncols, fields.size()));
-    auto number = [&](int col, const char* name, long long lo, long long hi) {
-      long long v;
-      if (!parse_whole(fields[col], v)) throw fail(fmt::format("{} '{}' is not a whole number", name, fields[col]));
-      if (v < lo || v > hi) throw fail(fmt::format("{} must be between {} and {} (got {})", name, lo, hi, v));
-      return static_cast<u64>(v);
+    // The numbers a person types anywhere else (util/parse_number), the file and line in front.
+    auto number = [&](int col, const char* name, u64 lo, u64 hi) {
+      try {
+        return parse_whole(fields[col], name, lo, hi);
+      } catch (const InputError& e) {
+        throw fail(e.what());
+      }
     };
     ServeRequest r;
     r.id = out.size();
-    r.prompt = number(col_prompt, "prompt", 1, static_cast<long long>(max_len) - 1);
-    u64 o = number(col_output, "output", 1, static_cast<long long>(max_len));
+    r.prompt = number(col_prompt, "prompt", 1, max_len - 1);
+    u64 o = number(col_output, "output", 1, max_len);
     if (r.prompt + o > max_len)
       throw fail(fmt::format("prompt + output = {} exceeds --max-len {}", r.prompt + o, max_len));
     if (col_arrival >= 0) {
-      r.arrival = number(col_arrival, "arrival", 0, 1ll << 40);
+      r.arrival = number(col_arrival, "arrival", 0, u64{1} << 40);
       if (!out.empty() && r.arrival < out.back().arrival)
         throw fail(fmt::format("arrivals must not decrease ({} after {})", r.arrival, out.back().arrival));
     }

@@ -59,7 +59,7 @@ struct TrafficReport {
 // Checked on the H100 (p = 2) against lts__t_sectors_srcunit_ltcfabric: decode (all private)
 // 0.50 x DRAM reads measured vs 0.5 modelled; tiled (K/V shared, Q/O private) within 2%; naive
 // within -5..-3%; scan within 3%. Not modelled: a shared line evicted from the near partition
-// and read again from the far one (mma at N >= 2048 shows up to 1.7x the rule: see the notes).
+// and read again from the far one (mma at N >= 2048 shows up to 1.7x the rule in lts__t_sectors_srcunit_ltcfabric).
 u128 l2_fabric_bytes(u128 shared_dram_read, u128 private_dram_bytes, const GpuSpec& gpu);
 
 // Validates the config (InputError on bad input) and simulates each algorithm.

@@ -1,0 +1,67 @@
+// One frame of the dashboard without a window or a GPU (ImGui builds draw lists on the CPU), for
+// the GUI tests: what a frame drew (vertices) and what it printed (the text a learner reads).
+#pragma once
+#include <imgui.h>
+#include <imgui_internal.h>  // ImGui::LogToBuffer and its buffer
+
+#include <string>
+
+#include "style.hpp"
+
+namespace attnlab::gui::test {
+
+// One ImGui context per test binary, fonts built once (DejaVu when installed).
+struct Headless {
+  Headless() {
+    ImGui::CreateContext();
+    ImGui::GetIO().IniFilename = nullptr;
+    fonts() = fonts_load(18.0f);
+    style_apply(false, 18.0f);
+    unsigned char* px = nullptr;
+    int w = 0, h = 0;
+    ImGui::GetIO().Fonts->GetTexDataAsRGBA32(&px, &w, &h);
+  }
+  ~Headless() { ImGui::DestroyContext(); }
+};
+
+// Not a static inside frame_run: each instantiation of the template would own one.
+inline void headless_init() { static Headless once; }
+
+struct Frame {
+  int vertices = 0;
+  std::string text;  // every Text, table cell, selectable and header; not labels painted into plots
+};
+
+// Runs `draw` inside one full frame of the given size.
+template <typename F>
+Frame frame_run(float w, float h, F draw) {
+  headless_init();
+  ImGuiIO& io = ImGui::GetIO();
+  io.DisplaySize = ImVec2(w, h);
+  io.DeltaTime = 1.0f / 30;
+  ImGui::NewFrame();
+  ImGui::SetNextWindowPos(ImVec2(0, 0));
+  ImGui::SetNextWindowSize(ImVec2(w, h));
+  ImGui::Begin("test", nullptr, ImGuiWindowFlags_NoDecoration);
+  ImGui::LogToBuffer();
+  draw();
+  Frame f;
+  f.text = GImGui->LogBuffer.c_str();
+  ImGui::LogFinish();
+  ImGui::End();
+  ImGui::Render();
+  f.vertices = ImGui::GetDrawData()->TotalVtxCount;
+  return f;
+}
+
+template <typename F>
+int frame(float w, float h, F draw) {
+  return frame_run(w, h, draw).vertices;
+}
+
+template <typename F>
+std::string frame_text(float w, float h, F draw) {
+  return frame_run(w, h, draw).text;
+}
+
+}  // namespace attnlab::gui::test
