@@ -11,7 +11,7 @@ attnlab_cli_test(lesson_show_fixture
                  ARGS lesson 1 --lessons tests/data/lessons_good --color never)
 attnlab_cli_test(lesson_show_by_prefix STDOUT "^Chapter 2 · Beta: quoted\n.*512 KiB per token"
                  ARGS lesson be --lessons tests/data/lessons_good)
-attnlab_cli_test(lesson_show_course_3 STDOUT "^Chapter 3 · FlashAttention.*reads each back once: 2.00.GiB of traffic.*Br = 128 and Bc = 64.*standard attention +2.06 GiB +3.52 GiB +2.06 GiB\nFlashAttention-2 +72.2 MiB +1.03 GiB +64.2 MiB\nstandard ÷ FlashAttention-2 +29.3x +3.41x +32.9x.*HBM reads [+] writes +40.3 GB +4.4 GB"
+attnlab_cli_test(lesson_show_course_3 STDOUT "^Chapter 3 · FlashAttention.*reads each back once: 2.00.GiB of traffic.*Br = 128 and Bc = 64.*\nstandard +2.06 GiB +3.52 GiB +2.06 GiB\nFlashAttention-2 +72.2 MiB +1.03 GiB +64.2 MiB\nratio +29.3x +3.41x +32.9x.*paper: standard +40.3 GB +– +41.7 ms +66.6 G"
                  ARGS lesson 3 --width 88)
 attnlab_cli_test(lesson_show_course_4_measured STDOUT "PyTorch FlashAttention-2 +[0-9.]+ ms +[0-9.]+ TFLOP/s.*attnlab mma \\(FlashAttention-2 on tensor cores\\) +[0-9.]+ ms"
                  ARGS lesson 4 --width 120)
