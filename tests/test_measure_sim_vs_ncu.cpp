@@ -109,18 +109,22 @@ TEST_CASE("a record of the Hopper rung is simulated as flash2 with its tiles") {
   CHECK(seen);
 }
 
-// Each listed miss still misses: every shipped record an entry covers is outside the tolerance at
-// that level. When the model learns the effect this fails, naming the entry, and the entry must go.
+// Each listed miss still misses: an entry covers a kernel at a level (some sizes), and at least
+// one shipped record it covers is outside the tolerance there. (An entry may cover records that
+// land inside: the effect grows with size, e.g. the scan's L2 at its largest lengths.) When the
+// model learns the effect, no covered record misses any more: this fails, naming the entry, and
+// the entry must go.
 TEST_CASE("simulator bytes, known misses: each one still misses") {
   for (const NcuKnownMiss& k : ncu_known_misses()) {
-    INFO(k.kernel, k.level == NcuLevel::dram ? " DRAM: " : " L2: ", std::string(k.why));
-    size_t covered = 0;
+    const bool dram = k.level == NcuLevel::dram;
+    INFO(std::string(k.kernel), dram ? " DRAM: " : " L2: ", std::string(k.why));
+    size_t covered = 0, missed = 0;
     for (const SimVsNcu& r : records()) {
       if (ncu_known_miss(r.record, k.level) != &k) continue;
       ++covered;
-      INFO(r.describe());
-      CHECK_FALSE((k.level == NcuLevel::dram ? r.dram_within() : r.l2_within()));
+      missed += !(dram ? r.dram_within() : r.l2_within());
     }
-    CHECK(covered >= 1);  // an entry that covers no shipped record explains nothing
+    CAPTURE(covered);
+    CHECK(missed >= 1);
   }
 }
