@@ -35,5 +35,5 @@ attnlab_cli_test(traffic_help_numbers STDOUT "Whole numbers: 4096, 1e5, 2\\^15, 
   ARGS traffic --help)
 attnlab_cli_error(traffic_seq_garbage "--seq: must be a whole number \\(got '32x'\\)" traffic --seq 32x)
 attnlab_cli_error(traffic_seq_overflow "--seq: 2\\^70 is too large" traffic --seq 2^70)
-attnlab_cli_error(traffic_seq_negative "--seq must be between 1 and [0-9]+ \\(got -32768\\)" traffic --seq -32K)
-attnlab_cli_error(traffic_seq_zero "--seq must be between 1 and [0-9]+ \\(got 0\\)" traffic --seq 0K)
+attnlab_cli_error(traffic_seq_negative_suffix "--seq must be between 1 and [0-9]+ \\(got -32768\\)" traffic --seq -32K)
+attnlab_cli_error(traffic_seq_zero_suffix "--seq must be between 1 and [0-9]+ \\(got 0\\)" traffic --seq 0K)

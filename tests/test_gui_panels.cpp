@@ -63,10 +63,14 @@ TEST_CASE("panel registry") {
 }
 
 TEST_CASE("every panel draws, at a classroom size and in a tiny window") {
+  // `warm` draws each panel once first: ImGui lays tab bars out over two frames, so only from the
+  // second frame on does the same panel print the same text.
+  View warm = loaded_view();
   View v = loaded_view();
   for (const auto& p : panel_registry()) {
     CAPTURE(p.name);
-    const std::string first = frame_text(900, 700, [&] { p.draw(v); });
+    frame(900, 700, [&] { p.draw(warm); });
+    const std::string first = frame_text(900, 700, [&] { p.draw(v); });  // computed
     CAPTURE(first);
     CHECK(first.size() > 20);  // the panel printed its figures, not only shapes
     // Drawn again from the panel's cache: the same text (a cache keyed on the wrong settings, or a

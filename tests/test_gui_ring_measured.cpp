@@ -197,7 +197,8 @@ TEST_CASE("ring panel: the measured tab draws") {
         frame(130, 90, [&] { draw_ring_measured(v); });  // must not crash or assert
       }
     v.settings.ring_measured_row = 99;  // out of range: the largest block's pass
-    const RingSeries& last = ring_measured_data(v.ring_measurements[0].data, true, v.gpu).series[2];
+    const RingMeasuredData d = ring_measured_data(v.ring_measurements[0].data, true, v.gpu);
+    const RingSeries& last = d.series[2];
     const std::string text = frame_text(1400, 2400, [&] { draw_ring_measured(v); });
     CHECK(text.find("n = " + format_count(last.rows.back().measured.block) + ": one pass") != std::string::npos);
   }

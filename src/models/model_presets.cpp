@@ -183,7 +183,8 @@ std::string ModelSpec::pattern_summary() const {
 std::vector<std::string> model_preset_search_paths() {
   std::vector<std::string> paths;
   if (const char* env = std::getenv("ATTNLAB_MODELS"); env && *env) paths.emplace_back(env);
-  paths.push_back(std::string(ATTNLAB_SOURCE_ROOT) + "/assets/models.json");
+  // fmt, not operator+: GCC 12 at -O3 reports a false -Warray-bounds on the concatenation.
+  paths.push_back(fmt::format("{}/assets/models.json", ATTNLAB_SOURCE_ROOT));
   std::string dir = exe_dir();
   if (!dir.empty()) {
     paths.push_back(dir + "/assets/models.json");
