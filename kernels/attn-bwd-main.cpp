@@ -151,10 +151,19 @@ std::string utc_now() {
   return buf;
 }
 
-json config_json(const AttnShape& s) {
+json config_json(const AttnShape& s, int block_q, int block_kv) {
   return {{"batch", s.batch},   {"heads", s.heads},       {"kv_heads", s.kv_heads}, {"seq_q", s.seq_q},
           {"seq_kv", s.seq_kv}, {"head_dim", s.head_dim}, {"causal", s.causal},     {"dtype", std::string(elem_name(s.dtype))},
-          {"block_q", 64},      {"block_kv", 64}};
+          {"block_q", block_q}, {"block_kv", block_kv}};
+}
+// The forward rung's tiles (kernel_choose.hpp) or the backward variant's (attn-bwd.hpp).
+json fwd_config_json(const AttnShape& s) {
+  const KernelTiles t = kernel_tiles(KernelId::mma, s.head_dim);
+  return config_json(s, t.block_q, t.block_kv);
+}
+json bwd_config_json(const AttnShape& s, int variant) {
+  const BwdTiles t = attn_bwd_tiles(s.head_dim, variant);
+  return config_json(s, t.block_q, t.block_kv);
 }
 json time_json(const Stats& t, int repeats) {
   return {{"median", t.median}, {"min", t.min}, {"max", t.max}, {"repeats", repeats}};
@@ -292,7 +301,7 @@ int main(int argc, char** argv) {
         const Stats ts = stats_of(time_launches(passes[1].fn, opt, dev.l2_bytes, st));
         fmt::print("{:<14} {:<36} {:>9.3f} {:>8.1f}\n", fmt::format("bwd v{}", v), shape_label(t), ts.median,
                    2.5 * f / (ts.median * 1e-3) / 1e12);
-        variant_times.push_back({{"variant", v}, {"config", config_json(t)}, {"time_ms", time_json(ts, repeats)},
+        variant_times.push_back({{"variant", v}, {"config", bwd_config_json(t, v)}, {"time_ms", time_json(ts, repeats)},
                                  {"tflops", 2.5 * f / (ts.median * 1e-3) / 1e12}});
       }
       b.bwd.variant = variant;
@@ -300,11 +309,12 @@ int main(int argc, char** argv) {
         const Stats ts = stats_of(time_launches(p.fn, opt, dev.l2_bytes, st));
         const double tflops = p.flops / (ts.median * 1e-3) / 1e12;
         fmt::print("{:<14} {:<36} {:>9.3f} {:>8.1f}\n", p.name, shape_label(t), ts.median, tflops);
+        // fwd+bwd: the backward's tiles (the forward's are kernel_tiles(mma)).
         json r = {{"kernel", std::string(p.name) == "fwd" ? "attn-mma" : "attn-bwd-mma"},
                   {"rung", 3},
                   {"source", "attnlab"},
                   {"pass", p.name},
-                  {"config", config_json(t)},
+                  {"config", std::string(p.name) == "fwd" ? fwd_config_json(t) : bwd_config_json(t, variant)},
                   {"time_ms", time_json(ts, repeats)},
                   {"tflops", tflops}};
         if (std::string(p.name) == "fwd") {

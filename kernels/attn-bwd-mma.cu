@@ -574,13 +574,12 @@ cudaError_t bwd_launch(const AttnBackwardProblem& pr, cudaStream_t stream) {
   return cudaGetLastError();
 }
 
-// Variants (AttnBackwardProblem::variant): 0 = the default; 1 = Bc 64 (4 warps, 2 blocks per SM at
-// d128, 3 at d64), 8-byte dQ reds; 2 = Bc 128 (8 warps, 1 block per SM), 8-byte reds; 3 = Bc 128
-// with 16-byte reds; 4 = Bc 64 with 16-byte reds.
+// Variants (attn_bwd_variant in attn-bwd.hpp): 1 = Bc 64 (4 warps, 2 blocks per SM at d128, 3 at
+// d64), 8-byte dQ reds; 2 = Bc 128 (8 warps, 1 block per SM), 8-byte reds; 3 = Bc 128 with 16-byte
+// reds; 4 = Bc 64 with 16-byte reds. The default per d is the fastest measured on the H200 (header).
 template <typename T>
 cudaError_t bwd_dispatch(const AttnBackwardProblem& p, cudaStream_t stream) {
-  // The defaults are the fastest measured on the H200 (header): d64 variant 4, d128 variant 2.
-  const int v = p.variant != 0 ? p.variant : (p.shape.head_dim == 64 ? 4 : 2);
+  const int v = attn_bwd_variant(p.shape.head_dim, p.variant);
   if (p.shape.head_dim == 64) {
     if (v == 2) return bwd_launch<T, 64, 8, 1, false>(p, stream);
     if (v == 3) return bwd_launch<T, 64, 8, 1, true>(p, stream);
