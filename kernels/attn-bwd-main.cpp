@@ -33,8 +33,8 @@ namespace {
 
 constexpr const char* kProg = "attnlab-attn-bwd-mma";
 // The kernel's variants (attn-bwd-mma.cu, bwd_dispatch): 1 = Bc 64, 4 warps; 2 = Bc 128, 8 warps;
-// 3 = Bc 128 with 16-byte dQ reds; 4 = Bc 64 with 16-byte dQ reds.
-constexpr int kVariants[] = {1, 2, 3, 4};
+// 3 = Bc 128 with 16-byte dQ reds; 4 = Bc 64 with 16-byte dQ reds; 5, 6 = 2, 4 with staggered walks.
+constexpr int kVariants[] = {1, 2, 3, 4, 5, 6};
 
 // Device buffers of one problem: inputs, forward outputs, dO, gradients, workspace.
 struct BwdBuffers {
@@ -195,11 +195,11 @@ int main(int argc, char** argv) {
   app.add_option("--dim", s.head_dim, "Head dim d")->check(CLI::IsMember({64, 128}));
   app.add_flag("--causal", causal, "Causal mask (bottom-right aligned)");
   app.add_option("--dtype", dtype, "bf16 or fp16")->check(CLI::IsMember({"bf16", "fp16"}));
-  app.add_option("--variants", variants, "With --time: also time these kernel variants' backward (1..4)")
-      ->check(CLI::Range(1, 4))
+  app.add_option("--variants", variants, "With --time: also time these kernel variants' backward (1..6)")
+      ->check(CLI::Range(1, 6))
       ->delimiter(',');
   app.add_option("--variant", variant, "The variant --time's fwd/bwd/step and --once use (0 = default)")
-      ->check(CLI::Range(0, 4));
+      ->check(CLI::Range(0, 6));
   app.add_option("--repeats", repeats, "Timed repeats")->check(CLI::Range(1, 1000));
   try {
     app.parse(argc, argv);
