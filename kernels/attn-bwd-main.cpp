@@ -33,8 +33,8 @@ namespace {
 
 constexpr const char* kProg = "attnlab-attn-bwd-mma";
 // The kernel's variants (attn-bwd-mma.cu, bwd_dispatch): 1 = Bc 64, 4 warps; 2 = Bc 128, 8 warps;
-// 3 = Bc 128 with 16-byte dQ reds; 4 = Bc 64 with 16-byte dQ reds.
-constexpr int kVariants[] = {1, 2, 3, 4};
+// 3 = Bc 128 with 16-byte dQ reds; 4 = Bc 64 with 16-byte dQ reds; 5, 6 = 2, 4 with staggered walks.
+constexpr int kVariants[] = {1, 2, 3, 4, 5, 6};
 
 // Device buffers of one problem: inputs, forward outputs, dO, gradients, workspace.
 struct BwdBuffers {
@@ -151,10 +151,19 @@ std::string utc_now() {
   return buf;
 }
 
-json config_json(const AttnShape& s) {
+json config_json(const AttnShape& s, int block_q, int block_kv) {
   return {{"batch", s.batch},   {"heads", s.heads},       {"kv_heads", s.kv_heads}, {"seq_q", s.seq_q},
           {"seq_kv", s.seq_kv}, {"head_dim", s.head_dim}, {"causal", s.causal},     {"dtype", std::string(elem_name(s.dtype))},
-          {"block_q", 64},      {"block_kv", 64}};
+          {"block_q", block_q}, {"block_kv", block_kv}};
+}
+// The forward rung's tiles (kernel_choose.hpp) or the backward variant's (attn-bwd.hpp).
+json fwd_config_json(const AttnShape& s) {
+  const KernelTiles t = kernel_tiles(KernelId::mma, s.head_dim);
+  return config_json(s, t.block_q, t.block_kv);
+}
+json bwd_config_json(const AttnShape& s, int variant) {
+  const BwdTiles t = attn_bwd_tiles(s.head_dim, variant);
+  return config_json(s, t.block_q, t.block_kv);
 }
 json time_json(const Stats& t, int repeats) {
   return {{"median", t.median}, {"min", t.min}, {"max", t.max}, {"repeats", repeats}};
@@ -186,11 +195,11 @@ int main(int argc, char** argv) {
   app.add_option("--dim", s.head_dim, "Head dim d")->check(CLI::IsMember({64, 128}));
   app.add_flag("--causal", causal, "Causal mask (bottom-right aligned)");
   app.add_option("--dtype", dtype, "bf16 or fp16")->check(CLI::IsMember({"bf16", "fp16"}));
-  app.add_option("--variants", variants, "With --time: also time these kernel variants' backward (1..4)")
-      ->check(CLI::Range(1, 4))
+  app.add_option("--variants", variants, "With --time: also time these kernel variants' backward (1..6)")
+      ->check(CLI::Range(1, 6))
       ->delimiter(',');
   app.add_option("--variant", variant, "The variant --time's fwd/bwd/step and --once use (0 = default)")
-      ->check(CLI::Range(0, 4));
+      ->check(CLI::Range(0, 6));
   app.add_option("--repeats", repeats, "Timed repeats")->check(CLI::Range(1, 1000));
   try {
     app.parse(argc, argv);
@@ -292,7 +301,7 @@ int main(int argc, char** argv) {
         const Stats ts = stats_of(time_launches(passes[1].fn, opt, dev.l2_bytes, st));
         fmt::print("{:<14} {:<36} {:>9.3f} {:>8.1f}\n", fmt::format("bwd v{}", v), shape_label(t), ts.median,
                    2.5 * f / (ts.median * 1e-3) / 1e12);
-        variant_times.push_back({{"variant", v}, {"config", config_json(t)}, {"time_ms", time_json(ts, repeats)},
+        variant_times.push_back({{"variant", v}, {"config", bwd_config_json(t, v)}, {"time_ms", time_json(ts, repeats)},
                                  {"tflops", 2.5 * f / (ts.median * 1e-3) / 1e12}});
       }
       b.bwd.variant = variant;
@@ -300,11 +309,12 @@ int main(int argc, char** argv) {
         const Stats ts = stats_of(time_launches(p.fn, opt, dev.l2_bytes, st));
         const double tflops = p.flops / (ts.median * 1e-3) / 1e12;
         fmt::print("{:<14} {:<36} {:>9.3f} {:>8.1f}\n", p.name, shape_label(t), ts.median, tflops);
+        // fwd+bwd: the backward's tiles (the forward's are kernel_tiles(mma)).
         json r = {{"kernel", std::string(p.name) == "fwd" ? "attn-mma" : "attn-bwd-mma"},
                   {"rung", 3},
                   {"source", "attnlab"},
                   {"pass", p.name},
-                  {"config", config_json(t)},
+                  {"config", std::string(p.name) == "fwd" ? fwd_config_json(t) : bwd_config_json(t, variant)},
                   {"time_ms", time_json(ts, repeats)},
                   {"tflops", tflops}};
         if (std::string(p.name) == "fwd") {

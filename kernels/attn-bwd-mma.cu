@@ -29,23 +29,26 @@
 //
 // Run:  attnlab-attn-bwd-mma --check      (fp64 CPU reference, bf16/fp16, d 64/128, causal,
 //       ragged, GQA, every variant)
-//       attnlab-attn-bwd-mma --time --sweep key --variants 1,2,3,4 --json F
+//       attnlab-attn-bwd-mma --time --sweep key --variants 1,2,3,4,5,6 --json F
 //       python3 kernels/torch_backward_reference.py --into F      (kernels/backward-device.sh: all)
 //
 // Measured (NVIDIA H200, driver 580.159.04, CUDA 13.0, PyTorch 2.11, 2026-12-02; B8 H16 N4096
 // bf16, CUDA events, 2 warm-ups, L2 flushed, median of 10; backward = 2.5x forward FLOPs, causal
 // at half; assets/measurements/h200-backward.json):
 //                        ours    SDPA FA2      cuDNN         (TFLOP/s, ratio ours / theirs)
-//   bwd  d64             219.2   253.7 0.86    422.4 0.52
-//   bwd  d64 causal      208.5   221.5 0.94    356.3 0.59
-//   bwd  d128            249.5   280.4 0.89    532.4 0.47
-//   bwd  d128 causal     234.2   245.8 0.95    439.7 0.53
-//   fwd+bwd d128         258.7   304.1 0.85    532.4 0.49   (one training step, 3.5x forward FLOPs)
-// Short of FA2 by 5-14%. Variants (bwd_dispatch), d128: Bc 64 / 4 warps 227.5, Bc 128 / 8 warps
-// 249.4 (the default), Bc 128 with 16-byte reds 243.8; d64: Bc 64 8-byte reds 208.2, 16-byte reds
-// 221.1 (the default), Bc 128 198.3. What limits it (ncu, B4 H16 N4096 d128, Bc 64): L1/TEX 82%
-// busy (ldmatrix: each warp reads all of Qi, dOi twice, once per layout, for its 16 keys; the dQ
-// reds; local-memory spill traffic at the 255-register cap), tensor pipe 33%, 8 warps per SM
+//   bwd  d64             219.0   255.6 0.86    419.6 0.52
+//   bwd  d64 causal      207.4   210.5 0.99    333.5 0.62
+//   bwd  d128            248.8   281.1 0.89    548.2 0.45
+//   bwd  d128 causal     233.3   249.7 0.93    453.7 0.51
+//   fwd+bwd d128         258.0   303.1 0.85    521.2 0.50   (one training step, 3.5x forward FLOPs)
+// Short of FA2 by 1-14% (an earlier run of the same day: 0.86 / 0.94 / 0.89 / 0.95). Variants
+// (bwd_dispatch), d128: Bc 64 / 4 warps 226.8, Bc 128 / 8 warps 250.9 (the default), Bc 128 with
+// 16-byte reds 245.7; d64: Bc 64 with 8-byte reds 208.0, 16-byte reds 218.8 (the default), Bc 128
+// 198.4. Staggering each block's walk over the query tiles (variants 5, 6: the blocks of one head
+// no longer add into the same dQ rows at once) changed nothing beyond noise (±1%): contention on
+// the dQ atomics is not what limits. What does (ncu, B4 H16 N4096 d128, Bc 64): L1/TEX 82% busy
+// (ldmatrix: each warp reads all of Qi, dOi twice, once per layout, for its 16 keys; the dQ reds;
+// local-memory spill traffic at the 255-register cap), tensor pipe 33%, 8 warps per SM
 // (registers: dK, dV accumulators alone are 128 per thread at d128). At d64 the L2 moves 13.8 GB
 // against FA2's 5.4 GB (ncu, same shape): FA2 uses Br = Bc = 128 with 8 warps there, so Qi, dOi
 // and the dQ reds are spread over twice as many keys. FA2 splits S, dP and dK, dV over warps in
@@ -88,6 +91,7 @@ struct BwdParams {
   void* dv;
   int heads, kv_heads, group, seq_q, seq_kv, seq_q_pad;
   int causal, offset;  // offset = seq_kv − seq_q (bottom-right causal alignment)
+  int stagger;         // 1: block kt starts its walk over the query tiles at step kt (see the loop)
   float scale, scale_log2;
 };
 
@@ -269,10 +273,16 @@ __global__ void __launch_bounds__(kWarps * 32, kMinBlocks) attn_bwd_kernel(BwdPa
   const int per_head = n_qt - qt_begin;
   const int total = per_head * p.group;  // steps: every visible query tile of every head of the group
 
+  // Staggered walk: the blocks of one head run at the same time and, walking the query tiles in the
+  // same order, would all add into the same dQ rows at once; starting block kt at step kt spreads
+  // their atomics over different rows. The sums are the same (only their rounding order moves).
+  const int shift = p.stagger && total > 0 ? kt % total : 0;
+  auto step_of = [&](int it) { return it + shift < total ? it + shift : it + shift - total; };
   auto stage_addr = [&](int it) { return sStage0 + uint32_t(it & 1) * Tile::kStageBytes; };
   auto prefetch = [&](int it) {
-    const int h = kvh * p.group + it / per_head;
-    const int q0 = (qt_begin + it % per_head) * Br;
+    const int st_it = step_of(it);
+    const int h = kvh * p.group + st_it / per_head;
+    const int q0 = (qt_begin + st_it % per_head) * Br;
     const size_t bh = size_t(b) * p.heads + h;
     const uint32_t st = stage_addr(it);
     load_tile_async<T, D, Br, kThreads>(st, static_cast<const T*>(p.q) + bh * p.seq_q * D, q0, p.seq_q);
@@ -294,8 +304,9 @@ __global__ void __launch_bounds__(kWarps * 32, kMinBlocks) attn_bwd_kernel(BwdPa
   // columns: queries q0 + nt·8 + tig·2 + (e & 1).
 
   for (int it = 0; it < total; ++it) {
-    const int h = kvh * p.group + it / per_head;
-    const int q0 = (qt_begin + it % per_head) * Br;
+    const int st_it = step_of(it);
+    const int h = kvh * p.group + st_it / per_head;
+    const int q0 = (qt_begin + st_it % per_head) * Br;
     cp_async_wait_all();  // this thread's copies of step it (the only group in flight) landed
     // Barrier 1: every thread's copies of Qi, dOi, lse2, D (and Kj, Vj at it = 0) are visible;
     // and every warp has finished step it−1 — its reads of the stage the prefetch below refills,
@@ -560,6 +571,7 @@ cudaError_t bwd_launch(const AttnBackwardProblem& pr, cudaStream_t stream) {
   p.heads = s.heads, p.kv_heads = s.kv_heads, p.group = s.group(), p.seq_q = s.seq_q, p.seq_kv = s.seq_kv;
   p.seq_q_pad = nq_pad, p.causal = s.causal ? 1 : 0, p.offset = s.seq_kv - s.seq_q;
   p.scale = pr.scale, p.scale_log2 = pr.scale * kLog2e;
+  p.stagger = attn_bwd_variant(s.head_dim, pr.variant) >= 5 ? 1 : 0;
   constexpr int smem = BwdTile<D, Bc>::kSmemBytes;
   auto kernel = attn_bwd_kernel<T, D, kWarps, kMinBlocks, kRed16>;
   cudaError_t e = cudaFuncSetAttribute(kernel, cudaFuncAttributeMaxDynamicSharedMemorySize, smem);
@@ -574,13 +586,13 @@ cudaError_t bwd_launch(const AttnBackwardProblem& pr, cudaStream_t stream) {
   return cudaGetLastError();
 }
 
-// Variants (AttnBackwardProblem::variant): 0 = the default; 1 = Bc 64 (4 warps, 2 blocks per SM at
-// d128, 3 at d64), 8-byte dQ reds; 2 = Bc 128 (8 warps, 1 block per SM), 8-byte reds; 3 = Bc 128
-// with 16-byte reds; 4 = Bc 64 with 16-byte reds.
+// Variants (attn_bwd_variant in attn-bwd.hpp): 1 = Bc 64 (4 warps, 2 blocks per SM at d128, 3 at
+// d64), 8-byte dQ reds; 2 = Bc 128 (8 warps, 1 block per SM), 8-byte reds; 3 = Bc 128 with 16-byte
+// reds; 4 = Bc 64 with 16-byte reds. The default per d is the fastest measured on the H200 (header).
 template <typename T>
 cudaError_t bwd_dispatch(const AttnBackwardProblem& p, cudaStream_t stream) {
-  // The defaults are the fastest measured on the H200 (header): d64 variant 4, d128 variant 2.
-  const int v = p.variant != 0 ? p.variant : (p.shape.head_dim == 64 ? 4 : 2);
+  int v = attn_bwd_variant(p.shape.head_dim, p.variant);
+  if (v >= 5) v = v == 5 ? 2 : 4;  // 5, 6 = 2, 4 with the staggered walk (bwd_launch sets it)
   if (p.shape.head_dim == 64) {
     if (v == 2) return bwd_launch<T, 64, 8, 1, false>(p, stream);
     if (v == 3) return bwd_launch<T, 64, 8, 1, true>(p, stream);

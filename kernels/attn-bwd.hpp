@@ -33,8 +33,22 @@ struct AttnBackwardProblem {
   float scale = 0;
   void* workspace = nullptr;  // attn_bwd_workspace_bytes(shape): fp32 dQ accumulator, D, lse·log2 e
   size_t workspace_bytes = 0;
-  int variant = 0;  // tile/occupancy variant (attn-bwd-mma.cu's bwd_dispatch); 0 = the default
+  int variant = 0;  // kernel variant (attn_bwd_variant below); 0 = the default
 };
+
+// The variant a problem runs (variant 0 = the default per d, the fastest measured on the H200) and
+// its tiles in the simulator's vocabulary: Br = block_q (query rows per step), Bc = block_kv (keys
+// per block). Variants: 1 = Bc 64 (4 warps), 8-byte dQ reds; 2 = Bc 128 (8 warps), 8-byte reds;
+// 3 = Bc 128, 16-byte reds; 4 = Bc 64, 16-byte reds; 5, 6 = 2, 4 with each block starting its walk
+// over the query tiles at a different tile. attn-bwd-mma.cu's dispatch follows this table.
+inline int attn_bwd_variant(int head_dim, int variant) { return variant != 0 ? variant : (head_dim == 64 ? 4 : 2); }
+struct BwdTiles {
+  int block_q, block_kv;
+};
+inline BwdTiles attn_bwd_tiles(int head_dim, int variant) {
+  const int v = attn_bwd_variant(head_dim, variant);
+  return {64, v == 2 || v == 3 || v == 5 ? 128 : 64};
+}
 
 size_t attn_bwd_workspace_bytes(const AttnShape& s);
 // d = 64 or 128, bf16 or fp16; three launches (pre-pass, main, dQ conversion) on `stream`.

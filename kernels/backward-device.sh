@@ -14,7 +14,7 @@ for st in $stages; do
       grep -E "FAIL|match" $OUT/check.txt
       [ $rc -eq 0 ] || { echo "CHECK FAILED rc=$rc: stopping"; exit 1; } ;;
     time)
-      $BIN --time --sweep key --variants 1,2,3,4 --json $OUT/h200-backward.json > $OUT/time.txt 2>&1
+      $BIN --time --sweep key --variants 1,2,3,4,5,6 --json $OUT/h200-backward.json > $OUT/time.txt 2>&1
       PYTHONUNBUFFERED=1 python3 torch_backward_reference.py --into $OUT/h200-backward.json > $OUT/torch.txt 2>&1
       cat $OUT/torch.txt ;;
     sanitize)
