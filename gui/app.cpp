@@ -21,6 +21,8 @@
 
 #include "capture.hpp"
 #include "frame.hpp"
+#include "models/hf_config.hpp"
+#include "open_file.hpp"
 #include "panels/registry.hpp"
 #include "style.hpp"
 #include "util/errors.hpp"
@@ -64,6 +66,7 @@ int app_run(const AppOptions& o) {
   v.settings.present = o.present;
   v.settings.autoplay = o.autoplay;
   if (!o.gpu.empty()) v.settings.gpu = o.gpu;
+  if (!o.config.empty()) v.settings.kv_model = model_session_add_file(o.config).name;
   v.load(o.lessons_dir, o.measurement_dirs);
   if (!o.chapter.empty()) {
     const Lesson& l = lesson_find(v.lessons, o.chapter);
@@ -123,6 +126,7 @@ int app_run(const AppOptions& o) {
   }
   glfwMakeContextCurrent(window);
   glfwSwapInterval(v.headless_capture ? 0 : 1);
+  gui_open_install_drop(window, v);  // a config.json or GPU file dropped on the window opens it
 
   // ---- context -----------------------------------------------------------------------------
   IMGUI_CHECKVERSION();

@@ -52,3 +52,11 @@ attnlab_cli_error(gpu_file_units "field 'hbm_bytes_per_s': must be between 1e\\+
   kv --gpu ${_gpu}/bad/bandwidth-in-gbps.json)
 attnlab_cli_error(gpu_file_not_json "^attnlab: error: tests/data/gpu/bad/not-json.json: not valid JSON" traffic --gpu ${_gpu}/bad/not-json.json)
 attnlab_cli_error(gpu_file_missing "^attnlab: error: tests/data/gpu/nope.json: cannot open the GPU file\n$" traffic --gpu ${_gpu}/nope.json)
+
+# ---- scripts/measure-my-gpu's folder from an H200 (2026-12-02) ------------------------------------
+attnlab_cli_test(my_gpu_measured STDOUT "ladder-key.json +NVIDIA H200 +580.159.04 +13.0 +2026-12-02 +16 +0 +4"
+  ARGS measured --file tests/data/my-gpu-h200/decode-key.json tests/data/my-gpu-h200/hopper-key.json tests/data/my-gpu-h200/ladder-key.json)
+attnlab_cli_test(my_gpu_ncu STDOUT "DRAM within ±20%: 4 of 4 records; L2 within ±25%: 4 of 4"
+  ARGS measured --file tests/data/my-gpu-h200/ladder-key.json --ncu)
+attnlab_cli_test(my_gpu_traffic STDOUT "on nvidia-h200-measured: SRAM 227 KiB/block, L2 60.0 MiB, DRAM 4.22 TB/s, 878 TFLOP/s fp16"
+  ARGS traffic --gpu tests/data/my-gpu-h200/gpu/gpu.json --no-l2)
