@@ -21,6 +21,8 @@
 
 #include "capture.hpp"
 #include "frame.hpp"
+#include "models/hf_config.hpp"
+#include "open_file.hpp"
 #include "panels/registry.hpp"
 #include "platform.hpp"
 #include "style.hpp"
@@ -65,6 +67,7 @@ int app_run(const AppOptions& o) {
   v.settings.present = o.present;
   v.settings.autoplay = o.autoplay;
   if (!o.gpu.empty()) v.settings.gpu = o.gpu;
+  if (!o.config.empty()) v.settings.kv_model = model_session_add_file(o.config).name;
   v.load(o.lessons_dir, o.measurement_dirs);
   if (!o.chapter.empty()) {
     const Lesson& l = lesson_find(v.lessons, o.chapter);
@@ -128,6 +131,7 @@ int app_run(const AppOptions& o) {
 #ifndef __EMSCRIPTEN__  // the page's animation frames pace the browser
   glfwSwapInterval(v.headless_capture ? 0 : 1);
 #endif
+  gui_open_install_drop(window, v);  // a config.json or GPU file dropped on the window opens it
 
   // ---- context -----------------------------------------------------------------------------
   IMGUI_CHECKVERSION();

@@ -11,6 +11,7 @@ struct AppOptions {
   std::optional<std::filesystem::path> lessons_dir;       // --lessons DIR
   std::vector<std::filesystem::path> measurement_dirs;    // --measurements DIR (repeatable)
   std::string gpu;                                        // --gpu NAME ("" = default preset)
+  std::string config;                                     // --config FILE: a config.json for the model pickers
   std::string chapter;                                    // --chapter N|slug ("" = the first)
   std::string panel;                                      // --panel NAME: in front when a chapter has several
   std::string view;                                       // --view model|measured: the ring panel's tab

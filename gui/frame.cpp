@@ -6,7 +6,9 @@
 #include <algorithm>
 #include <fmt/format.h>
 
+#include "hw/gpu_file.hpp"
 #include "markdown/md_render.hpp"
+#include "open_file.hpp"
 #include "panels/registry.hpp"
 #include "platform.hpp"
 #include "style.hpp"
@@ -55,8 +57,14 @@ void draw_menu_bar(View& v, FrameRequests& req) {
       if (ImGui::Selectable(g.name.c_str(), g.name == v.gpu.name)) v.set_gpu(g.name);
       if (ImGui::IsItemHovered()) ImGui::SetTooltip("%s, %s", g.full_name.c_str(), g.arch.c_str());
     }
+    if (!gpu_session_gpus().empty()) ImGui::Separator();
+    for (const auto& g : gpu_session_gpus())
+      if (ImGui::Selectable(g.name.c_str(), g.name == v.gpu.name)) v.set_gpu(g.name);
+    ImGui::Separator();
+    if (ImGui::Selectable("Open a GPU file...")) gui_open_request();
     ImGui::EndCombo();
   }
+  gui_open_draw(v);
   ImGui::TextUnformatted("dtype");
   ImGui::SetNextItemWidth(ImGui::GetFontSize() * 4.5f);
   if (ImGui::BeginCombo("##dtype", std::string(dtype_name(v.settings.dtype)).c_str())) {

@@ -19,6 +19,7 @@ int main(int argc, char** argv) {
   app.add_option("--lessons", lessons, "folder of chapter Markdown files (default: the lessons/ next to the source or binary)");
   app.add_option("--measurements", measurements, "a folder of measurement JSON files to show beside the bundled ones (repeatable)");
   app.add_option("--gpu", o.gpu, "GPU preset (see `attnlab gpus`)");
+  app.add_option("--config", o.config, "a model's Hugging Face config.json: added to the model pickers and selected");
   app.add_option("--chapter", o.chapter, "chapter to open: its number, file stem or slug");
   app.add_option("--panel", o.panel, "panel to bring to the front when the chapter has several");
   app.add_option("--view", o.view,

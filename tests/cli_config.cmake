@@ -52,3 +52,34 @@ attnlab_cli_error(gpu_file_units "field 'hbm_bytes_per_s': must be between 1e\\+
   kv --gpu ${_gpu}/bad/bandwidth-in-gbps.json)
 attnlab_cli_error(gpu_file_not_json "^attnlab: error: tests/data/gpu/bad/not-json.json: not valid JSON" traffic --gpu ${_gpu}/bad/not-json.json)
 attnlab_cli_error(gpu_file_missing "^attnlab: error: tests/data/gpu/nope.json: cannot open the GPU file\n$" traffic --gpu ${_gpu}/nope.json)
+
+# ---- scripts/measure-my-gpu's folder from an H200 (2026-12-02) ------------------------------------
+attnlab_cli_test(my_gpu_measured STDOUT "ladder-key.json +NVIDIA H200 +580.159.04 +13.0 +2026-12-02 +16 +0 +4"
+  ARGS measured --file tests/data/my-gpu-h200/decode-key.json tests/data/my-gpu-h200/hopper-key.json tests/data/my-gpu-h200/ladder-key.json)
+attnlab_cli_test(my_gpu_ncu STDOUT "DRAM within ±20%: 4 of 4 records; L2 within ±25%: 4 of 4"
+  ARGS measured --file tests/data/my-gpu-h200/ladder-key.json --ncu)
+attnlab_cli_test(my_gpu_traffic STDOUT "on nvidia-h200-measured: SRAM 227 KiB/block, L2 60.0 MiB, DRAM 4.22 TB/s, 878 TFLOP/s fp16"
+  ARGS traffic --gpu tests/data/my-gpu-h200/gpu/gpu.json --no-l2)
+
+# ---- the dashboard: a bad --config is refused before a window opens (no display needed) ----------
+if(ATTNLAB_HAVE_GUI)
+  attnlab_cli_test(gui_config_bad EXE $<TARGET_FILE:attnlab-gui> RC 2 EMPTY_STDOUT
+    STDERR "^attnlab-gui: tests/data/hf/bad/no-heads.json: field 'num_attention_heads': missing \\(the query head count\\)\n$"
+    ARGS --config tests/data/hf/bad/no-heads.json)
+  attnlab_cli_test(gui_gpu_file_bad EXE $<TARGET_FILE:attnlab-gui> RC 2 EMPTY_STDOUT
+    STDERR "tests/data/gpu/bad/no-sm-count.json: field 'sm_count': missing"
+    ARGS --gpu tests/data/gpu/bad/no-sm-count.json)
+endif()
+
+# The KV panel with a config.json's model, the GPU file and the measured folder of an H200 (this
+# file is included before cli_gui.cmake, so the screenshot test is declared here in full).
+find_program(ATTNLAB_XVFB_RUN xvfb-run)
+if(ATTNLAB_HAVE_GUI AND ATTNLAB_XVFB_RUN)
+  add_test(NAME gui.screenshot.own_model_and_gpu
+    COMMAND ${CMAKE_COMMAND} -DXVFB=${ATTNLAB_XVFB_RUN} -DGUI=$<TARGET_FILE:attnlab-gui>
+            -DCHECK=$<TARGET_FILE:attnlab_png_check> -DCHAPTER=5 -DSIZE=1280x720
+            "-DEXTRA=--config tests/data/hf/other/gemma-3-27b-it.json --gpu tests/data/my-gpu-h200/gpu/gpu.json --measurements tests/data/my-gpu-h200"
+            -DOUT=${PROJECT_BINARY_DIR}/screenshots/own_model_and_gpu.png
+            -P ${PROJECT_SOURCE_DIR}/gui/tests/screenshot_check.cmake
+    WORKING_DIRECTORY ${PROJECT_SOURCE_DIR})
+endif()

@@ -64,3 +64,22 @@ TEST_CASE("gpu_file: a session GPU is found by name") {
   CHECK(gpu_file_is_path("x.json"));
   CHECK_FALSE(gpu_file_is_path("h100"));
 }
+
+TEST_CASE("gpu_file: the files attnlab-bench --describe-gpu wrote on an H200 (2026-12-02)") {
+  // Properties: the same SMs and shared memory as the h200 preset, but the device reports a 60 MiB
+  // L2 (the preset's 50 MiB is the H100's figure) and 143,771 MiB of memory.
+  const GpuSpec d = gpu_file_load(gpu_data("h200-described"));
+  CHECK(d.name == "nvidia-h200-described");
+  CHECK(d.sm_count == 132);
+  CHECK(d.smem_per_sm == 233472);
+  CHECK(d.smem_per_block == 232448);
+  CHECK(d.l2_bytes == 62914560);
+  CHECK(d.hbm_bytes == 150109880320ull);
+  CHECK(d.hbm_bytes_per_s == doctest::Approx(4.814304e12));  // 2 x 3201 MHz x 6016 bits / 8
+  CHECK(d.fp16_flops == doctest::Approx(1.07053056e15));     // 132 x 1980 MHz x 4096
+  // --measure: D2D copy 4.22 TB/s, cuBLAS bf16 8192^3 GEMM 878 TFLOP/s.
+  const GpuSpec m = gpu_file_load(gpu_data("h200-measured"));
+  CHECK(m.hbm_bytes_per_s == doctest::Approx(4.224137e12).epsilon(1e-6));
+  CHECK(m.fp16_flops == doctest::Approx(8.777555e14).epsilon(1e-6));
+  CHECK(m.source.find("hbm_bytes_per_s: measured: cudaMemcpyAsync") != std::string::npos);
+}

@@ -5,7 +5,9 @@
 #include <cmath>
 #include <fmt/format.h>
 
+#include "models/hf_config.hpp"
 #include "models/kv_cache.hpp"
+#include "open_file.hpp"
 #include "panels/registry.hpp"
 #include "panels/widgets.hpp"
 #include "plot/plot.hpp"
@@ -68,6 +70,12 @@ void draw_kv(View& v) {
     if (ImGui::BeginCombo("##model", model_find(s.kv_model).display.c_str())) {
       for (const auto& m : model_presets())
         if (ImGui::Selectable(m.display.c_str(), m.name == s.kv_model)) s.kv_model = m.name;
+      // The session's own models (config.json files opened or dropped), then the way to add one.
+      if (!model_session_models().empty()) ImGui::Separator();
+      for (const auto& m : model_session_models())
+        if (ImGui::Selectable(fmt::format("{} (config.json)", m.name).c_str(), m.name == s.kv_model)) s.kv_model = m.name;
+      ImGui::Separator();
+      if (ImGui::Selectable("Open a model config...")) gui_open_request();
       ImGui::EndCombo();
     }
   } catch (const std::exception& e) {

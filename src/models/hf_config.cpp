@@ -40,6 +40,10 @@ struct Fields {
     throw InputError(fmt::format("{}: field '{}': {}", path, key, what));
   }
   bool has(const char* key) const { return j.contains(key) && !j.at(key).is_null(); }
+  // A field may be asked for by two rules (attention_bias): it is listed once.
+  void note_read(std::string s) const {
+    if (std::find(out.read.begin(), out.read.end(), s) == out.read.end()) out.read.push_back(std::move(s));
+  }
 
   // An integer field in [lo, hi]; nullopt when absent or null.
   std::optional<u64> count(const char* key, u64 lo, u64 hi) const {
@@ -57,7 +61,7 @@ struct Fields {
       fail(key, fmt::format("must be a whole number (got {})", v.dump()));
     }
     if (x < lo || x > hi) fail(key, fmt::format("must be between {} and {} (got {})", lo, hi, x));
-    out.read.push_back(fmt::format("{} {}", key, x));
+    note_read(fmt::format("{} {}", key, x));
     return x;
   }
   // The first of several names a family uses for the same thing ("n_head", "num_attention_heads").
@@ -78,7 +82,7 @@ struct Fields {
   std::optional<bool> flag(const char* key) const {
     if (!has(key)) return std::nullopt;
     if (!j.at(key).is_boolean()) fail(key, fmt::format("must be true or false (got {})", j.at(key).dump()));
-    out.read.push_back(fmt::format("{} {}", key, j.at(key).get<bool>()));
+    note_read(fmt::format("{} {}", key, j.at(key).get<bool>()));
     return j.at(key).get<bool>();
   }
   std::string text(const char* key) const {
