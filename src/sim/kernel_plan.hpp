@@ -44,8 +44,7 @@ struct Shape {
 u64 causal_kv_end(u64 i, u64 Br, u64 Bc, u64 N);
 // Causal: the first query tile that sees K/V tile j.
 u64 causal_q_begin(u64 j, u64 Br, u64 Bc);
-// Useful FLOPs, exact: forward 4·B·H·N²·d, backward 8 (standard) or 10 (with recomputation);
-// causal half (the papers' convention: the masked-out half of S is not counted).
+// Useful FLOPs of the config (the count itself: sim/flops.hpp), exact.
 u128 flops_fwd(const AttnConfig& c);
 u128 flops_bwd(const AttnConfig& c, bool recompute);
 
