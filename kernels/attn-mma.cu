@@ -33,7 +33,7 @@
 // the heads sharing one kv head under GQA) are adjacent, so they share Kj, Vj through L2.
 // Causal: blocks are issued from the last query tile to the first (the longest first), and
 // tiles wholly above the diagonal are skipped. The same visible-range test skips the tiles left
-// of a sliding window (AttnProblem::window_left/right; rung 6, attn-window.cu, is this kernel).
+// of a sliding window (AttnProblem::window_left/right; rung 6, attn-window.cpp, is this kernel).
 // Optional output: the per-row log-sum-exp (AttnProblem::lse), for callers that merge partial
 // results over key blocks (ring attention).
 //
@@ -75,7 +75,7 @@ struct MmaParams {
   int heads, kv_heads, group, seq_q, seq_kv;
   int causal, offset;  // offset = seq_kv − seq_q (bottom-right alignment)
   // Visible keys of query i: i + offset − lo <= j <= i + offset + hi. Full attention: lo = hi =
-  // kUnbounded; causal: hi = 0; sliding window (attn-window.cu): lo = window_left, and so on.
+  // kUnbounded; causal: hi = 0; sliding window (attn-window.cpp): lo = window_left, and so on.
   int lo, hi;
   float scale_log2;    // scale · log2(e): softmax in base 2
 };

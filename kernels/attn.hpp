@@ -34,7 +34,7 @@ struct AttnProblem {
   // statistic a caller needs to merge partial results over key blocks (ring attention, split-KV):
   // O = Σ_s exp(lse_s − lse) O_s with lse = ln Σ_s exp(lse_s).
   float* lse = nullptr;
-  // Sliding window (attn-window.cu): query i sees key j only when
+  // Sliding window (attn-window.cpp): query i sees key j only when
   // i + off − window_left <= j <= i + off + window_right, off = seq_kv − seq_q; causal also caps
   // j <= i + off. Negative = unbounded on that side. Key tiles wholly outside are skipped.
   int window_left = -1;

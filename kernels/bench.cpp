@@ -75,7 +75,7 @@ std::vector<AttnShape> check_grid(const std::string& which, ElemType t) {
           attn_shape(1, 8, 8, 31, 31, 128, true, t)};
 }
 
-// B·N kept near 32k tokens (B = 8 at N = 4096), H = 16: the sweep.
+// B·N kept near 32k tokens (B = 8 at N = 4096), H = 16: the ladder sweep of the shipped files.
 std::vector<AttnShape> sweep(const std::string& name, ElemType t) {
   std::vector<AttnShape> v;
   if (name == "ladder") {
