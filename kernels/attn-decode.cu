@@ -57,46 +57,16 @@
 #include <cuda_bf16.h>
 #include <cuda_runtime.h>
 
-#include <CLI/CLI.hpp>
-#include <algorithm>
-#include <chrono>
 #include <cmath>
 #include <cstdint>
-#include <cstdio>
-#include <ctime>
-#include <fmt/format.h>
-#include <fstream>
-#include <nlohmann/json.hpp>
-#include <numeric>
-#include <random>
-#include <vector>
 
+#include "attn-decode.hpp"
 #include "harness-cuda.hpp"
-#include "harness.hpp"
 
 using namespace attnlab::kernels;
-using nlohmann::json;
 
 namespace {
 
-constexpr int kD = 128;      // head dimension this file is compiled for
-constexpr int kWarps = 4;    // warps per block
-constexpr int kStep = 16;    // keys per warp step (two n-tiles of 8 for QK, one k-step for PV)
-
-struct DecodeParams {
-  const __nv_bfloat16* q;  // [B, H, D]
-  const __nv_bfloat16* k;  // contiguous: [B, KVH, L, D]; paged: pool [pages, KVH, P, D]
-  const __nv_bfloat16* v;
-  const int* block_table;  // [B, max_pages] or nullptr (contiguous)
-  int page_size = 0, max_pages = 0;
-  float* part_o;   // [B, H, splits, D] unnormalised partial O
-  float* part_ml;  // [B, H, splits, 2]: (max in log2 units, sum)
-  int* counters = nullptr;  // fused combine: [B, KVH·head_chunks] finished-split counts, zeroed once
-                            // (each launch leaves them at 0); nullptr = separate combine kernel
-  __nv_bfloat16* o;  // [B, H, D]
-  int B = 0, H = 0, KVH = 0, L = 0, G = 0, splits = 0, chunk = 0;
-  float scale_log2 = 0;
-};
 
 __device__ __forceinline__ uint32_t pack_bf16(float lo, float hi) {
   __nv_bfloat162 v = __floats2bfloat162_rn(lo, hi);  // .x (low half) = lo
@@ -383,6 +353,7 @@ __global__ void __launch_bounds__(kW * 32) decode_split_kernel(DecodeParams p) {
     sm_o[warp][g + 8][off + 16 * t + jj] = o[j][2];
     sm_o[warp][g + 8][off + 16 * t + 8 + jj] = o[j][3];
   }
+  // Every warp's (m, l) and partial O rows are in shared memory before the first 128 threads merge them.
   __syncthreads();
   const int dim = threadIdx.x;  // the first 128 threads = 128 dims
   for (int r = 0; r < rows && dim < kD; ++r) {
@@ -411,13 +382,13 @@ __global__ void __launch_bounds__(kW * 32) decode_split_kernel(DecodeParams p) {
   // threadFenceReduction pattern); the last block reads them from L2 (__ldcg, L1 is not coherent).
   __shared__ int is_last;
   __threadfence();
-  __syncthreads();
+  __syncthreads();  // every thread's partial stores are fenced before thread 0 counts this block as finished
   if (threadIdx.x == 0) {
     int* counter = &p.counters[size_t(b) * gridDim.y + blockIdx.y];
     is_last = atomicAdd(counter, 1) == p.splits - 1;
     if (is_last) *counter = 0;  // every other block of the group has counted: ready for the next launch
   }
-  __syncthreads();
+  __syncthreads();  // thread 0's is_last is visible to the whole block before it decides to merge or leave
   if (!is_last) return;
   __threadfence();
   // Warp w merges rows w, w + 4, ...; lane l owns dims 4l .. 4l + 3.
@@ -455,7 +426,6 @@ __global__ void __launch_bounds__(kW * 32) decode_split_kernel(DecodeParams p) {
 // unrolled so that its loads are in flight together. A first version looped over the splits one
 // dependent load at a time in 32 blocks and took ~5 µs at 32 splits, ~20 µs at 128: as long as the
 // whole GQA-8 split kernel.
-constexpr int kMaxSplits = 2048;
 __global__ void __launch_bounds__(kD) decode_combine_kernel(DecodeParams p) {
   __shared__ float w[kMaxSplits];
   __shared__ float red[kD / 32];
@@ -468,7 +438,7 @@ __global__ void __launch_bounds__(kD) decode_combine_kernel(DecodeParams p) {
 #pragma unroll
   for (int o = 16; o > 0; o >>= 1) mx = fmaxf(mx, __shfl_xor_sync(0xffffffffu, mx, o));
   if (lane == 0) red[wid] = mx;
-  __syncthreads();
+  __syncthreads();  // every warp's maximum is in red[] before any thread reads all of them
   mx = red[0];
 #pragma unroll
   for (int i = 1; i < kD / 32; ++i) mx = fmaxf(mx, red[i]);
@@ -483,7 +453,7 @@ __global__ void __launch_bounds__(kD) decode_combine_kernel(DecodeParams p) {
 #pragma unroll
   for (int o = 16; o > 0; o >>= 1) ls += __shfl_xor_sync(0xffffffffu, ls, o);
   if (lane == 0) red[wid] = ls;
-  __syncthreads();
+  __syncthreads();  // every warp's sum is in red[] before any thread adds them up
   float lsum = 0;
 #pragma unroll
   for (int i = 0; i < kD / 32; ++i) lsum += red[i];
@@ -493,32 +463,6 @@ __global__ void __launch_bounds__(kD) decode_combine_kernel(DecodeParams p) {
   p.o[size_t(bh) * kD + tid] = __float2bfloat16(acc / lsum);
 }
 
-// One way to run a decode step (all are checked and timed by the bench).
-struct Variant {
-  const char* name;   // the kernel name in the measurement file (paged: "attn-decode-paged" + the suffix)
-  const char* suffix;
-  bool prefetch = false, fused = false, wide = false;
-  int stages = 0;     // > 0: the cp.async ring of this many steps per warp
-  bool pdl = false;   // combine kernel with programmatic dependent launch (sm_90)
-};
-constexpr Variant kVariants[] = {
-    {"attn-decode", "", false, false, false, 0, false},
-    {"attn-decode-prefetch", "-prefetch", true, false, false, 0, false},
-    {"attn-decode-fused", "-fused", true, true, false, 0, false},
-    {"attn-decode-prefetch-w8", "-prefetch-w8", true, false, true, 0, false},
-    {"attn-decode-prefetch-pdl", "-prefetch-pdl", true, false, false, 0, true},
-    {"attn-decode-prefetch-w8-pdl", "-prefetch-w8-pdl", true, false, true, 0, true},
-    {"attn-decode-cpasync-s2-pdl", "-cpasync-s2-pdl", false, false, false, 2, true},
-    {"attn-decode-cpasync-s4", "-cpasync-s4", false, false, false, 4, false},
-    {"attn-decode-cpasync-s4-pdl", "-cpasync-s4-pdl", false, false, false, 4, true},
-    {"attn-decode-cpasync-s6-pdl", "-cpasync-s6-pdl", false, false, false, 6, true},
-};
-
-// Dynamic shared memory of a variant: the per-warp partial O, then the cp.async slots.
-size_t variant_smem(const Variant& v) {
-  const int warps = v.wide ? 8 : kWarps;
-  return size_t(warps) * 16 * kD * 4 + size_t(v.stages) * warps * 16 * 32 * 16;
-}
 
 template <bool kPaged, bool kPrefetch, int kW, int kStages>
 cudaError_t launch_split(const DecodeParams& p, dim3 grid, size_t smem, cudaStream_t st) {
@@ -544,7 +488,7 @@ cudaError_t launch_split_variant(const DecodeParams& p, const Variant& v, dim3 g
   return launch_split<kPaged, false, kWarps, 0>(p, grid, smem, st);
 }
 
-cudaError_t decode_forward(const DecodeParams& p, const Variant& v, cudaStream_t st) {
+cudaError_t run_decode(const DecodeParams& p, const Variant& v, cudaStream_t st) {
   if (p.splits > kMaxSplits) return cudaErrorInvalidValue;  // the combine keeps one weight per split
   const int head_chunks = (p.G + 15) / 16;
   dim3 grid(p.splits, p.KVH * head_chunks, p.B);
@@ -594,351 +538,23 @@ __global__ void __launch_bounds__(512) read_stream_kernel(const uint4* a, size_t
   if (acc == 0x9e3779b9u) *sink = acc;
 }
 
-// ---------------------------------------------------------------------------------------------
-// Bench: check against the fp64 reference on fresh random inputs (poisoned output), then time.
-
-std::string utc_now() {
-  std::time_t t = std::time(nullptr);
-  char buf[32];
-  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", std::gmtime(&t));
-  return buf;
-}
-
-struct Row {
-  std::string kernel, config, note;
-  double ms = 0, gbps = 0, err = 0;
-  bool ok = true;
-};
-
-json config_json(const AttnShape& s, int block_kv) {
-  return {{"batch", s.batch}, {"heads", s.heads},     {"kv_heads", s.kv_heads}, {"seq_q", 1},
-          {"seq_kv", s.seq_kv}, {"head_dim", s.head_dim}, {"causal", false},       {"dtype", "bf16"},
-          {"block_q", 16},       {"block_kv", block_kv}};
-}
-
-// Bytes a decode step must move: K and V once, Q read, O written.
-double decode_bytes(const AttnShape& s) {
-  return 2.0 * (2.0 * s.batch * s.kv_heads * double(s.seq_kv) * s.head_dim + 2.0 * s.batch * s.heads * s.head_dim);
-}
-
 }  // namespace
 
-int main(int argc, char** argv) {
-  CLI::App app{"attnlab-decode: check, then time, the decode kernels (split-KV, paged) of kernels/attn-decode.cu"};
-  std::string json_path, sweep = "key";
-  int repeats = 20, warmup = 3, page_size = 16;
-  bool check_only = false, profile = false;
-  int profile_chunk = 1024;
-  std::string flush = "read";
-  unsigned long long seed = 20261123;
-  app.add_option("--json", json_path, "Write the measurements here (schema: assets/measurements/README.md)");
-  app.add_option("--sweep", sweep, "key (B1 H32 L32768 MHA/GQA-4/GQA-8/MQA), quick (small sizes only)")
-      ->check(CLI::IsMember({"key", "quick", "long", "sanitizer"}));
-  app.add_option("--repeats", repeats, "Timed repeats")->check(CLI::Range(1, 1000));
-  app.add_option("--page-size", page_size, "Paged variant: tokens per page (multiple of 16)")->check(CLI::Range(16, 4096));
-  app.add_option("--seed", seed, "Base seed of the random inputs");
-  app.add_option("--flush", flush, "How L2 is emptied before each timed repeat: read (a kernel reads 2x L2; leaves no "
-                 "dirty lines) or write (cudaMemset of 2x L2, as attnlab-bench does; its dirty lines are written back "
-                 "during the timed kernel)")->check(CLI::IsMember({"read", "write"}));
-  app.add_flag("--profile", profile, "One forward per case, contiguous then paged, chunk --chunk, no check or timing (under ncu)");
-  app.add_option("--chunk", profile_chunk, "Keys per split for --profile")->check(CLI::Range(16, 1 << 20));
-  std::string profile_variant = "attn-decode-prefetch";
-  std::vector<std::string> variant_names;
-  for (const Variant& v : kVariants) variant_names.push_back(v.name);
-  app.add_option("--variant", profile_variant, "Variant for --profile")->check(CLI::IsMember(variant_names));
-  app.add_flag("--check", check_only, "Check every variant, time nothing (for compute-sanitizer; use with --sweep sanitizer)");
-  try {
-    app.parse(argc, argv);
-  } catch (const CLI::ParseError& e) {
-    return app.exit(e);
-  }
-  const Variant* profile_var = &kVariants[0];
-  for (const Variant& v : kVariants)
-    if (profile_variant == v.name) profile_var = &v;
-  if (page_size % 16 != 0) {
-    fmt::print(stderr, "attnlab-decode: --page-size must be a multiple of 16 (got {})\n", page_size);
-    return 2;
-  }
-  std::string command = "attnlab-decode";
-  for (int i = 1; i < argc; ++i) command += std::string(" ") + argv[i];
-  std::string why;
-  if (!cuda_device_usable(why)) {
-    fmt::print(stderr, "attnlab-decode: {} (skipped)\n", why);
-    return 77;
-  }
-  try {
-    DeviceFacts dev = device_facts();
-    json doc;
-    doc["schema"] = "attnlab-measurements";
-    doc["schema_version"] = 1;
-    doc["device"] = {{"name", dev.name},
-                     {"compute_capability", fmt::format("{}.{}", dev.cc_major, dev.cc_minor)},
-                     {"sm_count", dev.sm_count},
-                     {"l2_bytes", dev.l2_bytes},
-                     {"memory_bytes", dev.memory_bytes},
-                     {"smem_per_block_optin", dev.smem_per_block_optin},
-                     {"driver_version", dev.driver_version},
-                     {"cuda_driver", dev.cuda_driver},
-                     {"cuda_runtime", dev.cuda_runtime}};
-    doc["date"] = utc_now();
-    doc["command"] = command;
-    doc["tool"] = "attnlab-decode 0.1.0";
-    doc["runs"] = json::array();
-    TimingOptions to;
-    to.warmup = warmup;
-    to.repeats = repeats;
-    to.flush_by_read = flush == "read";
-    doc["flush_note"] = flush == "read" ? "L2 emptied before each repeat by reading a 2x-L2 buffer (no dirty lines left)"
-                                        : "L2 emptied before each repeat by cudaMemset of a 2x-L2 buffer (its dirty lines "
-                                          "are written back during the timed kernel)";
+namespace attnlab::kernels {
 
-    // The copy ceiling: a 1 GiB device-to-device copy, bytes read + bytes written.
-    double copy_gbps = 0;
-    if (!check_only && !profile) {
-      const size_t n = size_t(1) << 30;
-      DeviceBuffer a(n), c(n);
-      ATTN_CUDA(cudaMemset(a.get(), 1, n));
-      auto ms = time_launches([&](cudaStream_t st) { ATTN_CUDA(cudaMemcpyAsync(c.get(), a.get(), n, cudaMemcpyDeviceToDevice, st)); },
-                              to, dev.l2_bytes, nullptr);
-      copy_gbps = 2.0 * n / (stats_of(ms).median * 1e-3) / 1e9;
-      doc["copy_bandwidth_gbps"] = copy_gbps;
-      doc["copy_bandwidth_note"] = "cudaMemcpyAsync device-to-device of 1 GiB, (read + written bytes) / median of " +
-                                   std::to_string(repeats);
-    }
+cudaError_t decode_forward(const DecodeParams& p, const Variant& v, cudaStream_t st) { return run_decode(p, v, st); }
 
-    struct Case {
-      int B, H, KVH, L;
-    };
-    std::vector<Case> cases;
-    if (sweep == "quick") cases = {{1, 32, 32, 1000}, {2, 32, 8, 777}, {1, 32, 4, 4096}, {1, 32, 1, 3000}};
-    else if (sweep == "sanitizer") cases = {{1, 4, 4, 100}, {2, 8, 1, 333}, {1, 32, 4, 1030}};  // ragged lengths
-    else cases = {{1, 32, 32, 32768}, {1, 32, 8, 32768}, {1, 32, 4, 32768}, {1, 32, 1, 32768}};
-    if (sweep == "long") cases.push_back({1, 32, 4, 131072});
-    const std::vector<int> chunks = {256, 512, 768, 1024, 2048};
-
-    std::vector<Row> table;
-    bool all_ok = true;
-    for (const Case& cs : cases) {
-      AttnShape s;
-      s.batch = cs.B, s.heads = cs.H, s.kv_heads = cs.KVH, s.seq_q = 1, s.seq_kv = cs.L, s.head_dim = kD;
-      s.dtype = ElemType::bf16;
-      const std::string label = fmt::format("B{} H{}/{} L{}", cs.B, cs.H, cs.KVH, cs.L);
-      HostInputs in = make_inputs(s, ++seed);
-      const double scale = 1.0 / std::sqrt(double(kD));
-      // Paged pool: the same K/V, pages placed by a random permutation.
-      const int pages_per_seq = (cs.L + page_size - 1) / page_size;
-      const int n_pages = cs.B * pages_per_seq;
-      std::vector<int> perm(n_pages);
-      std::iota(perm.begin(), perm.end(), 0);
-      std::shuffle(perm.begin(), perm.end(), std::mt19937_64(seed));
-      std::vector<int> table_h(size_t(cs.B) * pages_per_seq);
-      const size_t page_elems = size_t(page_size) * kD;
-      std::vector<std::uint16_t> kp(size_t(n_pages) * cs.KVH * page_elems, poison_bits), vp(kp.size(), poison_bits);
-      for (int b = 0; b < cs.B; ++b)
-        for (int pg = 0; pg < pages_per_seq; ++pg) {
-          const int phys = perm[b * pages_per_seq + pg];
-          table_h[size_t(b) * pages_per_seq + pg] = phys;
-          for (int h = 0; h < cs.KVH; ++h) {
-            const int tokens = std::min(page_size, cs.L - pg * page_size);
-            const size_t src = ((size_t(b) * cs.KVH + h) * cs.L + size_t(pg) * page_size) * kD;
-            const size_t dst = (size_t(phys) * cs.KVH + h) * page_elems;
-            std::copy_n(&in.k[src], size_t(tokens) * kD, &kp[dst]);
-            std::copy_n(&in.v[src], size_t(tokens) * kD, &vp[dst]);
-          }
-        }
-      DeviceBuffer dq(in.q.size() * 2), dk(in.k.size() * 2), dv(in.v.size() * 2), dkp(kp.size() * 2),
-          dvp(vp.size() * 2), dt(table_h.size() * 4), dout(in.q.size() * 2);
-      ATTN_CUDA(cudaMemcpy(dq.get(), in.q.data(), dq.bytes(), cudaMemcpyHostToDevice));
-      ATTN_CUDA(cudaMemcpy(dk.get(), in.k.data(), dk.bytes(), cudaMemcpyHostToDevice));
-      ATTN_CUDA(cudaMemcpy(dv.get(), in.v.data(), dv.bytes(), cudaMemcpyHostToDevice));
-      ATTN_CUDA(cudaMemcpy(dkp.get(), kp.data(), dkp.bytes(), cudaMemcpyHostToDevice));
-      ATTN_CUDA(cudaMemcpy(dvp.get(), vp.data(), dvp.bytes(), cudaMemcpyHostToDevice));
-      ATTN_CUDA(cudaMemcpy(dt.get(), table_h.data(), dt.bytes(), cudaMemcpyHostToDevice));
-      kp.clear(), kp.shrink_to_fit(), vp.clear(), vp.shrink_to_fit();
-      std::vector<RowId> rows;
-      for (int b = 0; b < cs.B; ++b)
-        for (int h = 0; h < cs.H; ++h) rows.push_back({b, h, 0});
-      const Tolerance tol = tolerance_for(KernelId::mma, ElemType::bf16);
-
-      // Fused combine: one finished-split counter per (b, kv head, head chunk), zeroed once.
-      DeviceBuffer counters(size_t(cs.B) * cs.KVH * ((cs.H / cs.KVH + 15) / 16) * sizeof(int));
-      ATTN_CUDA(cudaMemset(counters.get(), 0, counters.bytes()));
-      // split_only: time the split kernel alone (no combine, no check; its output is partials):
-      // how much of the step the combine and its launch cost.
-      auto run_variant = [&](const std::string& kernel, bool paged, int chunk, const Variant& var,
-                             bool split_only = false) -> Row {
-        DecodeParams p;
-        p.counters = var.fused ? static_cast<int*>(counters.get()) : nullptr;
-        p.q = static_cast<const __nv_bfloat16*>(dq.get());
-        p.k = static_cast<const __nv_bfloat16*>(paged ? dkp.get() : dk.get());
-        p.v = static_cast<const __nv_bfloat16*>(paged ? dvp.get() : dv.get());
-        p.block_table = paged ? static_cast<const int*>(dt.get()) : nullptr;
-        p.page_size = page_size;
-        p.max_pages = pages_per_seq;
-        p.B = cs.B, p.H = cs.H, p.KVH = cs.KVH, p.L = cs.L, p.G = cs.H / cs.KVH;
-        p.chunk = chunk;
-        p.splits = (cs.L + chunk - 1) / chunk;
-        p.scale_log2 = float(scale * 1.4426950408889634);
-        DeviceBuffer po(size_t(cs.B) * cs.H * p.splits * kD * 4), pml(size_t(cs.B) * cs.H * p.splits * 8);
-        p.part_o = static_cast<float*>(po.get());
-        p.part_ml = static_cast<float*>(pml.get());
-        p.o = static_cast<__nv_bfloat16*>(dout.get());
-        Row row{kernel, label, fmt::format("chunk {} keys ({} splits){}", chunk, p.splits,
-                                           paged ? fmt::format(", pages of {} tokens", page_size) : "")};
-        if (split_only) {
-          const int head_chunks = (p.G + 15) / 16;
-          const dim3 grid(p.splits, p.KVH * head_chunks, p.B);
-          auto ms = time_launches(
-              [&](cudaStream_t st) {
-                ATTN_CUDA(paged ? launch_split_variant<true>(p, var, grid, st) : launch_split_variant<false>(p, var, grid, st));
-              },
-              to, dev.l2_bytes, nullptr);
-          row.ms = stats_of(ms).median;
-          row.gbps = decode_bytes(s) / (row.ms * 1e-3) / 1e9;
-          row.note += "; split kernel alone, no combine";
-          return row;
-        }
-        // check: poisoned output, fresh inputs of this config
-        ATTN_CUDA(cudaMemset(dout.get(), 0xFF, dout.bytes()));
-        ATTN_CUDA(decode_forward(p, var, nullptr));
-        ATTN_CUDA(cudaDeviceSynchronize());
-        std::vector<std::uint16_t> out(in.q.size());
-        ATTN_CUDA(cudaMemcpy(out.data(), dout.get(), dout.bytes(), cudaMemcpyDeviceToHost));
-        CheckResult r = check_output(s, in, out, rows, tol, scale);
-        row.err = r.max_abs_error;
-        row.ok = r.ok;
-        if (!r.ok) {
-          all_ok = false;
-          row.note += " CHECK FAILED: " + r.first_failure + fmt::format(" (unwritten {})", r.unwritten);
-          return row;
-        }
-        if (check_only) return row;
-        auto ms = time_launches([&](cudaStream_t st) { ATTN_CUDA(decode_forward(p, var, st)); }, to, dev.l2_bytes,
-                                nullptr);
-        Stats stt = stats_of(ms);
-        row.ms = stt.median;
-        row.gbps = decode_bytes(s) / (stt.median * 1e-3) / 1e9;
-        json run = {{"kernel", kernel},
-                    {"rung", 5},
-                    {"source", "attnlab"},
-                    {"config", config_json(s, chunk)},
-                    {"time_ms", {{"median", stt.median}, {"min", stt.min}, {"max", stt.max}, {"repeats", ms.size()}}},
-                    {"tflops", 4.0 * cs.B * cs.H * double(cs.L) * kD / (stt.median * 1e-3) / 1e12},
-                    {"gbps", row.gbps},
-                    {"max_abs_error", r.max_abs_error},
-                    {"rel_l2_error", r.rel_l2_error},
-                    {"note", row.note + fmt::format("; {:.1f}% of copy bandwidth {:.0f} GB/s", 100 * row.gbps / copy_gbps, copy_gbps)}};
-        doc["runs"].push_back(run);
-        return row;
-      };
-      if (profile) {  // exactly one split + combine per variant: what ncu should count
-        for (bool paged : {false, true}) {
-          DecodeParams p;
-          p.q = static_cast<const __nv_bfloat16*>(dq.get());
-          p.k = static_cast<const __nv_bfloat16*>(paged ? dkp.get() : dk.get());
-          p.v = static_cast<const __nv_bfloat16*>(paged ? dvp.get() : dv.get());
-          p.block_table = paged ? static_cast<const int*>(dt.get()) : nullptr;
-          p.page_size = page_size, p.max_pages = pages_per_seq;
-          p.B = cs.B, p.H = cs.H, p.KVH = cs.KVH, p.L = cs.L, p.G = cs.H / cs.KVH;
-          p.chunk = profile_chunk, p.splits = (cs.L + profile_chunk - 1) / profile_chunk;
-          p.scale_log2 = float(scale * 1.4426950408889634);
-          DeviceBuffer po(size_t(cs.B) * cs.H * p.splits * kD * 4), pml(size_t(cs.B) * cs.H * p.splits * 8);
-          p.part_o = static_cast<float*>(po.get()), p.part_ml = static_cast<float*>(pml.get());
-          p.o = static_cast<__nv_bfloat16*>(dout.get());
-          ATTN_CUDA(decode_forward(p, *profile_var, nullptr));
-          ATTN_CUDA(cudaDeviceSynchronize());
-        }
-        continue;
-      }
-      // Split size: every chunk is checked and timed; the best contiguous one is then used paged.
-      // Besides the fixed list, the "one wave" chunk: the fewest keys per split that still gives
-      // every SM at most one block (GQA-8: 33 splits x 4 kv heads = 132 blocks for 132 SMs).
-      std::vector<int> case_chunks = chunks;
-      {
-        const int blocks_per_split = cs.KVH * ((cs.H / cs.KVH + 15) / 16) * cs.B;
-        const int max_splits = std::max(1, dev.sm_count / blocks_per_split);
-        const int fit = ((cs.L + max_splits - 1) / max_splits + kStep - 1) / kStep * kStep;
-        if (std::find(case_chunks.begin(), case_chunks.end(), fit) == case_chunks.end() && fit < cs.L)
-          case_chunks.push_back(fit);
-      }
-      Row best;
-      int best_chunk = case_chunks[0];
-      const Variant* best_var = &kVariants[0];
-      for (const Variant& var : kVariants) {
-        if (variant_smem(var) > size_t(dev.smem_per_block_optin)) {
-          fmt::print("{}: skipped on this device ({} KiB of shared memory per block; it allows {} KiB)\n", var.name,
-                     variant_smem(var) / 1024, dev.smem_per_block_optin / 1024);
-          continue;
-        }
-        for (int c : case_chunks) {
-          Row r = run_variant(var.name, false, c, var);
-          table.push_back(r);
-          if (r.ok && (best.ms == 0 || r.ms < best.ms)) best = r, best_chunk = c, best_var = &var;
-        }
-      }
-      table.push_back(run_variant("attn-decode-nosplit", false, ((cs.L + 63) / 64) * 64, *best_var));
-      if (!check_only && !best_var->fused) {
-        Row so = run_variant(std::string("split only") + best_var->suffix, false, best_chunk, *best_var, true);
-        table.push_back(so);
-        doc["split_only"].push_back({{"config", config_json(s, best_chunk)},
-                                     {"kernel", best.kernel},
-                                     {"split_kernel_ms", so.ms},
-                                     {"whole_step_ms", best.ms}});
-      }
-      if (check_only) {  // nothing is timed, so check the paged path of every variant
-        for (const Variant& var : kVariants)
-          if (variant_smem(var) <= size_t(dev.smem_per_block_optin))
-            table.push_back(run_variant(std::string("attn-decode-paged") + var.suffix, true, case_chunks[0], var));
-      } else {
-        Row pg = run_variant(std::string("attn-decode-paged") + best_var->suffix, true, best_chunk, *best_var);
-        if (best.ms > 0 && pg.ms > 0) pg.note += fmt::format("; overhead vs contiguous {:+.1f}%", 100 * (pg.ms / best.ms - 1));
-        table.push_back(pg);
-      }
-      if (!check_only) {
-        // The read ceiling of this case: the same K/V bytes, only read, timed the same way.
-        DeviceBuffer sink(sizeof(unsigned));
-        const size_t n16 = dk.bytes() / 16;
-        auto ms = time_launches(
-            [&](cudaStream_t st) {
-              read_stream_kernel<<<dev.sm_count * 4, 512, 0, st>>>(static_cast<const uint4*>(dk.get()), n16,
-                                                                  static_cast<const uint4*>(dv.get()), n16,
-                                                                  static_cast<unsigned*>(sink.get()));
-              ATTN_CUDA(cudaGetLastError());
-            },
-            to, dev.l2_bytes, nullptr);
-        const double med = stats_of(ms).median;
-        const double gbps = 2.0 * dk.bytes() / (med * 1e-3) / 1e9;
-        Row rr{"read-only K+V", label, "a kernel that only reads K and V (the read ceiling at this size)"};
-        rr.ms = med, rr.gbps = gbps;
-        table.push_back(rr);
-        doc["read_ceiling"].push_back({{"config", config_json(s, 0)},
-                                       {"bytes", 2.0 * dk.bytes()},
-                                       {"time_ms", med},
-                                       {"gbps", gbps},
-                                       {"best_decode_kernel", best.kernel},
-                                       {"best_decode_ms", best.ms},
-                                       {"best_decode_vs_read", med / best.ms}});
-      }
-    }
-    if (profile) return 0;
-    if (!json_path.empty()) {
-      std::ofstream f(json_path);
-      f << doc.dump(2) << "\n";
-    }
-    fmt::print("{:<20} {:<18} {:>9} {:>8} {:>7} {:>9}  {}\n", "kernel", "config", "median ms", "GB/s", "% copy", "max err", "note");
-    for (const Row& r : table) {
-      if (check_only)  // checked, not timed
-        fmt::print("{:<20} {:<18} {:>9} {:>8} {:>7} {:>9.2e}  {}{}\n", r.kernel, r.config, "-", "-", "-", r.err, r.ok ? "ok " : "FAIL ", r.note);
-      else
-        fmt::print("{:<20} {:<18} {:>9.4f} {:>8.0f} {:>6.1f}% {:>9.2e}  {}\n", r.kernel, r.config, r.ms, r.gbps,
-                   100 * r.gbps / copy_gbps, r.err, r.note);
-    }
-    if (!check_only) fmt::print("copy bandwidth (1 GiB D2D, read+write): {:.0f} GB/s\n", copy_gbps);
-    fmt::print("device: {} ({} SMs, L2 {} MiB), driver {}, CUDA driver {} runtime {}\n", dev.name, dev.sm_count,
-               dev.l2_bytes >> 20, dev.driver_version, dev.cuda_driver, dev.cuda_runtime);
-    return all_ok ? 0 : 1;
-  } catch (const std::exception& e) {
-    fmt::print(stderr, "attnlab-decode: {}\n", e.what());
-    return 1;
-  }
+cudaError_t decode_split_forward(const DecodeParams& p, const Variant& v, cudaStream_t st) {
+  const int head_chunks = (p.G + 15) / 16;
+  const dim3 grid(p.splits, p.KVH * head_chunks, p.B);
+  return p.block_table ? launch_split_variant<true>(p, v, grid, st) : launch_split_variant<false>(p, v, grid, st);
 }
+
+cudaError_t read_stream(const void* a, const void* b, size_t bytes_each, unsigned* sink, int blocks, cudaStream_t st) {
+  const size_t n16 = bytes_each / 16;
+  read_stream_kernel<<<blocks, 512, 0, st>>>(static_cast<const uint4*>(a), n16, static_cast<const uint4*>(b), n16,
+                                             sink);
+  return cudaGetLastError();
+}
+
+}  // namespace attnlab::kernels

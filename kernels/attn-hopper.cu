@@ -44,7 +44,8 @@
 // (or one block per SM), the tiles of one head consecutive so that blocks running at the same time
 // share that head's K/V through L2 (91% L2 hit rate).
 //
-// Run:  attnlab-attn-hopper --check          (fp64 reference, poisoned output; exit 77: no GPU)
+// Run (its program is attn-hopper-main.cpp; attnlab-bench --kernels hopper runs the default variant):
+//       attnlab-attn-hopper --check          (fp64 reference, poisoned output; exit 77: no sm_90 GPU)
 //       attnlab-attn-hopper --json out.json  (the check, then timings with the mma rung beside)
 //
 // MEASURED (H100 80GB HBM3, driver 580.159.04, CUDA 13.0, 2026-11-23; bf16 forward, median of 10
@@ -79,24 +80,18 @@
 #include <cuda_runtime.h>
 #include <cudaTypedefs.h>
 
-#include <CLI/CLI.hpp>
 #include <cmath>
 #include <cstdint>
-#include <cstdio>
-#include <ctime>
 #include <fmt/format.h>
-#include <fstream>
-#include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
 
+#include "attn-hopper.hpp"
 #include "harness-cuda.hpp"
-#include "harness.hpp"
 #include "hopper-wgmma.cuh"
 
 using namespace attnlab::kernels;
 using namespace attnlab::kernels::hopper;
-using nlohmann::json;
 
 namespace {
 
@@ -535,19 +530,6 @@ CUtensorMap make_map(const void* ptr, ElemType t, int d, int rows, int z, int bo
   return map;
 }
 
-// Variants of the one kernel, chosen at run time (uniform branches, no extra instantiations).
-struct HopperOptions {
-  bool pingpong = true;     // consumer warpgroups take turns issuing GEMMs
-  bool plant_race = false;  // producer skips its "empty" waits: a deliberate bug for the sanitizer study
-  // How blocks map to query tiles. per_tile: one block per tile, the hardware hands out tiles as
-  // SMs free up (dynamic, balances the unequal causal tiles). persistent: one block per SM taking
-  // every gridDim.x-th tile (static), so the next tile's loads overlap this tile's epilogue.
-  // automatic: persistent when not causal (+0.7% d128, +4.8% d64), per tile when causal (the
-  // static round-robin hands some SMs more diagonal work: -6% d128, -13% at N16384). Measured, see top.
-  enum class Grid { per_tile, persistent, automatic };
-  Grid grid = Grid::automatic;
-};
-
 template <int D, typename T>
 cudaError_t launch_d(const AttnProblem& pr, const HopperOptions& opt, cudaStream_t st) {
   const AttnShape& s = pr.shape;
@@ -579,7 +561,10 @@ cudaError_t launch_d(const AttnProblem& pr, const HopperOptions& opt, cudaStream
   return cudaGetLastError();
 }
 
-// Which problems this rung takes; "" when it can, otherwise the reason.
+}  // namespace
+
+namespace attnlab::kernels {
+
 std::string hopper_refuses(const AttnShape& s) {
   if (s.head_dim != 64 && s.head_dim != 128) return "head_dim must be 64 or 128";
   if (s.kv_heads <= 0 || s.heads % s.kv_heads != 0) return "kv_heads must divide heads";
@@ -596,261 +581,8 @@ cudaError_t attn_hopper_forward(const AttnProblem& pr, const HopperOptions& opt,
   return bf ? launch_d<128, __nv_bfloat16>(pr, opt, st) : launch_d<128, __half>(pr, opt, st);
 }
 
-// ---------------------------------------------------------------------------------------------
-// Check and bench
-
-std::string utc_now() {
-  std::time_t t = std::time(nullptr);
-  char buf[32];
-  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", std::gmtime(&t));
-  return buf;
+cudaError_t attn_hopper_forward(const AttnProblem& p, cudaStream_t stream) {
+  return attn_hopper_forward(p, HopperOptions{}, stream);
 }
 
-json config_json(const AttnShape& s, int bq, int bkv) {
-  return {{"batch", s.batch},       {"heads", s.heads},       {"kv_heads", s.kv_heads},
-          {"seq_q", s.seq_q},       {"seq_kv", s.seq_kv},     {"head_dim", s.head_dim},
-          {"causal", s.causal},     {"dtype", std::string(elem_name(s.dtype))},
-          {"block_q", bq},          {"block_kv", bkv}};
-}
-
-AttnShape shape_of(int B, int H, int KVH, int Nq, int Nkv, int d, bool causal, ElemType t) {
-  AttnShape s;
-  s.batch = B, s.heads = H, s.kv_heads = KVH, s.seq_q = Nq, s.seq_kv = Nkv, s.head_dim = d, s.causal = causal;
-  s.dtype = t;
-  return s;
-}
-
-struct Buffers {
-  HostInputs in;
-  DeviceBuffer q, k, v, o;
-};
-Buffers upload(const AttnShape& s, std::uint64_t seed) {
-  Buffers b;
-  b.in = make_inputs(s, seed);
-  b.q = DeviceBuffer(b.in.q.size() * 2);
-  b.k = DeviceBuffer(b.in.k.size() * 2);
-  b.v = DeviceBuffer(b.in.v.size() * 2);
-  b.o = DeviceBuffer(b.in.q.size() * 2);
-  ATTN_CUDA(cudaMemcpy(b.q.get(), b.in.q.data(), b.q.bytes(), cudaMemcpyHostToDevice));
-  ATTN_CUDA(cudaMemcpy(b.k.get(), b.in.k.data(), b.k.bytes(), cudaMemcpyHostToDevice));
-  ATTN_CUDA(cudaMemcpy(b.v.get(), b.in.v.data(), b.v.bytes(), cudaMemcpyHostToDevice));
-  return b;
-}
-AttnProblem problem_of(const AttnShape& s, Buffers& b) {
-  AttnProblem p;
-  p.shape = s;
-  p.q = b.q.get(), p.k = b.k.get(), p.v = b.v.get(), p.o = b.o.get();
-  p.scale = float(1.0 / std::sqrt(double(s.head_dim)));
-  return p;
-}
-
-// Poisoned output, one launch, the whole of O scanned for poison, `rows` rows against fp64.
-// `hopper` null: the mma rung.
-CheckResult run_check(const AttnShape& s, Buffers& b, KernelId tol_id, const HopperOptions* hopper, size_t max_rows,
-                      std::uint64_t seed) {
-  AttnProblem p = problem_of(s, b);
-  ATTN_CUDA(cudaMemset(b.o.get(), 0xFF, b.o.bytes()));
-  ATTN_CUDA(hopper ? attn_hopper_forward(p, *hopper, nullptr) : attn_forward(KernelId::mma, p, nullptr));
-  ATTN_CUDA(cudaDeviceSynchronize());
-  std::vector<std::uint16_t> out(b.in.q.size());
-  ATTN_CUDA(cudaMemcpy(out.data(), b.o.get(), b.o.bytes(), cudaMemcpyDeviceToHost));
-  return check_output(s, b.in, out, pick_rows(s, max_rows, seed), tolerance_for(tol_id, s.dtype), p.scale);
-}
-
-}  // namespace
-
-int main(int argc, char** argv) {
-  CLI::App app{"attnlab-attn-hopper: check, then time, the Hopper rung (wgmma + TMA + warp specialization)"};
-  std::string json_path, sweep = "key";
-  bool check_only = false, quick = false, plant_race = false, profile = false;
-  int repeats = 10, warmup = 2;
-  unsigned long long seed = 20261123;
-  app.add_flag("--check", check_only, "Only run the correctness checks (exit 0 when all pass, 77 without a GPU)");
-  app.add_flag("--quick", quick, "With --check: small sizes only (for compute-sanitizer)");
-  app.add_flag("--plant-race", plant_race,
-               "With --check: run a copy with a deliberate bug (the producer overwrites K/V stages without waiting "
-               "for the consumers), to see what the check and compute-sanitizer racecheck catch");
-  app.add_flag("--profile", profile,
-               "No check: one launch each of attn-hopper, attn-hopper-nopingpong and attn-hopper-pertile at "
-               "B8 H16 N4096 d128, then d64 (for ncu -k regex:attn_hopper)");
-  int profile_seq = 4096;
-  bool profile_causal = false;
-  app.add_option("--profile-seq", profile_seq, "With --profile: the sequence length N (a multiple of 128)")
-      ->check(CLI::Range(128, 1 << 20));
-  app.add_flag("--profile-causal", profile_causal, "With --profile: causal");
-  app.add_option("--json", json_path, "Write the measurements here (schema: assets/measurements/README.md)");
-  app.add_option("--sweep", sweep, "key: B8 H16 N4096 d64/d128, causal and not (+ GQA-4, fp16); none: check only")
-      ->check(CLI::IsMember({"key", "none"}));
-  app.add_option("--repeats", repeats, "Timed repeats")->check(CLI::Range(1, 1000));
-  app.add_option("--seed", seed, "Base seed of the random inputs");
-  try {
-    app.parse(argc, argv);
-  } catch (const CLI::CallForHelp& e) {
-    return app.exit(e);
-  } catch (const CLI::ParseError& e) {
-    // Bad input: one line on stderr, exit code 2, nothing on stdout (the project's convention).
-    fmt::print(stderr, "attnlab-attn-hopper: {}\n", e.what());
-    return 2;
-  }
-  if (profile_seq % 128 != 0) {
-    fmt::print(stderr, "attnlab-attn-hopper: --profile-seq must be a multiple of 128 (got {})\n", profile_seq);
-    return 2;
-  }
-  std::string command = "attnlab-attn-hopper";
-  for (int i = 1; i < argc; ++i) command += std::string(" ") + argv[i];
-  std::string why;
-  if (!cuda_device_usable(why)) {
-    fmt::print(stderr, "attnlab-attn-hopper: {} (skipped)\n", why);
-    return 77;
-  }
-  try {
-    DeviceFacts dev = device_facts();
-    if (dev.cc_major != 9 || dev.cc_minor != 0) {
-      fmt::print(stderr, "attnlab-attn-hopper: needs compute capability 9.0 (sm_90a), this GPU is {}.{} (skipped)\n",
-                 dev.cc_major, dev.cc_minor);
-      return 77;
-    }
-    if (profile) {
-      for (int d : {128, 64}) {
-        const AttnShape s = shape_of(8, 16, 16, profile_seq, profile_seq, d, profile_causal, ElemType::bf16);
-        Buffers b = upload(s, seed);
-        AttnProblem p = problem_of(s, b);
-        // the order of the timing table: attn-hopper, attn-hopper-nopingpong, attn-hopper-pertile
-        ATTN_CUDA(attn_hopper_forward(p, HopperOptions{true, false, HopperOptions::Grid::automatic}, nullptr));
-        ATTN_CUDA(attn_hopper_forward(p, HopperOptions{false, false, HopperOptions::Grid::automatic}, nullptr));
-        ATTN_CUDA(attn_hopper_forward(p, HopperOptions{true, false, HopperOptions::Grid::per_tile}, nullptr));
-        ATTN_CUDA(cudaDeviceSynchronize());
-      }
-      fmt::print("profile launches done\n");
-      return 0;
-    }
-    bool all_ok = true;
-    // ---- correctness: every feature the rung claims, on fresh random inputs
-    {
-      const ElemType bf = ElemType::bf16, fp = ElemType::fp16;
-      std::vector<AttnShape> cases = {
-          shape_of(1, 2, 2, 128, 128, 64, false, bf),     // one tile
-          shape_of(1, 2, 2, 128, 128, 128, true, bf),     // one tile, diagonal mask
-          shape_of(2, 4, 1, 1000, 1000, 128, true, bf),   // ragged, causal, MQA (group 4)
-          shape_of(1, 8, 2, 777, 777, 64, false, bf),     // ragged, GQA 4, d 64
-          shape_of(1, 2, 2, 37, 37, 128, false, bf),      // shorter than one tile
-          shape_of(1, 2, 2, 300, 1000, 128, false, bf),   // seq_q != seq_kv
-          shape_of(1, 2, 1, 300, 1000, 64, true, bf),     // bottom-right causal, group 2
-          shape_of(1, 4, 4, 513, 513, 128, false, fp),    // fp16
-          shape_of(1, 4, 2, 640, 640, 64, true, fp),      // fp16, causal
-      };
-      if (!quick) {
-        cases.push_back(shape_of(2, 4, 4, 2048, 2048, 128, false, bf));  // many stage wrap-arounds
-        cases.push_back(shape_of(2, 4, 2, 2048, 2048, 64, true, bf));
-        cases.push_back(shape_of(1, 4, 4, 4095, 4095, 128, true, bf));
-      }
-      fmt::print("{:<36} {:<9} {:>5} {:>10} {:>10} {:>9}  {}\n", "check (attn-hopper)", "variant", "rows", "max err",
-                 "rel l2", "unwritten", "result");
-      std::vector<std::pair<const char*, HopperOptions>> variants = {
-          {"pingpong", {true, false, HopperOptions::Grid::automatic}},
-          {"no-pp", {false, false, HopperOptions::Grid::automatic}},
-          {"persist", {true, false, HopperOptions::Grid::persistent}},
-          {"per-tile", {true, false, HopperOptions::Grid::per_tile}}};
-      if (plant_race) variants = {{"RACE", {true, true, HopperOptions::Grid::per_tile}}};
-      for (size_t c = 0; c < cases.size(); ++c) {
-        const AttnShape& s = cases[c];
-        Buffers b = upload(s, seed + 17 * c);
-        for (const auto& [vname, vopt] : variants) {
-          CheckResult r = run_check(s, b, KernelId::mma, &vopt, 256, seed + c);
-          all_ok = all_ok && r.ok;
-          fmt::print("{:<36} {:<9} {:>5} {:>10.2e} {:>10.2e} {:>9}  {}\n", shape_label(s), vname, r.rows_checked,
-                     r.max_abs_error, r.rel_l2_error, r.unwritten, r.ok ? "ok" : "FAIL " + r.first_failure);
-        }
-      }
-      fmt::print("check: {}\n", all_ok ? "all passed" : "FAILED");
-    }
-    if (check_only || plant_race || sweep == "none" || !all_ok) return all_ok ? 0 : 1;
-
-    // ---- timing: the hopper rung and the mma rung on the goal configs, in one run
-    json doc;
-    doc["schema"] = "attnlab-measurements";
-    doc["schema_version"] = 1;
-    doc["device"] = {{"name", dev.name},
-                     {"compute_capability", fmt::format("{}.{}", dev.cc_major, dev.cc_minor)},
-                     {"sm_count", dev.sm_count},
-                     {"l2_bytes", dev.l2_bytes},
-                     {"memory_bytes", dev.memory_bytes},
-                     {"smem_per_block_optin", dev.smem_per_block_optin},
-                     {"driver_version", dev.driver_version},
-                     {"cuda_driver", dev.cuda_driver},
-                     {"cuda_runtime", dev.cuda_runtime}};
-    doc["date"] = utc_now();
-    doc["command"] = command;
-    doc["tool"] = "attnlab-attn-hopper 0.1.0";
-    doc["runs"] = json::array();
-    TimingOptions to;
-    to.warmup = warmup;
-    to.repeats = repeats;
-    std::vector<AttnShape> timed;
-    for (int d : {128, 64})
-      for (bool c : {false, true}) timed.push_back(shape_of(8, 16, 16, 4096, 4096, d, c, ElemType::bf16));
-    timed.push_back(shape_of(8, 16, 4, 4096, 4096, 128, false, ElemType::bf16));  // GQA 4
-    timed.push_back(shape_of(8, 16, 16, 4096, 4096, 128, false, ElemType::fp16));
-    timed.push_back(shape_of(2, 16, 16, 16384, 16384, 128, true, ElemType::bf16));  // long
-    fmt::print("\n{:<36} {:<22} {:>9} {:>9} {:>9}\n", "config", "kernel", "median ms", "TFLOP/s", "max err");
-    for (size_t c = 0; c < timed.size(); ++c) {
-      const AttnShape& s = timed[c];
-      Buffers b = upload(s, seed + 1000 + c);
-      const HopperOptions variants[4] = {{true, false, HopperOptions::Grid::automatic},
-                                         {false, false, HopperOptions::Grid::automatic},
-                                         {true, false, HopperOptions::Grid::persistent},
-                                         {true, false, HopperOptions::Grid::per_tile}};
-      const char* names[5] = {"attn-hopper", "attn-hopper-nopingpong", "attn-hopper-persistent",
-                              "attn-hopper-pertile", "attn-mma"};
-      for (int variant = 0; variant < 5; ++variant) {
-        const HopperOptions* hopper = variant < 4 ? &variants[variant] : nullptr;
-        const char* name = names[variant];
-        CheckResult r = run_check(s, b, KernelId::mma, hopper, 256, seed + 2000 + c);
-        if (!r.ok) {
-          fmt::print("{:<36} {:<22} CHECK FAILED: {}\n", shape_label(s), name, r.first_failure);
-          all_ok = false;
-          continue;
-        }
-        AttnProblem p = problem_of(s, b);
-        auto ms = time_launches(
-            [&](cudaStream_t st) {
-              ATTN_CUDA(hopper ? attn_hopper_forward(p, *hopper, st) : attn_forward(KernelId::mma, p, st));
-            },
-            to, dev.l2_bytes, nullptr);
-        Stats st = stats_of(ms);
-        const double tflops = forward_flops(s) / (st.median * 1e-3) / 1e12;
-        const KernelInfo& mi = kernel_info(KernelId::mma);
-        json run = {{"kernel", name},
-                    {"rung", hopper ? 4 : mi.rung},
-                    {"source", "attnlab"},
-                    {"config", hopper ? config_json(s, Br, Bc) : config_json(s, mi.block_q, mi.block_kv)},
-                    {"time_ms", {{"median", st.median}, {"min", st.min}, {"max", st.max}, {"repeats", ms.size()}}},
-                    {"tflops", tflops},
-                    {"gbps", forward_min_bytes(s) / (st.median * 1e-3) / 1e9},
-                    {"max_abs_error", r.max_abs_error},
-                    {"rel_l2_error", r.rel_l2_error},
-                    {"note", variant == 0   ? "wgmma + TMA + warp specialization; softmax overlapped with PV; "
-                                              "consumer warpgroups ping-pong their GEMMs; persistent grid when "
-                                              "not causal, one block per query tile when causal"
-                             : variant == 1 ? "as attn-hopper without the ping-pong between consumer warpgroups"
-                             : variant == 2 ? "as attn-hopper, always a persistent grid (one block per SM taking "
-                                              "every 132nd query tile; next tile's loads overlap this epilogue)"
-                             : variant == 3 ? "as attn-hopper, always one block per query tile"
-                                            : "the mma rung, same run, for comparison"}};
-        doc["runs"].push_back(run);
-        fmt::print("{:<36} {:<22} {:>9.3f} {:>9.1f} {:>9.2e}\n", shape_label(s), name, st.median, tflops,
-                   r.max_abs_error);
-      }
-    }
-    if (!json_path.empty()) {
-      std::ofstream f(json_path);
-      f << doc.dump(2) << "\n";
-    }
-    fmt::print("device: {} ({} SMs, L2 {} MiB), driver {}, CUDA driver {} runtime {}\n", dev.name, dev.sm_count,
-               dev.l2_bytes >> 20, dev.driver_version, dev.cuda_driver, dev.cuda_runtime);
-    return all_ok ? 0 : 1;
-  } catch (const std::exception& e) {
-    fmt::print(stderr, "attnlab-attn-hopper: {}\n", e.what());
-    return 1;
-  }
-}
+}  // namespace attnlab::kernels

@@ -9,24 +9,31 @@
 //     so the 8 rows an ldmatrix reads hit 8 different bank groups: no conflicts, no padding.
 //   - cp.async copies Kj+1, Vj+1 into the second buffer while the warps compute on Kj, Vj
 //     (double buffering): loads overlap math instead of stalling it.
-//   - FlashAttention-2's split: each of the 4 warps owns 16 query rows of Qi, so the softmax
-//     statistics m, l of a row live in one warp (quad shuffles only, no shared memory), and
-//     P stays in registers: the S accumulator fragment is re-packed as the A operand of P Vj.
+//   - FlashAttention-2's split: each of the 4 warps owns 32 query rows of Qi (two 16-row m-tiles),
+//     so the softmax statistics m, l of a row live in one warp (quad shuffles only, no shared
+//     memory), and P stays in registers: the S accumulator fragment is re-packed as the A operand
+//     of P Vj. Two m-tiles per warp let every K/V fragment loaded by ldmatrix feed two mma.
 //   - Rescaling is deferred: O is kept unnormalised and divided by l once, at the end; the
 //     softmax runs in base 2 with scale·log2(e) folded into one FMA before ex2.
 //
 // Run:  attnlab-bench --kernels mma --batch 8 --heads 16 --seq 4096 --dim 128 [--causal]
 //
-// Measured (H100 80GB HBM3, driver 580.159.04, CUDA 13.0, 2026-11-23; bf16, median of 10 with L2
-// flushed): see kernels/NOTES.md "Results" and assets/measurements/h100-ladder.json.
+// Measured (H100 80GB HBM3, driver 580.159.04, CUDA 13.0, 2026-11-23; B8 H16 N4096 bf16, median of
+// 10 with L2 flushed; assets/measurements/h100-key.json, sweeps in h100-ladder.json):
+//   d128 3.80 ms 289.1 TFLOP/s (0.84x PyTorch's flash backend, 345.2), d128 causal 2.06 ms 266.7
+//   (0.85x), d64 1.92 ms 286.3 (0.95x). 20x rung 2 at d128.
+// What limits it: mma.sync. It is a warp-wide 16x8x16 product whose operands every thread first
+// pulls into registers (ldmatrix), issued in order with the softmax; on an H100 it reaches about two
+// thirds of the tensor cores' peak at best, and 289 TFLOP/s is 29% of the 989 dense bf16 peak. The
+// Hopper rung (attn-hopper.cu: wgmma, TMA, warp specialization) reaches 660 at the same size.
 //
-// Tiles (the simulator's vocabulary, flash2): one block per query tile Qi of Br = 64 rows
-// (Tr = ceil(Nq/64) blocks per head), Kj/Vj streamed in Bc = 64-row tiles (Tc = ceil(Nkv/64)
+// Tiles (the simulator's vocabulary, flash2): one block per query tile Qi of Br = 128 rows
+// (Tr = ceil(Nq/128) blocks per head), Kj/Vj streamed in Bc = 64-row tiles (Tc = ceil(Nkv/64)
 // steps, fewer under the causal mask). Grid (Tr, heads, batch): the blocks of one head (and of
 // the heads sharing one kv head under GQA) are adjacent, so they share Kj, Vj through L2.
 // Causal: blocks are issued from the last query tile to the first (the longest first), and
 // tiles wholly above the diagonal are skipped. The same visible-range test skips the tiles left
-// of a sliding window (AttnProblem::window_left/right; rung 6, attn-window.cu, is this kernel).
+// of a sliding window (AttnProblem::window_left/right; rung 6, attn-window.cpp, is this kernel).
 // Optional output: the per-row log-sum-exp (AttnProblem::lse), for callers that merge partial
 // results over key blocks (ring attention).
 //
@@ -34,7 +41,9 @@
 //   - mma.sync, not Hopper's wgmma/TMA: on an H100 this leaves roughly a third of the tensor
 //     cores' peak unused; "Kernel ladder II" adds the sm_90a rung.
 //   - P is rounded to bf16/fp16 before P·Vj (as in FlashAttention); l sums the fp32 P.
-//   - d must be 64 or 128; Br = Bc = 64 fixed (one choice for both d, not tuned per d).
+//   - d must be 64 or 128; Br = 128, Bc = 64 for both (one choice, not tuned per d). At d = 128
+//     Qi's fragments do not fit in registers beside O and S: they are re-read from shared memory
+//     every step (96 KiB of shared memory per block; 32 KiB at d = 64, Qi in registers).
 //   - O is stored straight from the accumulator fragments (4-byte stores), not staged in smem.
 #include <cuda_bf16.h>
 #include <cuda_fp16.h>
@@ -51,6 +60,10 @@ namespace {
 
 constexpr int Bc = 64;       // key/value rows per step (Kj, Vj); Br = 4 warps × 16·kM rows (MmaTile)
 constexpr int kWarps = 4;    // each warp owns 16·kM rows of Qi
+// 16-row m-tiles per warp: 2, so each warp owns 32 query rows and Br = 128 (kernel_choose.hpp's
+// mma_rows_per_warp, which the simulator and the measurement files read).
+constexpr int kM = 2;
+static_assert(16 * kM == mma_rows_per_warp(128) && 16 * kM == mma_rows_per_warp(64), "Br must match kernel_choose");
 constexpr int kThreads = kWarps * 32;
 
 struct MmaParams {
@@ -62,7 +75,7 @@ struct MmaParams {
   int heads, kv_heads, group, seq_q, seq_kv;
   int causal, offset;  // offset = seq_kv − seq_q (bottom-right alignment)
   // Visible keys of query i: i + offset − lo <= j <= i + offset + hi. Full attention: lo = hi =
-  // kUnbounded; causal: hi = 0; sliding window (attn-window.cu): lo = window_left, and so on.
+  // kUnbounded; causal: hi = 0; sliding window (attn-window.cpp): lo = window_left, and so on.
   int lo, hi;
   float scale_log2;    // scale · log2(e): softmax in base 2
 };
@@ -158,16 +171,16 @@ __device__ __forceinline__ void load_tile_async(uint32_t tile, const T* g, int r
   }
 }
 
-// Tile shapes. kM = 16-row m-tiles per warp: with kM = 2 every K/V fragment read by ldmatrix feeds
-// two mma instead of one (half the shared-memory traffic per FLOP, two independent accumulator
-// chains), at the cost of twice the accumulator registers.
-template <int D, int kM>
+// Tile shapes. kM = 2 m-tiles per warp: every K/V fragment read by ldmatrix feeds two mma instead
+// of one (half the shared-memory traffic per FLOP, two independent accumulator chains), at the
+// cost of twice the accumulator registers.
+template <int D>
 struct MmaTile {
   static constexpr int Br = kWarps * 16 * kM;        // query rows per block
   static constexpr int kRowsPerWarp = 16 * kM;
   // Qi's fragments stay in registers for the whole loop when they fit beside O and S
   // (16·kM rows × D/2 registers); otherwise they are re-read from shared memory every step.
-  static constexpr bool kQInRegs = kM == 1 || D <= 64;
+  static constexpr bool kQInRegs = D <= 64;
   static constexpr int kStageBytes = 2 * Bc * D * 2;  // one stage = Kj then Vj
   // Qi in registers: it is staged in the second K/V stage, read once, and that stage is then
   // reused; Qi in shared memory: its own region after the two stages.
@@ -178,9 +191,9 @@ struct MmaTile {
 // ---------------------------------------------------------------------------------------------
 // The kernel: one block = one query tile Qi of one (b, h).
 
-template <typename T, int D, int kM>
-__global__ void __launch_bounds__(kThreads, kM == 1 ? 3 : 2) attn_mma_kernel(MmaParams p) {
-  using Tile = MmaTile<D, kM>;
+template <typename T, int D>
+__global__ void __launch_bounds__(kThreads, 2) attn_mma_kernel(MmaParams p) {
+  using Tile = MmaTile<D>;
   constexpr int Br = Tile::Br;
   constexpr int kKSteps = D / 16;  // k-steps of S = Qi Kjᵀ (16 columns of d each)
   constexpr int kSTiles = Bc / 8;  // n-tiles of S (8 keys each)
@@ -389,23 +402,20 @@ __global__ void __launch_bounds__(kThreads, kM == 1 ? 3 : 2) attn_mma_kernel(Mma
   }
 }
 
-template <typename T, int D, int kM>
+template <typename T, int D>
 cudaError_t mma_launch(const MmaParams& p, const AttnShape& s, cudaStream_t stream) {
-  using Tile = MmaTile<D, kM>;
+  using Tile = MmaTile<D>;
   constexpr int smem = Tile::kSmemBytes;
-  cudaError_t e = cudaFuncSetAttribute(attn_mma_kernel<T, D, kM>, cudaFuncAttributeMaxDynamicSharedMemorySize, smem);
+  cudaError_t e = cudaFuncSetAttribute(attn_mma_kernel<T, D>, cudaFuncAttributeMaxDynamicSharedMemorySize, smem);
   if (e != cudaSuccess) return e;
   dim3 grid((s.seq_q + Tile::Br - 1) / Tile::Br, s.heads, s.batch);
-  attn_mma_kernel<T, D, kM><<<grid, kThreads, smem, stream>>>(p);
+  attn_mma_kernel<T, D><<<grid, kThreads, smem, stream>>>(p);
   return cudaGetLastError();
 }
 
 template <typename T>
 cudaError_t mma_dispatch(const MmaParams& p, const AttnShape& s, cudaStream_t stream) {
-  // 16 or 32 query rows per warp (kernel_choose.hpp says which, per d; kernels/NOTES.md says why).
-  const int km = mma_rows_per_warp(s.head_dim) / 16;
-  if (s.head_dim == 64) return km == 2 ? mma_launch<T, 64, 2>(p, s, stream) : mma_launch<T, 64, 1>(p, s, stream);
-  return km == 2 ? mma_launch<T, 128, 2>(p, s, stream) : mma_launch<T, 128, 1>(p, s, stream);
+  return s.head_dim == 64 ? mma_launch<T, 64>(p, s, stream) : mma_launch<T, 128>(p, s, stream);
 }
 
 }  // namespace

@@ -14,10 +14,18 @@
 //
 // Run:  attnlab-bench --kernels naive,naive-cublas --batch 8 --heads 16 --seq 4096 --dim 128
 //
-// Measured (H100 80GB HBM3, driver 580.159.04, CUDA 13.0, 2026-11-23; B8 H16 N4096 d128 bf16,
-// median of 10 with L2 flushed; full table in assets/measurements/h100-ladder.json):
-//   naive          see kernels/NOTES.md "Results" (filled from the shipped measurements)
-//   naive-cublas   see kernels/NOTES.md "Results"
+// Measured (H100 80GB HBM3, driver 580.159.04, CUDA 13.0, 2026-11-23; B8 H16 N4096 bf16, median of
+// 10 with L2 flushed; assets/measurements/h100-key.json, sweeps in h100-ladder.json):
+//                  d128              d128 causal        d64
+//   naive          50.2 ms  21.9 TF  49.3 ms  11.1 TF   31.1 ms  17.7 TF    (TF = TFLOP/s)
+//   naive-cublas    8.1 ms 136.0 TF   7.1 ms  77.0 TF    8.0 ms  68.9 TF    (PyTorch flash: 345 TF at d128)
+// What limits them:
+//   naive: its CUDA-core GEMMs. It reaches neither DRAM (Nsight Compute counts 17.4 GB of DRAM
+//     traffic at B4, so ~35 GB in 50 ms here: ~0.7 of 3.35 TB/s) nor the FP32 FMA peak (~67 TFLOP/s).
+//     Causal halves the useful FLOPs but not the time: the whole S is still computed and stored.
+//   naive-cublas: the S/P round trip. S and P in bf16 are 4.3 GB each at d128, written and read
+//     once each: >= 17.2 GB, 5.1 ms of its 8.1 ms at 3.35 TB/s, while the GEMMs run on tensor
+//     cores. At d64 the GEMMs halve and the round trip does not, hence half the TFLOP/s.
 //
 // Tiles (the simulator's vocabulary, algorithm "naive"): kernel 1 computes S in T×T tiles with
 // T = 128 (Br = Bc = 128), kernel 3 computes O in T-row × d tiles; kernel 2 works one row at a time

@@ -11,9 +11,14 @@
 //
 // Run:  attnlab-bench --kernels tiled --batch 8 --heads 16 --seq 4096 --dim 128
 //
-// Measured (H100 80GB HBM3, driver 580.159.04, CUDA 13.0, 2026-11-23; B8 H16 N4096 d128 bf16,
-// median of 10 with L2 flushed): see kernels/NOTES.md "Results" and
-// assets/measurements/h100-ladder.json (filled from the shipped measurements).
+// Measured (H100 80GB HBM3, driver 580.159.04, CUDA 13.0, 2026-11-23; B8 H16 N4096 bf16, median of
+// 10 with L2 flushed; assets/measurements/h100-key.json, sweeps in h100-ladder.json):
+//   d128 76.1 ms 14.4 TFLOP/s, d128 causal 38.7 ms 14.2, d64 44.2 ms 12.4 — slower than rung 1's
+//   naive kernels at d128 (50.2 ms), though it moves a fraction of their bytes.
+// What limits it: the CUDA cores. Every multiply-add of S and P·V is a scalar FP32 FMA fed from
+// shared memory, at ~22% of the H100's ~67 TFLOP/s FP32 FMA peak, and every tile load stalls the
+// block (synchronous copies). The bytes are no longer the problem (O written once, K/V mostly from
+// L2): rung 3 moves the FLOPs to the tensor cores and overlaps the loads.
 //
 // Tiles (the simulator's vocabulary): Br = 32 query rows per block (Tr = ceil(Nq/Br) blocks per
 // head), Bc = 32 key rows per step (Tc = ceil(Nkv/Bc) steps). Grid: (Tr, heads, batch), query

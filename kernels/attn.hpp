@@ -7,7 +7,7 @@
 // Causal masking is bottom-right aligned (FlashAttention's convention): query i sees key j when
 // j <= i + (seq_kv - seq_q); with seq_q == seq_kv that is the usual j <= i.
 //
-// Every rung file (attn-naive.cu, attn-tiled.cu, attn-mma.cu) defines
+// Every rung file (attn-naive.cu, attn-tiled.cu, attn-mma.cu, attn-hopper.cu) defines
 //   cudaError_t attn_<rung>_forward(const AttnProblem& p, cudaStream_t stream);
 // and the dispatch in harness-cuda.cu picks one by KernelId (kernel_choose.hpp says which and why).
 #pragma once
@@ -34,7 +34,7 @@ struct AttnProblem {
   // statistic a caller needs to merge partial results over key blocks (ring attention, split-KV):
   // O = Σ_s exp(lse_s − lse) O_s with lse = ln Σ_s exp(lse_s).
   float* lse = nullptr;
-  // Sliding window (attn-window.cu): query i sees key j only when
+  // Sliding window (attn-window.cpp): query i sees key j only when
   // i + off − window_left <= j <= i + off + window_right, off = seq_kv − seq_q; causal also caps
   // j <= i + off. Negative = unbounded on that side. Key tiles wholly outside are skipped.
   int window_left = -1;
@@ -45,6 +45,9 @@ cudaError_t attn_naive_forward(const AttnProblem& p, cudaStream_t stream);
 cudaError_t attn_naive_cublas_forward(const AttnProblem& p, cudaStream_t stream);
 cudaError_t attn_tiled_forward(const AttnProblem& p, cudaStream_t stream);
 cudaError_t attn_mma_forward(const AttnProblem& p, cudaStream_t stream);
+// attn-hopper.cu, sm_90a only (linked where nvcc >= 12 built it: DeviceCaps::hopper_rung); its
+// default variant (ping-pong, persistent grid unless causal).
+cudaError_t attn_hopper_forward(const AttnProblem& p, cudaStream_t stream);
 
 // Bytes of device scratch a kernel needs for `s` (S and P for the naive rungs, 0 for flash rungs).
 size_t attn_workspace_bytes(KernelId id, const AttnShape& s);

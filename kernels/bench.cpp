@@ -1,7 +1,7 @@
 // attnlab-bench: checks every rung against the fp64 CPU reference, then times it, over sweeps of
 // configurations; writes a measurement file (schema: assets/measurements/README.md).
 //
-//   attnlab-bench --check                       correctness grid (CTest runs this; 77 = no GPU)
+//   attnlab-bench --check                       correctness grid, every rung (CTest runs this; 77 = no GPU)
 //   attnlab-bench --sweep key --json out.json   B8 H16 N4096, d 64/128, causal and not
 //   attnlab-bench --sweep ladder,gqa --json f   the shipped sweeps
 //   attnlab-bench --kernels mma --batch 8 --heads 16 --seq 4096 --dim 128 --causal
@@ -13,29 +13,25 @@
 #include <chrono>
 #include <cmath>
 #include <cstdio>
-#include <ctime>
 #include <fmt/format.h>
-#include <fstream>
 #include <nlohmann/json.hpp>
 #include <unistd.h>
 
 #include "attn.hpp"
 #include "describe_gpu.hpp"
-#include "harness-cuda.hpp"
-#include "harness.hpp"
+#include "launcher.hpp"
 
+using namespace attnlab;
 using namespace attnlab::kernels;
 using nlohmann::json;
 
 namespace {
 
-constexpr int kExitSkipped = 77;  // CTest's SKIP_RETURN_CODE for the kernel checks
-
 struct Options {
   bool check = false;
   std::string grid = "full";
   std::string sweep;
-  std::string kernels = "naive,naive-cublas,tiled,mma";
+  std::string kernels;  // "" = every rung for --check, the ladder (naive, naive-cublas, tiled, mma) otherwise
   std::string json_path;
   bool profile = false;
   int batch = 8, heads = 16, kv_heads = 0, seq = 4096, seq_kv = 0, dim = 128;
@@ -58,7 +54,7 @@ std::vector<KernelId> parse_kernels(const std::string& list) {
     if (!name.empty()) {
       KernelId id = kernel_from_name(name);
       if (id == KernelId::none)
-        throw CLI::ValidationError("--kernels", "unknown kernel '" + name + "' (known: naive, naive-cublas, tiled, mma)");
+        throw BadInput("--kernels: unknown kernel '" + name + "' (known: naive, naive-cublas, tiled, mma, hopper)");
       ids.push_back(id);
     }
     if (comma == std::string::npos) break;
@@ -67,66 +63,44 @@ std::vector<KernelId> parse_kernels(const std::string& list) {
   return ids;
 }
 
-AttnShape shape(int b, int h, int kvh, int nq, int nkv, int d, bool causal, ElemType t) {
-  AttnShape s;
-  s.batch = b;
-  s.heads = h;
-  s.kv_heads = kvh;
-  s.seq_q = nq;
-  s.seq_kv = nkv;
-  s.head_dim = d;
-  s.causal = causal;
-  s.dtype = t;
-  return s;
-}
-
 // The correctness grid: ragged lengths (not multiples of 16/32/64), GQA ratios 1..8, causal with
 // Nq < Nkv (bottom-right mask), decode (Nq = 1), both head sizes. Small enough to compare every row.
 std::vector<AttnShape> check_grid(const std::string& which, ElemType t) {
   if (which == "sanitizer")  // three sizes for compute-sanitizer (it runs ~100× slower)
-    return {shape(1, 2, 1, 77, 77, 64, true, t), shape(1, 2, 2, 130, 130, 128, false, t),
-            shape(2, 4, 2, 200, 200, 64, true, t)};
-  return {shape(1, 1, 1, 64, 64, 64, false, t),    shape(2, 4, 2, 100, 100, 64, true, t),
-          shape(1, 8, 1, 129, 129, 128, false, t), shape(2, 4, 4, 257, 257, 128, true, t),
-          shape(1, 2, 2, 1, 300, 128, false, t),   shape(1, 4, 1, 77, 333, 64, true, t),
-          shape(1, 2, 2, 1000, 1000, 128, true, t), shape(3, 6, 3, 513, 513, 64, false, t),
-          shape(1, 8, 8, 31, 31, 128, true, t)};
+    return {attn_shape(1, 2, 1, 77, 77, 64, true, t), attn_shape(1, 2, 2, 130, 130, 128, false, t),
+            attn_shape(2, 4, 2, 200, 200, 64, true, t)};
+  return {attn_shape(1, 1, 1, 64, 64, 64, false, t),    attn_shape(2, 4, 2, 100, 100, 64, true, t),
+          attn_shape(1, 8, 1, 129, 129, 128, false, t), attn_shape(2, 4, 4, 257, 257, 128, true, t),
+          attn_shape(1, 2, 2, 1, 300, 128, false, t),   attn_shape(1, 4, 1, 77, 333, 64, true, t),
+          attn_shape(1, 2, 2, 1000, 1000, 128, true, t), attn_shape(3, 6, 3, 513, 513, 64, false, t),
+          attn_shape(1, 8, 8, 31, 31, 128, true, t)};
 }
 
-// B·N kept near 32k tokens (B = 8 at N = 4096), H = 16: the sweep.
+// B·N kept near 32k tokens (B = 8 at N = 4096), H = 16: the ladder sweep of the shipped files.
 std::vector<AttnShape> sweep(const std::string& name, ElemType t) {
   std::vector<AttnShape> v;
   if (name == "ladder") {
     for (int d : {64, 128})
       for (bool causal : {false, true})
-        for (int n = 512; n <= 16384; n *= 2) v.push_back(shape(32768 / n, 16, 16, n, n, d, causal, t));
+        for (int n = 512; n <= 16384; n *= 2) v.push_back(attn_shape(32768 / n, 16, 16, n, n, d, causal, t));
   } else if (name == "gqa") {
     // Prefill at N = 4096 with kv_heads = 16, 4, 2 (ratios 1, 4, 8), then decode (Nq = 1).
     for (bool causal : {false, true})
-      for (int kvh : {16, 4, 2}) v.push_back(shape(8, 16, kvh, 4096, 4096, 128, causal, t));
-    for (int kvh : {32, 8, 4}) v.push_back(shape(64, 32, kvh, 1, 4096, 128, false, t));
+      for (int kvh : {16, 4, 2}) v.push_back(attn_shape(8, 16, kvh, 4096, 4096, 128, causal, t));
+    for (int kvh : {32, 8, 4}) v.push_back(attn_shape(64, 32, kvh, 1, 4096, 128, false, t));
   } else if (name == "key") {
     for (int d : {128, 64})
-      for (bool causal : {false, true}) v.push_back(shape(8, 16, 16, 4096, 4096, d, causal, t));
+      for (bool causal : {false, true}) v.push_back(attn_shape(8, 16, 16, 4096, 4096, d, causal, t));
   } else if (name == "ncu") {
     // Three sizes per rung for the simulator-vs-Nsight comparison: K/V of a head in L2 or not.
-    for (int n : {1024, 2048, 4096}) v.push_back(shape(4, 16, 16, n, n, 128, false, t));
-    v.push_back(shape(4, 16, 16, 4096, 4096, 128, true, t));
-    v.push_back(shape(4, 16, 4, 4096, 4096, 128, false, t));
-    v.push_back(shape(4, 16, 16, 2048, 2048, 64, false, t));
+    for (int n : {1024, 2048, 4096}) v.push_back(attn_shape(4, 16, 16, n, n, 128, false, t));
+    v.push_back(attn_shape(4, 16, 16, 4096, 4096, 128, true, t));
+    v.push_back(attn_shape(4, 16, 4, 4096, 4096, 128, false, t));
+    v.push_back(attn_shape(4, 16, 16, 2048, 2048, 64, false, t));
   } else {
-    throw CLI::ValidationError("--sweep", "unknown sweep '" + name + "' (known: ladder, gqa, key, ncu)");
+    throw BadInput("--sweep: unknown sweep '" + name + "' (known: ladder, gqa, key, ncu)");
   }
   return v;
-}
-
-std::string utc_now() {
-  std::time_t t = std::time(nullptr);
-  std::tm tm{};
-  gmtime_r(&t, &tm);
-  char buf[32];
-  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
-  return buf;
 }
 
 // A progress bar on stderr; on a terminal it redraws one line, elsewhere (logs) it prints lines.
@@ -150,17 +124,22 @@ class Progress {
   bool quiet_, tty_;
 };
 
-json config_json(const AttnShape& s, KernelId id) {
-  const KernelInfo& k = kernel_info(id);
-  json c = {{"batch", s.batch},         {"heads", s.heads},   {"kv_heads", s.kv_heads},
-            {"seq_q", s.seq_q},         {"seq_kv", s.seq_kv}, {"head_dim", s.head_dim},
-            {"causal", s.causal},       {"dtype", std::string(elem_name(s.dtype))},
-            {"block_q", kernel_tiles(id, s.head_dim).block_q},
-            {"block_kv", kernel_tiles(id, s.head_dim).block_kv}};
-  std::string sd = k.score_dtype;
+// The config a run of `id` on `s` is filed under (tiles and score dtype of the kernel).
+MeasuredConfig config_of(const AttnShape& s, KernelId id) {
+  std::string sd = kernel_info(id).score_dtype;
   if (sd == "input") sd = std::string(elem_name(s.dtype));
-  if (!sd.empty()) c["score_dtype"] = sd;
-  return c;
+  const KernelTiles t = kernel_tiles(id, s.head_dim);
+  return measured_config(s, t.block_q, t.block_kv, sd);
+}
+
+// The same config as JSON, for --print-shapes (kernels/ncu_collect.py reads these lines).
+json config_json(const AttnShape& s, KernelId id) {
+  const MeasuredConfig c = config_of(s, id);
+  json j = {{"batch", c.batch},   {"heads", c.heads},       {"kv_heads", c.kv_heads}, {"seq_q", c.seq_q},
+            {"seq_kv", c.seq_kv}, {"head_dim", c.head_dim}, {"causal", c.causal},     {"dtype", c.dtype},
+            {"block_q", c.block_q}, {"block_kv", c.block_kv}};
+  if (!c.score_dtype.empty()) j["score_dtype"] = c.score_dtype;
+  return j;
 }
 
 // One problem on the device: inputs uploaded once, O and the workspace reused across kernels.
@@ -190,11 +169,10 @@ struct DeviceProblem {
   }
 };
 
-// Why a kernel cannot run this shape here ("" = it can).
+// Why a kernel cannot run this shape here ("" = it can): kernel_choose's rules for this device,
+// then the one thing they cannot know, the device memory free now for the naive rungs' S and P.
 std::string unsupported(KernelId id, const AttnShape& s, const DeviceFacts& dev) {
-  if ((id == KernelId::tiled || id == KernelId::mma) && s.head_dim != 64 && s.head_dim != 128)
-    return "head_dim must be 64 or 128";
-  if (id == KernelId::mma && dev.smem_per_block_optin < mma_smem_bytes(s.head_dim)) return "not enough shared memory";
+  if (std::string why = kernel_unsupported(id, s, device_caps(dev)); !why.empty()) return why;
   size_t ws = attn_workspace_bytes(id, s);
   if (ws > 0) {
     size_t free_b = 0, total_b = 0;
@@ -281,34 +259,25 @@ std::vector<AttnShape> requested_shapes(const Options& opt) {
       pos = comma + 1;
     }
   } else {
-    shapes.push_back(shape(opt.batch, opt.heads, opt.kv_heads ? opt.kv_heads : opt.heads, opt.seq,
+    shapes.push_back(attn_shape(opt.batch, opt.heads, opt.kv_heads ? opt.kv_heads : opt.heads, opt.seq,
                            opt.seq_kv ? opt.seq_kv : opt.seq, opt.dim, opt.causal, t));
   }
-  for (const AttnShape& s : shapes) {
-    KernelChoice c = kernel_choose(s, DeviceCaps{});
-    if (c.id == KernelId::none) throw CLI::ValidationError(shape_label(s) + ": " + c.reason);
-  }
+  for (const AttnShape& s : shapes)
+    if (std::string why = shape_problem(s); !why.empty()) throw BadInput(shape_label(s) + ": " + why);
   return shapes;
 }
 
 int run_bench(const Options& opt, const std::vector<AttnShape>& shapes, const std::vector<KernelId>& ids,
-              const DeviceFacts& dev, const std::string& command) {
-  json doc;
-  doc["schema"] = "attnlab-measurements";
-  doc["schema_version"] = 1;
-  doc["device"] = {{"name", dev.name},
-                   {"compute_capability", fmt::format("{}.{}", dev.cc_major, dev.cc_minor)},
-                   {"sm_count", dev.sm_count},
-                   {"l2_bytes", dev.l2_bytes},
-                   {"memory_bytes", dev.memory_bytes},
-                   {"smem_per_block_optin", dev.smem_per_block_optin},
-                   {"driver_version", dev.driver_version},
-                   {"cuda_driver", dev.cuda_driver},
-                   {"cuda_runtime", dev.cuda_runtime}};
-  doc["date"] = utc_now();
-  doc["command"] = command;
-  doc["tool"] = "attnlab-bench " ATTNLAB_VERSION;
-  doc["runs"] = json::array();
+              const Program& prog) {
+  const DeviceFacts& dev = prog.dev;
+  Measurements file = prog.begin_file();
+  // What each shape would run here (kernel_choose on this device): printed beside the table, so
+  // that a learner sees the dispatch's choice and its reason for the device at hand.
+  for (const AttnShape& s : shapes) {
+    const KernelChoice c = kernel_choose(s, device_caps(dev));
+    if (!opt.quiet && !opt.profile)
+      fmt::print(stderr, "{}: kernel_choose picks {} ({})\n", shape_label(s), kernel_info(c.id).name, c.reason);
+  }
 
   Progress bar(shapes.size() * ids.size(), opt.quiet || opt.profile);
   struct Row {
@@ -351,30 +320,16 @@ int run_bench(const Options& opt, const std::vector<AttnShape>& shapes, const st
       double once = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
       if (once > 0.2) to.repeats = std::min(to.repeats, 5), to.warmup = 1;
       auto ms = time_launches([&](cudaStream_t st) { ATTN_CUDA(attn_forward(id, p, st)); }, to, dev.l2_bytes, nullptr);
-      Stats st = stats_of(ms);
-      double tf = forward_flops(s) / (st.median * 1e-3) / 1e12;
-      double gb = forward_min_bytes(s) / (st.median * 1e-3) / 1e9;
-      json run = {{"kernel", info.name},
-                  {"rung", info.rung},
-                  {"source", "attnlab"},
-                  {"config", config_json(s, id)},
-                  {"time_ms", {{"median", st.median}, {"min", st.min}, {"max", st.max}, {"repeats", ms.size()}}},
-                  {"tflops", tf},
-                  {"gbps", gb},
-                  {"max_abs_error", r.max_abs_error},
-                  {"rel_l2_error", r.rel_l2_error}};
-      doc["runs"].push_back(run);
-      table.push_back({info.name, shape_label(s), "", st.median, tf, r.max_abs_error});
+      MeasuredRun run = measured_run(info.name, info.rung, config_of(s, id), ms, forward_flops(s),
+                                     forward_min_bytes(s), &r);
+      file.runs.push_back(run);
+      table.push_back({info.name, shape_label(s), "", run.time.median_ms, run.tflops, r.max_abs_error});
     }
   }
   attn_release();
   if (opt.profile) return 0;
 
-  if (!opt.json_path.empty()) {
-    std::ofstream f(opt.json_path);
-    f << doc.dump(2) << "\n";
-    if (!f) throw std::runtime_error("cannot write " + opt.json_path);
-  }
+  prog.write_file(file, opt.json_path);
   fmt::print("{:<18} {:<34} {:>10} {:>9} {:>9}\n", "kernel", "config", "median ms", "TFLOP/s", "max err");
   for (const Row& r : table) {
     if (!r.note.empty())
@@ -396,7 +351,9 @@ int main(int argc, char** argv) {
   app.add_option("--grid", opt.grid, "Correctness grid for --check: full or sanitizer (3 small sizes)")
       ->check(CLI::IsMember({"full", "sanitizer"}));
   app.add_option("--sweep", opt.sweep, "Comma-separated sweeps: ladder, gqa, key, ncu (default: the one config below)");
-  app.add_option("--kernels", opt.kernels, "Comma-separated kernels: naive, naive-cublas, tiled, mma");
+  app.add_option("--kernels", opt.kernels,
+                 "Comma-separated kernels: naive, naive-cublas, tiled, mma, hopper (sm_90 only; default: all five "
+                 "with --check, the first four otherwise)");
   app.add_option("--json", opt.json_path, "Write the measurements here (schema: assets/measurements/README.md)");
   app.add_flag("--profile", opt.profile, "One forward per kernel and config, no check or timing (run under ncu)");
   app.add_option("--batch", opt.batch, "Batch size B")->check(CLI::Range(1, 4096));
@@ -416,50 +373,32 @@ int main(int argc, char** argv) {
   app.add_flag("--quiet", opt.quiet, "No progress bar");
   app.add_flag("--print-shapes", opt.print_shapes,
                "Print {kernel, rung, config} for every kernel and config of the run as JSON lines, and exit (no GPU needed)");
-  std::string describe_path;  // --describe-gpu: kernels/describe_gpu.cu writes the GPU file
+  std::string describe_path;  // --describe-gpu: kernels/describe_gpu.cpp writes the GPU file
   bool describe_measure = false;
   app.add_option("--describe-gpu", describe_path, "Write a GPU file (attnlab --gpu FILE) from this device's properties");
   app.add_flag("--measure", describe_measure, "With --describe-gpu: measure copy bandwidth and a bf16 GEMM too");
-  try {
-    app.parse(argc, argv);
-  } catch (const CLI::CallForHelp& e) {
-    return app.exit(e);
-  } catch (const CLI::ParseError& e) {
-    // Bad input: one line on stderr, exit code 2, nothing on stdout (the project's convention).
-    fmt::print(stderr, "attnlab-bench: {}\n", e.what());
-    return 2;
-  }
-
-  std::string command = "attnlab-bench";
-  for (int i = 1; i < argc; ++i) command += std::string(" ") + argv[i];
-  if (!describe_path.empty()) return describe_gpu_run(describe_path, describe_measure, command);
-
-  try {
-    auto ids = parse_kernels(opt.kernels);
-    auto shapes = opt.check ? std::vector<AttnShape>{} : requested_shapes(opt);
-    if (opt.print_shapes) {  // for kernels/ncu_collect.py: one source for the sweep lists
-      for (const AttnShape& s : shapes)
-        for (KernelId id : ids)
-          fmt::print("{}\n", json{{"kernel", kernel_info(id).name},
-                                   {"rung", kernel_info(id).rung},
-                                   {"config", config_json(s, id)}}
-                                  .dump());
-      return 0;
+  std::vector<KernelId> ids;
+  std::vector<AttnShape> shapes;
+  // Input checks and --print-shapes need no GPU: bad input fails the same way on every machine.
+  auto before_gpu = [&]() -> std::optional<int> {
+    if (!describe_path.empty()) {  // its own device checks and exit codes
+      std::string command = "attnlab-bench";
+      for (int i = 1; i < argc; ++i) command += std::string(" ") + argv[i];
+      return describe_gpu_run(describe_path, describe_measure, command);
     }
-    std::string why;
-    if (!cuda_device_usable(why)) {
-      fmt::print(stderr, "attnlab-bench: {}.\nNothing was checked or timed (exit code {} = skipped).\n", why,
-                 kExitSkipped);
-      return kExitSkipped;
-    }
-    DeviceFacts dev = device_facts();
-    if (opt.check) return run_check(opt, ids, dev);
-    return run_bench(opt, shapes, ids, dev, command);
-  } catch (const CLI::Error& e) {
-    fmt::print(stderr, "attnlab-bench: {}\n", e.what());
-    return 2;
-  } catch (const std::exception& e) {
-    fmt::print(stderr, "attnlab-bench: {}\n", e.what());
-    return 1;
-  }
+    ids = parse_kernels(!opt.kernels.empty() ? opt.kernels
+                        : opt.check       ? "naive,naive-cublas,tiled,mma,hopper"
+                                          : "naive,naive-cublas,tiled,mma");
+    if (!opt.check) shapes = requested_shapes(opt);
+    if (!opt.print_shapes) return std::nullopt;
+    for (const AttnShape& s : shapes)  // for kernels/ncu_collect.py: one source for the sweep lists
+      for (KernelId id : ids)
+        fmt::print("{}\n", json{{"kernel", kernel_info(id).name}, {"rung", kernel_info(id).rung},
+                                 {"config", config_json(s, id)}}
+                                .dump());
+    return 0;
+  };
+  return run_program(app, argc, argv, "attnlab-bench", before_gpu, [&](Program& prog) {
+    return opt.check ? run_check(opt, ids, prog.dev) : run_bench(opt, shapes, ids, prog);
+  });
 }

@@ -86,6 +86,9 @@ DeviceCaps device_caps(const DeviceFacts& f) {
   c.cc_major = f.cc_major;
   c.cc_minor = f.cc_minor;
   c.smem_per_block_optin = f.smem_per_block_optin;
+#ifdef ATTNLAB_HOPPER_RUNG
+  c.hopper_rung = true;  // kernels/hopper.cmake linked the sm_90a objects into this library
+#endif
   return c;
 }
 
@@ -176,7 +179,12 @@ cudaError_t attn_forward(KernelId id, const AttnProblem& p, cudaStream_t stream)
     case KernelId::naive_cublas: return attn_naive_cublas_forward(p, stream);
     case KernelId::tiled: return attn_tiled_forward(p, stream);
     case KernelId::mma: return attn_mma_forward(p, stream);
-    case KernelId::hopper: return cudaErrorNotSupported;  // its own sm_90a executable (attn-hopper.cu)
+    case KernelId::hopper:
+#ifdef ATTNLAB_HOPPER_RUNG
+      return attn_hopper_forward(p, stream);
+#else
+      return cudaErrorNotSupported;  // not built (nvcc < 12: no sm_90a)
+#endif
     case KernelId::none: break;
   }
   return cudaErrorInvalidValue;

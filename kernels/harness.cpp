@@ -9,6 +9,8 @@
 #include <set>
 #include <thread>
 
+#include "sim/flops.hpp"
+
 namespace attnlab::kernels {
 
 // ---------------------------------------------------------------------------------------------
@@ -256,8 +258,8 @@ Stats stats_of(std::vector<double> v) {
 }
 
 double forward_flops(const AttnShape& s) {
-  double f = 4.0 * s.batch * s.heads * double(s.seq_q) * double(s.seq_kv) * s.head_dim;
-  return s.causal ? f / 2 : f;
+  return attention_forward_flops_approx(
+      {u64(s.batch), u64(s.heads), u64(s.seq_q), u64(s.seq_kv), u64(s.head_dim), s.causal});
 }
 
 double forward_min_bytes(const AttnShape& s) {

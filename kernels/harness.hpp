@@ -77,7 +77,7 @@ struct Stats {
 };
 Stats stats_of(std::vector<double> v);
 
-// 4·B·H·Nq·Nkv·d, half when causal (the convention FlashAttention's benchmarks use).
+// The forward's FLOPs (the count: src/sim/flops.hpp, 4·B·H·Nq·Nkv·d, half when causal).
 double forward_flops(const AttnShape& s);
 // Fewest bytes a forward pass must move: Q, K, V read once, O written once.
 double forward_min_bytes(const AttnShape& s);

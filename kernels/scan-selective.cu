@@ -35,34 +35,16 @@
 #include <cuda_bf16.h>
 #include <cuda_runtime.h>
 
-#include <CLI/CLI.hpp>
-#include <algorithm>
 #include <cmath>
 #include <cstdint>
-#include <ctime>
-#include <fmt/format.h>
-#include <fstream>
-#include <nlohmann/json.hpp>
-#include <random>
 #include <vector>
 
-#include "attn.hpp"
-#include "harness-cuda.hpp"
-#include "harness.hpp"
+#include "scan-selective.hpp"
 
 using namespace attnlab::kernels;
-using nlohmann::json;
 
 namespace {
 
-constexpr int kN = 16;  // state size (Mamba's d_state)
-
-struct ScanParams {
-  const __nv_bfloat16 *u, *delta, *Bm, *Cm;
-  const float *A, *Dskip, *bias;
-  __nv_bfloat16* y;
-  int B = 0, D = 0, L = 0;
-};
 
 __device__ __forceinline__ float softplus(float x) { return x > 20.f ? x : log1pf(__expf(x)); }
 
@@ -392,7 +374,7 @@ __global__ void __launch_bounds__(128 / R) selective_scan_states_kernel(ScanPara
       }
     }
     if (tt + T < p.L) prefetch(tt + T);  // in flight while this tile is walked
-    __syncthreads();
+    __syncthreads();  // this tile's Δ, Δu, D·u and B/C (s_dt, s_du, s_Du, s_bc/s_bcp) are in shared memory before any thread walks it
     for (int s0 = 0; s0 < T && tt + s0 < p.L; s0 += SUB) {  // L % 16 == 0: a sub-chunk is whole
       float yp[R][SUB];
 #pragma unroll
@@ -475,14 +457,6 @@ __global__ void __launch_bounds__(128 / R) selective_scan_states_kernel(ScanPara
   }
 }
 
-struct Variant {
-  const char* name;
-  int R, ITEMS;  // R: channels per warp of the warp-scan kernel (D must divide by it); 0 for "S"
-  void (*launch)(const ScanParams&, cudaStream_t);
-  int block_q;            // steps per chunk (warp scan: 32·ITEMS) or per tile (S: 64)
-  int channels_per_warp;  // the ncu records' block_kv
-  int poly = 0;           // S: exps per lane (of 4) on the FMA pipe
-};
 template <int R, int ITEMS>
 void launch_scan(const ScanParams& p, cudaStream_t st) {
   const int warps = p.B * (p.D / R);
@@ -493,7 +467,7 @@ void launch_states(const ScanParams& p, cudaStream_t st) {
   const int blocks = p.B * ((p.D + states::CH - 1) / states::CH);
   selective_scan_states_kernel<R, POLY, SHFL, PACK><<<blocks, 128 / R, 0, st>>>(p);
 }
-const Variant kVariants[] = {
+const ScanVariant kVariants[] = {
     {"R1 I8", 1, 8, launch_scan<1, 8>, 256, 1},
     {"R1 I16", 1, 16, launch_scan<1, 16>, 512, 1},
     {"R2 I8", 2, 8, launch_scan<2, 8>, 256, 2},
@@ -506,297 +480,13 @@ const Variant kVariants[] = {
     {"S4 R1 P1 shfl pk", 0, 0, launch_states<1, 1, true, true>, states::T, 8, 1},
 };
 
-// Fill a bf16 buffer on the device with uniform [lo, hi) values from a hash (no zeros, no host copy).
-__global__ void fill_kernel(__nv_bfloat16* p, size_t n, uint64_t seed, float lo, float hi) {
-  for (size_t i = blockIdx.x * size_t(blockDim.x) + threadIdx.x; i < n; i += size_t(gridDim.x) * blockDim.x) {
-    uint64_t z = (i + 1) * 0x9E3779B97F4A7C15ull ^ seed;
-    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
-    z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
-    z ^= z >> 31;
-    p[i] = __float2bfloat16(lo + (hi - lo) * float(z >> 40) * (1.0f / 16777216.0f));
-  }
-}
-
-std::string utc_now() {
-  std::time_t t = std::time(nullptr);
-  char buf[32];
-  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", std::gmtime(&t));
-  return buf;
-}
-
-uint16_t bf16_bits(float f) { return float_to_half_bits(f, ElemType::bf16); }
-float bf16_val(uint16_t h) { return half_bits_to_float(h, ElemType::bf16); }
-
 }  // namespace
 
-int main(int argc, char** argv) {
-  CLI::App app{"attnlab-scan: check, then time, Mamba's selective scan (kernels/scan-selective.cu), and flash attention beside it"};
-  std::string json_path, only;
-  int batch = 2, channels = 4096, repeats = 10, attn_heads = 16;
-  std::string lens = "256,512,1024,2048,4096,8192,16384,32768";
-  bool no_attn = false, check_only = false;
-  app.add_option("--json", json_path, "Write the measurements here");
-  app.add_option("--batch", batch, "Batch B")->check(CLI::Range(1, 64));
-  app.add_option("--channels", channels, "Channels D (Mamba's d_inner; divisible by 4)")->check(CLI::Range(4, 65536));
-  app.add_option("--lens", lens, "Comma-separated sequence lengths (multiples of 16)");
-  app.add_option("--attn-heads", attn_heads, "Flash attention beside it: heads of d = 128 (d_model = D/2 = H·128)");
-  app.add_option("--only", only, "Run only the variants whose name starts with this (e.g. \"S4\")");
-  app.add_flag("--no-attn", no_attn, "Do not time attention");
-  app.add_flag("--check", check_only, "Check every variant, time nothing (for compute-sanitizer; implies --no-attn)");
-  app.add_option("--repeats", repeats, "Timed repeats")->check(CLI::Range(1, 1000));
-  try {
-    app.parse(argc, argv);
-  } catch (const CLI::ParseError& e) {
-    return app.exit(e);
-  }
-  std::vector<int> Ls;
-  for (size_t pos = 0; pos < lens.size();) {
-    size_t c = lens.find(',', pos);
-    Ls.push_back(std::stoi(lens.substr(pos, c - pos)));
-    pos = c == std::string::npos ? lens.size() : c + 1;
-  }
-  for (int L : Ls)
-    if (L < 16 || L % 16) {
-      fmt::print(stderr, "attnlab-scan: --lens values must be multiples of 16 (got {})\n", L);
-      return 2;
-    }
-  if (channels % 4) {
-    fmt::print(stderr, "attnlab-scan: --channels must be divisible by 4 (got {})\n", channels);
-    return 2;
-  }
-  if (!only.empty() && std::none_of(std::begin(kVariants), std::end(kVariants), [&](const Variant& v) {
-        return std::string(v.name).rfind(only, 0) == 0;
-      })) {
-    fmt::print(stderr, "attnlab-scan: --only must start the name of a variant, e.g. \"S4\" or \"R1 I8\" (got \"{}\")\n", only);
-    return 2;
-  }
-  std::string command = "attnlab-scan";
-  for (int i = 1; i < argc; ++i) command += std::string(" ") + argv[i];
-  std::string why;
-  if (!cuda_device_usable(why)) {
-    fmt::print(stderr, "attnlab-scan: {} (skipped)\n", why);
-    return 77;
-  }
-  try {
-    DeviceFacts dev = device_facts();
-    json doc;
-    doc["schema"] = "attnlab-measurements";
-    doc["schema_version"] = 1;
-    doc["device"] = {{"name", dev.name},
-                     {"compute_capability", fmt::format("{}.{}", dev.cc_major, dev.cc_minor)},
-                     {"sm_count", dev.sm_count},
-                     {"l2_bytes", dev.l2_bytes},
-                     {"memory_bytes", dev.memory_bytes},
-                     {"smem_per_block_optin", dev.smem_per_block_optin},
-                     {"driver_version", dev.driver_version},
-                     {"cuda_driver", dev.cuda_driver},
-                     {"cuda_runtime", dev.cuda_runtime}};
-    doc["date"] = utc_now();
-    doc["command"] = command;
-    doc["tool"] = "attnlab-scan 0.1.0";
-    doc["runs"] = json::array();
-    doc["crossover_runs"] = json::array();
-    doc["config_note"] =
-        "scan runs: batch = B, heads = kv_heads = D channels, seq_q = seq_kv = L, head_dim = state size N (16), "
-        "block_q = steps per warp chunk (32*ITEMS; variants S: steps per shared-memory tile); tflops counts 7 FLOP per (b, d, t, n) (exp counted as one); "
-        "gbps = (u, delta read, y written, B and C read once, A/D/bias) / median";
-    TimingOptions to;
-    to.warmup = 3;
-    to.repeats = repeats;
-    double copy_gbps = 0;
-    if (check_only) no_attn = true;
-    else {
-      const size_t n = size_t(1) << 30;
-      DeviceBuffer a(n), c(n);
-      ATTN_CUDA(cudaMemset(a.get(), 1, n));
-      auto ms = time_launches([&](cudaStream_t st) { ATTN_CUDA(cudaMemcpyAsync(c.get(), a.get(), n, cudaMemcpyDeviceToDevice, st)); },
-                              to, dev.l2_bytes, nullptr);
-      copy_gbps = 2.0 * n / (stats_of(ms).median * 1e-3) / 1e9;
-      doc["copy_bandwidth_gbps"] = copy_gbps;
-    }
-    struct Row {
-      int L;
-      std::string kernel;
-      double ms, gbps, err;
-      std::string note;
-    };
-    std::vector<Row> table;
-    bool all_ok = true;
-    std::mt19937_64 rng(20261123);
-    const int B = batch, D = channels;
-    for (int L : Ls) {
-      const size_t ne = size_t(B) * D * L, nbc = size_t(B) * kN * L;
-      // fresh random inputs per length: u, B, C in [-1, 1); delta in [-0.5, 0.5) around a bias that
-      // puts Δ in [1e-3, 1e-1] (Mamba's dt init); A = −(1..16) scaled randomly; D in [-1, 1)
-      std::uniform_real_distribution<float> U(-1.f, 1.f), U01(0.f, 1.f);
-      std::vector<uint16_t> hu(ne), hd(ne), hB(nbc), hC(nbc);
-      for (auto& x : hu) x = bf16_bits(U(rng));
-      for (auto& x : hd) x = bf16_bits(0.5f * U(rng));
-      for (auto& x : hB) x = bf16_bits(U(rng));
-      for (auto& x : hC) x = bf16_bits(U(rng));
-      std::vector<float> hA(size_t(D) * kN), hDs(D), hbias(D);
-      for (int d = 0; d < D; ++d) {
-        hDs[d] = U(rng);
-        const float dt = std::exp(std::log(1e-3f) + U01(rng) * (std::log(1e-1f) - std::log(1e-3f)));
-        hbias[d] = dt + std::log(-std::expm1(-dt));  // inverse softplus
-        for (int n = 0; n < kN; ++n) hA[size_t(d) * kN + n] = -(n + 1) * (0.5f + U01(rng));
-      }
-      DeviceBuffer du(ne * 2), dd(ne * 2), dB(nbc * 2), dC(nbc * 2), dA(hA.size() * 4), dDs(D * 4), dbias(D * 4),
-          dy(ne * 2);
-      ATTN_CUDA(cudaMemcpy(du.get(), hu.data(), ne * 2, cudaMemcpyHostToDevice));
-      ATTN_CUDA(cudaMemcpy(dd.get(), hd.data(), ne * 2, cudaMemcpyHostToDevice));
-      ATTN_CUDA(cudaMemcpy(dB.get(), hB.data(), nbc * 2, cudaMemcpyHostToDevice));
-      ATTN_CUDA(cudaMemcpy(dC.get(), hC.data(), nbc * 2, cudaMemcpyHostToDevice));
-      ATTN_CUDA(cudaMemcpy(dA.get(), hA.data(), hA.size() * 4, cudaMemcpyHostToDevice));
-      ATTN_CUDA(cudaMemcpy(dDs.get(), hDs.data(), D * 4, cudaMemcpyHostToDevice));
-      ATTN_CUDA(cudaMemcpy(dbias.get(), hbias.data(), D * 4, cudaMemcpyHostToDevice));
-      ScanParams p{static_cast<const __nv_bfloat16*>(du.get()), static_cast<const __nv_bfloat16*>(dd.get()),
-                   static_cast<const __nv_bfloat16*>(dB.get()), static_cast<const __nv_bfloat16*>(dC.get()),
-                   static_cast<const float*>(dA.get()), static_cast<const float*>(dDs.get()),
-                   static_cast<const float*>(dbias.get()), static_cast<__nv_bfloat16*>(dy.get()), B, D, L};
-      // fp64 reference for 48 channels (first, last, random) of every batch row
-      std::vector<std::pair<int, int>> chk;
-      for (int b = 0; b < B; ++b) {
-        chk.push_back({b, 0});
-        chk.push_back({b, D - 1});
-        for (int k = 0; k < 22; ++k) chk.push_back({b, int(rng() % D)});
-      }
-      std::vector<std::vector<double>> ref;
-      for (auto [b, d] : chk) {
-        std::vector<double> x(kN, 0.0), yr(L);
-        for (int t = 0; t < L; ++t) {
-          const size_t i = (size_t(b) * D + d) * L + t;
-          const double z = double(bf16_val(hd[i])) + hbias[d];
-          const double dt = z > 20 ? z : std::log1p(std::exp(z));
-          const double u = bf16_val(hu[i]);
-          double acc = double(hDs[d]) * u;
-          for (int n = 0; n < kN; ++n) {
-            const size_t j = (size_t(b) * kN + n) * L + t;
-            x[n] = std::exp(dt * hA[size_t(d) * kN + n]) * x[n] + dt * bf16_val(hB[j]) * u;
-            acc += bf16_val(hC[j]) * x[n];
-          }
-          yr[t] = acc;
-        }
-        ref.push_back(std::move(yr));
-      }
-      const double bytes = 2.0 * 3 * ne + 2.0 * 2 * nbc + 4.0 * (D * kN + 2 * D);
-      const double flop = 7.0 * ne * kN;
-      std::vector<uint16_t> hy(ne);
-      double best_ms = 0;
-      for (const Variant& v : kVariants) {
-        if ((v.R && D % v.R) || (!only.empty() && std::string(v.name).rfind(only, 0) != 0)) continue;
-        ATTN_CUDA(cudaMemset(dy.get(), 0xFF, ne * 2));
-        v.launch(p, nullptr);
-        ATTN_CUDA(cudaGetLastError());
-        ATTN_CUDA(cudaDeviceSynchronize());
-        ATTN_CUDA(cudaMemcpy(hy.data(), dy.get(), ne * 2, cudaMemcpyDeviceToHost));
-        size_t unwritten = 0, bad = 0;
-        for (uint16_t h : hy)
-          if (!std::isfinite(bf16_val(h))) ++unwritten;
-        double maxerr = 0, num = 0, den = 0;
-        std::string first;
-        for (size_t k = 0; k < chk.size(); ++k) {
-          auto [b, d] = chk[k];
-          for (int t = 0; t < L; ++t) {
-            const double got = bf16_val(hy[(size_t(b) * D + d) * L + t]), want = ref[k][t];
-            const double e = std::fabs(got - want);
-            maxerr = std::max(maxerr, e);
-            num += e * e, den += want * want;
-            if (!(e <= 1e-2 + 2e-2 * std::fabs(want))) {
-              if (!bad++) first = fmt::format("b={} d={} t={}: got {} want {}", b, d, t, got, want);
-            }
-          }
-        }
-        const double rel = std::sqrt(num / den);
-        const bool ok = unwritten == 0 && bad == 0 && rel < 1e-2;
-        if (!ok) {
-          all_ok = false;
-          table.push_back({L, fmt::format("scan {}", v.name), 0, 0, maxerr,
-                           fmt::format("CHECK FAILED: {} bad, {} unwritten, rel {:.2e} {}", bad, unwritten, rel, first)});
-          continue;
-        }
-        if (check_only) {
-          table.push_back({L, fmt::format("scan {}", v.name), 0, 0, maxerr, "checked"});
-          continue;
-        }
-        auto ms = time_launches([&](cudaStream_t st) { v.launch(p, st); }, to, dev.l2_bytes, nullptr);
-        Stats s = stats_of(ms);
-        const double gbps = bytes / (s.median * 1e-3) / 1e9;
-        table.push_back({L, fmt::format("scan {}", v.name), s.median, gbps, maxerr,
-                         fmt::format("{:.1f}% of copy bw", 100 * gbps / copy_gbps)});
-        if (best_ms == 0 || s.median < best_ms) best_ms = s.median;
-        doc["runs"].push_back({{"kernel", "scan-selective"},
-                               {"rung", 7},
-                               {"source", "attnlab"},
-                               {"config", {{"batch", B}, {"heads", D}, {"kv_heads", D}, {"seq_q", L}, {"seq_kv", L},
-                                           {"head_dim", kN}, {"causal", true}, {"dtype", "bf16"},
-                                           {"block_q", v.block_q}, {"block_kv", 0}}},
-                               {"time_ms", {{"median", s.median}, {"min", s.min}, {"max", s.max}, {"repeats", ms.size()}}},
-                               {"tflops", flop / (s.median * 1e-3) / 1e12},
-                               {"gbps", gbps},
-                               {"max_abs_error", maxerr},
-                               {"rel_l2_error", rel},
-                               {"note", fmt::format("variant {} ({}); {:.1f}% of copy bandwidth {:.0f} GB/s; checked on {} channels",
-                                                    v.name,
-                                                    v.R ? fmt::format("warp scan: {} channels per warp, {} steps per lane", v.R, v.ITEMS)
-                                                        : fmt::format("states across lanes: 4 states of {} channel(s) per lane, {} "
-                                                                      "channels per warp, {}-step tiles, {} of 4 exps per lane on "
-                                                                      "the FMA pipe",
-                                                                      v.channels_per_warp / 8, v.channels_per_warp, v.block_q, v.poly),
-                                                    100 * gbps / copy_gbps, copy_gbps, chk.size())}});
-      }
-      // flash attention of the same layer width (d_model = H·128), causal, our mma rung
-      if (!no_attn) {
-        AttnShape s;
-        s.batch = B, s.heads = attn_heads, s.kv_heads = attn_heads, s.seq_q = L, s.seq_kv = L, s.head_dim = 128;
-        s.causal = true;
-        s.dtype = ElemType::bf16;
-        const size_t qe = size_t(B) * attn_heads * L * 128;
-        DeviceBuffer q(qe * 2), k(qe * 2), v(qe * 2), o(qe * 2);
-        fill_kernel<<<1024, 256>>>(static_cast<__nv_bfloat16*>(q.get()), qe, 1, -2.5f, 2.5f);
-        fill_kernel<<<1024, 256>>>(static_cast<__nv_bfloat16*>(k.get()), qe, 2, -2.5f, 2.5f);
-        fill_kernel<<<1024, 256>>>(static_cast<__nv_bfloat16*>(v.get()), qe, 3, -1.f, 1.f);
-        ATTN_CUDA(cudaGetLastError());
-        AttnProblem ap;
-        ap.shape = s, ap.q = q.get(), ap.k = k.get(), ap.v = v.get(), ap.o = o.get();
-        ap.scale = float(1.0 / std::sqrt(128.0));
-        TimingOptions ta = to;
-        ta.repeats = std::min(repeats, 10);
-        auto ms = time_launches([&](cudaStream_t st) { ATTN_CUDA(attn_forward(KernelId::mma, ap, st)); }, ta,
-                                dev.l2_bytes, nullptr);
-        Stats st = stats_of(ms);
-        const double tf = forward_flops(s) / (st.median * 1e-3) / 1e12;
-        table.push_back({L, "attn-mma (causal)", st.median, forward_min_bytes(s) / (st.median * 1e-3) / 1e9, 0,
-                         fmt::format("{:.0f} TFLOP/s; scan/attn time {:.2f}", tf, best_ms / st.median)});
-        // Not in "runs" (every run there was checked first): this one is timed only.
-        doc["crossover_runs"].push_back({{"kernel", "attn-mma"},
-                               {"rung", 3},
-                               {"source", "attnlab"},
-                               {"config", {{"batch", B}, {"heads", attn_heads}, {"kv_heads", attn_heads}, {"seq_q", L},
-                                           {"seq_kv", L}, {"head_dim", 128}, {"causal", true}, {"dtype", "bf16"},
-                                           {"block_q", kernel_tiles(KernelId::mma, 128).block_q},
-                                           {"block_kv", kernel_tiles(KernelId::mma, 128).block_kv}}},
-                               {"time_ms", {{"median", st.median}, {"min", st.min}, {"max", st.max}, {"repeats", ms.size()}}},
-                               {"tflops", tf},
-                               {"gbps", forward_min_bytes(s) / (st.median * 1e-3) / 1e9},
-                               {"note", fmt::format("crossover partner of the scan at L = {} (same layer: d_model = {} = "
-                                                    "D/2); timed only here, checked by attnlab-bench",
-                                                    L, attn_heads * 128)}});
-      }
-    }
-    attn_release();
-    if (!json_path.empty()) {
-      std::ofstream f(json_path);
-      f << doc.dump(2) << "\n";
-    }
-    fmt::print("{:>6} {:<20} {:>10} {:>8} {:>9}  {}\n", "L", "kernel", "median ms", "GB/s", "max err", "note");
-    for (const Row& r : table)
-      fmt::print("{:>6} {:<20} {:>10.4f} {:>8.0f} {:>9.2e}  {}\n", r.L, r.kernel, r.ms, r.gbps, r.err, r.note);
-    fmt::print("B{} D{} N{}; copy bandwidth {:.0f} GB/s; device {} driver {} CUDA {}\n", B, D, kN, copy_gbps, dev.name,
-               dev.driver_version, dev.cuda_runtime);
-    return all_ok ? 0 : 1;
-  } catch (const std::exception& e) {
-    fmt::print(stderr, "attnlab-scan: {}\n", e.what());
-    return 1;
-  }
+namespace attnlab::kernels {
+
+const std::vector<ScanVariant>& scan_variants() {
+  static const std::vector<ScanVariant> v(std::begin(kVariants), std::end(kVariants));
+  return v;
 }
+
+}  // namespace attnlab::kernels

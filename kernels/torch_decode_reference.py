@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""PyTorch SDPA decode references for an attnlab-decode measurement file, on the same GPU in the
+"""PyTorch SDPA decode references for an attnlab-attn-decode measurement file, on the same GPU in the
 same session, written into the same file (schema: assets/measurements/README.md).
 
     python3 kernels/torch_decode_reference.py --into decode.json [--repeats 20]

@@ -7,7 +7,9 @@
 # the bench.
 # Results (JSON measurement files, logs) go to DIR (default $OUT or ./device-out), and after every
 # stage into DIR/results.tgz so that a run cut short still returns what it finished.
-# attnlab-bench must be built already (it is built on a machine with nvcc; see kernels/NOTES.md).
+# attnlab-bench must be built already (on a machine with nvcc: the default preset builds it). The
+# kernel programs link libfmt.so.9 (through the core library): a copy taken to a machine without
+# it carries the library beside the binaries, whose folder is put on LD_LIBRARY_PATH below.
 set -uo pipefail
 bench=build/attnlab-bench
 out="${OUT:-./device-out}"
@@ -25,6 +27,7 @@ if ! ldconfig -p | grep -q libcublas.so.13; then
   lib=$(dirname "$(find / -name 'libcublasLt.so.13' -not -path '*/proc/*' 2>/dev/null | head -1)")
   export LD_LIBRARY_PATH="$lib:${LD_LIBRARY_PATH:-}"
 fi
+export LD_LIBRARY_PATH="$(cd "$(dirname "$bench")" && pwd):${LD_LIBRARY_PATH:-}"
 pack() { tar -czf "$out/results.tgz" -C "$res" . 2>/dev/null; }
 py=python3
 bin=$(dirname "$bench")

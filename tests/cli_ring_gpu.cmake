@@ -1,4 +1,4 @@
-# Ring attention over several GPUs through NCCL (kernels/ring-attention.cu): only where
+# Ring attention over several GPUs through NCCL (kernels/ring-attention.cpp): only where
 # kernels/ring.cmake found NCCL and built attnlab-ring-attention. The check exits 77 ("skipped")
 # on a machine with fewer than two usable GPUs; elsewhere it compares the ring's output with
 # single-GPU attention and the fp64 reference on five awkward shapes (GQA, causal, ragged blocks).

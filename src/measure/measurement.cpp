@@ -7,6 +7,7 @@
 #include <nlohmann/json.hpp>
 #include <utility>
 
+#include "sim/flops.hpp"
 #include "util/errors.hpp"
 #include "util/json_read.hpp"
 
@@ -211,8 +212,7 @@ std::string measurement_to_json(const Measurements& m) {
 }
 
 double measurement_forward_flops(const MeasuredConfig& c) {
-  double f = 4.0 * double(c.batch) * double(c.heads) * double(c.seq_q) * double(c.seq_kv) * double(c.head_dim);
-  return c.causal ? f / 2 : f;
+  return attention_forward_flops_approx({c.batch, c.heads, c.seq_q, c.seq_kv, c.head_dim, c.causal});
 }
 
 std::filesystem::path measurement_dir() {

@@ -119,8 +119,8 @@ Measurements measurement_load(const std::filesystem::path& path);
 Measurements measurement_read(const JsonNode& root);
 std::string measurement_to_json(const Measurements& m);  // round-trips through measurement_parse
 
-// FLOPs of a forward pass: 4·B·H·Nq·Nkv·d, half when causal (the convention FlashAttention's and
-// ThunderKittens' benchmarks use; the exact causal count is a little over half).
+// FLOPs of the run's forward pass (the count: sim/flops.hpp), in floating point: a file's sizes
+// need not fit the exact count.
 double measurement_forward_flops(const MeasuredConfig& c);
 
 // The shipped files: <source root>/assets/measurements/*.json, sorted by name.

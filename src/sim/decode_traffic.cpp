@@ -13,6 +13,13 @@ void need(bool ok, const char* what, u64 got) {
 }
 }  // namespace
 
+u128 decode_min_bytes(const DecodeConfig& c) {
+  const u128 e = dtype_bytes(c.dtype);
+  const u128 kv_once = cprod("decode K/V bytes", 2, c.batch, c.kv_heads, c.seq_kv, c.head_dim, e);
+  const u128 q = cprod("decode Q bytes", c.batch, c.heads, c.head_dim, e);
+  return cadd(cadd(kv_once, q, "decode bytes"), q, "decode bytes");  // O has Q's size
+}
+
 DecodeTraffic decode_traffic(const DecodeConfig& c, const GpuSpec& gpu) {
   need(c.batch >= 1, "decode batch must be at least 1", c.batch);
   need(c.heads >= 1, "decode heads must be at least 1", c.heads);
@@ -55,7 +62,7 @@ DecodeTraffic decode_traffic(const DecodeConfig& c, const GpuSpec& gpu) {
   // One block reads each K/V byte, unless the group needs several passes (MQA: 2 blocks per head).
   const u128 shared = t.kv_passes > 1 ? kv_once : 0;
   t.l2_fabric = l2_fabric_bytes(shared, csub(cadd(t.dram_read, t.dram_write, "decode bytes"), shared), gpu);
-  t.min_bytes = cadd(cadd(kv_once, t.q_read, "decode bytes"), t.o_write, "decode bytes");
+  t.min_bytes = decode_min_bytes(c);
   t.kv_bytes_per_token = cprod("decode bytes per token", 2, c.kv_heads, c.head_dim, e);
   return t;
 }

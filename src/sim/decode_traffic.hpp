@@ -48,6 +48,10 @@ struct DecodeTraffic {
   u128 l2_total() const { return cadd(hbm_total(), l2_fabric, "decode L2 bytes"); }
 };
 
+// Fewest bytes a decode step can move: K and V read once, Q read, O written (DecodeTraffic's
+// min_bytes; the decode rung's GB/s figures divide this by its time).
+u128 decode_min_bytes(const DecodeConfig& c);
+
 // Throws InputError naming the field when the config is not one the kernel runs.
 DecodeTraffic decode_traffic(const DecodeConfig& c, const GpuSpec& gpu);
 

@@ -1,6 +1,7 @@
 #include "sim/kernel_plan.hpp"
 
 #include "util/errors.hpp"
+#include "sim/flops.hpp"
 
 namespace attnlab {
 
@@ -16,13 +17,10 @@ u64 causal_kv_end(u64 i, u64 Br, u64 Bc, u64 N) {
 u64 causal_q_begin(u64 j, u64 Br, u64 Bc) { return (j * Bc) / Br; }
 
 u128 flops_fwd(const AttnConfig& c) {
-  // 2·B·H·N²·d for causal, twice that otherwise: always an integer, so no division rounds.
-  const u128 half = cprod("FLOPs", 2, c.batch, c.heads, c.seq, c.seq, c.head_dim);
-  return c.causal ? half : cmul(half, 2, "FLOPs");
+  return attention_forward_flops({c.batch, c.heads, c.seq, c.seq, c.head_dim, c.causal});
 }
 u128 flops_bwd(const AttnConfig& c, bool recompute) {
-  // 2.5x or 2x the forward: 5 or 4 halves (forward is even, so 2.5x is exact).
-  return cmul(flops_fwd(c) / 2, recompute ? 5 : 4, "FLOPs");
+  return attention_backward_flops({c.batch, c.heads, c.seq, c.seq, c.head_dim, c.causal}, recompute);
 }
 
 namespace {

@@ -55,8 +55,7 @@ TileRange kv_tiles(const AttnConfig& c, u64 i, u64 Br, u64 Bc);
 // The (query, key) pairs the mask lets through, over one head: N² full, N(N + 1)/2 causal, the
 // band's area with a window. Exact, in O(1).
 u128 visible_pairs(const AttnConfig& c);
-// Useful FLOPs, exact: forward 4·B·H·N²·d, backward 8 (standard) or 10 (with recomputation);
-// causal half (the papers' convention: the masked-out half of S is not counted).
+// Useful FLOPs of the config (the count itself: sim/flops.hpp), exact.
 u128 flops_fwd(const AttnConfig& c);
 u128 flops_bwd(const AttnConfig& c, bool recompute);
 

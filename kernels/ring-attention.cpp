@@ -1,4 +1,4 @@
-// ring-attention.cu: ring attention (Liu, Zaharia & Abbeel 2023, arXiv 2310.01889) over the P GPUs
+// ring-attention.cpp: ring attention (Liu, Zaharia & Abbeel 2023, arXiv 2310.01889) over the P GPUs
 // of one host, through NCCL. The forward pass of one attention layer, written for any P.
 //
 // The sequence of N = P·n tokens is cut into P blocks of n. GPU i keeps query block Qi for the whole
@@ -12,7 +12,7 @@
 // returns the block's normalised output O_j and its per-row log-sum-exp lse_j = log Σ exp(s·scale).
 // The partial results merge with the online-softmax rescale, in fp32:
 //   lse = log(e^lse_a + e^lse_b),   O = e^(lse_a − lse) O_a + e^(lse_b − lse) O_b
-// (ring_merge_kernel below; the last step writes O in bf16). Causal: block j < i is full, j == i is
+// (ring_merge_kernel in ring-merge.cu; the last step writes O in bf16). Causal: block j < i is full, j == i is
 // the causal diagonal, j > i is skipped (no launch; the model's "masked" steps).
 //
 // The timeline: CUDA events on both streams of every GPU, every step: compute start/end (the
@@ -37,7 +37,6 @@
 //
 // Written to assets/measurements/ring-h200x2.json (schema: assets/measurements/README.md, "ring");
 // read back by src/measure/ring_measured.* (`attnlab ring --measured FILE`).
-#include <cuda_bf16.h>
 #include <cuda_runtime.h>
 #include <nccl.h>
 
@@ -47,7 +46,6 @@
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
-#include <ctime>
 #include <fmt/format.h>
 #include <fstream>
 #include <memory>
@@ -58,6 +56,9 @@
 
 #include "harness-cuda.hpp"
 #include "harness.hpp"
+#include "launcher.hpp"
+#include "measure/measurement_write.hpp"
+#include "ring-merge.hpp"
 
 using namespace attnlab::kernels;
 using nlohmann::json;
@@ -77,72 +78,6 @@ void nccl_check(ncclResult_t r, const char* what, const char* file, int line) {
 cudaError_t block_forward(AttnProblem p, float* lse, cudaStream_t stream) {
   p.lse = lse;
   return attn_mma_forward(p, stream);
-}
-
-// ---------------------------------------------------------------------------------------------
-// The merge: one row of d values per group of d/4 threads (4 values each), all inside one warp,
-// so the row's old lse is read by every thread before lane 0 of the row overwrites it.
-
-constexpr int kMergeThreads = 256;
-
-__global__ void ring_merge_kernel(float* __restrict__ acc_o, float* __restrict__ acc_lse,
-                                  const __nv_bfloat16* __restrict__ part_o, const float* __restrict__ part_lse,
-                                  __nv_bfloat16* __restrict__ out, long long rows, int d, int first, int last,
-                                  int have_part) {
-  const int per_row = d / 4;  // 16 (d = 64) or 32 (d = 128): a row never straddles two warps
-  const long long t = (long long)blockIdx.x * blockDim.x + threadIdx.x;
-  const long long row = t / per_row;
-  const int c = int(t % per_row) * 4;
-  const bool active = row < rows;
-  float a[4] = {0, 0, 0, 0}, b[4] = {0, 0, 0, 0};
-  float la = -INFINITY, lb = -INFINITY;
-  if (active) {
-    if (!first) {
-      const float4 v = *reinterpret_cast<const float4*>(acc_o + row * d + c);
-      a[0] = v.x, a[1] = v.y, a[2] = v.z, a[3] = v.w;
-      la = acc_lse[row];
-    }
-    if (have_part) {
-      const uint2 raw = *reinterpret_cast<const uint2*>(part_o + row * d + c);
-      const __nv_bfloat162 p0 = *reinterpret_cast<const __nv_bfloat162*>(&raw.x);
-      const __nv_bfloat162 p1 = *reinterpret_cast<const __nv_bfloat162*>(&raw.y);
-      b[0] = __low2float(p0), b[1] = __high2float(p0), b[2] = __low2float(p1), b[3] = __high2float(p1);
-      lb = part_lse[row];
-    }
-  }
-  __syncwarp();  // every thread of the row has read acc_lse[row]
-  if (!active) return;
-  const float m = fmaxf(la, lb);
-  float wa = 0.f, wb = 0.f, lse = -INFINITY;
-  if (m != -INFINITY) {  // a row with no visible key so far keeps O = 0, lse = −inf
-    const float ea = __expf(la - m), eb = __expf(lb - m);
-    lse = m + __logf(ea + eb);
-    wa = ea / (ea + eb);
-    wb = eb / (ea + eb);
-  }
-  float r[4];
-#pragma unroll
-  for (int x = 0; x < 4; ++x) r[x] = wa * a[x] + wb * b[x];
-  if (last) {
-    __nv_bfloat162 o0 = __floats2bfloat162_rn(r[0], r[1]), o1 = __floats2bfloat162_rn(r[2], r[3]);
-    uint2 raw;
-    raw.x = *reinterpret_cast<uint32_t*>(&o0);
-    raw.y = *reinterpret_cast<uint32_t*>(&o1);
-    *reinterpret_cast<uint2*>(out + row * d + c) = raw;
-  } else {
-    *reinterpret_cast<float4*>(acc_o + row * d + c) = make_float4(r[0], r[1], r[2], r[3]);
-  }
-  if (c == 0) acc_lse[row] = lse;
-}
-
-cudaError_t ring_merge(float* acc_o, float* acc_lse, const void* part_o, const float* part_lse, void* out,
-                       long long rows, int d, bool first, bool last, bool have_part, cudaStream_t st) {
-  const long long threads = rows * (d / 4);
-  const unsigned blocks = unsigned((threads + kMergeThreads - 1) / kMergeThreads);
-  ring_merge_kernel<<<blocks, kMergeThreads, 0, st>>>(acc_o, acc_lse, static_cast<const __nv_bfloat16*>(part_o),
-                                                      part_lse, static_cast<__nv_bfloat16*>(out), rows, d,
-                                                      first ? 1 : 0, last ? 1 : 0, have_part ? 1 : 0);
-  return cudaGetLastError();
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -559,13 +494,6 @@ Measured measure(const RingShape& r, Ring& ring, Schedule sched, int warmup, int
   return m;
 }
 
-std::string utc_now() {
-  std::time_t t = std::time(nullptr);
-  char buf[32];
-  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", std::gmtime(&t));
-  return buf;
-}
-
 json shape_json(const RingShape& r) {
   return {{"devices", r.P},       {"batch", r.batch},       {"heads", r.heads},     {"kv_heads", r.kv_heads},
           {"seq", r.seq()},       {"block", r.block},       {"head_dim", r.head_dim}, {"causal", r.causal},
@@ -696,20 +624,20 @@ int main(int argc, char** argv) {
       fmt::print(stderr, "attnlab-ring-attention: --block must be between 1 and 1048576 (got {})\n", b);
       return 2;
     }
-  std::string command = "attnlab-ring-attention";
-  for (int i = 1; i < argc; ++i) command += std::string(" ") + argv[i];
+  const std::string command = attnlab::command_line("attnlab-ring-attention", argc, argv);
 
   std::string why;
   if (!cuda_device_usable(why)) {
-    fmt::print(stderr, "attnlab-ring-attention: {} (skipped)\n", why);
-    return 77;
+    fmt::print(stderr, "attnlab-ring-attention: {}.\nNothing was checked or timed (exit code {} = skipped).\n", why,
+               kExitSkipped);
+    return kExitSkipped;
   }
   int visible = 0;
   ATTN_CUDA(cudaGetDeviceCount(&visible));
   if (devices == 0) devices = visible;
   if (visible < 2) {
     fmt::print(stderr, "attnlab-ring-attention: {} GPU visible, a ring needs at least 2 (skipped)\n", visible);
-    return 77;
+    return kExitSkipped;
   }
   if (devices > visible) {
     fmt::print(stderr, "attnlab-ring-attention: --devices must be at most the {} visible GPUs (got {})\n", visible, devices);
@@ -840,22 +768,9 @@ int main(int argc, char** argv) {
     }
 
     if (!json_path.empty()) {
-      json doc;
-      doc["schema"] = "attnlab-measurements";
-      doc["schema_version"] = 1;
-      doc["device"] = {{"name", dev.name},
-                       {"compute_capability", fmt::format("{}.{}", dev.cc_major, dev.cc_minor)},
-                       {"sm_count", dev.sm_count},
-                       {"l2_bytes", dev.l2_bytes},
-                       {"memory_bytes", dev.memory_bytes},
-                       {"smem_per_block_optin", dev.smem_per_block_optin},
-                       {"driver_version", dev.driver_version},
-                       {"cuda_driver", dev.cuda_driver},
-                       {"cuda_runtime", dev.cuda_runtime}};
-      doc["date"] = utc_now();
-      doc["command"] = command;
-      doc["tool"] = "attnlab-ring-attention 0.1.0";
-      doc["runs"] = json::array();
+      // The measurement file's header as every kernel program writes it; the ring's own section beside it.
+      json doc = json::parse(measurement_to_json(
+          attnlab::measurement_begin(measured_device(dev), command, "attnlab-ring-attention " ATTNLAB_VERSION)));
       json ring;
       ring["devices"] = P;
       ring["device_names"] = names;
