@@ -31,6 +31,16 @@
 
 namespace attnlab::gui {
 
+// What the frame loop uses lives as long as the loop. The desktop's loop runs inside app_run; the
+// browser's runs after app_run has handed control to the page (platform::run_loop throws through
+// it, and with WebAssembly exceptions that unwinding destroys app_run's locals), so there those
+// variables are static.
+#ifdef __EMSCRIPTEN__
+#define ATTNLAB_LOOP_STATE static
+#else
+#define ATTNLAB_LOOP_STATE
+#endif
+
 namespace {
 std::string g_glfw_error;
 void on_glfw_error(int code, const char* text) { g_glfw_error = fmt::format("GLFW error {}: {}", code, text); }
@@ -63,7 +73,7 @@ void parse_size(const std::string& text, int& width, int& height) {
 
 int app_run(const AppOptions& o) {
   // ---- state (first: every input is checked before a window exists) ----------------------
-  View v;
+  ATTNLAB_LOOP_STATE View v;
   v.settings.present = o.present;
   v.settings.autoplay = o.autoplay;
   if (!o.gpu.empty()) v.settings.gpu = o.gpu;
@@ -86,8 +96,8 @@ int app_run(const AppOptions& o) {
       throw InputError(fmt::format("--view must be model or measured (got '{}')", o.view));
     v.settings.ring_measured = o.view == "measured";
   }
-  const bool capture = o.screenshot.has_value();
-  const bool bench = o.bench_frames > 0;
+  ATTNLAB_LOOP_STATE const bool capture = o.screenshot.has_value();
+  ATTNLAB_LOOP_STATE const bool bench = o.bench_frames > 0;
   v.headless_capture = capture || bench;
   v.dt_s = 1.0 / 30;
 
@@ -121,7 +131,7 @@ int app_run(const AppOptions& o) {
       win_h = mode->height;
     }
   }
-  GLFWwindow* window = glfwCreateWindow(win_w, win_h, "attnlab — efficient attention, seen from the inside", monitor, nullptr);
+  ATTNLAB_LOOP_STATE GLFWwindow* window = glfwCreateWindow(win_w, win_h, "attnlab — efficient attention, seen from the inside", monitor, nullptr);
   if (!window) {
     std::fprintf(stderr, "attnlab-gui: cannot create an OpenGL 3.3 window (%s)\n", g_glfw_error.c_str());
     glfwTerminate();
@@ -143,13 +153,13 @@ int app_run(const AppOptions& o) {
   // ---- style -------------------------------------------------------------------------------
   // Fonts are rasterized at the screen's pixel density (the browser's devicePixelRatio; 1 on the desktop);
   // presenter mode sizes them to the window's height in CSS pixels.
-  auto body_px = [&] {
+  ATTNLAB_LOOP_STATE auto body_px = [&] {
     int fb_w = 0, fb_h = 0;
     glfwGetFramebufferSize(window, &fb_w, &fb_h);
     const float scale = platform::ui_scale();
     return body_font_px(v.settings, static_cast<float>(fb_h) / scale) * scale;
   };
-  float built_px = body_px();
+  ATTNLAB_LOOP_STATE float built_px = body_px();
   fonts() = fonts_load(built_px);
   if (!fonts().missing.empty())
     std::fprintf(stderr,
@@ -165,18 +175,18 @@ int app_run(const AppOptions& o) {
 #else
   ImGui_ImplOpenGL3_Init("#version 330 core");
 #endif
-  std::string toast = platform::start(v, window);
-  double toast_until = toast.empty() ? 0 : now_s() + 8;
+  ATTNLAB_LOOP_STATE std::string toast = platform::start(v, window);
+  ATTNLAB_LOOP_STATE double toast_until = toast.empty() ? 0 : now_s() + 8;
 
   // ---- loop --------------------------------------------------------------------------------
-  [[maybe_unused]] int windowed_x = 80, windowed_y = 60, windowed_w = o.width, windowed_h = o.height;  // not in the browser
-  const int total_frames = capture ? o.frames : bench ? o.bench_frames + 10 : -1;  // bench: 10 warm-up frames
-  std::vector<double> frame_ms, ui_ms;  // ui: building the frame (panels, layout, draw lists) on the CPU
-  std::vector<double> cpu_ms;  // this process's CPU time per frame, all threads (llvmpipe's included):
+  [[maybe_unused]] ATTNLAB_LOOP_STATE int windowed_x = 80, windowed_y = 60, windowed_w = o.width, windowed_h = o.height;  // not in the browser
+  ATTNLAB_LOOP_STATE const int total_frames = capture ? o.frames : bench ? o.bench_frames + 10 : -1;  // bench: 10 warm-up frames
+  ATTNLAB_LOOP_STATE std::vector<double> frame_ms, ui_ms;  // ui: building the frame (panels, layout, draw lists) on the CPU
+  ATTNLAB_LOOP_STATE std::vector<double> cpu_ms;  // this process's CPU time per frame, all threads (llvmpipe's included):
                                // on a shared machine the wall time also counts other people's work
-  double last = now_s();
-  int exit_code = 0;
-  int frame = -1;
+  ATTNLAB_LOOP_STATE double last = now_s();
+  ATTNLAB_LOOP_STATE int exit_code = 0;
+  ATTNLAB_LOOP_STATE int frame = -1;
   // One frame; false ends the loop. The desktop calls it in a loop, the browser once per page frame.
   auto run_frame = [&]() -> bool {
     ++frame;

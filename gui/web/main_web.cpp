@@ -9,7 +9,7 @@
 #include "app.hpp"
 
 int main() {
-  attnlab::gui::AppOptions o;
+  static attnlab::gui::AppOptions o;  // the loop outlives main's frame (app.cpp, ATTNLAB_LOOP_STATE)
   try {
     return attnlab::gui::app_run(o);  // the browser drives the loop from here on
   } catch (const std::exception& e) {

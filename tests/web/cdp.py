@@ -162,10 +162,12 @@ class Browser:
         return base64.b64decode(self.call("Page.captureScreenshot", format="png")["data"])
 
     def key(self, key, code, vk):
+        """A key pressed for one frame (a longer hold would repeat: ImGui repeats held keys)."""
         for kind in ("rawKeyDown", "keyUp"):
             self.call("Input.dispatchKeyEvent", type=kind, key=key, code=code,
                       windowsVirtualKeyCode=vk, nativeVirtualKeyCode=vk)
-            self.frames_after(2)
+            self.frames_after(1)
+        self.frames_after(1)
 
     def drag(self, x0, y0, x1, y1, steps=8):
         self.call("Input.dispatchMouseEvent", type="mouseMoved", x=x0, y=y0)

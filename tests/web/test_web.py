@@ -53,6 +53,11 @@ def check_picture(b, png, what, shots=None, name=None, size=(W, H)):
     return a
 
 
+def note_visible(b):
+    return b.eval("(n => getComputedStyle(n).display !== 'none' && n.getBoundingClientRect().width > 0)"
+                  "(document.getElementById('note'))")
+
+
 def check_no_errors(b, what):
     check(not b.errors, f"{what}: no console errors" + ("" if not b.errors else ": " + " | ".join(b.errors[:5])))
 
@@ -136,11 +141,11 @@ def run_link(b, url, args):
     check(hash_of(b) == "#" + link, f"the same link in a fresh page: restored as {hash_of(b)}")
     restored = check_picture(b, b.screenshot(), "restored link", args.shots, "link-restored.png")
     check(restored["hash"] != plain["hash"], "the restored state draws differently from chapter 3's defaults")
-    check(not b.eval("document.getElementById('note').offsetParent"), "no note for a valid link")
+    check(not note_visible(b), "no note for a valid link")
     # A stale link: out-of-range and unknown values fall back with a visible note.
     b.open(url + "?stale#ch=99&N=7&zz=1")
     note = b.eval("document.getElementById('note-text').textContent")
-    visible = b.eval("!!document.getElementById('note').offsetParent")
+    visible = note_visible(b)
     check(visible and "ch=99" in note, f"bad link: a visible note: {note!r}")
     check(hash_of(b).startswith("#ch=1"), f"bad link: the first chapter, address {hash_of(b)}")
     check_picture(b, b.screenshot(), "bad link (not a blank page)")
@@ -157,7 +162,7 @@ def run_files(b, url, args):
         note = b.wait_for("(t => t.startsWith('Cannot use') && t)(document.getElementById('note-text').textContent)",
                           30, "the message for a malformed file")
         check("my-run.json" in note, f"malformed measurement file: {note!r}")
-        check(b.eval("!!document.getElementById('note').offsetParent"), "the message is visible")
+        check(note_visible(b), "the message is visible")
         check_picture(b, b.screenshot(), "after the malformed file (nothing lost)")
     check_no_errors(b, "files")
 
