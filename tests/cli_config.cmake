@@ -45,7 +45,7 @@ attnlab_cli_error(config_bad_in_steps "no-heads.json: field 'num_attention_heads
 # ---- --gpu FILE ----------------------------------------------------------------------------------
 attnlab_cli_test(gpu_file_traffic STDOUT "\nflash2,.*,1,16,16,4096,128,false,fp16,fwd,h200-file\n"
   ARGS traffic --gpu ${_gpu}/h200-as-preset.json --no-l2 --format csv)
-attnlab_cli_test(gpu_file_kv STDOUT "On 1 x h200-file \\(131 GiB\\)" ARGS kv --model llama-2-7b --gpu ${_gpu}/h200-as-preset.json)
+attnlab_cli_test(gpu_file_kv STDOUT "On 1 x h200-file \\(140 GiB\\)" ARGS kv --model llama-2-7b --gpu ${_gpu}/h200-as-preset.json)
 attnlab_cli_error(gpu_file_no_sm "^attnlab: error: tests/data/gpu/bad/no-sm-count.json: field 'sm_count': missing\n$"
   traffic --gpu ${_gpu}/bad/no-sm-count.json)
 attnlab_cli_error(gpu_file_units "field 'hbm_bytes_per_s': must be between 1e\\+09 and 1e\\+15 \\(got 4800\\)"

@@ -1,5 +1,5 @@
 // Ring attention measured on two H200s (assets/measurements/ring-h200x2.json, written by
-// kernels/ring-attention.cu) against the ring model (src/models/ring.hpp).
+// kernels/ring-attention.cpp) against the ring model (src/models/ring.hpp).
 //
 // Two systematic differences, both expected, are asserted as such rather than hidden in a wide
 // tolerance:

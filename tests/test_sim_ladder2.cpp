@@ -92,7 +92,7 @@ TEST_CASE("window tiles: visited, skipped and masked tiles by hand") {
     CHECK(w.keys_loaded == 896);
     CHECK(w.hbm_read == 65536 + 2 * 896 * 128);
     CHECK(w.dram_read == 65536 + 2 * 512 * 128);
-    // O and the log-sum-exp (512 rows x 4 B, which attn-window.cu writes too) once.
+    // O and the log-sum-exp (512 rows x 4 B, which attn-window.cpp writes too) once.
     CHECK(w.hbm_write == 65536 + 512 * 4);
     CHECK(w.dram_write == 65536 + 512 * 4);
     // K/V shared, read from DRAM once: crosses once; Q, O and the log-sum-exp private: half of them.

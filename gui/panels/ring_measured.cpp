@@ -1,4 +1,4 @@
-// The ring panel's "measured" tab: the NCCL ring of kernels/ring-attention.cu as it ran (the shipped
+// The ring panel's "measured" tab: the NCCL ring of kernels/ring-attention.cpp as it ran (the shipped
 // assets/measurements/ring-*.json), beside the ring model. Left, time vs block size per device for
 // one series: the attention of one block pair and one K/V transfer, measured (points) and modelled
 // (dashed), where the two curves cross is where transfers start to hide. Right, one row's pass:

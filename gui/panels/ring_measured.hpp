@@ -1,4 +1,4 @@
-// The ring panel's second tab: ring attention as measured on real GPUs through NCCL (kernels/ring-attention.cu,
+// The ring panel's second tab: ring attention as measured on real GPUs through NCCL (kernels/ring-attention.cpp,
 // assets/measurements/ring-*.json), beside the ring model of the same shapes. What the tab shows
 // is gathered here, apart from the drawing, so that the tests can check it without a window:
 // every figure, the series and the calibrated inputs are src/measure/ring_measured's (ring_series,

@@ -2,7 +2,7 @@
 // memory, K/V bytes per ring step, compute vs transfer time on a link preset, whether the transfers
 // hide, the smallest block that hides them (the paper's n >= F/B), and the longest context that
 // fits a memory budget as P grows. With --measured FILE: the rows of a ring-attention measurement
-// (kernels/ring-attention.cu, assets/measurements/ring-*.json) beside the model, with the ratios.
+// (kernels/ring-attention.cpp, assets/measurements/ring-*.json) beside the model, with the ratios.
 #include <fmt/format.h>
 #include <optional>
 

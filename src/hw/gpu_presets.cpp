@@ -27,9 +27,13 @@ std::vector<GpuSpec> make_presets() {
       "2 partitions: Hopper architecture whitepaper (L2 in two partitions, as A100); fabric rule checked "
       "against lts__t_sectors_srcunit_ltcfabric on an H100 (assets/measurements/h100-ncu.json, ncu-ladder2-h100.json)";
   // H200 SXM: the H100's die with 141 GB HBM3e at 4.8 TB/s.
+  // L2 and memory as the device reports them (cudaGetDeviceProperties on a lent H200, driver 580.159.04,
+  // 2026-12-02: l2CacheSize 62,914,560 B, totalGlobalMem 150,109,880,320 B); the H100's 50 MiB was
+  // assumed here before. SM count, shared memory and registers were checked the same way and match.
   p.push_back({"h200", "NVIDIA H200 SXM 141GB", "Hopper (sm_90)", 132, 228 * KiB, 227 * KiB, 65536,
-               50 * MiB, 141 * GB, 4.8e12, 66.9 * T, 494.7 * T, 989.4 * T, 1978.9 * T, "HBM3e",
-               "NVIDIA H200 Tensor Core GPU datasheet (SXM); SM figures as H100 (same GH100 die)"});
+               60 * MiB, 150109880320ull, 4.8e12, 66.9 * T, 494.7 * T, 989.4 * T, 1978.9 * T, "HBM3e",
+               "NVIDIA H200 Tensor Core GPU datasheet (SXM: 4.8 TB/s, FLOP/s); L2 (60 MiB) and memory (139.8 GiB) "
+               "from cudaGetDeviceProperties on an H200 SXM; SM figures as H100 (same GH100 die), checked likewise"});
   p.back().l2_partitions = 2;
   p.back().l2_partitions_source = "as h100-sxm (same GH100 die); fabric rule checked on the H100, not the H200";
   // A100 SXM4: 108 SMs, 164 KB shared memory per SM (163 KB per block), 40 MB L2.

@@ -1,4 +1,4 @@
-// Ring attention as measured on real GPUs (kernels/ring-attention.cu): the "ring" section
+// Ring attention as measured on real GPUs (kernels/ring-attention.cpp): the "ring" section
 // of a measurement file (schema: assets/measurements/README.md, "ring"), read back and set beside
 // the ring model (src/models/ring.hpp) row by row. No CUDA here: a student without a GPU reads the
 // shipped file (assets/measurements/ring-h200x2.json) through this.
@@ -34,7 +34,7 @@ struct RingMeasuredStep {
   double compute_ms = 0, attn_ms = 0, merge_ms = 0, transfer_ms = 0, idle_ms = 0;
 };
 
-// One schedule of one shape (see kernels/ring-attention.cu: serial, overlap, overlap_compute_first,
+// One schedule of one shape (see kernels/ring-attention.cpp: serial, overlap, overlap_compute_first,
 // compute_only).
 struct RingMeasuredSchedule {
   double pass_ms = 0, pass_min_ms = 0, pass_max_ms = 0;  // the whole forward pass, median/min/max

@@ -38,7 +38,7 @@ struct AttnConfig {
   u64 block_kv = 0;  // Bc; 0 = the algorithm's default
   // Sliding window (flash2's forward pass): query q sees key k when
   // q − window_left <= k <= q + window_right; a negative side is unbounded, causal caps the right
-  // side at 0. Blocks skip the K/V tiles wholly outside the band, as kernels/attn-window.cu does.
+  // side at 0. Blocks skip the K/V tiles wholly outside the band, as kernels/attn-window.cpp does.
   long long window_left = -1;
   long long window_right = -1;
 

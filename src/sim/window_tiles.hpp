@@ -1,5 +1,5 @@
 // Sliding-window attention on the flash-2 tile grid, as kernels/attn-mma.cu runs it with a window
-// (rung 6, attn-window.cu): which (query tile, key tile) pairs a block visits, which it skips, how
+// (rung 6, attn-window.cpp): which (query tile, key tile) pairs a block visits, which it skips, how
 // many of the visited ones straddle a mask edge, and the bytes that follow. Query i sees key j when
 // i − window_left <= j <= i + window_right (causal caps the right side at 0; a negative window side
 // is unbounded). The bytes are the flash2 plan's with the window (AttnConfig::window_left/right)
