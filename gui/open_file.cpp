@@ -11,6 +11,7 @@
 
 #include "hw/gpu_file.hpp"
 #include "models/hf_config.hpp"
+#include "platform.hpp"
 #include "view.hpp"
 
 namespace attnlab::gui {
@@ -63,11 +64,21 @@ void gui_open_install_drop(GLFWwindow* window, View& v) {
   glfwSetDropCallback(window, on_drop);
 }
 
-void gui_open_request() { g_open_requested = true; }
+// The browser has no paths: its own file picker hands over the file's text instead of a path field.
+void gui_open_request() {
+  if (platform::can_pick_files())
+    platform::pick_file(".json", "model-or-gpu");
+  else
+    g_open_requested = true;
+}
 const std::string& gui_open_status() { return g_status; }
 
 void gui_open_draw(View& v) {
   static char path[1024] = "";
+  if (auto f = platform::take_picked_file("model-or-gpu")) {
+    g_status = gui_open_text(v, f->bytes, f->name);
+    g_open_requested = g_status.rfind("opened", 0) != 0;  // an error: show it in the popup
+  }
   if (g_open_requested) {
     ImGui::OpenPopup("Open a model config or GPU file");
     g_open_requested = false;
