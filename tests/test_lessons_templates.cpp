@@ -235,7 +235,11 @@ TEST_CASE("tiles: the masked tile grid chapter 8's Flex example counts") {
   // no window: plain causal, the upper triangle 32 * 31 / 2 = 496 tiles is skipped
   CHECK(template_eval("tiles seq=4096 field=skipped", "t.md", 1).value.exact == u128{496});
   CHECK(num("tiles seq=16384 window=1024 field=skipped_fraction") == doctest::Approx(1.0 - 1116.0 / 16384.0));
-  // FLOPs: 4 d per visible pair, 16 heads; causal pairs N(N+1)/2
-  CHECK(template_eval("tiles seq=4096 field=flops", "t.md", 1).value.exact == u128{4} * 128 * (4096 * 4097 / 2) * 16);
+  // FLOPs, the simulator's count: plain causal at half (the papers' 2·H·N²·d); a window counts its
+  // visible pairs exactly, 4 d per pair, 16 heads.
+  CHECK(template_eval("tiles seq=4096 field=flops", "t.md", 1).value.exact == u128{2} * 16 * 4096 * 4096 * 128);
+  const u128 pairs = template_eval("tiles seq=4096 window=1024 field=pairs", "t.md", 1).value.exact;
+  CHECK(pairs == u128{1024} * 1025 / 2 + u128{4096 - 1024} * 1024);  // the first 1,024 rows see 1..1,024 keys
+  CHECK(template_eval("tiles seq=4096 window=1024 field=flops", "t.md", 1).value.exact == u128{4} * 128 * pairs * 16);
   CHECK_THROWS_AS(template_eval("tiles seq=0 field=total", "t.md", 1), InputError);
 }

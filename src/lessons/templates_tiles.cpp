@@ -59,7 +59,7 @@ void register_templates_tiles(std::vector<TemplateDef>& reg) {
                   {"skipped", "tiles never loaded: wholly masked"},
                   {"masked", "visited tiles that straddle a mask edge (need the mask inside)"},
                   {"pairs", "(query, key) pairs the mask lets through"},
-                  {"flops", "FLOPs of the visible pairs, all heads"},
+                  {"flops", "the simulator's FLOPs, all heads: causal at half (2 H N^2 d), a window 4 d per visible pair"},
                   {"skipped_fraction", "skipped / total"}},
                  "tiles seq=4096 window=1024 field=skipped",
                  tiles_value});
