@@ -13,6 +13,8 @@
 #include <nlohmann/json.hpp>
 #include <sstream>
 
+#include "util/json_read.hpp"
+
 namespace attnlab {
 
 namespace {
@@ -102,14 +104,9 @@ GpuSpec parse_object(const json& j, const std::string& path) {
 }
 
 std::string read_text(const std::string& path) {
-  std::error_code ec;
-  if (std::filesystem::is_directory(path, ec)) throw InputError(fmt::format("{}: is a folder, not a GPU file", path));
-  std::ifstream in(path);
-  if (!in) throw InputError(fmt::format("{}: cannot open the GPU file", path));
-  std::stringstream buf;
-  buf << in.rdbuf();
-  if (buf.str().size() > (1u << 20)) throw InputError(fmt::format("{}: larger than 1 MiB: not a GPU file", path));
-  return buf.str();
+  std::string text = file_read_text(path, "GPU file");
+  if (text.size() > (1u << 20)) throw InputError(fmt::format("{}: larger than 1 MiB: not a GPU file", path));
+  return text;
 }
 
 std::deque<GpuSpec>& session() {

@@ -14,6 +14,8 @@
 #include <optional>
 #include <sstream>
 
+#include "util/json_read.hpp"
+
 namespace attnlab {
 
 namespace {
@@ -499,14 +501,9 @@ HfConfigRead hf_config_parse(std::string_view text, const std::string& path, con
 
 namespace {
 std::string read_config_text(const std::string& path) {
-  std::error_code ec;
-  if (std::filesystem::is_directory(path, ec)) throw InputError(fmt::format("{}: is a folder, not a config.json", path));
-  std::ifstream in(path);
-  if (!in) throw InputError(fmt::format("{}: cannot open the model config", path));
-  std::stringstream buf;
-  buf << in.rdbuf();
-  if (buf.str().size() > (16u << 20)) throw InputError(fmt::format("{}: larger than 16 MiB: not a config.json", path));
-  return buf.str();
+  std::string text = file_read_text(path, "model config");
+  if (text.size() > (16u << 20)) throw InputError(fmt::format("{}: larger than 16 MiB: not a config.json", path));
+  return text;
 }
 }  // namespace
 
