@@ -89,6 +89,7 @@
 #include "attn-hopper.hpp"
 #include "harness-cuda.hpp"
 #include "hopper-wgmma.cuh"
+#include "mma-ptx.cuh"
 
 using namespace attnlab::kernels;
 using namespace attnlab::kernels::hopper;
@@ -193,23 +194,9 @@ __device__ __forceinline__ uint64_t make_desc(uint32_t addr, uint32_t lbo, uint3
   return uint64_t((addr & 0x3FFFF) >> 4) | (uint64_t(lbo >> 4) << 16) | (uint64_t(sbo >> 4) << 32) | (1ull << 62);
 }
 
-template <typename T>
-__device__ __forceinline__ uint32_t pack2(float lo, float hi);
-template <>
-__device__ __forceinline__ uint32_t pack2<__nv_bfloat16>(float lo, float hi) {
-  __nv_bfloat162 v = __floats2bfloat162_rn(lo, hi);
-  return *reinterpret_cast<uint32_t*>(&v);
-}
-template <>
-__device__ __forceinline__ uint32_t pack2<__half>(float lo, float hi) {
-  __half2 v = __floats2half2_rn(lo, hi);
-  return *reinterpret_cast<uint32_t*>(&v);
-}
-__device__ __forceinline__ float fast_exp2(float x) {  // ex2.approx: exp2(-inf) = +0
-  float y;
-  asm("ex2.approx.ftz.f32 %0, %1;" : "=f"(y) : "f"(x));
-  return y;
-}
+// pack2 and ex2: the PTX wrappers every tensor-core rung shares (mma-ptx.cuh).
+using ptx::fast_exp2;
+using ptx::pack2;
 
 // ---------------------------------------------------------------------------------------------
 // The kernel
