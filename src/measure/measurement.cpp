@@ -36,11 +36,12 @@ MeasuredConfig read_config(const JsonNode& r) {
   c.head_dim = r.at("head_dim").count();
   c.causal = r.at("causal").boolean();
   c.dtype = r.at("dtype").str();
-  if (c.dtype != "bf16" && c.dtype != "fp16")
-    r.at("dtype").fail(fmt::format("must be bf16 or fp16 (got '{}')", c.dtype));
+  if (c.dtype != "bf16" && c.dtype != "fp16" && c.dtype != "fp8")
+    r.at("dtype").fail(fmt::format("must be bf16, fp16 or fp8 (got '{}')", c.dtype));
   c.score_dtype = r.str_or("score_dtype", "");
-  if (!c.score_dtype.empty() && c.score_dtype != "fp32" && c.score_dtype != "bf16" && c.score_dtype != "fp16")
-    r.at("score_dtype").fail(fmt::format("must be fp32, bf16 or fp16 (got '{}')", c.score_dtype));
+  if (!c.score_dtype.empty() && c.score_dtype != "fp32" && c.score_dtype != "bf16" && c.score_dtype != "fp16" &&
+      c.score_dtype != "fp8")
+    r.at("score_dtype").fail(fmt::format("must be fp32, bf16, fp16 or fp8 (got '{}')", c.score_dtype));
   c.block_q = r.count_or("block_q", 0);
   c.block_kv = r.count_or("block_kv", 0);
   // A window side must fit a sequence (<= 2^32): checked before narrowing to long long.

@@ -45,8 +45,10 @@ struct MeasuredConfig {
   u64 seq_kv = 0;
   u64 head_dim = 0;
   bool causal = false;
-  std::string dtype;        // "bf16" | "fp16": Q, K, V and O
-  std::string score_dtype;  // how S/P are stored where they reach memory ("fp32", "bf16"), "" if never
+  // "bf16" | "fp16": Q, K, V and O; "fp8": Q, K, V in FP8 e4m3 with a scale per tile (block
+  // quantization), O in bf16: what FP8 attention kernels take in and give back.
+  std::string dtype;
+  std::string score_dtype;  // how S/P are stored where they reach memory ("fp32", "bf16", "fp8"), "" if never
   u64 block_q = 0;          // Br (0 = the kernel has no query tile, e.g. cuBLAS)
   u64 block_kv = 0;         // Bc
   // Sliding window (rung 6): query i sees key j when i+off−window_left <= j <= i+off+window_right;
