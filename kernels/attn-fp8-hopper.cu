@@ -485,7 +485,8 @@ cudaError_t launch_d(const Fp8Problem& pr, const Fp8Options& opt, cudaStream_t s
   const CUtensorMap tvt = make_map(pr.vt8, fp8_vt_cols(s), D, s.batch * s.kv_heads, Bc, D, CU_TENSOR_MAP_SWIZZLE_128B);
   Fp8Params p{pr.o, pr.sq, pr.sk, pr.sv, s.heads, s.kv_heads, s.group(), s.seq_q, s.seq_kv,
               s.causal ? 1 : 0, s.seq_kv - s.seq_q, float(pr.scale * 1.4426950408889634), s.batch,
-              fp8_q_tiles(s), fp8_kv_tiles(s), opt.pingpong ? 1 : 0};
+              fp8_q_tiles(s), fp8_kv_tiles(s),
+              opt.pingpong == Fp8Options::PingPong::on || (opt.pingpong == Fp8Options::PingPong::automatic && D == 128)};
   auto kern = attn_fp8_kernel<D>;
   static bool attr_set = false;
   if (!attr_set) {

@@ -48,7 +48,10 @@ struct Fp8Problem {
   float scale = 0;    // softmax scale, 1/sqrt(d)
 };
 struct Fp8Options {
-  bool pingpong = true;  // consumer warpgroups take turns issuing GEMMs (as the bf16 rung)
+  // Consumer warpgroups take turns issuing GEMMs (the bf16 rung's ping-pong). automatic: on at
+  // d = 128, off at d = 64, where it measured slower on the H200 (attn-fp8-hopper.cu's header).
+  enum class PingPong { automatic, on, off };
+  PingPong pingpong = PingPong::automatic;
   // Persistent grid (one block per SM) when not causal, one block per query tile when causal:
   // the bf16 rung's choice (attn-hopper.hpp). per_tile forces one block per tile.
   bool per_tile = false;

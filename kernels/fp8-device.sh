@@ -58,7 +58,7 @@ for st in $stages; do
     sanitize)
       for tool in memcheck synccheck racecheck; do
         echo "== compute-sanitizer --tool $tool --error-exitcode 9 attnlab-attn-fp8 --check --quick"
-        timeout 100 compute-sanitizer --tool $tool --error-exitcode 9 $BIN --check --quick 2>&1 | grep -E "SUMMARY|check:|FAIL|rror" | head -8
+        timeout 90 compute-sanitizer --tool $tool --error-exitcode 9 $BIN --check --quick 2>&1 | grep -E "SUMMARY|check:|FAIL|rror" | head -8
         echo "rc=${PIPESTATUS[0]}"
       done 2>&1 | tee $R/sanitizer.txt ;;
   esac
