@@ -42,7 +42,44 @@
 //       attnlab-attn-fp8 --check          (fp64 reference, poisoned output; exit 77: no sm_90 GPU)
 //       attnlab-attn-fp8 --json out.json  (check, accuracy table, timings with the bf16 rung beside)
 //
-// MEASURED: see the end of this header (filled from the device run, assets/measurements/h200-fp8.json).
+// MEASURED (NVIDIA H200, driver 580.159.04, CUDA 13.0, 2026-12-02; median of 10 with L2 flushed,
+// PyTorch 2.11 in the same device call; assets/measurements/h200-fp8.json, kernels/fp8-device.sh):
+//   B8 H16, TFLOP/s            FP8 (this)  bf16 rung (ratio)  cuDNN bf16  FA2 bf16   FP8 + quantize
+//   N4096  d128                  799.9      661.1 (1.21x)      667.9      343.3      711.3
+//   N4096  d128 causal           701.5      581.4 (1.21x)      575.8      320.9      563.7
+//   N4096  d128 GQA 16/4         803.0      663.3 (1.21x)      641.0      356.4      757.6
+//   N4096  d64                   496.4      463.3 (1.07x)      435.8      299.3      455.0
+//   N4096  d64 causal            409.4      391.5 (1.05x)      419.7      258.4      353.7
+//   N16384 d128                  863.8      620.7 (1.39x)      601.2      354.2      832.7
+//   N16384 d128 causal           844.8      604.4 (1.40x)      582.8      347.4      786.0
+//   N16384 d64                   524.1      457.8 (1.14x)      464.1      312.0      514.8
+// Short of the goal (1.5x the bf16 rung at d128, N >= 4096; stretch 900): 1.21x at N4096, 1.39x
+// at N16384, 864 TFLOP/s at best. The FP8 GEMM ceiling on this card is torch._scaled_mm's 1,395
+// TFLOP/s (8192^3, same call); PyTorch 2.11 has no FP8 attention (SDPA refuses e4m3 inputs on
+// every backend). Why (ncu, d128 N4096): the e4m3 GEMMs of a 128 x 128 tile take as many tensor
+// cycles as bf16 ones took at d64, and the softmax of the tile did not shrink: tensor pipe 41.5%
+// of elapsed cycles, the MUFU/XU pipe (exp2) 46% of its peak, issue slots 45% busy, 3 warps per
+// scheduler (1 block/SM: registers and shared memory). No pipe is saturated: the two consumer
+// warpgroups' softmax and GEMMs overlap only partly (a step costs about tensor + exp2 time, not
+// the larger of the two). At d64 the GEMMs are half as long again, so the rung is exp2-bound and
+// gains 5-14% over bf16; there the ping-pong costs 10% (d64 496.0 without vs 446.4 with; d128
+// 800.5 vs 799.0, causal 688.2 vs 701.8), so it is on at d128 only. Not tried: exp2 partly on the
+// FMA pipe (polynomial, FA4), a third consumer warpgroup (registers), Bc > 128 (V^T tiles would
+// span two swizzle rows), skipping O rescales (sv_j changes every tile).
+// The quantize kernels (same call, N4096 d128): per tensor 0.320 ms (bf16 read twice), per tile
+// 0.195 ms (3.1 TB/s), per tile + Hadamard 0.280 ms (2.2 TB/s); end to end (quantize + attention)
+// the FP8 rung is 1.08x the bf16 rung at N4096 d128 and 1.34x at N16384.
+// Accuracy (RMSE of O vs fp64, all rows, N(0,1) inputs; outliers: 0.1% of Q/K entries x10):
+//   random inputs: bf16 1.1e-4, FP8 2.7e-3 whatever the scaling (d128 N1024); with outliers
+//   (d128 N2048): per tensor 1.48e-2, per tile 1.25e-2 (-15%), per tile + Hadamard 7.55e-3 (-49%,
+//   1.95x less; FlashAttention-3's paper: 2.4e-2 -> 9.1e-3, 2.6x). Table: the file's "fp8" section.
+// ncu (--clock-control none --cache-control all): DRAM reads = Q8 + K8 + V^T8 once (201.4 MB at
+// N4096 d128), writes = O (bf16; 121 MB of 134 leave L2 before the kernel ends).
+// SASS: QGMMA.64x128x32.F32.E4M3.E4M3 (S; P V at d128) and QGMMA.64x64x32 (P V at d64), no HGMMA,
+// no local memory; 168 registers at entry (setmaxnreg then 40 / 232), no spills.
+// Sanitizers: memcheck, synccheck, racecheck clean on --check --quick (7 shapes, 3 ragged); racecheck
+// sees ordinary shared-memory accesses only, not TMA writes or wgmma reads (async proxy), so the
+// mbarrier protocol is covered by the fp64 checks (every stage wrap-around, poisoned outputs).
 //
 // Limits: forward only; d = 64 or 128; causal needs seq_q <= seq_kv; O stored from registers.
 #include <cuda.h>
