@@ -59,9 +59,13 @@
 // every backend). Why (ncu, d128 N4096): the e4m3 GEMMs of a 128 x 128 tile take as many tensor
 // cycles as bf16 ones took at d64, and the softmax of the tile did not shrink: tensor pipe 41.5%
 // of elapsed cycles, the MUFU/XU pipe (exp2) 46% of its peak, issue slots 45% busy, 3 warps per
-// scheduler (1 block/SM: registers and shared memory). No pipe is saturated: the two consumer
-// warpgroups' softmax and GEMMs overlap only partly (a step costs about tensor + exp2 time, not
-// the larger of the two). At d64 the GEMMs are half as long again, so the rung is exp2-bound and
+// scheduler (1 block/SM: registers and shared memory). No pipe is saturated, and tensor + exp2
+// busy times add up (41.5% + 46%): a step costs about the sum, not the larger. Reading (not
+// proven): the ping-pong keeps the two consumer warpgroups out of phase only while one
+// warpgroup's softmax fits in the time of the three GEMMs queued behind its S (2 x 64x128x128
+// e4m3 wgmmas, ~512 tensor cycles at d128), but the softmax alone needs >= 512 MUFU cycles (8,192
+// exp2 at 16 a cycle) plus ~400 issue slots a warp, so the warpgroups drift into phase: both wait
+// on GEMMs, then both share the MUFU. The bf16 rung has the same ratio at d64 (47% tensor). At d64 the GEMMs are half as long again, so the rung is exp2-bound and
 // gains 5-14% over bf16; there the ping-pong costs 10% (d64 496.0 without vs 446.4 with; d128
 // 800.5 vs 799.0, causal 688.2 vs 701.8), so it is on at d128 only. Not tried: exp2 partly on the
 // FMA pipe (polynomial, FA4), a third consumer warpgroup (registers), Bc > 128 (V^T tiles would
