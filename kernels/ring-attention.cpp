@@ -811,10 +811,12 @@ int main(int argc, char** argv) {
   app.add_flag("--quiet", quiet, "Print only failures and the summary line");
   app.add_option("--sweep", sweep,
                  "key: MHA and GQA-4 (H32, d128) for n = 256 ... 16384, and causal points; layouts: H32/32 and 32/8, "
-                 "n = 1024 ... 16384, non-causal (contiguous) and causal (each --layout, default all three); quick: a "
+                 "d128, n = 1024 ... 16384 (or --block), causal and not, each --layout (default all three); quick: a "
                  "few small sizes")
       ->check(CLI::IsMember({"key", "layouts", "quick"}));
-  app.add_option("--block", blocks, "Instead of the sweep: these block sizes n (tokens per GPU), with --heads/--kv-heads/--dim/--batch/--causal");
+  app.add_option("--block", blocks, "Instead of the sweep: these block sizes n (tokens per GPU, comma-separated), with "
+                 "--heads/--kv-heads/--dim/--batch/--causal; with --sweep layouts: its blocks")
+      ->delimiter(',');
   app.add_option("--batch", batch, "Sequences per batch (with --block)")->check(CLI::Range(1, 1024));
   app.add_option("--heads", heads, "Query heads (with --block)")->check(CLI::Range(1, 1024));
   app.add_option("--kv-heads", kv_heads, "K/V heads, dividing --heads (with --block)")->check(CLI::Range(1, 1024));
@@ -922,17 +924,17 @@ int main(int argc, char** argv) {
     const std::vector<RingLayout> timed_layouts =
         !layouts.empty() ? layouts : sweep == "layouts" ? all_layouts : std::vector<RingLayout>{RingLayout::contiguous};
     std::vector<RingShape> timed;
-    if (!blocks.empty()) {
+    if (sweep == "layouts") {  // each layout, causal and not (without a mask they differ only in launches)
+      const std::vector<int> ns = blocks.empty() ? std::vector<int>{1024, 2048, 4096, 8192, 16384} : blocks;
+      for (int kvh : {32, 8})
+        for (int n : ns)
+          for (bool c : {false, true})
+            for (RingLayout l : timed_layouts) timed.push_back(mk(1, 32, kvh, n, 128, c, l));
+    } else if (!blocks.empty()) {
       for (int n : blocks)
         for (RingLayout l : timed_layouts) timed.push_back(mk(batch, heads, kv_heads, n, dim, causal, l));
     } else if (sweep == "quick") {
       for (int n : {512, 2048}) timed.push_back(mk(1, 32, 32, n, 128, false, RingLayout::contiguous));
-    } else if (sweep == "layouts") {
-      for (int kvh : {32, 8})
-        for (int n : {1024, 2048, 4096, 8192, 16384}) {
-          timed.push_back(mk(1, 32, kvh, n, 128, false, RingLayout::contiguous));
-          for (RingLayout l : timed_layouts) timed.push_back(mk(1, 32, kvh, n, 128, true, l));
-        }
     } else {
       for (int kvh : {32, 8})
         for (int n : {256, 512, 768, 1024, 1536, 2048, 3072, 4096, 8192, 16384})
