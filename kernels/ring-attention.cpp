@@ -107,15 +107,8 @@ void nccl_check(ncclResult_t r, const char* what, const char* file, int line) {
 // the same dependencies, the compute issued first (see run()); compute_only: the P steps with no
 // transfer at all (every step computes on the GPU's own block: wrong result, right time), the
 // floor a perfectly hidden transfer would reach.
+// (The file names them: ring_measured_write.)
 enum class Schedule { serial, overlap, overlap_compute_first, compute_only };
-const char* schedule_name(Schedule s) {
-  switch (s) {
-    case Schedule::serial: return "serial";
-    case Schedule::overlap: return "overlap";
-    case Schedule::overlap_compute_first: return "overlap_compute_first";
-    default: return "compute_only";
-  }
-}
 
 struct RingShape {
   int P = 2;  // devices in the ring

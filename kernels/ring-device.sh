@@ -29,6 +29,11 @@ mkdir -p "$OUT"
 export NCCL_NVLS_ENABLE=0 TORCH_SYMM_MEM_DISABLE_MULTICAST=1 NVSHMEM_DISABLE_NVLS=1
 nccl=$(python3 -c 'import nvidia.nccl,os;print(os.path.dirname(nvidia.nccl.__file__))' 2>/dev/null)/lib
 export LD_LIBRARY_PATH="$(pwd):$nccl:${LD_LIBRARY_PATH:-}"
+# cuBLAS (linked by the kernels' library) from the CUDA toolkit or from PyTorch's wheels.
+if ! ldconfig -p | grep -q libcublas.so.13; then
+  lib=$(dirname "$(find / -name 'libcublasLt.so.13' -not -path '/proc/*' 2>/dev/null | head -1)")
+  export LD_LIBRARY_PATH="$lib:$LD_LIBRARY_PATH"
+fi
 stages=("$@")
 [ ${#stages[@]} -eq 0 ] && stages=(env one-gpu sanitize check)
 for st in "${stages[@]}"; do
@@ -39,12 +44,12 @@ for st in "${stages[@]}"; do
         nvidia-smi topo -m; compute-sanitizer --version | tail -1; ls "$nccl" | grep nccl; ldd $BIN | grep -E "nccl|fmt"
       } 2>&1 | tee -a "$OUT/env.txt" ;;
     one-gpu)
-      $BIN --virtual 2,4,8 --check 2>&1 | tee "$OUT/one-gpu.txt" | grep -E "FAILED|^ok|^FAILED|H200"
+      timeout 100 $BIN --virtual 2,4,8 --check 2>&1 | tee "$OUT/one-gpu.txt" | grep -E "FAILED|^ok|H200"
       echo "rc=${PIPESTATUS[0]}" | tee -a "$OUT/one-gpu.txt" ;;
     sanitize)
       for l in zigzag striped; do
         echo "== compute-sanitizer --tool memcheck $BIN --virtual 4 --layout $l --check --quick"
-        compute-sanitizer --tool memcheck --error-exitcode 9 $BIN --virtual 4 --layout $l --check --quick 2>&1 |
+        timeout 45 compute-sanitizer --tool memcheck --error-exitcode 9 $BIN --virtual 4 --layout $l --check --quick 2>&1 |
           grep -E "ERROR SUMMARY|^ok|FAILED|rror"
         echo "rc=${PIPESTATUS[0]}"
       done 2>&1 | tee "$OUT/sanitizer.txt" ;;
