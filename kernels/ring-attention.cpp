@@ -836,12 +836,14 @@ int main(int argc, char** argv) {
       } catch (const attnlab::InputError& e) {
         throw BadInput(e.what());
       }
-      if (layouts.back() == RingLayout::zigzag)
-        for (int b : blocks)
-          if (b % 2 != 0)
-            throw BadInput(fmt::format("--layout zigzag holds two chunks of n / 2 tokens per GPU: --block must be "
-                                       "even (got {})", b));
     }
+    // The timed blocks meet zigzag when it is asked for, or by default in the layouts sweep.
+    const bool zigzag = std::count(layouts.begin(), layouts.end(), RingLayout::zigzag) > 0 ||
+                        (layouts.empty() && sweep == "layouts");
+    for (int b : blocks)
+      if (zigzag && b % 2 != 0)
+        throw BadInput(fmt::format("--layout zigzag holds two chunks of n / 2 tokens per GPU: --block must be even "
+                                   "(got {})", b));
     if (!virtual_list.empty()) {
       virtual_p = parse_int_list(virtual_list, "--virtual", 1, 64);
       if (!json_path.empty())

@@ -22,12 +22,14 @@ if(TARGET attnlab-ring-attention)
                    STDERR "--layout must be contiguous, zigzag or striped \\(got 'diagonal'\\)" ARGS --layout diagonal)
   attnlab_cli_test(ring_gpu_zigzag_odd EXE $<TARGET_FILE:attnlab-ring-attention> RC 2 EMPTY_STDOUT
                    STDERR "--layout zigzag .*--block must be even \\(got 777\\)" ARGS --layout zigzag --block 777)
+  attnlab_cli_test(ring_gpu_sweep_odd EXE $<TARGET_FILE:attnlab-ring-attention> RC 2 EMPTY_STDOUT
+                   STDERR "--layout zigzag .*--block must be even \\(got 1001\\)" ARGS --sweep layouts --block 1024,1001)
   attnlab_cli_test(ring_gpu_virtual_json EXE $<TARGET_FILE:attnlab-ring-attention> RC 2 EMPTY_STDOUT
                    STDERR "--virtual runs the checks only" ARGS --virtual 4 --json x.json)
   attnlab_cli_test(ring_gpu_virtual_bad EXE $<TARGET_FILE:attnlab-ring-attention> RC 2 EMPTY_STDOUT
                    STDERR "--virtual values must be between 1 and 64 \\(got 0\\)" ARGS --virtual 2,0)
   set_tests_properties(cli.ring_gpu_bad_gqa cli.ring_gpu_bad_block cli.ring_gpu_bad_layout cli.ring_gpu_zigzag_odd
-                       cli.ring_gpu_virtual_json cli.ring_gpu_virtual_bad PROPERTIES LABELS kernels)
+                       cli.ring_gpu_sweep_odd cli.ring_gpu_virtual_json cli.ring_gpu_virtual_bad PROPERTIES LABELS kernels)
 endif()
 
 # The shipped measurement beside the model (no GPU needed): `attnlab ring --measured FILE`.
