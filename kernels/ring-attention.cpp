@@ -807,7 +807,8 @@ int main(int argc, char** argv) {
   app.add_flag("--quiet", quiet, "Print only failures and the summary line");
   app.add_option("--sweep", sweep,
                  "key: MHA and GQA-4 (H32, d128) for n = 256 ... 16384, and causal points; layouts: H32/32 and 32/8, "
-                 "d128, n = 1024 ... 16384 (or --block), causal and not, each --layout (default all three); quick: a "
+                 "d128, n = 1024 ... 16384 (or --block; --kv-heads: that series only), causal and not, each --layout "
+                 "(default all three); quick: a "
                  "few small sizes")
       ->check(CLI::IsMember({"key", "layouts", "quick"}));
   app.add_option("--block", blocks, "Instead of the sweep: these block sizes n (tokens per GPU, comma-separated), with "
@@ -924,7 +925,9 @@ int main(int argc, char** argv) {
     std::vector<RingShape> timed;
     if (sweep == "layouts") {  // each layout, causal and not (without a mask they differ only in launches)
       const std::vector<int> ns = blocks.empty() ? std::vector<int>{1024, 2048, 4096, 8192, 16384} : blocks;
-      for (int kvh : {32, 8})
+      // --kv-heads given: that series alone (the largest points need a device call each).
+      const std::vector<int> kvhs = app.count("--kv-heads") ? std::vector<int>{kv_heads} : std::vector<int>{32, 8};
+      for (int kvh : kvhs)
         for (int n : ns)
           for (bool c : {false, true})
             for (RingLayout l : timed_layouts) timed.push_back(mk(1, 32, kvh, n, 128, c, l));
