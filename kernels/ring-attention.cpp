@@ -71,18 +71,16 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdint>
-#include <cstdio>
 #include <cstdlib>
 #include <fmt/format.h>
-#include <memory>
 #include <set>
 #include <string>
+#include <tuple>
 #include <vector>
 
 #include "harness-cuda.hpp"
 #include "harness.hpp"
 #include "launcher.hpp"
-#include "measure/measurement_write.hpp"
 #include "measure/ring_measured.hpp"
 #include "models/ring_placement.hpp"
 #include "ring-merge.hpp"
