@@ -1,42 +1,69 @@
 // ring-attention.cpp: ring attention (Liu, Zaharia & Abbeel 2023, arXiv 2310.01889) over the P GPUs
 // of one host, through NCCL. The forward pass of one attention layer, written for any P.
 //
-// The sequence of N = P·n tokens is cut into P blocks of n. GPU i keeps query block Qi for the whole
-// pass and starts with K/V block i. At step s it computes on K/V block (i − s) mod P while, on a
-// second stream, it sends that block to GPU i+1 and receives the next one from GPU i−1 (ncclSend /
-// ncclRecv in one group): the transfer of the next block overlaps the computation of the current.
-// Two K/V buffers alternate (double buffering); a buffer is received into only once the step that
-// read it has finished (the comm stream waits on that step's end event).
+// The sequence of N = P·n tokens is dealt to P devices, n tokens each. GPU i keeps its queries for
+// the whole pass and starts with its own K/V block. At step s it computes on the K/V block of GPU
+// (i − s) mod P while, on a second stream, it sends that block to GPU i+1 and receives the next one
+// from GPU i−1 (ncclSend / ncclRecv in one group): the transfer of the next block overlaps the
+// computation of the current. Two K/V buffers alternate (double buffering); a buffer is received
+// into only once the step that read it has finished (the comm stream waits on that step's end event).
 //
-// Each step runs our tensor-core kernel (attn-mma, kernels/attn-mma.cu) on (Qi, Kj, Vj), which
-// returns the block's normalised output O_j and its per-row log-sum-exp lse_j = log Σ exp(s·scale).
-// The partial results merge with the online-softmax rescale, in fp32:
+// Layouts (--layout; which tokens a GPU holds, src/models/ring_placement.hpp): contiguous (GPU i
+// holds tokens [i n, (i+1) n)), zigzag (2P chunks of n/2: GPU i holds chunks i and 2P−1−i) and
+// striped (token t on GPU t mod P). Without a mask they give the same work; with the causal mask
+// contiguous blocks leave GPU 0 one diagonal block and GPU P−1 all P, so the pass waits for the
+// last GPU; zigzag and striped give every GPU the same work. A GPU stores its tokens chunk-major
+// ([chunk][b][H][n/C][d], C = 2 for zigzag), so that every chunk is a contiguous BHND tensor, the
+// only layout the block kernel takes. What a step launches comes from ring_step_launches: per
+// (query chunk, key chunk) pair, nothing, the full block, the causal diagonal, or (striped, keys of
+// a later GPU: key i'+P b is visible to query i+P a only when b < a) the diagonal shifted by one.
+// The kernel's causal mask is bottom-right aligned with seq_q = seq_kv: the shifted diagonal is run
+// by pointing Q, O and lse one row further (row r of the launch is query r + 1, which then sees keys
+// 0..r); the first query of every (b, h) sees no key, and the merge takes nothing from its row
+// (ring_merge's part_empty_every). Q and the partial O/lse buffers carry one padding row for the
+// launch's last row.
+//
+// Each launch runs our tensor-core kernel (attn-mma, kernels/attn-mma.cu), which returns the
+// block's normalised output O_j and its per-row log-sum-exp lse_j = log Σ exp(s·scale). The partial
+// results merge with the online-softmax rescale, in fp32:
 //   lse = log(e^lse_a + e^lse_b),   O = e^(lse_a − lse) O_a + e^(lse_b − lse) O_b
-// (ring_merge_kernel in ring-merge.cu; the last step writes O in bf16). Causal: block j < i is full, j == i is
-// the causal diagonal, j > i is skipped (no launch; the model's "masked" steps).
+// (ring_merge_kernel in ring-merge.cu; the last step writes O in bf16). A step's launches write
+// separate partial buffers, so all of its attention runs before all of its merges (the timeline's
+// attention and merge phases).
 //
 // The timeline: CUDA events on both streams of every GPU, every step: compute start/end (the
-// attention launch plus the merge), transfer start/end, and the idle time of the compute stream
+// attention launches plus the merges), transfer start/end, and the idle time of the compute stream
 // (waiting for the block to arrive). Four schedules, each timed over the same buffers:
 //   serial                 the transfer of step s waits for the compute of step s: compute and
 //                          transfer each timed alone (the kernel's speed, the link's bandwidth);
 //   overlap                the ring as described, the transfer issued before the compute;
 //   overlap_compute_first  the same, the compute issued first;
 //   compute_only           no transfer at all (every step on the GPU's own block): the floor.
-// Measured on 2 H200s (assets/measurements/ring-h200x2.json): when the attention grid takes every
-// SM slot (n = 1024 at H = 32: 256 blocks of 128 rows, 2 per SM on 132 SMs), an NCCL kernel issued
-// after it gets no SM until it ends, and nothing overlaps; issued first, it takes its few SMs at
-// once, at the price of ~30 us of host time to issue the NCCL group before the compute.
+// Measured on 2 H200s (assets/measurements/ring-h200x2.json, contiguous): when the attention grid
+// takes every SM slot (n = 1024 at H = 32: 256 blocks of 128 rows, 2 per SM on 132 SMs), an NCCL
+// kernel issued after it gets no SM until it ends, and nothing overlaps; issued first, it takes
+// its few SMs at once, at the price of ~30 us of host time to issue the NCCL group before the compute.
+//
+// One GPU (--virtual P,...): the same ring for P virtual devices on GPU 0, each with its own
+// buffers, streams and events, the same launches and merges in the same order; only the NCCL
+// exchange is replaced by a device-to-device copy on the receiver's comm stream (which waits for
+// the sender's block to have arrived and for its own buffer to be read). A check only: P devices
+// sharing one GPU time nothing of a ring. On one H200 (driver 580.159.04, CUDA 13.0, 2026-12-02):
+// `--virtual 2,4,8 --check`: 60 shapes, every layout, causal and not, all within one bf16 ulp
+// (3.9e-3) of the one-GPU rung and within 3.7e-3 of fp64; compute-sanitizer memcheck at P = 4,
+// zigzag and striped (`--quick`): 0 errors.
 //
 // Run (device machine with >= 2 GPUs; NCCL from PyTorch's wheel):
 //   export LD_LIBRARY_PATH=$(python3 -c 'import nvidia.nccl,os;print(os.path.dirname(nvidia.nccl.__file__))')/lib
-//   NCCL_NVLS_ENABLE=0 attnlab-ring-attention --json ring.json        # check, then the sweep
-//   attnlab-ring-attention --check --quiet                             # the CTest (exit 77: skipped)
+//   attnlab-ring-attention --json ring.json                   # check, then the sweep
+//   attnlab-ring-attention --check --quiet                    # the CTest (exit 77: skipped)
+//   attnlab-ring-attention --virtual 2,4,8 --check --quiet    # one GPU: every layout at P = 2, 4, 8
+//   kernels/ring-device.sh                                    # the runs at P = 2, 4, 8 of every layout
 // NVLink multicast (NVLS) stays off: main() sets NCCL_NVLS_ENABLE=0 before NCCL starts, whatever
 // the environment says (a program that uses it can take a shared host's GPUs out of service).
 //
-// Written to assets/measurements/ring-h200x2.json (schema: assets/measurements/README.md, "ring");
-// read back by src/measure/ring_measured.* (`attnlab ring --measured FILE`).
+// Written through src/measure/ring_measured's ring_measured_write (schema: assets/measurements/
+// README.md, "ring"), which reads the file back before writing it: `attnlab ring --measured FILE`.
 #include <cuda_runtime.h>
 #include <nccl.h>
 
@@ -44,24 +71,26 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdint>
-#include <cstdio>
 #include <cstdlib>
 #include <fmt/format.h>
-#include <fstream>
-#include <memory>
-#include <nlohmann/json.hpp>
 #include <set>
 #include <string>
+#include <tuple>
 #include <vector>
 
 #include "harness-cuda.hpp"
 #include "harness.hpp"
 #include "launcher.hpp"
-#include "measure/measurement_write.hpp"
+#include "measure/ring_measured.hpp"
+#include "models/ring_placement.hpp"
 #include "ring-merge.hpp"
+#include "util/errors.hpp"
 
 using namespace attnlab::kernels;
-using nlohmann::json;
+using attnlab::RingLaunch;
+using attnlab::RingLayout;
+using attnlab::RingMask;
+using attnlab::RingPlacement;
 
 namespace {
 
@@ -72,15 +101,6 @@ void nccl_check(ncclResult_t r, const char* what, const char* file, int line) {
 #define RING_NCCL(call) nccl_check((call), #call, __FILE__, __LINE__)
 
 // ---------------------------------------------------------------------------------------------
-// The block kernel: attn-mma with its per-row log-sum-exp.
-
-// O_j (bf16, normalised) and lse_j (fp32, natural log, of the scaled scores) of one block pair.
-cudaError_t block_forward(AttnProblem p, float* lse, cudaStream_t stream) {
-  p.lse = lse;
-  return attn_mma_forward(p, stream);
-}
-
-// ---------------------------------------------------------------------------------------------
 // The ring.
 
 // serial: each transfer waits for the step's compute (compute and transfer each timed alone);
@@ -88,44 +108,39 @@ cudaError_t block_forward(AttnProblem p, float* lse, cudaStream_t stream) {
 // the same dependencies, the compute issued first (see run()); compute_only: the P steps with no
 // transfer at all (every step computes on the GPU's own block: wrong result, right time), the
 // floor a perfectly hidden transfer would reach.
+// (The file names them: ring_measured_write.)
 enum class Schedule { serial, overlap, overlap_compute_first, compute_only };
-const char* schedule_name(Schedule s) {
-  switch (s) {
-    case Schedule::serial: return "serial";
-    case Schedule::overlap: return "overlap";
-    case Schedule::overlap_compute_first: return "overlap_compute_first";
-    default: return "compute_only";
-  }
-}
 
 struct RingShape {
-  int P = 2;        // GPUs
+  int P = 2;  // devices in the ring
   int batch = 1, heads = 32, kv_heads = 32, block = 1024, head_dim = 128;
   bool causal = false;
+  RingLayout layout = RingLayout::contiguous;
   long long seq() const { return (long long)P * block; }
+  RingPlacement placement() const { return {layout, P, block}; }
+  int chunks() const { return placement().chunks(); }
+  int chunk_len() const { return placement().chunk_len(); }
   AttnShape full() const {  // the whole problem (single GPU, fp64 reference)
     AttnShape s;
     s.batch = batch, s.heads = heads, s.kv_heads = kv_heads, s.seq_q = s.seq_kv = int(seq()), s.head_dim = head_dim;
     s.causal = causal, s.dtype = ElemType::bf16;
     return s;
   }
-  size_t q_block_elems() const { return size_t(batch) * heads * block * head_dim; }
+  long long rows() const { return (long long)batch * heads * block; }  // query rows of one device
+  size_t q_block_elems() const { return size_t(rows()) * head_dim; }
   size_t kv_block_elems() const { return size_t(batch) * kv_heads * block * head_dim; }  // K (or V) of one block
   size_t kv_bytes_per_step() const { return 2 * kv_block_elems() * 2; }                  // K and V, bf16
   std::string label() const {
-    return fmt::format("B{} H{}/{} n{} d{}{}", batch, heads, kv_heads, block, head_dim, causal ? " causal" : "");
+    return fmt::format("B{} H{}/{} n{} d{}{} {}", batch, heads, kv_heads, block, head_dim, causal ? " causal" : "",
+                       attnlab::ring_layout_name(layout));
   }
 };
 
-// What a step of GPU g does with K/V block j: 2 full, 1 causal diagonal, 0 nothing (masked).
-int step_work(const RingShape& r, int g, int j) {
-  if (!r.causal) return 2;
-  return j < g ? 2 : j == g ? 1 : 0;
-}
+attnlab::RingConfig model_config(const RingShape& r) { return attnlab::ring_placement_config(r.placement(), r.causal); }
 
-// One GPU's buffers, streams and events.
+// One device's buffers, streams and events. A partial-result slot per launch of a step.
 struct Gpu {
-  int dev = 0;
+  int dev = 0;  // the CUDA device (0 for every virtual device)
   cudaStream_t compute = nullptr, comm = nullptr;
   ncclComm_t nccl = nullptr;
   DeviceBuffer q, kv[2], o_part, lse_part, acc_o, acc_lse, out;
@@ -133,32 +148,49 @@ struct Gpu {
   std::vector<cudaEvent_t> c0, c1, c2, t0, t1;  // per step: compute start, attention end, compute end; transfer start, end
 };
 
-// Times of one pass, ms from each GPU's origin event: [gpu][step].
+// Times of one pass, ms from each device's origin event: [device][step].
 struct PassTimes {
   std::vector<std::vector<double>> c0, c1, c2, t0, t1;
-  double pass_ms = 0;  // max over GPUs of the last compute end
+  double pass_ms = 0;  // max over devices of the last compute end
 };
 
 class Ring {
  public:
-  Ring(const RingShape& r, const std::vector<ncclComm_t>& comms) : r_(r), g_(r.P) {
+  // comms empty: P virtual devices on GPU 0, the exchange a device copy.
+  Ring(const RingShape& r, const std::vector<ncclComm_t>& comms) : r_(r), g_(r.P), virtual_(comms.empty()) {
+    const RingPlacement pl = r.placement();
+    attnlab::ring_placement_check(pl, r.causal);  // the launches cover exactly the model's visible pairs
+    const attnlab::RingConfig cfg = model_config(r);
+    plan_.assign(r.P, std::vector<std::vector<RingLaunch>>(r.P));
+    work_.assign(r.P, std::vector<double>(r.P, 0.0));
+    for (int g = 0; g < r.P; ++g)
+      for (int j = 0; j < r.P; ++j) {
+        plan_[g][j] = attnlab::ring_step_launches(pl, r.causal, g, j);
+        work_[g][j] = attnlab::ring_block_work(cfg, attnlab::u64(g), attnlab::u64(j));
+        slots_ = std::max(slots_, int(plan_[g][j].size()));
+      }
+    for (int g = 0; g < r.P; ++g)  // step 0 starts every row's running result (merge `first`)
+      if (plan_[g][g].empty() || !plan_[g][g][0].diagonal_group)
+        throw std::logic_error("ring: the own block's first launch must cover every chunk");
+    const size_t pad = size_t(r.head_dim);  // one row: the shifted diagonal's last launch row
     for (int g = 0; g < r.P; ++g) {
       Gpu& x = g_[g];
-      x.dev = g;
-      x.nccl = comms[g];
-      ATTN_CUDA(cudaSetDevice(g));
+      x.dev = virtual_ ? 0 : g;
+      if (!virtual_) x.nccl = comms[g];
+      ATTN_CUDA(cudaSetDevice(x.dev));
       // The transfer stream gets the higher priority so that the NCCL kernel's few blocks are
       // scheduled as soon as an SM frees up, instead of after the attention grid's last wave.
       int lo = 0, hi = 0;
       ATTN_CUDA(cudaDeviceGetStreamPriorityRange(&lo, &hi));
       ATTN_CUDA(cudaStreamCreateWithPriority(&x.compute, cudaStreamNonBlocking, lo));
       ATTN_CUDA(cudaStreamCreateWithPriority(&x.comm, cudaStreamNonBlocking, hi));
-      x.q = DeviceBuffer(r.q_block_elems() * 2);
+      x.q = DeviceBuffer((r.q_block_elems() + pad) * 2);
+      ATTN_CUDA(cudaMemset(x.q.get(), 0, x.q.bytes()));
       for (auto& b : x.kv) b = DeviceBuffer(r.kv_bytes_per_step());
-      x.o_part = DeviceBuffer(r.q_block_elems() * 2);
-      x.lse_part = DeviceBuffer(size_t(r.batch) * r.heads * r.block * 4);
+      x.o_part = DeviceBuffer(size_t(slots_) * (r.q_block_elems() + pad) * 2);
+      x.lse_part = DeviceBuffer(size_t(slots_) * (size_t(r.rows()) + 1) * 4);
       x.acc_o = DeviceBuffer(r.q_block_elems() * 4);
-      x.acc_lse = DeviceBuffer(size_t(r.batch) * r.heads * r.block * 4);
+      x.acc_lse = DeviceBuffer(size_t(r.rows()) * 4);
       x.out = DeviceBuffer(r.q_block_elems() * 2);
       ATTN_CUDA(cudaEventCreate(&x.origin));
       for (auto* v : {&x.c0, &x.c1, &x.c2, &x.t0, &x.t1}) {
@@ -182,34 +214,38 @@ class Ring {
   Ring(const Ring&) = delete;
   Ring& operator=(const Ring&) = delete;
 
-  // Scatters the whole problem's Q, K, V (BHND, N = P·n) into the GPUs' blocks.
+  double work(int g, int j) const { return work_[g][j]; }
+  // A step whose launches are all unmasked blocks: its time per unit of work is the kernel's speed.
+  bool unmasked(int g, int j) const {
+    const auto& l = plan_[g][j];
+    return !l.empty() && std::all_of(l.begin(), l.end(), [](const RingLaunch& x) { return x.mask == RingMask::full; });
+  }
+
+  // Deals the whole problem's Q, K, V (BHND, N = P·n) to the devices by the layout.
   void upload(const HostInputs& in) {
-    const int d = r_.head_dim, n = r_.block;
-    const size_t seq = size_t(r_.seq());
+    const RingPlacement pl = r_.placement();
+    const int d = r_.head_dim;
+    std::vector<std::uint16_t> q(r_.q_block_elems()), kv(2 * r_.kv_block_elems());
     for (int g = 0; g < r_.P; ++g) {
       Gpu& x = g_[g];
-      ATTN_CUDA(cudaSetDevice(g));
-      // Block g of every (b, h): B·H rows of n·d contiguous values, N·d apart in the source.
-      ATTN_CUDA(cudaMemcpy2D(x.q.get(), size_t(n) * d * 2, in.q.data() + size_t(g) * n * d, seq * d * 2,
-                             size_t(n) * d * 2, size_t(r_.batch) * r_.heads, cudaMemcpyHostToDevice));
-      char* kv = static_cast<char*>(x.kv[0].get());
-      ATTN_CUDA(cudaMemcpy2D(kv, size_t(n) * d * 2, in.k.data() + size_t(g) * n * d, seq * d * 2, size_t(n) * d * 2,
-                             size_t(r_.batch) * r_.kv_heads, cudaMemcpyHostToDevice));
-      ATTN_CUDA(cudaMemcpy2D(kv + r_.kv_block_elems() * 2, size_t(n) * d * 2, in.v.data() + size_t(g) * n * d,
-                             seq * d * 2, size_t(n) * d * 2, size_t(r_.batch) * r_.kv_heads, cudaMemcpyHostToDevice));
+      ATTN_CUDA(cudaSetDevice(x.dev));
+      attnlab::ring_gather(pl, g, in.q.data(), q.data(), (long long)r_.batch * r_.heads, d, 2);
+      attnlab::ring_gather(pl, g, in.k.data(), kv.data(), (long long)r_.batch * r_.kv_heads, d, 2);
+      attnlab::ring_gather(pl, g, in.v.data(), kv.data() + r_.kv_block_elems(), (long long)r_.batch * r_.kv_heads, d, 2);
+      ATTN_CUDA(cudaMemcpy(x.q.get(), q.data(), q.size() * 2, cudaMemcpyHostToDevice));
+      ATTN_CUDA(cudaMemcpy(x.kv[0].get(), kv.data(), kv.size() * 2, cudaMemcpyHostToDevice));
     }
     sync_all();
   }
 
-  // Gathers the GPUs' output blocks into the whole O (BHND, N = P·n), raw bf16 bits.
+  // Gathers the devices' outputs into the whole O (BHND, N = P·n), raw bf16 bits.
   std::vector<std::uint16_t> download() {
-    const int d = r_.head_dim, n = r_.block;
-    const size_t seq = size_t(r_.seq());
-    std::vector<std::uint16_t> o(size_t(r_.batch) * r_.heads * seq * d);
+    const RingPlacement pl = r_.placement();
+    std::vector<std::uint16_t> o(size_t(r_.batch) * r_.heads * size_t(r_.seq()) * r_.head_dim), blk(r_.q_block_elems());
     for (int g = 0; g < r_.P; ++g) {
-      ATTN_CUDA(cudaSetDevice(g));
-      ATTN_CUDA(cudaMemcpy2D(o.data() + size_t(g) * n * d, seq * d * 2, g_[g].out.get(), size_t(n) * d * 2,
-                             size_t(n) * d * 2, size_t(r_.batch) * r_.heads, cudaMemcpyDeviceToHost));
+      ATTN_CUDA(cudaSetDevice(g_[g].dev));
+      ATTN_CUDA(cudaMemcpy(blk.data(), g_[g].out.get(), blk.size() * 2, cudaMemcpyDeviceToHost));
+      attnlab::ring_scatter(pl, g, blk.data(), o.data(), (long long)r_.batch * r_.heads, r_.head_dim, 2);
     }
     return o;
   }
@@ -218,11 +254,13 @@ class Ring {
     for (Gpu& x : g_) {
       ATTN_CUDA(cudaSetDevice(x.dev));
       ATTN_CUDA(cudaMemset(x.out.get(), 0xFF, x.out.bytes()));
+      ATTN_CUDA(cudaMemset(x.o_part.get(), 0xFF, x.o_part.bytes()));
+      ATTN_CUDA(cudaMemset(x.lse_part.get(), 0xFF, x.lse_part.bytes()));
     }
     sync_all();
   }
 
-  // One forward pass (P steps, P − 1 transfers). Every GPU must hold its own K/V block in kv[0]
+  // One forward pass (P steps, P − 1 transfers). Every device must hold its own K/V block in kv[0]
   // when it starts; the blocks rotate during the pass, and rotate_back() (untimed) puts them back.
   PassTimes run(Schedule sched) {
     const int P = r_.P;
@@ -232,62 +270,17 @@ class Ring {
       ATTN_CUDA(cudaEventRecord(x.origin, x.compute));
       ATTN_CUDA(cudaStreamWaitEvent(x.comm, x.origin, 0));
     }
-    const float scale = float(1.0 / std::sqrt(double(r_.head_dim)));
-    const long long rows = (long long)r_.batch * r_.heads * r_.block;
     for (int s = 0; s < P; ++s) {
       const int cur = sched == Schedule::compute_only ? 0 : s & 1, nxt = cur ^ 1;
-      // Compute on the block received in step s − 1 (or the GPU's own at s = 0).
+      // Compute on the block received in step s − 1 (or the device's own at s = 0).
       auto compute = [&] {
         for (int g = 0; g < P; ++g) {
           Gpu& x = g_[g];
-          ATTN_CUDA(cudaSetDevice(g));
+          ATTN_CUDA(cudaSetDevice(x.dev));
           if (s > 0 && sched != Schedule::compute_only) ATTN_CUDA(cudaStreamWaitEvent(x.compute, x.t1[s - 1], 0));
           ATTN_CUDA(cudaEventRecord(x.c0[s], x.compute));
-          const int j = (g - s + P) % P;
-          const int work = step_work(r_, g, j);
-          if (work > 0) {
-            AttnProblem p;
-            p.shape.batch = r_.batch, p.shape.heads = r_.heads, p.shape.kv_heads = r_.kv_heads;
-            p.shape.seq_q = p.shape.seq_kv = r_.block, p.shape.head_dim = r_.head_dim;
-            p.shape.causal = work == 1, p.shape.dtype = ElemType::bf16;
-            p.q = x.q.get();
-            p.k = x.kv[cur].get();
-            p.v = static_cast<char*>(x.kv[cur].get()) + r_.kv_block_elems() * 2;
-            p.o = x.o_part.get();
-            p.scale = scale;
-            ATTN_CUDA(block_forward(p, static_cast<float*>(x.lse_part.get()), x.compute));
-          }
-          ATTN_CUDA(cudaEventRecord(x.c1[s], x.compute));
-          // Step 0 always has work (the GPU's own block: full, or the causal diagonal), so the
-          // accumulator starts there; a masked step (causal, j > g) merges nothing.
-          ATTN_CUDA(ring_merge(static_cast<float*>(x.acc_o.get()), static_cast<float*>(x.acc_lse.get()),
-                               x.o_part.get(), static_cast<const float*>(x.lse_part.get()), x.out.get(), rows,
-                               r_.head_dim, s == 0, s == P - 1, work > 0, x.compute));
+          step(x, g, s, cur);
           ATTN_CUDA(cudaEventRecord(x.c2[s], x.compute));
-        }
-      };
-      // Send the block of step s on to the next GPU, receive the block of step s + 1 from the previous.
-      auto transfer = [&] {
-        for (int g = 0; g < P; ++g) {
-          Gpu& x = g_[g];
-          ATTN_CUDA(cudaSetDevice(g));
-          // kv[nxt] was read by step s − 1: receive into it only once that step is over. Serial:
-          // wait for this step's compute too, so that transfer and compute never run together.
-          if (sched == Schedule::serial) ATTN_CUDA(cudaStreamWaitEvent(x.comm, x.c2[s], 0));
-          else if (s > 0) ATTN_CUDA(cudaStreamWaitEvent(x.comm, x.c2[s - 1], 0));
-          ATTN_CUDA(cudaEventRecord(x.t0[s], x.comm));
-        }
-        RING_NCCL(ncclGroupStart());
-        for (int g = 0; g < P; ++g) {
-          Gpu& x = g_[g];
-          ATTN_CUDA(cudaSetDevice(g));
-          RING_NCCL(ncclSend(x.kv[cur].get(), r_.kv_bytes_per_step(), ncclUint8, (g + 1) % P, x.nccl, x.comm));
-          RING_NCCL(ncclRecv(x.kv[nxt].get(), r_.kv_bytes_per_step(), ncclUint8, (g + P - 1) % P, x.nccl, x.comm));
-        }
-        RING_NCCL(ncclGroupEnd());
-        for (int g = 0; g < P; ++g) {
-          ATTN_CUDA(cudaSetDevice(g));
-          ATTN_CUDA(cudaEventRecord(g_[g].t1[s], g_[g].comm));
         }
       };
       const bool sends = s + 1 < P && sched != Schedule::compute_only;
@@ -296,16 +289,16 @@ class Ring {
       // SMs), a transfer issued after it finds no free SM until the attention ends, and nothing
       // overlaps. "overlap" issues the transfer first; its NCCL kernel takes a few SMs at once.
       // (Serial must issue compute first: its transfer waits on this step's compute-end event.)
-      if (sched == Schedule::overlap && sends) transfer();
+      if (sched == Schedule::overlap && sends) transfer(s, cur, nxt, sched);
       compute();
-      if (sched != Schedule::overlap && sends) transfer();
+      if (sched != Schedule::overlap && sends) transfer(s, cur, nxt, sched);
     }
     sync_all();
     PassTimes t;
     for (auto* v : {&t.c0, &t.c1, &t.c2, &t.t0, &t.t1}) v->assign(P, std::vector<double>(P, 0.0));
     for (int g = 0; g < P; ++g) {
       Gpu& x = g_[g];
-      ATTN_CUDA(cudaSetDevice(g));
+      ATTN_CUDA(cudaSetDevice(x.dev));
       auto ms = [&](cudaEvent_t e) {
         float f = 0;
         ATTN_CUDA(cudaEventElapsedTime(&f, x.origin, e));
@@ -322,22 +315,124 @@ class Ring {
   }
 
  private:
-  // After a pass GPU g's current buffer holds block (g − P + 1) mod P = (g + 1) mod P; the pass
+  // Step s of device g on the K/V block in kv[cur] (device j = g − s's): the step's launches, each
+  // into its own partial slot (events c0..c1), then their merges (c1..c2).
+  void step(Gpu& x, int g, int s, int cur) {
+    const int P = r_.P, j = (g - s + P) % P, h = r_.chunk_len(), d = r_.head_dim;
+    const std::vector<RingLaunch>& launches = plan_[g][j];
+    const long long chunk_rows = (long long)r_.batch * r_.heads * h;                      // query rows of one chunk
+    const size_t kv_chunk = size_t(r_.batch) * r_.kv_heads * size_t(h) * size_t(d);       // K values of one chunk
+    const size_t slot_o = r_.q_block_elems() + size_t(d), slot_lse = size_t(r_.rows()) + 1;
+    auto* q = static_cast<std::uint16_t*>(x.q.get());
+    auto* k = static_cast<std::uint16_t*>(x.kv[cur].get());
+    auto* v = k + r_.kv_block_elems();
+    auto* o_part = static_cast<std::uint16_t*>(x.o_part.get());
+    auto* lse_part = static_cast<float*>(x.lse_part.get());
+    const float scale = float(1.0 / std::sqrt(double(d)));
+    auto first_row = [&](const RingLaunch& l) { return l.diagonal_group ? 0 : l.q_chunk * chunk_rows; };
+    for (size_t i = 0; i < launches.size(); ++i) {
+      const RingLaunch& l = launches[i];
+      const long long row0 = first_row(l);
+      const size_t kv0 = l.diagonal_group ? 0 : size_t(l.kv_chunk) * kv_chunk;
+      const size_t shift = l.mask == RingMask::causal_strict ? 1 : 0;  // the shifted diagonal: see the header
+      AttnProblem p;
+      // Chunk-major storage: the C chunks of a diagonal group are C·b sequences of one tensor.
+      p.shape.batch = l.diagonal_group ? r_.chunks() * r_.batch : r_.batch;
+      p.shape.heads = r_.heads, p.shape.kv_heads = r_.kv_heads, p.shape.seq_q = p.shape.seq_kv = h;
+      p.shape.head_dim = d, p.shape.causal = l.mask != RingMask::full, p.shape.dtype = ElemType::bf16;
+      p.q = q + (size_t(row0) + shift) * d;
+      p.k = k + kv0;
+      p.v = v + kv0;
+      p.o = o_part + i * slot_o + (size_t(row0) + shift) * d;
+      p.lse = lse_part + i * slot_lse + size_t(row0) + shift;
+      p.scale = scale;
+      ATTN_CUDA(attn_mma_forward(p, x.compute));
+    }
+    ATTN_CUDA(cudaEventRecord(x.c1[s], x.compute));
+    const long long all_rows = r_.rows();
+    const bool last_step = s == P - 1;
+    // The last merge of the pass writes O in bf16; when the step's last launch covers only some
+    // rows (or there is none), a merge with nothing to add writes them all.
+    const bool fused_last = last_step && !launches.empty() && launches.back().diagonal_group;
+    auto* acc_o = static_cast<float*>(x.acc_o.get());
+    auto* acc_lse = static_cast<float*>(x.acc_lse.get());
+    auto* out = static_cast<std::uint16_t*>(x.out.get());
+    for (size_t i = 0; i < launches.size(); ++i) {
+      const RingLaunch& l = launches[i];
+      const long long row0 = first_row(l), rows = l.diagonal_group ? all_rows : chunk_rows;
+      const bool last = fused_last && i + 1 == launches.size();
+      ATTN_CUDA(ring_merge(acc_o + size_t(row0) * d, acc_lse + row0, o_part + i * slot_o + size_t(row0) * d,
+                           lse_part + i * slot_lse + row0, out + size_t(row0) * d, rows, d, s == 0 && i == 0, last,
+                           true, l.mask == RingMask::causal_strict ? h : 0, x.compute));
+    }
+    if (last_step && !fused_last)
+      ATTN_CUDA(ring_merge(acc_o, acc_lse, o_part, lse_part, out, all_rows, d, false, true, false, 0, x.compute));
+  }
+
+  // Send the block of step s on to the next device, receive the block of step s + 1 from the previous.
+  void transfer(int s, int cur, int nxt, Schedule sched) {
+    const int P = r_.P;
+    for (int g = 0; g < P; ++g) {
+      Gpu& x = g_[g];
+      ATTN_CUDA(cudaSetDevice(x.dev));
+      // kv[nxt] was read by step s − 1: receive into it only once that step is over. Serial:
+      // wait for this step's compute too, so that transfer and compute never run together.
+      if (sched == Schedule::serial) ATTN_CUDA(cudaStreamWaitEvent(x.comm, x.c2[s], 0));
+      else if (s > 0) ATTN_CUDA(cudaStreamWaitEvent(x.comm, x.c2[s - 1], 0));
+      // One GPU: what NCCL's send/recv pairing ensures, said with events. The sender's kv[cur]
+      // arrived in its step s − 1 receive; the next device's step s − 1 copy, which read this
+      // device's kv[nxt], is done.
+      if (virtual_ && s > 0) {
+        ATTN_CUDA(cudaStreamWaitEvent(x.comm, g_[(g + P - 1) % P].t1[s - 1], 0));
+        ATTN_CUDA(cudaStreamWaitEvent(x.comm, g_[(g + 1) % P].t1[s - 1], 0));
+      }
+      ATTN_CUDA(cudaEventRecord(x.t0[s], x.comm));
+    }
+    if (virtual_) {
+      for (int g = 0; g < P; ++g) {
+        Gpu& x = g_[g];
+        ATTN_CUDA(cudaMemcpyAsync(x.kv[nxt].get(), g_[(g + P - 1) % P].kv[cur].get(), r_.kv_bytes_per_step(),
+                                  cudaMemcpyDeviceToDevice, x.comm));
+      }
+    } else {
+      RING_NCCL(ncclGroupStart());
+      for (int g = 0; g < P; ++g) {
+        Gpu& x = g_[g];
+        ATTN_CUDA(cudaSetDevice(x.dev));
+        RING_NCCL(ncclSend(x.kv[cur].get(), r_.kv_bytes_per_step(), ncclUint8, (g + 1) % P, x.nccl, x.comm));
+        RING_NCCL(ncclRecv(x.kv[nxt].get(), r_.kv_bytes_per_step(), ncclUint8, (g + P - 1) % P, x.nccl, x.comm));
+      }
+      RING_NCCL(ncclGroupEnd());
+    }
+    for (int g = 0; g < P; ++g) {
+      ATTN_CUDA(cudaSetDevice(g_[g].dev));
+      ATTN_CUDA(cudaEventRecord(g_[g].t1[s], g_[g].comm));
+    }
+  }
+
+  // After a pass device g's current buffer holds block (g − P + 1) mod P = (g + 1) mod P; the pass
   // that follows must start from block g in kv[0]. P − 1 transfers happened, so the block sits in
   // kv[(P − 1) & 1]. One untimed ring shift backwards puts the right block in place.
   void rotate_back() {
     const int P = r_.P;
     if (P == 1) return;
     const int at = (P - 1) & 1;
-    RING_NCCL(ncclGroupStart());
-    for (int g = 0; g < P; ++g) {
-      Gpu& x = g_[g];
-      ATTN_CUDA(cudaSetDevice(g));
-      // GPU g holds block (g + 1) mod P: send it to g + 1, receive block g from g − 1.
-      RING_NCCL(ncclSend(x.kv[at].get(), r_.kv_bytes_per_step(), ncclUint8, (g + 1) % P, x.nccl, x.comm));
-      RING_NCCL(ncclRecv(x.kv[at ^ 1].get(), r_.kv_bytes_per_step(), ncclUint8, (g + P - 1) % P, x.nccl, x.comm));
+    sync_all();
+    if (virtual_) {
+      for (int g = 0; g < P; ++g)
+        ATTN_CUDA(cudaMemcpyAsync(g_[(g + 1) % P].kv[at ^ 1].get(), g_[g].kv[at].get(), r_.kv_bytes_per_step(),
+                                  cudaMemcpyDeviceToDevice, g_[(g + 1) % P].comm));
+    } else {
+      RING_NCCL(ncclGroupStart());
+      for (int g = 0; g < P; ++g) {
+        Gpu& x = g_[g];
+        ATTN_CUDA(cudaSetDevice(x.dev));
+        // Device g holds block (g + 1) mod P: send it to g + 1, receive block g from g − 1.
+        RING_NCCL(ncclSend(x.kv[at].get(), r_.kv_bytes_per_step(), ncclUint8, (g + 1) % P, x.nccl, x.comm));
+        RING_NCCL(ncclRecv(x.kv[at ^ 1].get(), r_.kv_bytes_per_step(), ncclUint8, (g + P - 1) % P, x.nccl, x.comm));
+      }
+      RING_NCCL(ncclGroupEnd());
     }
-    RING_NCCL(ncclGroupEnd());
     sync_all();
     if (at ^ 1) {  // the own block landed in kv[1]: copy it to kv[0]
       for (Gpu& x : g_) {
@@ -357,6 +452,10 @@ class Ring {
 
   RingShape r_;
   std::vector<Gpu> g_;
+  bool virtual_ = false;
+  std::vector<std::vector<std::vector<RingLaunch>>> plan_;  // [device][kv block]: the step's launches
+  std::vector<std::vector<double>> work_;                    // [device][kv block]: ring_block_work
+  int slots_ = 1;                                            // most launches in one step
 };
 
 // ---------------------------------------------------------------------------------------------
@@ -366,7 +465,7 @@ class Ring {
 struct CheckOut {
   bool ok = false;
   double vs_single_max_abs = 0, vs_single_rel_l2 = 0;
-  CheckResult ref;       // the ring vs fp64
+  CheckResult ref;         // the ring vs fp64
   CheckResult single_ref;  // single GPU vs fp64 (the same rows), for scale
   std::string note;
 };
@@ -389,13 +488,13 @@ std::vector<std::uint16_t> single_gpu(const AttnShape& s, const HostInputs& in) 
   return out;
 }
 
-CheckOut check_ring(const RingShape& r, Ring& ring, const HostInputs& in, std::uint64_t seed) {
+CheckOut check_ring(const RingShape& r, Ring& ring, const HostInputs& in, const std::vector<std::uint16_t>& one,
+                    std::uint64_t seed) {
   CheckOut c;
   const AttnShape s = r.full();
   ring.poison_outputs();
   ring.run(Schedule::overlap);
   const std::vector<std::uint16_t> got = ring.download();
-  const std::vector<std::uint16_t> one = single_gpu(s, in);
   double e2 = 0, r2 = 0;
   for (size_t i = 0; i < got.size(); ++i) {
     const double a = half_bits_to_float(got[i], s.dtype), b = half_bits_to_float(one[i], s.dtype);
@@ -405,14 +504,19 @@ CheckOut check_ring(const RingShape& r, Ring& ring, const HostInputs& in, std::u
     r2 += b * b;
   }
   c.vs_single_rel_l2 = std::sqrt(e2 / std::max(r2, 1e-300));
-  // Rows: the harness's pick (tile edges, first/last, random) plus both sides of every block edge.
+  // Rows: the harness's pick (tile edges, first/last, random) plus the first and last token of
+  // every chunk of every device (the layout's seams; striped: a device's first and last token).
   std::vector<RowId> rows = pick_rows(s, 192, seed);
   std::set<std::tuple<int, int, int>> have;
   for (const RowId& x : rows) have.insert({x.b, x.h, x.i});
-  for (int g = 1; g < r.P; ++g)
-    for (int i : {g * r.block - 1, g * r.block})
-      for (int h : {0, r.heads - 1})
-        if (have.insert({r.batch - 1, h, i}).second) rows.push_back({r.batch - 1, h, i});
+  const RingPlacement pl = r.placement();
+  for (int g = 0; g < r.P; ++g)
+    for (int ch = 0; ch < r.chunks(); ++ch)
+      for (int local : {ch * r.chunk_len(), ch * r.chunk_len() + r.chunk_len() - 1})
+        for (int h : {0, r.heads - 1}) {
+          const int i = int(attnlab::ring_token(pl, g, local));
+          if (have.insert({r.batch - 1, h, i}).second) rows.push_back({r.batch - 1, h, i});
+        }
   const double scale = 1.0 / std::sqrt(double(r.head_dim));
   const Tolerance tol = tolerance_for(KernelId::mma, ElemType::bf16);
   c.ref = check_output(s, in, got, rows, tol, scale);
@@ -434,12 +538,12 @@ struct StepStat {
 struct Measured {
   Schedule sched;
   std::vector<double> pass_ms;               // per repeat
-  std::vector<std::vector<StepStat>> steps;  // [gpu][step], medians over repeats
+  std::vector<std::vector<StepStat>> steps;  // [device][step], medians over repeats
   PassTimes median_pass;                     // the repeat with the median pass time (the timeline)
   double compute_ms = 0;   // median over repeats of the mean full-block step compute (attention + merge)
-  double attn_ms = 0;      // the attention launch alone
-  double transfer_ms = 0;  // median over repeats of the mean transfer (steps 0..P−2), max over GPUs
-  double idle_ms = 0;      // median over repeats of the compute streams' wait for blocks, summed over steps, max over GPUs
+  double attn_ms = 0;      // the attention launches alone
+  double transfer_ms = 0;  // median over repeats of the mean transfer (steps 0..P−2), max over devices
+  double idle_ms = 0;      // median over repeats of the compute streams' wait for blocks, summed over steps, max over devices
 };
 
 double median_of(std::vector<double> v) { return stats_of(std::move(v)).median; }
@@ -451,6 +555,11 @@ Measured measure(const RingShape& r, Ring& ring, Schedule sched, int warmup, int
   for (int i = 0; i < warmup; ++i) ring.run(sched);
   std::vector<PassTimes> all;
   for (int i = 0; i < repeats; ++i) all.push_back(ring.run(sched));
+  // The full-block step time: steps whose launches are all unmasked (time / work: zigzag's are
+  // half blocks); with none (striped causal), every step that computes.
+  bool any_unmasked = false;
+  for (int g = 0; g < P; ++g)
+    for (int j = 0; j < P; ++j) any_unmasked = any_unmasked || ring.unmasked(g, j);
   std::vector<double> compute, attn, transfer, idle;
   for (const PassTimes& t : all) {
     m.pass_ms.push_back(t.pass_ms);
@@ -461,7 +570,9 @@ Measured measure(const RingShape& r, Ring& ring, Schedule sched, int warmup, int
       double tr = 0, id = 0;
       for (int s = 0; s < P; ++s) {
         const int j = (g - s + P) % P;
-        if (step_work(r, g, j) == 2) c_sum += t.c2[g][s] - t.c0[g][s], a_sum += t.c1[g][s] - t.c0[g][s], ++c_n;
+        const double w = ring.work(g, j);
+        if (w > 0 && (any_unmasked ? ring.unmasked(g, j) : true))
+          c_sum += (t.c2[g][s] - t.c0[g][s]) / w, a_sum += (t.c1[g][s] - t.c0[g][s]) / w, ++c_n;
         if (s > 0) id += t.c0[g][s] - t.c2[g][s - 1];
         if (s + 1 < P) tr += t.t1[g][s] - t.t0[g][s];
       }
@@ -492,31 +603,6 @@ Measured measure(const RingShape& r, Ring& ring, Schedule sched, int warmup, int
   std::sort(order.begin(), order.end(), [&](size_t a, size_t b) { return all[a].pass_ms < all[b].pass_ms; });
   m.median_pass = all[order[order.size() / 2]];
   return m;
-}
-
-json shape_json(const RingShape& r) {
-  return {{"devices", r.P},       {"batch", r.batch},       {"heads", r.heads},     {"kv_heads", r.kv_heads},
-          {"seq", r.seq()},       {"block", r.block},       {"head_dim", r.head_dim}, {"causal", r.causal},
-          {"dtype", "bf16"}};
-}
-
-json timeline_json(const RingShape& r, const PassTimes& t, bool sends_any) {
-  json ev = json::array();
-  for (int s = 0; s < r.P; ++s)
-    for (int g = 0; g < r.P; ++g) {
-      const int j = (g - s + r.P) % r.P;
-      json e = {{"step", s},
-                {"device", g},
-                {"kv_block", j},
-                {"work", step_work(r, g, j) == 2 ? 1.0 : step_work(r, g, j) == 1 ? 0.5 : 0.0},
-                {"compute_start_ms", t.c0[g][s]},
-                {"attn_end_ms", t.c1[g][s]},
-                {"compute_end_ms", t.c2[g][s]},
-                {"sends", sends_any && s + 1 < r.P}};
-      if (sends_any && s + 1 < r.P) e["send_start_ms"] = t.t0[g][s], e["send_end_ms"] = t.t1[g][s];
-      ev.push_back(e);
-    }
-  return ev;
 }
 
 // A device-to-device copy between two GPUs through NCCL with no compute beside it: the link's
@@ -581,6 +667,116 @@ struct Row {
   Measured serial, overlap, overlap_compute_first, compute_only;
 };
 
+// ---------------------------------------------------------------------------------------------
+// The file: src/measure/ring_measured's structs, written by its writer.
+
+attnlab::RingMeasuredSchedule schedule_of(const Ring& ring, const RingShape& r, const Measured& m) {
+  attnlab::RingMeasuredSchedule s;
+  const Stats ps = stats_of(m.pass_ms);
+  s.pass_ms = ps.median, s.pass_min_ms = ps.min, s.pass_max_ms = ps.max, s.repeats = m.pass_ms.size();
+  s.compute_ms = m.compute_ms, s.attn_ms = m.attn_ms, s.transfer_ms = m.transfer_ms, s.idle_ms = m.idle_ms;
+  const int P = r.P;
+  for (int st = 0; st < P; ++st) {
+    attnlab::RingMeasuredStep x;  // the largest over the devices of the per-step medians
+    for (int g = 0; g < P; ++g) {
+      const StepStat& y = m.steps[g][st];
+      x.compute_ms = std::max(x.compute_ms, y.compute_ms), x.attn_ms = std::max(x.attn_ms, y.attn_ms);
+      x.merge_ms = std::max(x.merge_ms, y.merge_ms), x.transfer_ms = std::max(x.transfer_ms, y.transfer_ms);
+      x.idle_ms = std::max(x.idle_ms, y.idle_ms);
+    }
+    s.steps.push_back(x);
+  }
+  const bool sends_any = m.sched != Schedule::compute_only;
+  const PassTimes& t = m.median_pass;
+  for (int st = 0; st < P; ++st)
+    for (int g = 0; g < P; ++g) {
+      attnlab::RingMeasuredEvent e;
+      const int j = (g - st + P) % P;
+      e.step = attnlab::u64(st), e.device = attnlab::u64(g), e.kv_block = attnlab::u64(j);
+      e.work = ring.work(g, j);
+      e.compute_start_ms = t.c0[g][st], e.attn_end_ms = t.c1[g][st], e.compute_end_ms = t.c2[g][st];
+      e.sends = sends_any && st + 1 < P;
+      if (e.sends) e.send_start_ms = t.t0[g][st], e.send_end_ms = t.t1[g][st];
+      s.timeline.push_back(e);
+    }
+  return s;
+}
+
+attnlab::RingMeasuredRow row_of(const Row& w, const Ring* ring) {
+  const RingShape& r = w.shape;
+  attnlab::RingMeasuredRow x;
+  x.devices = attnlab::u64(r.P), x.batch = attnlab::u64(r.batch), x.heads = attnlab::u64(r.heads);
+  x.kv_heads = attnlab::u64(r.kv_heads), x.seq = attnlab::u64(r.seq()), x.block = attnlab::u64(r.block);
+  x.head_dim = attnlab::u64(r.head_dim), x.causal = r.causal, x.dtype = "bf16", x.layout = r.layout;
+  x.kv_bytes_per_step = attnlab::u64(r.kv_bytes_per_step());
+  x.check_ok = w.check.ok;
+  x.vs_single_max_abs = w.check.vs_single_max_abs, x.vs_single_rel_l2 = w.check.vs_single_rel_l2;
+  x.max_abs_error = w.check.ref.max_abs_error, x.rel_l2_error = w.check.ref.rel_l2_error;
+  x.rows_checked = w.check.ref.rows_checked, x.single_gpu_max_abs_error = w.check.single_ref.max_abs_error;
+  if (w.check.ok && ring) {
+    x.serial = schedule_of(*ring, r, w.serial);
+    x.overlap = schedule_of(*ring, r, w.overlap);
+    x.overlap_compute_first = schedule_of(*ring, r, w.overlap_compute_first);
+    x.compute_only = schedule_of(*ring, r, w.compute_only);
+  }
+  return x;
+}
+
+// The check set: small, awkward shapes (ragged blocks, GQA, batch 2, d = 64), each layout, causal
+// and not. Zigzag needs an even block: its ragged blocks are even but not multiples of a tile.
+std::vector<RingShape> check_shapes(int P, const std::vector<RingLayout>& layouts, bool quick) {
+  struct Base {
+    int b, h, kvh, n, d;
+  };
+  std::vector<Base> bases = {{1, 32, 8, 778, 128}, {2, 8, 2, 300, 64}};  // GQA 32/8; batch 2, GQA 4, d 64
+  if (!quick) bases.push_back({1, 4, 1, 130, 128});                       // MQA, a block of two tiles + 2
+  std::vector<RingShape> out;
+  for (const Base& x : bases)
+    for (bool causal : {false, true})
+      for (RingLayout l : layouts) {
+        RingShape r;
+        r.P = P, r.batch = x.b, r.heads = x.h, r.kv_heads = x.kvh, r.block = x.n, r.head_dim = x.d;
+        r.causal = causal, r.layout = l;
+        out.push_back(r);
+      }
+  if (!quick)  // odd blocks where the layout allows them
+    for (RingLayout l : layouts)
+      if (l != RingLayout::zigzag) {
+        RingShape r;
+        r.P = P, r.batch = 1, r.heads = 4, r.kv_heads = 4, r.block = 777, r.head_dim = 128, r.causal = true, r.layout = l;
+        out.push_back(r);
+      }
+  return out;
+}
+
+// Runs the checks of `shapes` (inputs and the single-GPU output made once per problem, every
+// layout checked against them); prints one line per shape (failures only with quiet).
+bool run_checks(const std::vector<RingShape>& shapes, const std::vector<ncclComm_t>& comms, std::uint64_t& seed,
+                bool quiet, const char* where) {
+  bool all_ok = true;
+  std::string key;
+  HostInputs in;
+  std::vector<std::uint16_t> one;
+  for (const RingShape& r : shapes) {
+    const std::string k = fmt::format("{} {} {} {} {} {} {}", r.P, r.batch, r.heads, r.kv_heads, r.block, r.head_dim, r.causal);
+    if (k != key) {
+      key = k;
+      in = make_inputs(r.full(), ++seed);
+      one = single_gpu(r.full(), in);
+    }
+    Ring ring(r, comms);
+    ring.upload(in);
+    const CheckOut c = check_ring(r, ring, in, one, seed);
+    all_ok = all_ok && c.ok;
+    if (!quiet || !c.ok)
+      fmt::print("check {:<38} P={} {}: vs single GPU max|diff| {:.2e} rel L2 {:.2e}; vs fp64 ({} rows) max err {:.2e} "
+                 "(single GPU {:.2e}) {}{}\n",
+                 r.label(), r.P, where, c.vs_single_max_abs, c.vs_single_rel_l2, c.ref.rows_checked,
+                 c.ref.max_abs_error, c.single_ref.max_abs_error, c.ok ? "ok" : "FAILED ", c.note);
+  }
+  return all_ok;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -590,17 +786,32 @@ int main(int argc, char** argv) {
   setenv("NVSHMEM_DISABLE_NVLS", "1", 1);
 
   CLI::App app{"attnlab-ring-attention: ring attention over the GPUs of one host through NCCL: check, then time"};
-  std::string json_path, sweep = "key";
+  std::string json_path, sweep = "key", virtual_list;
+  std::vector<std::string> layout_names;
   int devices = 0, repeats = 20, warmup = 2, batch = 1, heads = 32, kv_heads = 32, dim = 128;
   std::vector<int> blocks;
-  bool check_only = false, quiet = false, causal = false;
+  bool check_only = false, quiet = false, causal = false, quick = false;
   unsigned long long seed = 20261123;
   app.add_option("--devices", devices, "GPUs in the ring (default: all visible)")->check(CLI::Range(1, 64));
-  app.add_flag("--check", check_only, "Correctness only: small shapes (MHA/GQA, causal, ragged), no timing");
+  app.add_option("--virtual", virtual_list,
+                 "One GPU: run the ring for these numbers of virtual devices on GPU 0 (\"2,4,8\"), the NCCL exchange "
+                 "replaced by a device copy; checks only (every layout unless --layout)");
+  app.add_option("--layout", layout_names,
+                 "contiguous, zigzag or striped (several: --layout zigzag --layout striped, or comma-separated): the "
+                 "timed rows' layouts (default contiguous); the checks run every layout unless this is given")
+      ->delimiter(',');
+  app.add_flag("--check", check_only, "Correctness only: small shapes (MHA/GQA, causal, ragged, every layout), no timing");
+  app.add_flag("--quick", quick, "With --check or --virtual: two shapes per layout and mask instead of four");
   app.add_flag("--quiet", quiet, "Print only failures and the summary line");
-  app.add_option("--sweep", sweep, "key: MHA and GQA-4 (H32, d128) for n = 256 ... 16384, and causal points; quick: a few small sizes")
-      ->check(CLI::IsMember({"key", "quick"}));
-  app.add_option("--block", blocks, "Instead of the sweep: these block sizes n (tokens per GPU), with --heads/--kv-heads/--dim/--batch/--causal");
+  app.add_option("--sweep", sweep,
+                 "key: MHA and GQA-4 (H32, d128) for n = 256 ... 16384, and causal points; layouts: H32/32 and 32/8, "
+                 "d128, n = 1024 ... 16384 (or --block; --kv-heads: that series only), causal and not, each --layout "
+                 "(default all three); quick: a "
+                 "few small sizes")
+      ->check(CLI::IsMember({"key", "layouts", "quick"}));
+  app.add_option("--block", blocks, "Instead of the sweep: these block sizes n (tokens per GPU, comma-separated), with "
+                 "--heads/--kv-heads/--dim/--batch/--causal; with --sweep layouts: its blocks")
+      ->delimiter(',');
   app.add_option("--batch", batch, "Sequences per batch (with --block)")->check(CLI::Range(1, 1024));
   app.add_option("--heads", heads, "Query heads (with --block)")->check(CLI::Range(1, 1024));
   app.add_option("--kv-heads", kv_heads, "K/V heads, dividing --heads (with --block)")->check(CLI::Range(1, 1024));
@@ -610,41 +821,65 @@ int main(int argc, char** argv) {
   app.add_option("--warmup", warmup, "Untimed passes first")->check(CLI::Range(0, 100));
   app.add_option("--json", json_path, "Write the measurements here (schema: assets/measurements/README.md, ring)");
   app.add_option("--seed", seed, "Base seed of the random inputs");
-  try {
-    app.parse(argc, argv);
-  } catch (const CLI::ParseError& e) {
-    return app.exit(e);
-  }
-  if (heads % kv_heads != 0) {
-    fmt::print(stderr, "attnlab-ring-attention: --kv-heads must divide --heads ({} heads, got {})\n", heads, kv_heads);
-    return 2;
-  }
-  for (int b : blocks)
-    if (b < 1 || b > (1 << 20)) {
-      fmt::print(stderr, "attnlab-ring-attention: --block must be between 1 and 1048576 (got {})\n", b);
-      return 2;
+
+  std::vector<RingLayout> layouts;
+  std::vector<int> virtual_p;
+  auto before_gpu = [&]() -> std::optional<int> {
+    if (heads % kv_heads != 0)
+      throw BadInput(fmt::format("--kv-heads must divide --heads ({} heads, got {})", heads, kv_heads));
+    for (int b : blocks)
+      if (b < 1 || b > (1 << 20)) throw BadInput(fmt::format("--block must be between 1 and 1048576 (got {})", b));
+    for (const std::string& n : layout_names) {
+      try {
+        layouts.push_back(attnlab::ring_layout_parse(n));
+      } catch (const attnlab::InputError& e) {
+        throw BadInput(e.what());
+      }
     }
-  const std::string command = attnlab::command_line("attnlab-ring-attention", argc, argv);
+    // The timed blocks meet zigzag when it is asked for, or by default in the layouts sweep.
+    const bool zigzag = std::count(layouts.begin(), layouts.end(), RingLayout::zigzag) > 0 ||
+                        (layouts.empty() && sweep == "layouts");
+    for (int b : blocks)
+      if (zigzag && b % 2 != 0)
+        throw BadInput(fmt::format("--layout zigzag holds two chunks of n / 2 tokens per GPU: --block must be even "
+                                   "(got {})", b));
+    if (!virtual_list.empty()) {
+      virtual_p = parse_int_list(virtual_list, "--virtual", 1, 64);
+      if (!json_path.empty())
+        throw BadInput("--virtual runs the checks only (P devices sharing one GPU time nothing of a ring): no --json");
+    }
+    return std::nullopt;
+  };
 
-  std::string why;
-  if (!cuda_device_usable(why)) {
-    fmt::print(stderr, "attnlab-ring-attention: {}.\nNothing was checked or timed (exit code {} = skipped).\n", why,
-               kExitSkipped);
-    return kExitSkipped;
-  }
-  int visible = 0;
-  ATTN_CUDA(cudaGetDeviceCount(&visible));
-  if (devices == 0) devices = visible;
-  if (visible < 2) {
-    fmt::print(stderr, "attnlab-ring-attention: {} GPU visible, a ring needs at least 2 (skipped)\n", visible);
-    return kExitSkipped;
-  }
-  if (devices > visible) {
-    fmt::print(stderr, "attnlab-ring-attention: --devices must be at most the {} visible GPUs (got {})\n", visible, devices);
-    return 2;
-  }
+  return run_program(app, argc, argv, "attnlab-ring-attention", before_gpu, [&](Program& prog) {
+    const DeviceFacts& dev = prog.dev;
+    const std::vector<RingLayout> all_layouts(std::begin(attnlab::kRingLayouts), std::end(attnlab::kRingLayouts));
+    const std::vector<RingLayout> check_layouts = layouts.empty() ? all_layouts : layouts;
+    std::uint64_t s = seed;
 
-  try {
+    // ---- one GPU, P virtual devices: checks only
+    if (!virtual_p.empty()) {
+      if (!quiet)
+        fmt::print("{} ({} SMs), driver {}, CUDA {} runtime {}: ring of virtual devices on GPU 0\n", dev.name,
+                   dev.sm_count, dev.driver_version, dev.cuda_driver, dev.cuda_runtime);
+      bool ok = true;
+      size_t n = 0;
+      for (int P : virtual_p) {
+        const std::vector<RingShape> shapes = check_shapes(P, check_layouts, quick);
+        ok = run_checks(shapes, {}, s, quiet, "(one GPU)") && ok;
+        n += shapes.size();
+      }
+      fmt::print("{}: ring attention on one GPU, P = {}: {} shapes checked\n", ok ? "ok" : "FAILED", virtual_list, n);
+      return ok ? 0 : 1;
+    }
+
+    // ---- the GPUs of this host, through NCCL
+    int visible = 0;
+    ATTN_CUDA(cudaGetDeviceCount(&visible));
+    if (devices == 0) devices = visible;
+    if (visible < 2) return prog.skip(fmt::format("{} GPU visible, a ring needs at least 2 (--virtual checks one GPU)", visible));
+    if (devices > visible)
+      throw BadInput(fmt::format("--devices must be at most the {} visible GPUs (got {})", visible, devices));
     const int P = devices;
     std::vector<ncclComm_t> comms(P);
     std::vector<int> ids(P);
@@ -652,7 +887,6 @@ int main(int argc, char** argv) {
     RING_NCCL(ncclCommInitAll(comms.data(), P, ids.data()));
     int nccl_version = 0;
     RING_NCCL(ncclGetVersion(&nccl_version));
-    DeviceFacts dev = device_facts();
     std::vector<std::string> names;
     for (int g = 0; g < P; ++g) {
       cudaDeviceProp p{};
@@ -672,80 +906,96 @@ int main(int argc, char** argv) {
           }
           p2p += fmt::format("{}{}->{}: access {}, perf rank {}", p2p.empty() ? "" : "; ", a, b, can, perf);
         }
+    const std::string nccl_text =
+        fmt::format("{}.{}.{}", nccl_version / 10000, (nccl_version / 100) % 100, nccl_version % 100);
     if (!quiet)
-      fmt::print("{} x {} ({} SMs), driver {}, CUDA {} runtime {}, NCCL {}.{}.{}; {}\n", P, dev.name, dev.sm_count,
-                 dev.driver_version, dev.cuda_driver, dev.cuda_runtime, nccl_version / 10000, (nccl_version / 100) % 100,
-                 nccl_version % 100, p2p);
+      fmt::print("{} x {} ({} SMs), driver {}, CUDA {} runtime {}, NCCL {}; {}\n", P, dev.name, dev.sm_count,
+                 dev.driver_version, dev.cuda_driver, dev.cuda_runtime, nccl_text, p2p);
 
-    // Shapes: the check set (small, awkward sizes) and the timed sweep.
-    auto mk = [&](int b, int h, int kvh, int n, int d, bool c) {
+    // Shapes: the check set, then the timed sweep.
+    auto mk = [&](int b, int h, int kvh, int n, int d, bool c, RingLayout l) {
       RingShape r;
-      r.P = P, r.batch = b, r.heads = h, r.kv_heads = kvh, r.block = n, r.head_dim = d, r.causal = c;
+      r.P = P, r.batch = b, r.heads = h, r.kv_heads = kvh, r.block = n, r.head_dim = d, r.causal = c, r.layout = l;
       return r;
     };
-    std::vector<RingShape> checks = {mk(1, 8, 8, 512, 128, false), mk(2, 8, 2, 1000, 64, true),
-                                     mk(1, 4, 4, 777, 128, true),  mk(1, 4, 1, 300, 128, false),
-                                     mk(1, 16, 16, 4096, 128, true)};
+    const std::vector<RingLayout> timed_layouts =
+        !layouts.empty() ? layouts : sweep == "layouts" ? all_layouts : std::vector<RingLayout>{RingLayout::contiguous};
     std::vector<RingShape> timed;
-    if (!blocks.empty()) {
-      for (int n : blocks) timed.push_back(mk(batch, heads, kv_heads, n, dim, causal));
+    if (sweep == "layouts") {  // each layout, causal and not (without a mask they differ only in launches)
+      const std::vector<int> ns = blocks.empty() ? std::vector<int>{1024, 2048, 4096, 8192, 16384} : blocks;
+      // --kv-heads given: that series alone (the largest points need a device call each).
+      const std::vector<int> kvhs = app.count("--kv-heads") ? std::vector<int>{kv_heads} : std::vector<int>{32, 8};
+      for (int kvh : kvhs)
+        for (int n : ns)
+          for (bool c : {false, true})
+            for (RingLayout l : timed_layouts) timed.push_back(mk(1, 32, kvh, n, 128, c, l));
+    } else if (!blocks.empty()) {
+      for (int n : blocks)
+        for (RingLayout l : timed_layouts) timed.push_back(mk(batch, heads, kv_heads, n, dim, causal, l));
     } else if (sweep == "quick") {
-      for (int n : {512, 2048}) timed.push_back(mk(1, 32, 32, n, 128, false));
+      for (int n : {512, 2048}) timed.push_back(mk(1, 32, 32, n, 128, false, RingLayout::contiguous));
     } else {
       for (int kvh : {32, 8})
         for (int n : {256, 512, 768, 1024, 1536, 2048, 3072, 4096, 8192, 16384})
-          timed.push_back(mk(1, 32, kvh, n, 128, false));
-      timed.push_back(mk(1, 32, 32, 4096, 128, true));
-      timed.push_back(mk(1, 32, 32, 16384, 128, true));
+          timed.push_back(mk(1, 32, kvh, n, 128, false, RingLayout::contiguous));
+      for (RingLayout l : timed_layouts) {
+        timed.push_back(mk(1, 32, 32, 4096, 128, true, l));
+        timed.push_back(mk(1, 32, 32, 16384, 128, true, l));
+      }
     }
     if (check_only) timed.clear();
 
-    bool all_ok = true;
+    bool all_ok = run_checks(check_shapes(P, check_layouts, quick), comms, s, quiet, "(NCCL)");
+    attnlab::RingMeasurements file;
+    {
+      const attnlab::Measurements header = prog.begin_file();
+      file.device = header.device, file.date = header.date, file.command = header.command, file.tool = header.tool;
+    }
+    file.devices = attnlab::u64(P);
+    file.device_names = names;
+    file.nccl_version = nccl_text;
+    file.peer_access = p2p;
+    file.env = {{"NCCL_NVLS_ENABLE", "0"}, {"TORCH_SYMM_MEM_DISABLE_MULTICAST", "1"}, {"NVSHMEM_DISABLE_NVLS", "1"}};
+    file.kernel = "attn-mma";
+    file.timing = fmt::format("CUDA events on both streams of every GPU, every step; {} warm-up and {} timed passes per "
+                              "schedule, medians; no L2 flush (each block arrives fresh from the link or is re-read)",
+                              warmup, repeats);
     std::vector<Row> rows;
-    auto run_shape = [&](const RingShape& r, bool time_it) {
+    for (const RingShape& r : timed) {
       const AttnShape full = r.full();
-      HostInputs in = make_inputs(full, ++seed);
+      HostInputs in = make_inputs(full, ++s);
+      const std::vector<std::uint16_t> one = single_gpu(full, in);
       Row row;
       row.shape = r;
       Ring ring(r, comms);
       ring.upload(in);
-      row.check = check_ring(r, ring, in, seed);
-      if (!row.check.ok) all_ok = false;
+      row.check = check_ring(r, ring, in, one, s);
+      all_ok = all_ok && row.check.ok;
       if (!quiet || !row.check.ok)
-        fmt::print("check {:<24} P={}: vs single GPU max|diff| {:.2e} rel L2 {:.2e}; vs fp64 ({} rows) max err {:.2e} "
-                   "(single GPU {:.2e}) {}{}\n",
-                   r.label(), r.P, row.check.vs_single_max_abs, row.check.vs_single_rel_l2, row.check.ref.rows_checked,
-                   row.check.ref.max_abs_error, row.check.single_ref.max_abs_error, row.check.ok ? "ok" : "FAILED ",
+        fmt::print("check {:<38} P={}: vs single GPU max|diff| {:.2e}; vs fp64 max err {:.2e} {}{}\n", r.label(), P,
+                   row.check.vs_single_max_abs, row.check.ref.max_abs_error, row.check.ok ? "ok" : "FAILED ",
                    row.check.note);
-      if (time_it && row.check.ok) {
+      if (row.check.ok) {
         row.serial = measure(r, ring, Schedule::serial, warmup, repeats);
         row.overlap = measure(r, ring, Schedule::overlap, warmup, repeats);
         row.overlap_compute_first = measure(r, ring, Schedule::overlap_compute_first, warmup, repeats);
         row.compute_only = measure(r, ring, Schedule::compute_only, warmup, repeats);
       }
-      return row;
-    };
-    for (const RingShape& r : checks) run_shape(r, false);
-    for (const RingShape& r : timed) rows.push_back(run_shape(r, true));
+      file.rows.push_back(row_of(row, &ring));  // while the ring (its plan's work) exists
+      rows.push_back(std::move(row));
+    }
 
     // The link alone, 4 KiB to 1 GiB: its latency (small messages) and bandwidth (the largest).
-    struct Probe {
-      size_t bytes;
-      double ms, gbps;
-    };
-    std::vector<Probe> probes;
-    if (!check_only)
+    if (!timed.empty())
       for (size_t b = size_t(4) << 10; b <= (size_t(1) << 30); b *= 4) {
         const double ms = link_probe_ms(comms, P, b, b >= (size_t(256) << 20) ? 5 : 20);
-        probes.push_back({b, ms, double(b) / (ms * 1e-3) / 1e9});
+        file.link_sizes.push_back({attnlab::u64(b), ms, double(b) / (ms * 1e-3) / 1e9});
       }
-    const size_t probe_bytes = probes.empty() ? 0 : probes.back().bytes;
-    const double probe_gbps = probes.empty() ? 0 : probes.back().gbps;
 
     if (!timed.empty()) {
-      fmt::print("\n{:<28} {:>10} {:>9} {:>9} {:>9} {:>8} {:>9} {:>9} {:>9} {:>9} {:>7} {:>9}\n",
+      fmt::print("\n{:<38} {:>10} {:>9} {:>9} {:>9} {:>8} {:>9} {:>9} {:>9} {:>9} {:>7} {:>9} {:>7}\n",
                  "shape (P=" + std::to_string(P) + ")", "K/V /step", "compute", "transfer", "link GB/s", "TFLOP/s",
-                 "c-only", "serial", "overlap", "exposed", "hidden", "c1st");
+                 "c-only", "serial", "overlap", "exposed", "hidden", "c1st", "vs ideal");
       for (const Row& w : rows) {
         if (!w.check.ok) continue;
         const RingShape& r = w.shape;
@@ -754,94 +1004,30 @@ int main(int argc, char** argv) {
         // What the transfers cost the pass: the overlapped pass over the same pass with no transfer.
         const double exposed = median_of(w.overlap.pass_ms) - median_of(w.compute_only.pass_ms);
         const double hidden = P > 1 ? std::clamp(1.0 - exposed / ((P - 1) * w.serial.transfer_ms), 0.0, 1.0) : 1.0;
-        fmt::print("{:<28} {:>8.2f}MB {:>7.3f}ms {:>7.3f}ms {:>9.1f} {:>8.1f} {:>7.3f}ms {:>7.3f}ms {:>7.3f}ms {:>7.3f}ms {:>6.0f}% {:>7.3f}ms\n",
+        // Efficiency vs ideal: the total work spread evenly at the measured full-block speed, free transfers.
+        double work = 0;
+        const attnlab::RingConfig cfg = model_config(r);
+        for (int g = 0; g < P; ++g)
+          for (int j = 0; j < P; ++j) work += attnlab::ring_block_work(cfg, attnlab::u64(g), attnlab::u64(j));
+        const double ideal = work / P * w.serial.compute_ms;
+        fmt::print("{:<38} {:>8.2f}MB {:>7.3f}ms {:>7.3f}ms {:>9.1f} {:>8.1f} {:>7.3f}ms {:>7.3f}ms {:>7.3f}ms {:>7.3f}ms "
+                   "{:>6.0f}% {:>7.3f}ms {:>6.0f}%\n",
                    r.label(), r.kv_bytes_per_step() / 1e6, w.serial.compute_ms, w.serial.transfer_ms, gbps, tflops,
                    median_of(w.compute_only.pass_ms), median_of(w.serial.pass_ms), median_of(w.overlap.pass_ms), exposed,
-                   100 * hidden, median_of(w.overlap_compute_first.pass_ms));
+                   100 * hidden, median_of(w.overlap_compute_first.pass_ms), 100 * ideal / median_of(w.overlap.pass_ms));
       }
       fmt::print("link alone (ncclSend/Recv to both neighbours, no compute):");
-      for (const Probe& pr : probes) fmt::print(" {} KiB {:.4f} ms ({:.1f} GB/s);", pr.bytes >> 10, pr.ms, pr.gbps);
+      for (const auto& pr : file.link_sizes) fmt::print(" {} KiB {:.4f} ms ({:.1f} GB/s);", pr.bytes >> 10, pr.ms, pr.gbps);
       fmt::print("\n");
-      fmt::print("compute, transfer: per step, each alone (serial schedule); c-only/serial/overlap/c1st: pass times (compute only,\n"
-                 "serial, overlap issuing the transfer first, overlap issuing the compute first); exposed = overlap - c-only;\n"
-                 "hidden = 1 - exposed / ((P - 1) x transfer)\n");
+      fmt::print("compute, transfer: per full-block step, each alone (serial schedule); c-only/serial/overlap/c1st: pass\n"
+                 "times (compute only, serial, overlap issuing the transfer first, overlap issuing the compute first);\n"
+                 "exposed = overlap - c-only; hidden = 1 - exposed / ((P - 1) x transfer); vs ideal = the pass's work\n"
+                 "(ring_block_work, blocks) / P x compute over the overlap pass\n");
     }
-
-    if (!json_path.empty()) {
-      // The measurement file's header as every kernel program writes it; the ring's own section beside it.
-      json doc = json::parse(measurement_to_json(
-          attnlab::measurement_begin(measured_device(dev), command, "attnlab-ring-attention " ATTNLAB_VERSION)));
-      json ring;
-      ring["devices"] = P;
-      ring["device_names"] = names;
-      ring["nccl_version"] = fmt::format("{}.{}.{}", nccl_version / 10000, (nccl_version / 100) % 100, nccl_version % 100);
-      ring["peer_access"] = p2p;
-      ring["env"] = {{"NCCL_NVLS_ENABLE", "0"}};
-      ring["kernel"] = "attn-mma";
-      ring["timing"] = fmt::format("CUDA events on both streams of every GPU, every step; {} warm-up and {} timed passes per "
-                                   "schedule, medians; no L2 flush (each block arrives fresh from the link or is re-read)",
-                                   warmup, repeats);
-      ring["schedules"] = {
-          {"serial", "each transfer waits for its step's compute: compute and transfer timed alone"},
-          {"overlap", "the transfer of step s beside its compute, the transfer issued first (the ring as built)"},
-          {"overlap_compute_first", "the same dependencies, the compute issued first"},
-          {"compute_only", "no transfer: every step computes on the GPU's own block (the floor of a perfectly hidden transfer)"}};
-      ring["link_probe"] = {{"bytes", probe_bytes}, {"gbps", probe_gbps},
-                            {"note", "ncclSend/ncclRecv to the ring neighbours, no compute; the largest message"}};
-      ring["link_sizes"] = json::array();
-      for (const Probe& pr : probes)
-        ring["link_sizes"].push_back({{"bytes", pr.bytes}, {"ms", pr.ms}, {"gbps", pr.gbps}});
-      ring["rows"] = json::array();
-      for (const Row& w : rows) {
-        const RingShape& r = w.shape;
-        json row = {{"config", shape_json(r)},
-                    {"kv_bytes_per_step", r.kv_bytes_per_step()},
-                    {"flops_per_block", 4.0 * r.batch * r.heads * double(r.block) * r.block * r.head_dim},
-                    {"check", {{"ok", w.check.ok},
-                               {"vs_single_max_abs", w.check.vs_single_max_abs},
-                               {"vs_single_rel_l2", w.check.vs_single_rel_l2},
-                               {"rows_checked", w.check.ref.rows_checked},
-                               {"max_abs_error", w.check.ref.max_abs_error},
-                               {"rel_l2_error", w.check.ref.rel_l2_error},
-                               {"single_gpu_max_abs_error", w.check.single_ref.max_abs_error}}}};
-        if (!w.check.ok) {
-          ring["rows"].push_back(row);
-          continue;
-        }
-        for (const Measured* m : {&w.serial, &w.overlap, &w.overlap_compute_first, &w.compute_only}) {
-          const Stats ps = stats_of(m->pass_ms);
-          json sj = {{"pass_ms", {{"median", ps.median}, {"min", ps.min}, {"max", ps.max}, {"repeats", m->pass_ms.size()}}},
-                     {"compute_ms", m->compute_ms},
-                     {"attn_ms", m->attn_ms},
-                     {"transfer_ms", m->transfer_ms},
-                     {"idle_ms", m->idle_ms}};
-          json steps = json::array();
-          for (int s = 0; s < P; ++s) {
-            double c = 0, a = 0, mg = 0, tr = 0, id = 0;  // max over GPUs of the per-step medians
-            for (int g = 0; g < P; ++g) {
-              const StepStat& x = m->steps[g][s];
-              c = std::max(c, x.compute_ms), a = std::max(a, x.attn_ms), mg = std::max(mg, x.merge_ms);
-              tr = std::max(tr, x.transfer_ms), id = std::max(id, x.idle_ms);
-            }
-            steps.push_back({{"step", s}, {"compute_ms", c}, {"attn_ms", a}, {"merge_ms", mg}, {"transfer_ms", tr}, {"idle_ms", id}});
-          }
-          sj["steps"] = steps;
-          sj["timeline"] = timeline_json(r, m->median_pass, m->sched != Schedule::compute_only);
-          row[schedule_name(m->sched)] = sj;
-        }
-        ring["rows"].push_back(row);
-      }
-      doc["ring"] = ring;
-      std::ofstream f(json_path);
-      f << doc.dump(2) << "\n";
-      if (!f) throw std::runtime_error("cannot write " + json_path);
-    }
+    if (!json_path.empty()) attnlab::ring_measured_write(file, json_path);
     for (auto& c : comms) ncclCommDestroy(c);
-    fmt::print("{}: ring attention over {} GPUs, {} shapes checked{}\n", all_ok ? "ok" : "FAILED", P,
-               checks.size() + timed.size(), timed.empty() ? "" : fmt::format(", {} timed", timed.size()));
+    fmt::print("{}: ring attention over {} GPUs, checked{}\n", all_ok ? "ok" : "FAILED", P,
+               timed.empty() ? "" : fmt::format(", {} timed", timed.size()));
     return all_ok ? 0 : 1;
-  } catch (const std::exception& e) {
-    fmt::print(stderr, "attnlab-ring-attention: {}\n", e.what());
-    return 1;
-  }
+  });
 }

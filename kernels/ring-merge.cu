@@ -21,7 +21,7 @@ constexpr int kMergeThreads = 256;
 __global__ void ring_merge_kernel(float* __restrict__ acc_o, float* __restrict__ acc_lse,
                                   const __nv_bfloat16* __restrict__ part_o, const float* __restrict__ part_lse,
                                   __nv_bfloat16* __restrict__ out, long long rows, int d, int first, int last,
-                                  int have_part) {
+                                  int have_part, long long part_empty_every) {
   const int per_row = d / 4;  // 16 (d = 64) or 32 (d = 128): a row never straddles two warps
   const long long t = (long long)blockIdx.x * blockDim.x + threadIdx.x;
   const long long row = t / per_row;
@@ -35,7 +35,9 @@ __global__ void ring_merge_kernel(float* __restrict__ acc_o, float* __restrict__
       a[0] = v.x, a[1] = v.y, a[2] = v.z, a[3] = v.w;
       la = acc_lse[row];
     }
-    if (have_part) {
+    // Striped layout, a later device's keys: the kernel ran on rows shifted by one (ring-attention.cpp),
+    // so the first row of every (b, h) holds another row's result; that row sees no key here.
+    if (have_part && !(part_empty_every > 0 && row % part_empty_every == 0)) {
       const uint2 raw = *reinterpret_cast<const uint2*>(part_o + row * d + c);
       const __nv_bfloat162 p0 = *reinterpret_cast<const __nv_bfloat162*>(&raw.x);
       const __nv_bfloat162 p1 = *reinterpret_cast<const __nv_bfloat162*>(&raw.y);
@@ -71,12 +73,14 @@ __global__ void ring_merge_kernel(float* __restrict__ acc_o, float* __restrict__
 }  // namespace
 
 cudaError_t ring_merge(float* acc_o, float* acc_lse, const void* part_o, const float* part_lse, void* out,
-                       long long rows, int d, bool first, bool last, bool have_part, cudaStream_t st) {
+                       long long rows, int d, bool first, bool last, bool have_part, long long part_empty_every,
+                       cudaStream_t st) {
   const long long threads = rows * (d / 4);
   const unsigned blocks = unsigned((threads + kMergeThreads - 1) / kMergeThreads);
   ring_merge_kernel<<<blocks, kMergeThreads, 0, st>>>(acc_o, acc_lse, static_cast<const __nv_bfloat16*>(part_o),
                                                       part_lse, static_cast<__nv_bfloat16*>(out), rows, d,
-                                                      first ? 1 : 0, last ? 1 : 0, have_part ? 1 : 0);
+                                                      first ? 1 : 0, last ? 1 : 0, have_part ? 1 : 0,
+                                                      part_empty_every);
   return cudaGetLastError();
 }
 

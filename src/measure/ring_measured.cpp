@@ -6,7 +6,9 @@
 #include <fmt/format.h>
 #include <fstream>
 #include <map>
+#include <nlohmann/json.hpp>
 #include <sstream>
+#include <stdexcept>
 #include <tuple>
 
 #include "util/checked.hpp"
@@ -79,6 +81,16 @@ RingMeasuredRow read_row(const JsonNode& n) {
   r.head_dim = c.at("head_dim").count();
   r.causal = c.at("causal").boolean();
   r.dtype = c.at("dtype").str();
+  if (c.has("layout")) {
+    const std::string l = c.at("layout").str();
+    try {
+      r.layout = ring_layout_parse(l);
+    } catch (const InputError&) {
+      c.at("layout").fail(fmt::format("must be contiguous, zigzag or striped (got '{}')", l));
+    }
+    if (r.layout == RingLayout::zigzag && r.block % 2 != 0)
+      c.at("block").fail(fmt::format("must be even with the zigzag layout (two chunks of n / 2; got {})", r.block));
+  }
   if (r.dtype != "bf16" && r.dtype != "fp16") c.at("dtype").fail(fmt::format("must be bf16 or fp16 (got '{}')", r.dtype));
   if (r.heads % r.kv_heads != 0) c.at("kv_heads").fail(fmt::format("must divide heads ({} heads, got {})", r.heads, r.kv_heads));
   if (u128{r.seq} != cmul(r.block, r.devices, "seq"))
@@ -94,6 +106,8 @@ RingMeasuredRow read_row(const JsonNode& n) {
   r.vs_single_rel_l2 = ck.at("vs_single_rel_l2").non_negative();
   r.max_abs_error = ck.at("max_abs_error").non_negative();
   r.rel_l2_error = ck.at("rel_l2_error").non_negative();
+  if (ck.has("rows_checked")) r.rows_checked = ck.at("rows_checked").count_or_zero();
+  if (ck.has("single_gpu_max_abs_error")) r.single_gpu_max_abs_error = ck.at("single_gpu_max_abs_error").non_negative();
   if (!r.check_ok) return r;  // a row that failed its check was not timed
   r.serial = read_schedule(n.at("serial"), r.devices);
   r.overlap = read_schedule(n.at("overlap"), r.devices);
@@ -147,6 +161,10 @@ RingMeasurements ring_measured_parse(std::string_view json_text, std::string_vie
   m.nccl_version = ring.str_or("nccl_version", "");
   m.peer_access = ring.str_or("peer_access", "");
   m.kernel = ring.str_or("kernel", "");
+  m.timing = ring.str_or("timing", "");
+  if (ring.has("env"))
+    for (const char* k : {"NCCL_NVLS_ENABLE", "TORCH_SYMM_MEM_DISABLE_MULTICAST", "NVSHMEM_DISABLE_NVLS"})
+      if (ring.at("env").has(k)) m.env[k] = ring.at("env").at(k).str();
   if (ring.has("link_sizes"))
     for (const JsonNode& n : ring.at("link_sizes").items())
       m.link_sizes.push_back({n.at("bytes").count(), n.at("ms").positive(), n.at("gbps").positive()});
@@ -217,6 +235,7 @@ std::vector<RingComparedRow> ring_compare(const RingMeasurements& m, const RingC
     c.kv_heads = r.kv_heads;
     c.head_dim = r.head_dim;
     c.causal = r.causal;
+    c.layout = r.layout;
     RingComparedRow x;
     x.measured = r;
     x.model = ring_analyze(c);
@@ -231,10 +250,11 @@ std::vector<RingComparedRow> ring_compare(const RingMeasurements& m, const RingC
   return out;
 }
 
-u64 ring_measured_min_block(const RingMeasurements& m, u64 heads, u64 kv_heads, bool causal) {
+u64 ring_measured_min_block(const RingMeasurements& m, u64 heads, u64 kv_heads, bool causal, RingLayout layout) {
   std::vector<std::pair<u64, bool>> series;
   for (const auto& r : m.rows)
-    if (r.check_ok && r.heads == heads && r.kv_heads == kv_heads && r.causal == causal) series.push_back({r.block, r.hides()});
+    if (r.check_ok && r.heads == heads && r.kv_heads == kv_heads && r.causal == causal && r.layout == layout)
+      series.push_back({r.block, r.hides()});
   std::sort(series.begin(), series.end());
   u64 best = 0;
   for (auto it = series.rbegin(); it != series.rend(); ++it) {
@@ -261,7 +281,8 @@ std::string ring_calibration_text(const RingCalibration& c) {
 std::string RingSeries::label() const {
   return fmt::format("{} heads / {} K/V heads{}, {} mask", heads, kv_heads,
                      kv_heads == heads ? " (MHA)" : fmt::format(" (GQA-{})", heads / std::max<u64>(kv_heads, 1)),
-                     causal ? "causal" : "full");
+                     causal ? "causal" : "full") +
+         (layout == RingLayout::contiguous ? "" : fmt::format(", {} layout", ring_layout_name(layout)));
 }
 
 std::vector<RingSeries> ring_series(const RingMeasurements& m, const RingConfig& base) {
@@ -269,12 +290,12 @@ std::vector<RingSeries> ring_series(const RingMeasurements& m, const RingConfig&
   for (auto& x : ring_compare(m, base)) {
     const RingMeasuredRow& r = x.measured;
     auto it = std::find_if(out.begin(), out.end(), [&](const RingSeries& s) {
-      return s.heads == r.heads && s.kv_heads == r.kv_heads && s.causal == r.causal;
+      return s.heads == r.heads && s.kv_heads == r.kv_heads && s.causal == r.causal && s.layout == r.layout;
     });
     if (it == out.end()) {
       RingSeries s;
-      s.heads = r.heads, s.kv_heads = r.kv_heads, s.causal = r.causal;
-      s.measured_min_block = ring_measured_min_block(m, r.heads, r.kv_heads, r.causal);
+      s.heads = r.heads, s.kv_heads = r.kv_heads, s.causal = r.causal, s.layout = r.layout;
+      s.measured_min_block = ring_measured_min_block(m, r.heads, r.kv_heads, r.causal, r.layout);
       s.model_min_block = ring_min_block(x.model.config);
       out.push_back(std::move(s));
       it = out.end() - 1;
@@ -285,6 +306,104 @@ std::vector<RingSeries> ring_series(const RingMeasurements& m, const RingConfig&
     std::sort(s.rows.begin(), s.rows.end(),
               [](const RingComparedRow& a, const RingComparedRow& b) { return a.measured.block < b.measured.block; });
   return out;
+}
+
+// ---- The writer -------------------------------------------------------------------------------
+
+namespace {
+using nlohmann::json;
+
+json schedule_json(const RingMeasuredSchedule& s) {
+  json j = {{"pass_ms", {{"median", s.pass_ms}, {"min", s.pass_min_ms}, {"max", s.pass_max_ms}, {"repeats", s.repeats}}},
+            {"compute_ms", s.compute_ms},
+            {"attn_ms", s.attn_ms},
+            {"transfer_ms", s.transfer_ms},
+            {"idle_ms", s.idle_ms}};
+  json steps = json::array();
+  for (size_t i = 0; i < s.steps.size(); ++i) {
+    const RingMeasuredStep& x = s.steps[i];
+    steps.push_back({{"step", i}, {"compute_ms", x.compute_ms}, {"attn_ms", x.attn_ms}, {"merge_ms", x.merge_ms},
+                     {"transfer_ms", x.transfer_ms}, {"idle_ms", x.idle_ms}});
+  }
+  j["steps"] = steps;
+  json tl = json::array();
+  for (const RingMeasuredEvent& e : s.timeline) {
+    json x = {{"step", e.step},
+              {"device", e.device},
+              {"kv_block", e.kv_block},
+              {"work", e.work},
+              {"compute_start_ms", e.compute_start_ms},
+              {"attn_end_ms", e.attn_end_ms},
+              {"compute_end_ms", e.compute_end_ms},
+              {"sends", e.sends}};
+    if (e.sends) x["send_start_ms"] = e.send_start_ms, x["send_end_ms"] = e.send_end_ms;
+    tl.push_back(x);
+  }
+  j["timeline"] = tl;
+  return j;
+}
+}  // namespace
+
+std::string ring_measured_to_json(const RingMeasurements& m) {
+  Measurements header;
+  header.device = m.device;
+  header.date = m.date;
+  header.command = m.command;
+  header.tool = m.tool;
+  json doc = json::parse(measurement_to_json(header));
+  json ring;
+  ring["devices"] = m.devices;
+  ring["device_names"] = m.device_names;
+  ring["nccl_version"] = m.nccl_version;
+  ring["peer_access"] = m.peer_access;
+  ring["env"] = json::object();
+  for (const auto& [k, v] : m.env) ring["env"][k] = v;
+  ring["kernel"] = m.kernel;
+  ring["timing"] = m.timing;
+  // The schedules' meaning (text, not read back): kernels/ring-attention.cpp runs them.
+  ring["schedules"] = {
+      {"serial", "each transfer waits for its step's compute: compute and transfer timed alone"},
+      {"overlap", "the transfer of step s beside its compute, the transfer issued first (the ring as built)"},
+      {"overlap_compute_first", "the same dependencies, the compute issued first"},
+      {"compute_only", "no transfer: every step computes on the GPU's own block (the floor of a perfectly hidden transfer)"}};
+  if (!m.link_sizes.empty())
+    ring["link_probe"] = {{"bytes", m.link_sizes.back().bytes}, {"gbps", m.link_sizes.back().gbps},
+                          {"note", "ncclSend/ncclRecv to the ring neighbours, no compute; the largest message"}};
+  ring["link_sizes"] = json::array();
+  for (const RingLinkPoint& p : m.link_sizes) ring["link_sizes"].push_back({{"bytes", p.bytes}, {"ms", p.ms}, {"gbps", p.gbps}});
+  ring["rows"] = json::array();
+  for (const RingMeasuredRow& r : m.rows) {
+    json row = {{"config", {{"devices", r.devices}, {"batch", r.batch}, {"heads", r.heads}, {"kv_heads", r.kv_heads},
+                            {"seq", r.seq}, {"block", r.block}, {"head_dim", r.head_dim}, {"causal", r.causal},
+                            {"dtype", r.dtype}, {"layout", std::string(ring_layout_name(r.layout))}}},
+                {"kv_bytes_per_step", r.kv_bytes_per_step},
+                {"flops_per_block", r.flops_per_block()},
+                {"check", {{"ok", r.check_ok},
+                           {"vs_single_max_abs", r.vs_single_max_abs},
+                           {"vs_single_rel_l2", r.vs_single_rel_l2},
+                           {"rows_checked", r.rows_checked},
+                           {"max_abs_error", r.max_abs_error},
+                           {"rel_l2_error", r.rel_l2_error},
+                           {"single_gpu_max_abs_error", r.single_gpu_max_abs_error}}}};
+    if (r.check_ok) {  // a row that failed its check was not timed: it carries `check` only
+      row["serial"] = schedule_json(r.serial);
+      row["overlap"] = schedule_json(r.overlap);
+      if (r.overlap_compute_first) row["overlap_compute_first"] = schedule_json(*r.overlap_compute_first);
+      if (r.compute_only) row["compute_only"] = schedule_json(*r.compute_only);
+    }
+    ring["rows"].push_back(row);
+  }
+  doc["ring"] = ring;
+  return doc.dump(2) + "\n";
+}
+
+void ring_measured_write(const RingMeasurements& m, const std::filesystem::path& path) {
+  const std::string text = ring_measured_to_json(m);
+  (void)ring_measured_parse(text, path.filename().string());  // what we write must read back
+  std::ofstream f(path, std::ios::binary);
+  f << text;
+  f.close();
+  if (!f) throw std::runtime_error(fmt::format("{}: cannot write the measurement file", path.string()));
 }
 
 }  // namespace attnlab

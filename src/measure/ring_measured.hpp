@@ -8,6 +8,7 @@
 // the same shape as the model's RingTimeline), and ring_compare() for model-vs-measured per row.
 #pragma once
 #include <filesystem>
+#include <map>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -51,10 +52,13 @@ struct RingMeasuredRow {
   u64 devices = 0, batch = 0, heads = 0, kv_heads = 0, seq = 0, block = 0, head_dim = 0;
   bool causal = false;
   std::string dtype;  // "bf16"
+  RingLayout layout = RingLayout::contiguous;  // which tokens each GPU held (absent in older files: contiguous)
   u64 kv_bytes_per_step = 0;  // one K and one V block
   // Checked before timing: the ring against single-GPU attention (the same kernel) and fp64 rows.
   bool check_ok = false;
   double vs_single_max_abs = 0, vs_single_rel_l2 = 0, max_abs_error = 0, rel_l2_error = 0;
+  u64 rows_checked = 0;                 // fp64 rows compared (0: not recorded)
+  double single_gpu_max_abs_error = 0;  // the one-GPU rung on the same rows, for scale
   RingMeasuredSchedule serial, overlap;
   std::optional<RingMeasuredSchedule> overlap_compute_first, compute_only;
 
@@ -91,6 +95,8 @@ struct RingMeasurements {
   u64 devices = 0;
   std::vector<std::string> device_names;
   std::string nccl_version, peer_access, kernel;
+  std::map<std::string, std::string> env;  // environment the program set (NCCL_NVLS_ENABLE = 0)
+  std::string timing;                      // how the times were taken, in words
   std::vector<RingLinkPoint> link_sizes;  // the link alone, small to large messages
   std::vector<RingMeasuredRow> rows;
 };
@@ -99,6 +105,12 @@ struct RingMeasurements {
 // is missing"); a file without a "ring" section is refused with that message.
 RingMeasurements ring_measured_parse(std::string_view json_text, std::string_view origin);
 RingMeasurements ring_measured_load(const std::filesystem::path& path);
+// The writer, the reader's counterpart: the file's header (measurement_to_json of device, date,
+// command, tool) and the "ring" section. What it returns is read back through ring_measured_parse
+// first, so a file it writes always loads in `attnlab ring --measured` and `attnlab measured`;
+// InputError (naming the field) if it would not, std::runtime_error if the file cannot be written.
+std::string ring_measured_to_json(const RingMeasurements& m);
+void ring_measured_write(const RingMeasurements& m, const std::filesystem::path& path);
 // The measurement files in `dir` that carry a "ring" section, sorted by name.
 std::vector<std::filesystem::path> ring_measured_files(const std::filesystem::path& dir);
 
@@ -137,19 +149,21 @@ std::vector<RingComparedRow> ring_compare(const RingMeasurements& m, const RingC
 
 // Smallest measured block that hides its transfers in a series (same heads, kv_heads, head_dim,
 // batch, causal), with every larger block of the series hiding too; 0 if none.
-u64 ring_measured_min_block(const RingMeasurements& m, u64 heads, u64 kv_heads, bool causal);
+u64 ring_measured_min_block(const RingMeasurements& m, u64 heads, u64 kv_heads, bool causal,
+                            RingLayout layout = RingLayout::contiguous);
 
-// The compared rows with the same heads, K/V heads and mask: one curve of time vs block size, and
+// The compared rows with the same heads, K/V heads, mask and layout: one curve of time vs block size, and
 // where transfers start to hide, measured and modelled. What `attnlab ring --measured` lists under
 // "Smallest block that hides" and the ring panel's measured tab plots.
 struct RingSeries {
   u64 heads = 0, kv_heads = 0;
   bool causal = false;
+  RingLayout layout = RingLayout::contiguous;
   std::vector<RingComparedRow> rows;  // smallest block first
   u64 measured_min_block = 0;  // ring_measured_min_block: 0 when none of the timed blocks hides
   u64 model_min_block = 0;     // ring_min_block on the series' shape with the same model inputs
   u64 smallest_block() const { return rows.empty() ? 0 : rows.front().measured.block; }
-  std::string label() const;   // "32 heads / 8 K/V heads (GQA-4), causal mask"
+  std::string label() const;   // "32 heads / 8 K/V heads (GQA-4), causal mask" (+ ", zigzag layout")
 };
 // Series in the order their first row appears in the file; rows as ring_compare(m, base).
 std::vector<RingSeries> ring_series(const RingMeasurements& m, const RingConfig& base);
