@@ -298,6 +298,15 @@ int main(int argc, char** argv) {
       }
     }
     backward["variants"] = variant_times;
+    backward["variants_note"] =
+        "variants (attn-bwd.hpp): 1-6 one warp per 16 keys, Pᵀ and dSᵀ kept in its registers, Br 64: 1 = Bc 64 "
+        "(4 warps), 8-byte dQ reds; 2 = Bc 128 (8 warps), 8-byte reds; 3 = Bc 128, 16-byte reds; 4 = Bc 64, "
+        "16-byte reds; 5, 6 = 2, 4 with each block starting its walk over the query tiles at a different tile. "
+        "7-9 the 2-D kernel (P and dS through shared memory, FlashAttention-2's warp layouts, 16-byte reds): 7 = "
+        "Br 128 Bc 128 (d64) / Br 64 Bc 128 (d128), 8 warps; 8 = Br 64 Bc 64, 4 warps, 3 (d64) / 2 (d128) blocks "
+        "per SM; 9 = Br 64 Bc 128, 8 warps. " +
+        std::string(fastest ? "fwd/bwd/step runs use the fastest listed variant on each shape (their 'variant')."
+                            : "fwd/bwd/step runs use --variant (their 'variant').");
     if (!json_path.empty()) {
       // The standard part through the one writer (validated), then the backward section beside it.
       prog.write_file(file, json_path);

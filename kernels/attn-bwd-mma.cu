@@ -515,21 +515,28 @@ __global__ void __launch_bounds__(kWarps * 32, kMinBlocks) attn_bwd_kernel_2d(Bw
     const float* sL = reinterpret_cast<const float*>(smem + (sQ - sK) + 2 * Tile::kQBytes);
     const float* sD = sL + BrT;
 
+    // A warp tile that sees nothing (every key past the ragged end, or, causal, after every query)
+    // skips its Sᵀ and dPᵀ products: the masks below then give P = 0 and dS = 0 · (0 − D) = 0.
+    // The test is the same for the whole warp (ldmatrix and mma need all 32 lanes).
+    const bool dead = key_lo >= p.seq_kv || (p.causal && key_lo > q0 + s_q0 + SQ - 1 + p.offset);
+
     // Sᵀ = Kj Qiᵀ on this warp's SK keys × SQ queries.
     float s[kSMT][kSNT][4] = {};
+    if (!dead) {
 #pragma unroll
-    for (int kk = 0; kk < D / 16; ++kk) {
-      uint32_t a[kSMT][4];
+      for (int kk = 0; kk < D / 16; ++kk) {
+        uint32_t a[kSMT][4];
 #pragma unroll
-      for (int mt = 0; mt < kSMT; ++mt) ldmatrix_x4(a[mt], sK + swizzle<D>(s_k0 + mt * 16 + lane % 16, kk * 2 + lane / 16));
+        for (int mt = 0; mt < kSMT; ++mt) ldmatrix_x4(a[mt], sK + swizzle<D>(s_k0 + mt * 16 + lane % 16, kk * 2 + lane / 16));
 #pragma unroll
-      for (int nb = 0; nb < SQ / 16; ++nb) {
-        uint32_t bq[4];
-        ldmatrix_x4(bq, sQ + swizzle<D>(s_q0 + nb * 16 + lane % 8 + (lane / 16) * 8, kk * 2 + (lane / 8) % 2));
+        for (int nb = 0; nb < SQ / 16; ++nb) {
+          uint32_t bq[4];
+          ldmatrix_x4(bq, sQ + swizzle<D>(s_q0 + nb * 16 + lane % 8 + (lane / 16) * 8, kk * 2 + (lane / 8) % 2));
 #pragma unroll
-        for (int mt = 0; mt < kSMT; ++mt) {
-          mma_16816<T>(s[mt][2 * nb], a[mt], bq[0], bq[1]);
-          mma_16816<T>(s[mt][2 * nb + 1], a[mt], bq[2], bq[3]);
+          for (int mt = 0; mt < kSMT; ++mt) {
+            mma_16816<T>(s[mt][2 * nb], a[mt], bq[0], bq[1]);
+            mma_16816<T>(s[mt][2 * nb + 1], a[mt], bq[2], bq[3]);
+          }
         }
       }
     }
@@ -566,19 +573,21 @@ __global__ void __launch_bounds__(kWarps * 32, kMinBlocks) attn_bwd_kernel_2d(Bw
     // dPᵀ = Vj dOiᵀ on the same tile, then dSᵀ = Pᵀ ∘ (dPᵀ − D) to shared memory.
     {
       float dp[kSMT][kSNT][4] = {};
+      if (!dead) {
 #pragma unroll
-      for (int kk = 0; kk < D / 16; ++kk) {
-        uint32_t a[kSMT][4];
+        for (int kk = 0; kk < D / 16; ++kk) {
+          uint32_t a[kSMT][4];
 #pragma unroll
-        for (int mt = 0; mt < kSMT; ++mt) ldmatrix_x4(a[mt], sV + swizzle<D>(s_k0 + mt * 16 + lane % 16, kk * 2 + lane / 16));
+          for (int mt = 0; mt < kSMT; ++mt) ldmatrix_x4(a[mt], sV + swizzle<D>(s_k0 + mt * 16 + lane % 16, kk * 2 + lane / 16));
 #pragma unroll
-        for (int nb = 0; nb < SQ / 16; ++nb) {
-          uint32_t bo[4];
-          ldmatrix_x4(bo, sdO + swizzle<D>(s_q0 + nb * 16 + lane % 8 + (lane / 16) * 8, kk * 2 + (lane / 8) % 2));
+          for (int nb = 0; nb < SQ / 16; ++nb) {
+            uint32_t bo[4];
+            ldmatrix_x4(bo, sdO + swizzle<D>(s_q0 + nb * 16 + lane % 8 + (lane / 16) * 8, kk * 2 + (lane / 8) % 2));
 #pragma unroll
-          for (int mt = 0; mt < kSMT; ++mt) {
-            mma_16816<T>(dp[mt][2 * nb], a[mt], bo[0], bo[1]);
-            mma_16816<T>(dp[mt][2 * nb + 1], a[mt], bo[2], bo[3]);
+            for (int mt = 0; mt < kSMT; ++mt) {
+              mma_16816<T>(dp[mt][2 * nb], a[mt], bo[0], bo[1]);
+              mma_16816<T>(dp[mt][2 * nb + 1], a[mt], bo[2], bo[3]);
+            }
           }
         }
       }

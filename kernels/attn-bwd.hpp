@@ -45,7 +45,7 @@ struct AttnBackwardProblem {
 // d64, Br 64 Bc 128 at d128; 8 = Br 64 Bc 64 (4 warps, several blocks per SM); 9 = Br 64 Bc 128
 // (8 warps; at d128 7 with another dQ warp layout). attn-bwd-mma.cu's dispatch follows this table.
 inline constexpr int kBwdVariants = 9;
-inline int attn_bwd_variant(int head_dim, int variant) { return variant != 0 ? variant : (head_dim == 64 ? 4 : 2); }
+inline int attn_bwd_variant(int head_dim, int variant) { return variant != 0 ? variant : (head_dim == 64 ? 8 : 7); }
 struct BwdTiles {
   int block_q, block_kv;
 };

@@ -2,8 +2,10 @@
 # One device call for the backward rung: check, time (ours + PyTorch), sanitizers, ncu byte counters.
 # Run from a folder holding attnlab-attn-bwd-mma (and libfmt.so.9 where the build links it),
 # torch_backward_reference.py and backward_ncu_merge.py; results in $OUT.
-# Usage: backward-device.sh [check|time|sanitize|ncu|ncu-ours]...   (default: check time sanitize ncu)
+# Usage: backward-device.sh [check|time|sanitize|ncu|ncu-ours|profile]...   (default: check time sanitize ncu)
 #   ncu-ours: our kernels' records only (PyTorch's FA2 records do not change when ours do).
+#   profile: what limits our main kernel (the default variant, B4 H16 N4096 d64 and d128): pipe
+#            utilisation, warp stall reasons, occupancy, shared-memory wavefronts (ncu-profile.csv).
 set -u
 export LD_LIBRARY_PATH=$PWD${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}
 BIN=./attnlab-attn-bwd-mma
@@ -45,5 +47,24 @@ for st in $stages; do
           2>/dev/null | grep '^"' >> $OUT/ncu-torch.csv
       done
       wc -l $OUT/ncu-*.csv ;;
+    profile)
+      P=sm__pipe_tensor_op_hmma_cycles_active.avg.pct_of_peak_sustained_active,l1tex__throughput.avg.pct_of_peak_sustained_active
+      P=$P,sm__warps_active.avg.pct_of_peak_sustained_active,smsp__issue_active.avg.pct_of_peak_sustained_active
+      P=$P,l1tex__data_pipe_lsu_wavefronts_mem_shared.sum,lts__t_bytes.sum,gpu__time_duration.sum
+      for r in barrier short_scoreboard long_scoreboard mio_throttle math_pipe_throttle lg_throttle not_selected wait dispatch_stall; do
+        P=$P,smsp__average_warps_issue_stalled_${r}_per_issue_active.ratio
+      done
+      for d in 64 128; do
+        echo "# ours B4 H16 N4096 d$d (default variant)" >> $OUT/ncu-profile.csv
+        ncu --clock-control none --print-units base --metrics $P --csv --kernel-name regex:attn_bwd_kernel \
+          $BIN --once --batch 4 --heads 16 --seq 4096 --dim $d 2>/dev/null | grep '^"' >> $OUT/ncu-profile.csv
+      done
+      python3 - $OUT/ncu-profile.csv <<'PY'
+import csv, sys
+rows = [r for r in csv.reader(l for l in open(sys.argv[1]) if l.startswith('"')) if r[0] != "ID"]
+for r in rows:
+    print(f"{r[4].split('(')[0][-60:]:<60} {r[-3]:<80} {r[-1]}")
+PY
+      ;;
   esac
 done

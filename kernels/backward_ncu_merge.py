@@ -47,6 +47,8 @@ def record(block, kernel):
         launch, name, metric, unit, value = row[0], row[4], row[-3], row[-2], row[-1]
         if metric not in METRIC_KEYS:
             continue
+        if name.startswith("void unnamed>::attn_bwd"):  # ours: drop the parameter list, as the old records
+            name = name.split("(")[0]
         k = kernels.setdefault(launch, {"name": name})
         k[METRIC_KEYS[metric]] = float(value.replace(",", "")) * SCALE.get(unit, 1)
     if not kernels:
