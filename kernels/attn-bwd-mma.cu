@@ -7,21 +7,29 @@
 // costs one extra Q Kᵀ per tile (the backward does 5 tile products to the forward's 2: 2.5× its
 // FLOPs), while storing P (bf16) would put 2·Nq·Nkv bytes per head in HBM, written by the forward
 // and read back here — at N = 4096 that is 8× (d128) to 16× (d64) the bytes of Q, K, V, O.
-//   - The loop order flips (FlashAttention-2 §3.2): one block per key/value tile Kj, Vj (Bc rows,
-//     16 per warp: Bc = 64 with 4 warps or 128 with 8) streams the query tiles Qi, dOi (Br = 64
-//     rows, double-buffered with cp.async). dKj and dVj are sums over i, so they stay in registers
-//     for the whole loop and are written once; GQA blocks walk the query tiles of every head of
-//     their group, so dK, dV come out summed over the group with no extra pass.
-//   - Each warp works on transposed tiles, Sᵀ = Kj Qiᵀ (its 16 keys × Br queries): then Pᵀ and
-//     dSᵀ are already the A operands of dVj += Pᵀ dOi and dKj += dSᵀ Qi (the forward's
-//     accumulator re-pack trick), and lse, D become per-column values read from shared memory.
-//   - dQi = scale·dSi Kj needs every key of the tile for each query row, across the warps: dSᵀ
-//     goes through shared memory once (read back with ldmatrix.trans), and each block adds its
-//     share into an fp32 dQ buffer with atomic adds (red.global.add, 8- or 16-byte vectors on
-//     sm_90). A last pass multiplies by scale and rounds to bf16/fp16.
+//   - The loop order flips (FlashAttention-2 §3.2): one block per key/value tile Kj, Vj (Bc rows)
+//     streams the query tiles Qi, dOi (Br rows, double-buffered with cp.async). dKj and dVj are
+//     sums over i, so they stay in registers for the whole loop and are written once; GQA blocks
+//     walk the query tiles of every head of their group, so dK, dV come out summed over the group
+//     with no extra pass.
+//   - Transposed tiles: Sᵀ = Kj Qiᵀ and dPᵀ = Vj dOiᵀ, so that Pᵀ and dSᵀ are A operands of
+//     dVj += Pᵀ dOi and dKj += dSᵀ Qi, and lse, D are per-column values read from shared memory.
+//   - dQi = scale·dSi Kj needs every key of the tile for each query row: each block adds its share
+//     into an fp32 dQ buffer with atomic adds (red.global.add, 8- or 16-byte vectors on sm_90). A
+//     last pass multiplies by scale and rounds to bf16/fp16.
 //   - The pre-pass computes D = rowsum(dO ∘ O) (= rowsum(P ∘ dP), the softmax backward's
 //     correction), converts lse to base 2 (+inf for a row that sees no key, and for the padding
 //     rows past Nq, so their P is 0 without a test), and zeroes the dQ accumulator.
+// Two kernels (the variants: attn-bwd.hpp, bwd_dispatch below):
+//   - 1-D (variants 1-6, the first version): one warp per 16 keys over all Br queries. Pᵀ, dSᵀ
+//     stay in the registers of the warp that made them (the forward's accumulator re-pack trick),
+//     but each warp then reads all of Qi and dOi twice (once per layout) for only 16 keys, and the
+//     L1/shared-memory unit is the bottleneck (ncu, B4 H16 N4096 d128, Bc 64: L1/TEX 82% busy,
+//     tensor pipe 33%).
+//   - 2-D (variants 7-9, the defaults): FlashAttention-2's warp layout. Pᵀ and dSᵀ go through
+//     shared memory once, so every product is split over the warps in two dimensions and each
+//     fragment a warp loads feeds 2-4 mmas (d128, Br 64, Bc 128: 608 KB of shared-memory traffic
+//     per step against 736 KB).
 // dQ by atomics rather than a separate pass: a separate dQ kernel (forward-ordered, one block per
 // Qi) must recompute S, P, dP once more: 7 tile products instead of 5 (+40% tensor work) to save
 // the atomics' L2 traffic; FlashAttention-2 makes the same choice. Only the atomic form is built
@@ -29,31 +37,35 @@
 //
 // Run:  attnlab-attn-bwd-mma --check      (fp64 CPU reference, bf16/fp16, d 64/128, causal,
 //       ragged, GQA, every variant)
-//       attnlab-attn-bwd-mma --time --sweep key --variants 1,2,3,4,5,6 --json F
+//       attnlab-attn-bwd-mma --time --sweep key --variants 1,2,3,4,5,6,7,8,9 --fastest --json F
 //       python3 kernels/torch_backward_reference.py --into F      (kernels/backward-device.sh: all)
 //
-// Measured (NVIDIA H200, driver 580.159.04, CUDA 13.0, PyTorch 2.11, 2026-12-02; B8 H16 N4096
-// bf16, CUDA events, 2 warm-ups, L2 flushed, median of 10; backward = 2.5x forward FLOPs, causal
-// at half; assets/measurements/h200-backward.json):
-//                        ours    SDPA FA2      cuDNN         (TFLOP/s, ratio ours / theirs)
-//   bwd  d64             219.0   255.6 0.86    419.6 0.52
-//   bwd  d64 causal      207.4   210.5 0.99    333.5 0.62
-//   bwd  d128            248.8   281.1 0.89    548.2 0.45
-//   bwd  d128 causal     233.3   249.7 0.93    453.7 0.51
-//   fwd+bwd d128         258.0   303.1 0.85    521.2 0.50   (one training step, 3.5x forward FLOPs)
-// Short of FA2 by 1-14% (an earlier run of the same day: 0.86 / 0.94 / 0.89 / 0.95). Variants
-// (bwd_dispatch), d128: Bc 64 / 4 warps 226.8, Bc 128 / 8 warps 250.9 (the default), Bc 128 with
-// 16-byte reds 245.7; d64: Bc 64 with 8-byte reds 208.0, 16-byte reds 218.8 (the default), Bc 128
-// 198.4. Staggering each block's walk over the query tiles (variants 5, 6: the blocks of one head
-// no longer add into the same dQ rows at once) changed nothing beyond noise (±1%): contention on
-// the dQ atomics is not what limits. What does (ncu, B4 H16 N4096 d128, Bc 64): L1/TEX 82% busy
-// (ldmatrix: each warp reads all of Qi, dOi twice, once per layout, for its 16 keys; the dQ reds;
-// local-memory spill traffic at the 255-register cap), tensor pipe 33%, 8 warps per SM
-// (registers: dK, dV accumulators alone are 128 per thread at d128). At d64 the L2 moves 13.8 GB
-// against FA2's 5.4 GB (ncu, same shape): FA2 uses Br = Bc = 128 with 8 warps there, so Qi, dOi
-// and the dQ reds are spread over twice as many keys. FA2 splits S, dP and dK, dV over warps in
-// 2D (32×32 and 32×64 warp tiles, P and dS through shared memory), which reuses each fragment
-// it loads 2-4×; that is the next step for this rung.
+// Measured (NVIDIA H200, driver 580.159.04, CUDA 13.0, PyTorch 2.11, 2026-12-02T07:57Z; B8 H16
+// N4096 bf16, CUDA events, 2 warm-ups, L2 flushed, median of 10; backward = 2.5x forward FLOPs,
+// causal at half; assets/measurements/h200-backward.json):
+//                         ours    SDPA FA2       cuDNN          (TFLOP/s, ratio ours / theirs)
+//   bwd  d64 (v8)         245.1   257.8 0.95     427.9 0.57
+//   bwd  d64 causal       229.7   212.9 1.08     359.3 0.64
+//   bwd  d128 (v7)        266.7   280.4 0.95     540.5 0.49
+//   bwd  d128 causal      249.9   250.9 0.996    453.4 0.55
+//   fwd+bwd d64 / causal  254.3 / 238.2  vs FA2 275.9 / 236.1 (0.92 / 1.01)   (3.5x forward FLOPs)
+//   fwd+bwd d128 / causal 273.9 / 254.3  vs FA2 302.8 / 274.5 (0.90 / 0.93)   (our forward: attn-mma)
+// The 1-D kernel's best in the same run: d64 220.9 (v4), d128 250.1 (v2): the 2-D kernel is
+// +12% at d64, +7% at d128. Variants, d64 / d128: v7 245.5 / 266.7, v8 246.8 / 247.2, v9 211.8 /
+// 260.0. At d64 v7 (Br = Bc = 128, FA2's tiles, 8 warps, 1 block per SM) and v8 (Br = Bc = 64,
+// 4 warps, 3 blocks per SM) tie although v7 moves half the L2 bytes (ncu: v8 11.4 GB, FA2 6.0 GB
+// at B4 H16 N4096): L2 traffic is not the limit. A second run of the same day (08:09Z, a build
+// that also skipped the Sᵀ/dPᵀ products of warp tiles that see no key) measured d64 232.9 vs
+// FA2 254.1 (0.92), d128 265.9 vs 280.0 (0.95), causal 218.6 / 246.8 (FA2 211.3 / 246.1): the
+// skip saved nothing measurable and the 4-warp kernels lost ~5%, so it was taken out again.
+// Short of FA2 by 5% at d64 and d128 (non-causal). What limits (ncu --clock-control none, main
+// kernel, B4 H16 N4096, second run's build): d128 v7: tensor pipe 43% of peak, L1/TEX 67%, issue
+// slots 34% busy, 8 warps per SM (255 registers × 256 threads fill the register file); stalls per
+// issued instruction: wait 1.60 (fixed-latency dependencies: mma chains, ldmatrix -> mma), short
+// scoreboard 1.14 (shared-memory loads, ex2), math-pipe throttle 0.68, barrier 0.28. d64 v8:
+// tensor 37%, L1/TEX 75%, 12 warps per SM, short scoreboard 1.68, wait 1.55, barrier 0.29. Too
+// few warps to hide the load-to-mma latency: the next step is software pipelining (the next
+// k-step's fragments loaded while this one's mmas run) rather than fewer bytes.
 //
 // Names (the paper's): Br, Bc tile rows; Tc = ceil(Nkv/Bc) blocks per kv head; lse = m + log l of
 // the forward (so no m, l are carried here); D the row correction.
@@ -76,8 +88,9 @@ namespace attnlab::kernels {
 
 namespace {
 
-// Bc = 16 keys per warp × kWarps (4 or 8 warps: Bc = 64 or 128, a template parameter).
-constexpr int Br = 64;  // query rows per step (Qi, dOi)
+// The 1-D kernel: Bc = 16 keys per warp × kWarps (4 or 8 warps: Bc = 64 or 128, a template
+// parameter) and Br query rows per step; the 2-D kernel takes both as template parameters.
+constexpr int Br = 64;  // query rows per step (Qi, dOi) of the 1-D kernel
 constexpr float kLog2e = 1.4426950408889634f;
 
 struct BwdParams {
@@ -170,7 +183,7 @@ struct BwdTile {
 };
 
 // ---------------------------------------------------------------------------------------------
-// The main kernel: one block = one key/value tile Kj, Vj of one (b, kv head).
+// The 1-D kernel: one block = one key/value tile Kj, Vj of one (b, kv head), one warp per 16 keys.
 
 template <typename T, int D, int kWarps, int kMinBlocks, bool kRed16>
 __global__ void __launch_bounds__(kWarps * 32, kMinBlocks) attn_bwd_kernel(BwdParams p) {
@@ -515,28 +528,21 @@ __global__ void __launch_bounds__(kWarps * 32, kMinBlocks) attn_bwd_kernel_2d(Bw
     const float* sL = reinterpret_cast<const float*>(smem + (sQ - sK) + 2 * Tile::kQBytes);
     const float* sD = sL + BrT;
 
-    // A warp tile that sees nothing (every key past the ragged end, or, causal, after every query)
-    // skips its Sᵀ and dPᵀ products: the masks below then give P = 0 and dS = 0 · (0 − D) = 0.
-    // The test is the same for the whole warp (ldmatrix and mma need all 32 lanes).
-    const bool dead = key_lo >= p.seq_kv || (p.causal && key_lo > q0 + s_q0 + SQ - 1 + p.offset);
-
     // Sᵀ = Kj Qiᵀ on this warp's SK keys × SQ queries.
     float s[kSMT][kSNT][4] = {};
-    if (!dead) {
 #pragma unroll
-      for (int kk = 0; kk < D / 16; ++kk) {
-        uint32_t a[kSMT][4];
+    for (int kk = 0; kk < D / 16; ++kk) {
+      uint32_t a[kSMT][4];
 #pragma unroll
-        for (int mt = 0; mt < kSMT; ++mt) ldmatrix_x4(a[mt], sK + swizzle<D>(s_k0 + mt * 16 + lane % 16, kk * 2 + lane / 16));
+      for (int mt = 0; mt < kSMT; ++mt) ldmatrix_x4(a[mt], sK + swizzle<D>(s_k0 + mt * 16 + lane % 16, kk * 2 + lane / 16));
 #pragma unroll
-        for (int nb = 0; nb < SQ / 16; ++nb) {
-          uint32_t bq[4];
-          ldmatrix_x4(bq, sQ + swizzle<D>(s_q0 + nb * 16 + lane % 8 + (lane / 16) * 8, kk * 2 + (lane / 8) % 2));
+      for (int nb = 0; nb < SQ / 16; ++nb) {
+        uint32_t bq[4];
+        ldmatrix_x4(bq, sQ + swizzle<D>(s_q0 + nb * 16 + lane % 8 + (lane / 16) * 8, kk * 2 + (lane / 8) % 2));
 #pragma unroll
-          for (int mt = 0; mt < kSMT; ++mt) {
-            mma_16816<T>(s[mt][2 * nb], a[mt], bq[0], bq[1]);
-            mma_16816<T>(s[mt][2 * nb + 1], a[mt], bq[2], bq[3]);
-          }
+        for (int mt = 0; mt < kSMT; ++mt) {
+          mma_16816<T>(s[mt][2 * nb], a[mt], bq[0], bq[1]);
+          mma_16816<T>(s[mt][2 * nb + 1], a[mt], bq[2], bq[3]);
         }
       }
     }
@@ -573,21 +579,19 @@ __global__ void __launch_bounds__(kWarps * 32, kMinBlocks) attn_bwd_kernel_2d(Bw
     // dPᵀ = Vj dOiᵀ on the same tile, then dSᵀ = Pᵀ ∘ (dPᵀ − D) to shared memory.
     {
       float dp[kSMT][kSNT][4] = {};
-      if (!dead) {
 #pragma unroll
-        for (int kk = 0; kk < D / 16; ++kk) {
-          uint32_t a[kSMT][4];
+      for (int kk = 0; kk < D / 16; ++kk) {
+        uint32_t a[kSMT][4];
 #pragma unroll
-          for (int mt = 0; mt < kSMT; ++mt) ldmatrix_x4(a[mt], sV + swizzle<D>(s_k0 + mt * 16 + lane % 16, kk * 2 + lane / 16));
+        for (int mt = 0; mt < kSMT; ++mt) ldmatrix_x4(a[mt], sV + swizzle<D>(s_k0 + mt * 16 + lane % 16, kk * 2 + lane / 16));
 #pragma unroll
-          for (int nb = 0; nb < SQ / 16; ++nb) {
-            uint32_t bo[4];
-            ldmatrix_x4(bo, sdO + swizzle<D>(s_q0 + nb * 16 + lane % 8 + (lane / 16) * 8, kk * 2 + (lane / 8) % 2));
+        for (int nb = 0; nb < SQ / 16; ++nb) {
+          uint32_t bo[4];
+          ldmatrix_x4(bo, sdO + swizzle<D>(s_q0 + nb * 16 + lane % 8 + (lane / 16) * 8, kk * 2 + (lane / 8) % 2));
 #pragma unroll
-            for (int mt = 0; mt < kSMT; ++mt) {
-              mma_16816<T>(dp[mt][2 * nb], a[mt], bo[0], bo[1]);
-              mma_16816<T>(dp[mt][2 * nb + 1], a[mt], bo[2], bo[3]);
-            }
+          for (int mt = 0; mt < kSMT; ++mt) {
+            mma_16816<T>(dp[mt][2 * nb], a[mt], bo[0], bo[1]);
+            mma_16816<T>(dp[mt][2 * nb + 1], a[mt], bo[2], bo[3]);
           }
         }
       }
