@@ -1,6 +1,9 @@
 // attnlab-attn-bwd-mma: checks, then times, the backward rung (kernels/attn-bwd-mma.cu).
-// Plain C++ (not .cu) so that nvcc never parses CLI11 or nlohmann/json; kept small and
-// self-contained so it can move onto the shared launcher.
+// Plain C++ (not .cu) so that nvcc never parses CLI11 or nlohmann/json. On the shared launcher
+// (launcher.hpp): its exits (2 bad input, 77 no GPU, 1 error) and its measurement file, whose
+// standard part (device, date, command, tool, the forward runs) is written and validated by
+// src/measure/measurement_write; the "backward" section (own FLOP convention, passes, variants,
+// PyTorch references, ncu records) is added to that file after it.
 //
 //   --check [--quick]   dQ, dK, dV against the fp64 CPU reference (fresh random inputs, NaN-poisoned
 //                       outputs): bf16/fp16, d 64/128, causal and not, ragged N, GQA/MQA, Nq != Nkv.
@@ -11,11 +14,9 @@
 #include <CLI/CLI.hpp>
 #include <chrono>
 #include <cmath>
-#include <functional>
-#include <cstring>
-#include <ctime>
 #include <fmt/format.h>
 #include <fstream>
+#include <functional>
 #include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
@@ -23,18 +24,16 @@
 #include "attn-bwd.hpp"
 #include "attn.hpp"
 #include "backward-reference.hpp"
-#include "harness-cuda.hpp"
-#include "harness.hpp"
+#include "launcher.hpp"
 
+using namespace attnlab;
 using namespace attnlab::kernels;
 using nlohmann::json;
 
 namespace {
 
 constexpr const char* kProg = "attnlab-attn-bwd-mma";
-// The kernel's variants (attn-bwd-mma.cu, bwd_dispatch): 1 = Bc 64, 4 warps; 2 = Bc 128, 8 warps;
-// 3 = Bc 128 with 16-byte dQ reds; 4 = Bc 64 with 16-byte dQ reds; 5, 6 = 2, 4 with staggered walks.
-constexpr int kVariants[] = {1, 2, 3, 4, 5, 6};
+// The kernel's variants 1..kBwdVariants (attn-bwd.hpp's table; attn-bwd-mma.cu's bwd_dispatch).
 
 // Device buffers of one problem: inputs, forward outputs, dO, gradients, workspace.
 struct BwdBuffers {
@@ -119,7 +118,7 @@ int run_check(bool quick) {
     const std::vector<std::uint16_t> d_o = make_grad_output(s, seed + 17 * n + 5);
     const BackwardReference ref = reference_backward(s, in, d_o, 1.0 / std::sqrt(double(s.head_dim)));
     const GradTolerance tol = grad_tolerance(s.dtype);
-    for (int variant : kVariants) {
+    for (int variant = 1; variant <= kBwdVariants; ++variant) {
       // Fresh buffers (poisoned again) for every variant.
       BwdBuffers b = make_buffers(s, in, d_o);
       b.bwd.variant = variant;
@@ -144,13 +143,6 @@ int run_check(bool quick) {
   return failures == 0 ? 0 : 1;
 }
 
-std::string utc_now() {
-  std::time_t t = std::time(nullptr);
-  char buf[32];
-  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", std::gmtime(&t));
-  return buf;
-}
-
 json config_json(const AttnShape& s, int block_q, int block_kv) {
   return {{"batch", s.batch},   {"heads", s.heads},       {"kv_heads", s.kv_heads}, {"seq_q", s.seq_q},
           {"seq_kv", s.seq_kv}, {"head_dim", s.head_dim}, {"causal", s.causal},     {"dtype", std::string(elem_name(s.dtype))},
@@ -173,7 +165,7 @@ json time_json(const Stats& t, int repeats) {
 
 int main(int argc, char** argv) {
   CLI::App app{"attnlab-attn-bwd-mma: FlashAttention-2's backward on mma.sync: check against fp64, then time"};
-  bool check = false, quick = false, time_it = false, once = false, causal = false;
+  bool check = false, quick = false, time_it = false, once = false, causal = false, fastest = false;
   std::string sweep, json_path, dtype = "bf16";
   AttnShape s;
   s.batch = 8, s.heads = 16, s.kv_heads = 0, s.seq_q = 4096, s.seq_kv = 0, s.head_dim = 128;
@@ -195,35 +187,28 @@ int main(int argc, char** argv) {
   app.add_option("--dim", s.head_dim, "Head dim d")->check(CLI::IsMember({64, 128}));
   app.add_flag("--causal", causal, "Causal mask (bottom-right aligned)");
   app.add_option("--dtype", dtype, "bf16 or fp16")->check(CLI::IsMember({"bf16", "fp16"}));
-  app.add_option("--variants", variants, "With --time: also time these kernel variants' backward (1..6)")
-      ->check(CLI::Range(1, 6))
+  app.add_option("--variants", variants,
+                 fmt::format("With --time: also time these kernel variants' backward (1..{})", kBwdVariants))
+      ->check(CLI::Range(1, kBwdVariants))
       ->delimiter(',');
   app.add_option("--variant", variant, "The variant --time's fwd/bwd/step and --once use (0 = default)")
-      ->check(CLI::Range(0, 6));
+      ->check(CLI::Range(0, kBwdVariants));
+  app.add_flag("--fastest", fastest,
+               "With --time --variants: time fwd/bwd/step with the fastest of the listed variants on each shape "
+               "(how the default per d is chosen; the runs record which)");
   app.add_option("--repeats", repeats, "Timed repeats")->check(CLI::Range(1, 1000));
-  try {
-    app.parse(argc, argv);
-  } catch (const CLI::ParseError& e) {
-    return app.exit(e);
-  }
-  if (s.kv_heads == 0) s.kv_heads = s.heads;
-  if (s.seq_kv == 0) s.seq_kv = s.seq_q;
-  s.causal = causal;
-  s.dtype = dtype == "bf16" ? ElemType::bf16 : ElemType::fp16;
-  if (s.heads % s.kv_heads != 0) {
-    fmt::print(stderr, "{}: --kv-heads must divide --heads (got {} and {})\n", kProg, s.kv_heads, s.heads);
-    return 2;
-  }
-  if (int(check) + int(time_it) + int(once) != 1) {
-    fmt::print(stderr, "{}: give exactly one of --check, --time, --once\n", kProg);
-    return 2;
-  }
-  std::string why;
-  if (!cuda_device_usable(why)) {
-    fmt::print(stderr, "{}: {} (skipped)\n", kProg, why);
-    return 77;
-  }
-  try {
+  auto before_gpu = [&]() -> std::optional<int> {
+    if (s.kv_heads == 0) s.kv_heads = s.heads;
+    if (s.seq_kv == 0) s.seq_kv = s.seq_q;
+    s.causal = causal;
+    s.dtype = dtype == "bf16" ? ElemType::bf16 : ElemType::fp16;
+    if (s.heads % s.kv_heads != 0)
+      throw BadInput(fmt::format("--kv-heads must divide --heads (got {} and {})", s.kv_heads, s.heads));
+    if (int(check) + int(time_it) + int(once) != 1) throw BadInput("give exactly one of --check, --time, --once");
+    if (fastest && variants.empty()) throw BadInput("--fastest needs --variants (the variants to choose from)");
+    return std::nullopt;
+  };
+  return run_program(app, argc, argv, kProg, before_gpu, [&](Program& prog) -> int {
     if (check) return run_check(quick);
     cudaStream_t st = nullptr;
     if (once) {
@@ -237,39 +222,17 @@ int main(int argc, char** argv) {
     std::vector<AttnShape> shapes;
     if (sweep == "key") {
       for (int d : {64, 128})
-        for (bool c : {false, true}) {
-          AttnShape t = s;
-          t.batch = 8, t.heads = t.kv_heads = 16, t.seq_q = t.seq_kv = 4096, t.head_dim = d, t.causal = c;
-          t.dtype = ElemType::bf16;
-          shapes.push_back(t);
-        }
+        for (bool c : {false, true}) shapes.push_back(attn_shape(8, 16, 16, 4096, 4096, d, c, ElemType::bf16));
     } else {
       shapes.push_back(s);
     }
-    const DeviceFacts dev = device_facts();
-    std::string command = kProg;
-    for (int i = 1; i < argc; ++i) command += std::string(" ") + argv[i];
-    json doc;
-    doc["schema"] = "attnlab-measurements";
-    doc["schema_version"] = 1;
-    doc["device"] = {{"name", dev.name},
-                     {"compute_capability", fmt::format("{}.{}", dev.cc_major, dev.cc_minor)},
-                     {"sm_count", dev.sm_count},
-                     {"l2_bytes", dev.l2_bytes},
-                     {"memory_bytes", dev.memory_bytes},
-                     {"smem_per_block_optin", dev.smem_per_block_optin},
-                     {"driver_version", dev.driver_version},
-                     {"cuda_driver", dev.cuda_driver},
-                     {"cuda_runtime", dev.cuda_runtime}};
-    doc["date"] = utc_now();
-    doc["command"] = command;
-    doc["tool"] = "attnlab-attn-bwd-mma 0.1.0";
-    // "runs" holds forward runs only (the schema's tflops is the forward's FLOPs); the backward and
-    // the training step live under "backward", with their own FLOP convention.
-    doc["runs"] = json::array();
-    doc["backward"] = {{"flops_note", "backward = 2.5 x forward FLOPs (4·B·H·Nq·Nkv·d, half when causal); "
-                                      "step (forward + backward) = 3.5 x"},
-                       {"runs", json::array()}};
+    const DeviceFacts& dev = prog.dev;
+    // The schema's part: header and the forward runs ("runs": the schema's tflops is the forward's
+    // FLOPs). The backward and the training step go under "backward", with their own FLOP convention.
+    Measurements file = prog.begin_file();
+    json backward = {{"flops_note", "backward = 2.5 x forward FLOPs (4·B·H·Nq·Nkv·d, half when causal); "
+                                    "step (forward + backward) = 3.5 x"},
+                     {"runs", json::array()}};
     json variant_times = json::array();
     TimingOptions opt;
     opt.repeats = repeats;
@@ -294,52 +257,69 @@ int main(int argc, char** argv) {
           {"bwd", 2.5 * f, [&](cudaStream_t x) { ATTN_CUDA(attn_bwd_mma(b.bwd, x)); }},
           {"fwd+bwd", 3.5 * f, [&](cudaStream_t x) { run_step(b, x); }},
       };
-      // Every variant's backward, then the chosen one's training step.
-      std::vector<int> vs = variants;
-      for (int v : vs) {
+      // Every variant's backward, then the chosen one's passes.
+      int chosen = variant;
+      double best_ms = 0;
+      for (int v : variants) {
         b.bwd.variant = v;
         const Stats ts = stats_of(time_launches(passes[1].fn, opt, dev.l2_bytes, st));
+        if (fastest && (best_ms == 0 || ts.median < best_ms)) best_ms = ts.median, chosen = v;
         fmt::print("{:<14} {:<36} {:>9.3f} {:>8.1f}\n", fmt::format("bwd v{}", v), shape_label(t), ts.median,
                    2.5 * f / (ts.median * 1e-3) / 1e12);
         variant_times.push_back({{"variant", v}, {"config", bwd_config_json(t, v)}, {"time_ms", time_json(ts, repeats)},
                                  {"tflops", 2.5 * f / (ts.median * 1e-3) / 1e12}});
       }
-      b.bwd.variant = variant;
+      b.bwd.variant = chosen;
       for (const Pass& p : passes) {
-        const Stats ts = stats_of(time_launches(p.fn, opt, dev.l2_bytes, st));
+        const std::vector<double> ms = time_launches(p.fn, opt, dev.l2_bytes, st);
+        const Stats ts = stats_of(ms);
         const double tflops = p.flops / (ts.median * 1e-3) / 1e12;
         fmt::print("{:<14} {:<36} {:>9.3f} {:>8.1f}\n", p.name, shape_label(t), ts.median, tflops);
-        // fwd+bwd: the backward's tiles (the forward's are kernel_tiles(mma)).
-        json r = {{"kernel", std::string(p.name) == "fwd" ? "attn-mma" : "attn-bwd-mma"},
-                  {"rung", 3},
-                  {"source", "attnlab"},
-                  {"pass", p.name},
-                  {"config", std::string(p.name) == "fwd" ? fwd_config_json(t) : bwd_config_json(t, variant)},
-                  {"time_ms", time_json(ts, repeats)},
-                  {"tflops", tflops}};
         if (std::string(p.name) == "fwd") {
-          r["max_abs_error"] = fc.max_abs_error;
-          r["rel_l2_error"] = fc.rel_l2_error;
-          r["note"] = fc.ok ? "forward with lse output (the backward's input)" : "FORWARD CHECK FAILED";
-          doc["runs"].push_back(r);
-        } else {
-          r["note"] = "correctness: --check (fp64 reference on small shapes), not re-checked at this size";
-          doc["backward"]["runs"].push_back(r);
+          const KernelTiles ft = kernel_tiles(KernelId::mma, t.head_dim);
+          file.runs.push_back(measured_run("attn-mma", kernel_info(KernelId::mma).rung,
+                                           measured_config(t, ft.block_q, ft.block_kv), ms, f, forward_min_bytes(t),
+                                           &fc,
+                                           fc.ok ? "forward with lse output (the backward's input)"
+                                                 : "FORWARD CHECK FAILED"));
+          continue;
         }
+        // bwd and fwd+bwd: the backward's tiles (the forward's are kernel_tiles(mma)).
+        backward["runs"].push_back(
+            {{"kernel", "attn-bwd-mma"},
+             {"rung", 3},
+             {"source", "attnlab"},
+             {"pass", p.name},
+             {"config", bwd_config_json(t, chosen)},
+             {"time_ms", time_json(ts, repeats)},
+             {"tflops", tflops},
+             {"variant", attn_bwd_variant(t.head_dim, chosen)},
+             {"note", "correctness: --check (fp64 reference on small shapes), not re-checked at this size"}});
       }
     }
-    doc["backward"]["variants"] = variant_times;
+    backward["variants"] = variant_times;
+    backward["variants_note"] =
+        "variants (attn-bwd.hpp): 1-6 one warp per 16 keys, Pᵀ and dSᵀ kept in its registers, Br 64: 1 = Bc 64 "
+        "(4 warps), 8-byte dQ reds; 2 = Bc 128 (8 warps), 8-byte reds; 3 = Bc 128, 16-byte reds; 4 = Bc 64, "
+        "16-byte reds; 5, 6 = 2, 4 with each block starting its walk over the query tiles at a different tile. "
+        "7-9 the 2-D kernel (P and dS through shared memory, FlashAttention-2's warp layouts, 16-byte reds): 7 = "
+        "Br 128 Bc 128 (d64) / Br 64 Bc 128 (d128), 8 warps; 8 = Br 64 Bc 64, 4 warps, 3 (d64) / 2 (d128) blocks "
+        "per SM; 9 = Br 64 Bc 128, 8 warps. " +
+        std::string(fastest ? "fwd/bwd/step runs use the fastest listed variant on each shape (their 'variant')."
+                            : "fwd/bwd/step runs use --variant (their 'variant').");
     if (!json_path.empty()) {
+      // The standard part through the one writer (validated), then the backward section beside it.
+      prog.write_file(file, json_path);
+      json doc;
+      {
+        std::ifstream in(json_path);
+        doc = json::parse(in);
+      }
+      doc["backward"] = backward;
       std::ofstream out(json_path);
       out << doc.dump(2) << "\n";
-      if (!out) {
-        fmt::print(stderr, "{}: cannot write {}\n", kProg, json_path);
-        return 1;
-      }
+      if (!out) throw std::runtime_error("cannot write " + json_path);
     }
     return 0;
-  } catch (const std::exception& e) {
-    fmt::print(stderr, "{}: {}\n", kProg, e.what());
-    return 1;
-  }
+  });
 }

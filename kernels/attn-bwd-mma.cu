@@ -7,21 +7,29 @@
 // costs one extra Q Kᵀ per tile (the backward does 5 tile products to the forward's 2: 2.5× its
 // FLOPs), while storing P (bf16) would put 2·Nq·Nkv bytes per head in HBM, written by the forward
 // and read back here — at N = 4096 that is 8× (d128) to 16× (d64) the bytes of Q, K, V, O.
-//   - The loop order flips (FlashAttention-2 §3.2): one block per key/value tile Kj, Vj (Bc rows,
-//     16 per warp: Bc = 64 with 4 warps or 128 with 8) streams the query tiles Qi, dOi (Br = 64
-//     rows, double-buffered with cp.async). dKj and dVj are sums over i, so they stay in registers
-//     for the whole loop and are written once; GQA blocks walk the query tiles of every head of
-//     their group, so dK, dV come out summed over the group with no extra pass.
-//   - Each warp works on transposed tiles, Sᵀ = Kj Qiᵀ (its 16 keys × Br queries): then Pᵀ and
-//     dSᵀ are already the A operands of dVj += Pᵀ dOi and dKj += dSᵀ Qi (the forward's
-//     accumulator re-pack trick), and lse, D become per-column values read from shared memory.
-//   - dQi = scale·dSi Kj needs every key of the tile for each query row, across the warps: dSᵀ
-//     goes through shared memory once (read back with ldmatrix.trans), and each block adds its
-//     share into an fp32 dQ buffer with atomic adds (red.global.add, 8- or 16-byte vectors on
-//     sm_90). A last pass multiplies by scale and rounds to bf16/fp16.
+//   - The loop order flips (FlashAttention-2 §3.2): one block per key/value tile Kj, Vj (Bc rows)
+//     streams the query tiles Qi, dOi (Br rows, double-buffered with cp.async). dKj and dVj are
+//     sums over i, so they stay in registers for the whole loop and are written once; GQA blocks
+//     walk the query tiles of every head of their group, so dK, dV come out summed over the group
+//     with no extra pass.
+//   - Transposed tiles: Sᵀ = Kj Qiᵀ and dPᵀ = Vj dOiᵀ, so that Pᵀ and dSᵀ are A operands of
+//     dVj += Pᵀ dOi and dKj += dSᵀ Qi, and lse, D are per-column values read from shared memory.
+//   - dQi = scale·dSi Kj needs every key of the tile for each query row: each block adds its share
+//     into an fp32 dQ buffer with atomic adds (red.global.add, 8- or 16-byte vectors on sm_90). A
+//     last pass multiplies by scale and rounds to bf16/fp16.
 //   - The pre-pass computes D = rowsum(dO ∘ O) (= rowsum(P ∘ dP), the softmax backward's
 //     correction), converts lse to base 2 (+inf for a row that sees no key, and for the padding
 //     rows past Nq, so their P is 0 without a test), and zeroes the dQ accumulator.
+// Two kernels (the variants: attn-bwd.hpp, bwd_dispatch below):
+//   - 1-D (variants 1-6, the first version): one warp per 16 keys over all Br queries. Pᵀ, dSᵀ
+//     stay in the registers of the warp that made them (the forward's accumulator re-pack trick),
+//     but each warp then reads all of Qi and dOi twice (once per layout) for only 16 keys, and the
+//     L1/shared-memory unit is the bottleneck (ncu, B4 H16 N4096 d128, Bc 64: L1/TEX 82% busy,
+//     tensor pipe 33%).
+//   - 2-D (variants 7-9, the defaults): FlashAttention-2's warp layout. Pᵀ and dSᵀ go through
+//     shared memory once, so every product is split over the warps in two dimensions and each
+//     fragment a warp loads feeds 2-4 mmas (d128, Br 64, Bc 128: 608 KB of shared-memory traffic
+//     per step against 736 KB).
 // dQ by atomics rather than a separate pass: a separate dQ kernel (forward-ordered, one block per
 // Qi) must recompute S, P, dP once more: 7 tile products instead of 5 (+40% tensor work) to save
 // the atomics' L2 traffic; FlashAttention-2 makes the same choice. Only the atomic form is built
@@ -29,31 +37,35 @@
 //
 // Run:  attnlab-attn-bwd-mma --check      (fp64 CPU reference, bf16/fp16, d 64/128, causal,
 //       ragged, GQA, every variant)
-//       attnlab-attn-bwd-mma --time --sweep key --variants 1,2,3,4,5,6 --json F
+//       attnlab-attn-bwd-mma --time --sweep key --variants 1,2,3,4,5,6,7,8,9 --fastest --json F
 //       python3 kernels/torch_backward_reference.py --into F      (kernels/backward-device.sh: all)
 //
-// Measured (NVIDIA H200, driver 580.159.04, CUDA 13.0, PyTorch 2.11, 2026-12-02; B8 H16 N4096
-// bf16, CUDA events, 2 warm-ups, L2 flushed, median of 10; backward = 2.5x forward FLOPs, causal
-// at half; assets/measurements/h200-backward.json):
-//                        ours    SDPA FA2      cuDNN         (TFLOP/s, ratio ours / theirs)
-//   bwd  d64             219.0   255.6 0.86    419.6 0.52
-//   bwd  d64 causal      207.4   210.5 0.99    333.5 0.62
-//   bwd  d128            248.8   281.1 0.89    548.2 0.45
-//   bwd  d128 causal     233.3   249.7 0.93    453.7 0.51
-//   fwd+bwd d128         258.0   303.1 0.85    521.2 0.50   (one training step, 3.5x forward FLOPs)
-// Short of FA2 by 1-14% (an earlier run of the same day: 0.86 / 0.94 / 0.89 / 0.95). Variants
-// (bwd_dispatch), d128: Bc 64 / 4 warps 226.8, Bc 128 / 8 warps 250.9 (the default), Bc 128 with
-// 16-byte reds 245.7; d64: Bc 64 with 8-byte reds 208.0, 16-byte reds 218.8 (the default), Bc 128
-// 198.4. Staggering each block's walk over the query tiles (variants 5, 6: the blocks of one head
-// no longer add into the same dQ rows at once) changed nothing beyond noise (±1%): contention on
-// the dQ atomics is not what limits. What does (ncu, B4 H16 N4096 d128, Bc 64): L1/TEX 82% busy
-// (ldmatrix: each warp reads all of Qi, dOi twice, once per layout, for its 16 keys; the dQ reds;
-// local-memory spill traffic at the 255-register cap), tensor pipe 33%, 8 warps per SM
-// (registers: dK, dV accumulators alone are 128 per thread at d128). At d64 the L2 moves 13.8 GB
-// against FA2's 5.4 GB (ncu, same shape): FA2 uses Br = Bc = 128 with 8 warps there, so Qi, dOi
-// and the dQ reds are spread over twice as many keys. FA2 splits S, dP and dK, dV over warps in
-// 2D (32×32 and 32×64 warp tiles, P and dS through shared memory), which reuses each fragment
-// it loads 2-4×; that is the next step for this rung.
+// Measured (NVIDIA H200, driver 580.159.04, CUDA 13.0, PyTorch 2.11, 2026-12-02T07:57Z; B8 H16
+// N4096 bf16, CUDA events, 2 warm-ups, L2 flushed, median of 10; backward = 2.5x forward FLOPs,
+// causal at half; assets/measurements/h200-backward.json):
+//                         ours    SDPA FA2       cuDNN          (TFLOP/s, ratio ours / theirs)
+//   bwd  d64 (v8)         245.1   257.8 0.95     427.9 0.57
+//   bwd  d64 causal       229.7   212.9 1.08     359.3 0.64
+//   bwd  d128 (v7)        266.7   280.4 0.95     540.5 0.49
+//   bwd  d128 causal      249.9   250.9 0.996    453.4 0.55
+//   fwd+bwd d64 / causal  254.3 / 238.2  vs FA2 275.9 / 236.1 (0.92 / 1.01)   (3.5x forward FLOPs)
+//   fwd+bwd d128 / causal 273.9 / 254.3  vs FA2 302.8 / 274.5 (0.90 / 0.93)   (our forward: attn-mma)
+// The 1-D kernel's best in the same run: d64 220.9 (v4), d128 250.1 (v2): the 2-D kernel is
+// +12% at d64, +7% at d128. Variants, d64 / d128: v7 245.5 / 266.7, v8 246.8 / 247.2, v9 211.8 /
+// 260.0. At d64 v7 (Br = Bc = 128, FA2's tiles, 8 warps, 1 block per SM) and v8 (Br = Bc = 64,
+// 4 warps, 3 blocks per SM) tie although v7 moves half the L2 bytes (ncu: v8 11.4 GB, FA2 6.0 GB
+// at B4 H16 N4096): L2 traffic is not the limit. A second run of the same day (08:09Z, a build
+// that also skipped the Sᵀ/dPᵀ products of warp tiles that see no key) measured d64 232.9 vs
+// FA2 254.1 (0.92), d128 265.9 vs 280.0 (0.95), causal 218.6 / 246.8 (FA2 211.3 / 246.1): the
+// skip saved nothing measurable and the 4-warp kernels lost ~5%, so it was taken out again.
+// Short of FA2 by 5% at d64 and d128 (non-causal). What limits (ncu --clock-control none, main
+// kernel, B4 H16 N4096, second run's build): d128 v7: tensor pipe 43% of peak, L1/TEX 67%, issue
+// slots 34% busy, 8 warps per SM (255 registers × 256 threads fill the register file); stalls per
+// issued instruction: wait 1.60 (fixed-latency dependencies: mma chains, ldmatrix -> mma), short
+// scoreboard 1.14 (shared-memory loads, ex2), math-pipe throttle 0.68, barrier 0.28. d64 v8:
+// tensor 37%, L1/TEX 75%, 12 warps per SM, short scoreboard 1.68, wait 1.55, barrier 0.29. Too
+// few warps to hide the load-to-mma latency: the next step is software pipelining (the next
+// k-step's fragments loaded while this one's mmas run) rather than fewer bytes.
 //
 // Names (the paper's): Br, Bc tile rows; Tc = ceil(Nkv/Bc) blocks per kv head; lse = m + log l of
 // the forward (so no m, l are carried here); D the row correction.
@@ -76,8 +88,9 @@ namespace attnlab::kernels {
 
 namespace {
 
-// Bc = 16 keys per warp × kWarps (4 or 8 warps: Bc = 64 or 128, a template parameter).
-constexpr int Br = 64;  // query rows per step (Qi, dOi)
+// The 1-D kernel: Bc = 16 keys per warp × kWarps (4 or 8 warps: Bc = 64 or 128, a template
+// parameter) and Br query rows per step; the 2-D kernel takes both as template parameters.
+constexpr int Br = 64;  // query rows per step (Qi, dOi) of the 1-D kernel
 constexpr float kLog2e = 1.4426950408889634f;
 
 struct BwdParams {
@@ -170,7 +183,7 @@ struct BwdTile {
 };
 
 // ---------------------------------------------------------------------------------------------
-// The main kernel: one block = one key/value tile Kj, Vj of one (b, kv head).
+// The 1-D kernel: one block = one key/value tile Kj, Vj of one (b, kv head), one warp per 16 keys.
 
 template <typename T, int D, int kWarps, int kMinBlocks, bool kRed16>
 __global__ void __launch_bounds__(kWarps * 32, kMinBlocks) attn_bwd_kernel(BwdParams p) {
@@ -412,6 +425,269 @@ __global__ void __launch_bounds__(kWarps * 32, kMinBlocks) attn_bwd_kernel(BwdPa
 }
 
 // ---------------------------------------------------------------------------------------------
+// The 2-D kernel (FlashAttention-2's warp layout): P and dS go through shared memory, so that every
+// product is split over the warps in two dimensions and each fragment a warp loads feeds 2-4 mmas.
+// The kernel above keeps Pᵀ, dSᵀ in the registers of the warp that made them (no shared-memory
+// round trip), but then each warp must read all of Qi and dOi twice (once per layout) for only 16
+// keys: per step its shared-memory reads are 4·Br·d + 32·d elements for 16 keys. Here a warp's tile
+// of Sᵀ is SK keys × SQ queries, of dK, dV KK keys × KD columns, of dQ QQ rows × QD columns:
+//   Sᵀ = Kj Qiᵀ, dPᵀ = Vj dOiᵀ   warps kSM (keys) × kWarps/kSM (queries); Pᵀ, dSᵀ -> shared memory
+//   dVj += Pᵀ dOi, dKj += dSᵀ Qi  warps kKM (keys) × kWarps/kKM (columns of d), A from shared memory
+//   dQi += dSi Kj                 warps kQM (queries) × kWarps/kQM (columns), reds into fp32 dQ
+// (B8 H16 N4096: d128, Br 64, Bc 128: 608 KB of shared-memory reads and writes per step against
+// 736 KB; d64, Br = Bc = 128 as FA2: 640 KB per 10.5 MFLOP against 736 KB, and half the L2 traffic
+// of Bc = 64.) dK, dV stay in registers as before (the block's Bc × d × 2 fp32 spread over its warps).
+template <int D, int Bc, int BrT>
+struct Bwd2dTile {
+  static constexpr uint32_t kTileBytes = Bc * D * 2;                  // Kj or Vj
+  static constexpr uint32_t kQBytes = BrT * D * 2;                    // Qi or dOi
+  static constexpr uint32_t kStageBytes = 2 * kQBytes + 2 * BrT * 4;  // Qi, dOi, lse2, D
+  static constexpr uint32_t kPBytes = Bc * BrT * 2;                   // Pᵀ or dSᵀ [key][query]
+  static constexpr uint32_t kSmemBytes = 2 * kTileBytes + 2 * kStageBytes + 2 * kPBytes;
+};
+
+template <int BrT>
+__device__ __forceinline__ void load_vec_async_n(uint32_t dst, const float* g) {
+  if (threadIdx.x < BrT / 4) cp_async_16(dst + threadIdx.x * 16u, g + threadIdx.x * 4, true);
+}
+
+template <typename T, int D, int Bc, int BrT, int kWarps, int kSM, int kKM, int kQM, int kMinBlocks>
+__global__ void __launch_bounds__(kWarps * 32, kMinBlocks) attn_bwd_kernel_2d(BwdParams p) {
+  constexpr int kThreads = kWarps * 32;
+  using Tile = Bwd2dTile<D, Bc, BrT>;
+  constexpr int SK = Bc / kSM, SQ = BrT / (kWarps / kSM);    // Sᵀ, dPᵀ warp tile
+  constexpr int KK = Bc / kKM, KD = D / (kWarps / kKM);      // dK, dV warp tile
+  constexpr int QQ = BrT / kQM, QD = D / (kWarps / kQM);     // dQ warp tile
+  constexpr int kSMT = SK / 16, kSNT = SQ / 8;
+  constexpr int kKMT = KK / 16, kKNT = KD / 8;
+  constexpr int kQMT = QQ / 16, kQNT = QD / 8;
+  static_assert(SK % 16 == 0 && SQ % 16 == 0 && KK % 16 == 0 && KD % 16 == 0 && QQ % 16 == 0 && QD % 16 == 0,
+                "warp tiles must be whole 16x16 pairs of mma tiles");
+
+  extern __shared__ __align__(128) unsigned char smem[];
+  const uint32_t sK = static_cast<uint32_t>(__cvta_generic_to_shared(smem));
+  const uint32_t sV = sK + Tile::kTileBytes;
+  const uint32_t sStage0 = sV + Tile::kTileBytes;
+  const uint32_t sP = sStage0 + 2 * Tile::kStageBytes;
+  const uint32_t sDs = sP + Tile::kPBytes;
+
+  const int kt = blockIdx.x, kvh = blockIdx.y, b = blockIdx.z;
+  const int k0 = kt * Bc;
+  const int warp = threadIdx.x / 32, lane = threadIdx.x % 32;
+  const int gid = lane / 4, tig = lane % 4;
+  // This warp's tiles (offsets inside the block's Kj × Qi, Kj × d and Qi × d).
+  const int s_k0 = (warp % kSM) * SK, s_q0 = (warp / kSM) * SQ;
+  const int kv_k0 = (warp % kKM) * KK, kv_d0 = (warp / kKM) * KD;
+  const int dq_q0 = (warp % kQM) * QQ, dq_d0 = (warp / kQM) * QD;
+
+  const T* K = static_cast<const T*>(p.k) + ((size_t(b) * p.kv_heads + kvh) * p.seq_kv) * D;
+  const T* V = static_cast<const T*>(p.v) + ((size_t(b) * p.kv_heads + kvh) * p.seq_kv) * D;
+
+  const int n_qt = (p.seq_q + BrT - 1) / BrT;
+  int qt_begin = 0;
+  if (p.causal) {  // query tiles before (k0 − offset)/Br see no key of Kj
+    const int q_first = max(0, k0 - p.offset);
+    qt_begin = q_first >= p.seq_q ? n_qt : q_first / BrT;
+  }
+  const int per_head = n_qt - qt_begin;
+  const int total = per_head * p.group;  // every visible query tile of every head of the group
+
+  auto stage_addr = [&](int it) { return sStage0 + uint32_t(it & 1) * Tile::kStageBytes; };
+  auto prefetch = [&](int it) {
+    const int h = kvh * p.group + it / per_head;
+    const int q0 = (qt_begin + it % per_head) * BrT;
+    const size_t bh = size_t(b) * p.heads + h;
+    const uint32_t st = stage_addr(it);
+    load_tile_async<T, D, BrT, kThreads>(st, static_cast<const T*>(p.q) + bh * p.seq_q * D, q0, p.seq_q);
+    load_tile_async<T, D, BrT, kThreads>(st + Tile::kQBytes, static_cast<const T*>(p.d_o) + bh * p.seq_q * D, q0,
+                                         p.seq_q);
+    load_vec_async_n<BrT>(st + 2 * Tile::kQBytes, p.lse2 + bh * p.seq_q_pad + q0);
+    load_vec_async_n<BrT>(st + 2 * Tile::kQBytes + BrT * 4, p.dd + bh * p.seq_q_pad + q0);
+  };
+
+  load_tile_async<T, D, Bc, kThreads>(sK, K, k0, p.seq_kv);
+  load_tile_async<T, D, Bc, kThreads>(sV, V, k0, p.seq_kv);
+  if (total > 0) prefetch(0);
+  cp_async_commit();
+
+  float dk[kKMT][kKNT][4] = {}, dv[kKMT][kKNT][4] = {};
+  const int key_lo = k0 + s_k0;  // the first key of this warp's Sᵀ tile
+
+  for (int it = 0; it < total; ++it) {
+    const int h = kvh * p.group + it / per_head;
+    const int q0 = (qt_begin + it % per_head) * BrT;
+    cp_async_wait_all();
+    // Barrier 1: this step's Qi, dOi, lse2, D (and Kj, Vj at it = 0) are visible, and every warp
+    // has finished step it−1: its reads of the stage the prefetch refills and of Pᵀ, dSᵀ.
+    __syncthreads();
+    if (it + 1 < total) {
+      prefetch(it + 1);
+      cp_async_commit();
+    }
+    const uint32_t sQ = stage_addr(it), sdO = sQ + Tile::kQBytes;
+    const float* sL = reinterpret_cast<const float*>(smem + (sQ - sK) + 2 * Tile::kQBytes);
+    const float* sD = sL + BrT;
+
+    // Sᵀ = Kj Qiᵀ on this warp's SK keys × SQ queries.
+    float s[kSMT][kSNT][4] = {};
+#pragma unroll
+    for (int kk = 0; kk < D / 16; ++kk) {
+      uint32_t a[kSMT][4];
+#pragma unroll
+      for (int mt = 0; mt < kSMT; ++mt) ldmatrix_x4(a[mt], sK + swizzle<D>(s_k0 + mt * 16 + lane % 16, kk * 2 + lane / 16));
+#pragma unroll
+      for (int nb = 0; nb < SQ / 16; ++nb) {
+        uint32_t bq[4];
+        ldmatrix_x4(bq, sQ + swizzle<D>(s_q0 + nb * 16 + lane % 8 + (lane / 16) * 8, kk * 2 + (lane / 8) % 2));
+#pragma unroll
+        for (int mt = 0; mt < kSMT; ++mt) {
+          mma_16816<T>(s[mt][2 * nb], a[mt], bq[0], bq[1]);
+          mma_16816<T>(s[mt][2 * nb + 1], a[mt], bq[2], bq[3]);
+        }
+      }
+    }
+    // Masks: keys past the ragged end, and (causal) keys after the query. Only warps whose tile
+    // straddles an edge pay; query rows past Nq have lse2 = +inf, so their P is 0 with no test.
+    if (key_lo + SK > p.seq_kv || (p.causal && key_lo + SK - 1 > q0 + s_q0 + p.offset)) {
+#pragma unroll
+      for (int mt = 0; mt < kSMT; ++mt)
+#pragma unroll
+        for (int nt = 0; nt < kSNT; ++nt)
+#pragma unroll
+          for (int e = 0; e < 4; ++e) {
+            const int key = key_lo + mt * 16 + gid + (e >= 2 ? 8 : 0);
+            const int q = q0 + s_q0 + nt * 8 + tig * 2 + (e & 1);
+            if (key >= p.seq_kv || (p.causal && key > q + p.offset)) s[mt][nt][e] = -INFINITY;
+          }
+    }
+    // Pᵀ = 2^(Sᵀ·scale·log2 e − lse2), then to shared memory ([key][query], 4-byte stores).
+#pragma unroll
+    for (int nt = 0; nt < kSNT; ++nt) {
+      const float2 l2 = *reinterpret_cast<const float2*>(sL + s_q0 + nt * 8 + tig * 2);
+#pragma unroll
+      for (int mt = 0; mt < kSMT; ++mt) {
+        s[mt][nt][0] = fast_exp2(fmaf(s[mt][nt][0], p.scale_log2, -l2.x));
+        s[mt][nt][1] = fast_exp2(fmaf(s[mt][nt][1], p.scale_log2, -l2.y));
+        s[mt][nt][2] = fast_exp2(fmaf(s[mt][nt][2], p.scale_log2, -l2.x));
+        s[mt][nt][3] = fast_exp2(fmaf(s[mt][nt][3], p.scale_log2, -l2.y));
+        const int row = s_k0 + mt * 16 + gid, chunk = (s_q0 + nt * 8) / 8;
+        st_shared_u32(sP + swizzle<BrT>(row, chunk) + tig * 4, pack2<T>(s[mt][nt][0], s[mt][nt][1]));
+        st_shared_u32(sP + swizzle<BrT>(row + 8, chunk) + tig * 4, pack2<T>(s[mt][nt][2], s[mt][nt][3]));
+      }
+    }
+
+    // dPᵀ = Vj dOiᵀ on the same tile, then dSᵀ = Pᵀ ∘ (dPᵀ − D) to shared memory.
+    {
+      float dp[kSMT][kSNT][4] = {};
+#pragma unroll
+      for (int kk = 0; kk < D / 16; ++kk) {
+        uint32_t a[kSMT][4];
+#pragma unroll
+        for (int mt = 0; mt < kSMT; ++mt) ldmatrix_x4(a[mt], sV + swizzle<D>(s_k0 + mt * 16 + lane % 16, kk * 2 + lane / 16));
+#pragma unroll
+        for (int nb = 0; nb < SQ / 16; ++nb) {
+          uint32_t bo[4];
+          ldmatrix_x4(bo, sdO + swizzle<D>(s_q0 + nb * 16 + lane % 8 + (lane / 16) * 8, kk * 2 + (lane / 8) % 2));
+#pragma unroll
+          for (int mt = 0; mt < kSMT; ++mt) {
+            mma_16816<T>(dp[mt][2 * nb], a[mt], bo[0], bo[1]);
+            mma_16816<T>(dp[mt][2 * nb + 1], a[mt], bo[2], bo[3]);
+          }
+        }
+      }
+#pragma unroll
+      for (int nt = 0; nt < kSNT; ++nt) {
+        const float2 dd = *reinterpret_cast<const float2*>(sD + s_q0 + nt * 8 + tig * 2);
+#pragma unroll
+        for (int mt = 0; mt < kSMT; ++mt) {
+          const float d0 = s[mt][nt][0] * (dp[mt][nt][0] - dd.x), d1 = s[mt][nt][1] * (dp[mt][nt][1] - dd.y);
+          const float d2 = s[mt][nt][2] * (dp[mt][nt][2] - dd.x), d3 = s[mt][nt][3] * (dp[mt][nt][3] - dd.y);
+          const int row = s_k0 + mt * 16 + gid, chunk = (s_q0 + nt * 8) / 8;
+          st_shared_u32(sDs + swizzle<BrT>(row, chunk) + tig * 4, pack2<T>(d0, d1));
+          st_shared_u32(sDs + swizzle<BrT>(row + 8, chunk) + tig * 4, pack2<T>(d2, d3));
+        }
+      }
+    }
+    // Barrier 2: the products below read the Pᵀ, dSᵀ tiles of every warp.
+    __syncthreads();
+
+    // dVj += Pᵀ dOi and dKj += dSᵀ Qi on this warp's KK keys × KD columns, over the Br queries:
+    // A = Pᵀ / dSᵀ rows (ldmatrix), B = dOi / Qi read with ldmatrix.trans.
+#pragma unroll
+    for (int kk = 0; kk < BrT / 16; ++kk) {
+      uint32_t pa[kKMT][4], da[kKMT][4];
+#pragma unroll
+      for (int mt = 0; mt < kKMT; ++mt) {
+        ldmatrix_x4(pa[mt], sP + swizzle<BrT>(kv_k0 + mt * 16 + lane % 16, kk * 2 + lane / 16));
+        ldmatrix_x4(da[mt], sDs + swizzle<BrT>(kv_k0 + mt * 16 + lane % 16, kk * 2 + lane / 16));
+      }
+#pragma unroll
+      for (int db = 0; db < KD / 16; ++db) {
+        uint32_t bo[4], bq[4];
+        ldmatrix_x4_trans(bo, sdO + swizzle<D>(kk * 16 + lane % 8 + ((lane / 8) % 2) * 8, kv_d0 / 8 + db * 2 + lane / 16));
+        ldmatrix_x4_trans(bq, sQ + swizzle<D>(kk * 16 + lane % 8 + ((lane / 8) % 2) * 8, kv_d0 / 8 + db * 2 + lane / 16));
+#pragma unroll
+        for (int mt = 0; mt < kKMT; ++mt) {
+          mma_16816<T>(dv[mt][2 * db], pa[mt], bo[0], bo[1]);
+          mma_16816<T>(dv[mt][2 * db + 1], pa[mt], bo[2], bo[3]);
+          mma_16816<T>(dk[mt][2 * db], da[mt], bq[0], bq[1]);
+          mma_16816<T>(dk[mt][2 * db + 1], da[mt], bq[2], bq[3]);
+        }
+      }
+    }
+
+    // dQi += dSi Kj on this warp's QQ rows × QD columns, over the Bc keys: A = dSi read from the
+    // [key][query] tile with ldmatrix.trans, B = Kj with ldmatrix.trans; 16-byte reds on sm_90.
+    {
+      float acc[kQMT][kQNT][4] = {};
+#pragma unroll
+      for (int kk = 0; kk < Bc / 16; ++kk) {
+        uint32_t dsa[kQMT][4];
+#pragma unroll
+        for (int mt = 0; mt < kQMT; ++mt)
+          ldmatrix_x4_trans(dsa[mt], sDs + swizzle<BrT>(kk * 16 + lane % 8 + (lane / 16) * 8,
+                                                        (dq_q0 + mt * 16) / 8 + (lane / 8) % 2));
+#pragma unroll
+        for (int nb = 0; nb < QD / 16; ++nb) {
+          uint32_t bk[4];
+          ldmatrix_x4_trans(bk, sK + swizzle<D>(kk * 16 + lane % 8 + ((lane / 8) % 2) * 8, dq_d0 / 8 + nb * 2 + lane / 16));
+#pragma unroll
+          for (int mt = 0; mt < kQMT; ++mt) {
+            mma_16816<T>(acc[mt][2 * nb], dsa[mt], bk[0], bk[1]);
+            mma_16816<T>(acc[mt][2 * nb + 1], dsa[mt], bk[2], bk[3]);
+          }
+        }
+      }
+      // Pad rows (past Nq) add zeros into the padded accumulator: no test needed.
+      float* dq_rows = p.dq_accum + ((size_t(b) * p.heads + h) * p.seq_q_pad + q0 + dq_q0) * D + dq_d0;
+#pragma unroll
+      for (int mt = 0; mt < kQMT; ++mt)
+#pragma unroll
+        for (int nt = 0; nt < kQNT; nt += 2)
+          add_dq_pair(dq_rows + size_t(mt * 16 + gid) * D + nt * 8, D, acc[mt][nt], acc[mt][nt + 1], tig);
+    }
+  }
+
+  // dKj = scale·Σ dSᵀ Q, dVj = Σ Pᵀ dO, from this warp's fragments (4-byte stores).
+  T* dK = static_cast<T*>(p.dk) + ((size_t(b) * p.kv_heads + kvh) * p.seq_kv) * D;
+  T* dV = static_cast<T*>(p.dv) + ((size_t(b) * p.kv_heads + kvh) * p.seq_kv) * D;
+#pragma unroll
+  for (int mt = 0; mt < kKMT; ++mt)
+#pragma unroll
+    for (int r = 0; r < 2; ++r) {
+      const int key = k0 + kv_k0 + mt * 16 + gid + r * 8;
+      if (key >= p.seq_kv) continue;
+      uint32_t* krow = reinterpret_cast<uint32_t*>(dK + size_t(key) * D + kv_d0);
+      uint32_t* vrow = reinterpret_cast<uint32_t*>(dV + size_t(key) * D + kv_d0);
+#pragma unroll
+      for (int nt = 0; nt < kKNT; ++nt) {
+        krow[nt * 4 + tig] = pack2<T>(dk[mt][nt][2 * r] * p.scale, dk[mt][nt][2 * r + 1] * p.scale);
+        vrow[nt * 4 + tig] = pack2<T>(dv[mt][nt][2 * r], dv[mt][nt][2 * r + 1]);
+      }
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
 // Pre-pass: D = rowsum(dO ∘ O), lse2 = lse·log2 e (+inf where lse = −inf or the row is padding),
 // dQ accumulator row = 0. D/8 threads per row, 16-byte loads; rows over [B][H][Nq_pad].
 
@@ -480,11 +756,15 @@ __global__ void attn_bwd_dq_convert(const float* __restrict__ dq_accum, T* __res
 }
 
 size_t align256(size_t x) { return (x + 255) / 256 * 256; }
-int padded_seq_q(const AttnShape& s) { return (s.seq_q + Br - 1) / Br * Br; }
+// The fp32 buffers (dQ accumulator, lse2, D) are padded to a whole number of the largest query
+// tile any variant uses (128), so every variant reads and adds whole tiles with no row test.
+constexpr int kPadRows = 128;
+int padded_seq_q(const AttnShape& s) { return (s.seq_q + kPadRows - 1) / kPadRows * kPadRows; }
 
-template <typename T, int D, int kWarps, int kMinBlocks, bool kRed16>
-cudaError_t bwd_launch(const AttnBackwardProblem& pr, cudaStream_t stream) {
-  constexpr int Bc = 16 * kWarps;
+// Pre-pass, the main kernel (`kernel`, Bc keys per block, `smem` bytes, `threads`), dQ conversion.
+template <typename T, int D, typename Kernel>
+cudaError_t bwd_run(const AttnBackwardProblem& pr, cudaStream_t stream, Kernel kernel, int Bc, int threads, int smem,
+                    int stagger) {
   const AttnShape& s = pr.shape;
   const int nq_pad = padded_seq_q(s);
   const size_t rows = size_t(s.batch) * s.heads * nq_pad;
@@ -494,9 +774,9 @@ cudaError_t bwd_launch(const AttnBackwardProblem& pr, cudaStream_t stream) {
   float* lse2 = reinterpret_cast<float*>(ws + align256(rows * D * 4) + align256(rows * 4));
 
   {
-    const long long threads = (long long)rows * (D / 8);
+    const long long n = (long long)rows * (D / 8);
     const int block = 256;
-    attn_bwd_prepass<T, D><<<unsigned((threads + block - 1) / block), block, 0, stream>>>(
+    attn_bwd_prepass<T, D><<<unsigned((n + block - 1) / block), block, 0, stream>>>(
         static_cast<const T*>(pr.o), static_cast<const T*>(pr.d_o), pr.lse, dd, lse2, dq_accum, s.seq_q, nq_pad,
         (long long)rows);
     cudaError_t e = cudaGetLastError();
@@ -508,13 +788,11 @@ cudaError_t bwd_launch(const AttnBackwardProblem& pr, cudaStream_t stream) {
   p.heads = s.heads, p.kv_heads = s.kv_heads, p.group = s.group(), p.seq_q = s.seq_q, p.seq_kv = s.seq_kv;
   p.seq_q_pad = nq_pad, p.causal = s.causal ? 1 : 0, p.offset = s.seq_kv - s.seq_q;
   p.scale = pr.scale, p.scale_log2 = pr.scale * kLog2e;
-  p.stagger = attn_bwd_variant(s.head_dim, pr.variant) >= 5 ? 1 : 0;
-  constexpr int smem = BwdTile<D, Bc>::kSmemBytes;
-  auto kernel = attn_bwd_kernel<T, D, kWarps, kMinBlocks, kRed16>;
+  p.stagger = stagger;
   cudaError_t e = cudaFuncSetAttribute(kernel, cudaFuncAttributeMaxDynamicSharedMemorySize, smem);
   if (e != cudaSuccess) return e;
   dim3 grid((s.seq_kv + Bc - 1) / Bc, s.kv_heads, s.batch);
-  kernel<<<grid, kWarps * 32, smem, stream>>>(p);
+  kernel<<<grid, threads, smem, stream>>>(p);
   e = cudaGetLastError();
   if (e != cudaSuccess) return e;
   const long long chunks = (long long)s.batch * s.heads * s.seq_q * (D / 8);
@@ -523,12 +801,44 @@ cudaError_t bwd_launch(const AttnBackwardProblem& pr, cudaStream_t stream) {
   return cudaGetLastError();
 }
 
+template <typename T, int D, int kWarps, int kMinBlocks, bool kRed16>
+cudaError_t bwd_launch(const AttnBackwardProblem& pr, cudaStream_t stream) {
+  constexpr int Bc = 16 * kWarps;
+  const int stagger = attn_bwd_variant(pr.shape.head_dim, pr.variant) == 5 ||
+                      attn_bwd_variant(pr.shape.head_dim, pr.variant) == 6;
+  return bwd_run<T, D>(pr, stream, attn_bwd_kernel<T, D, kWarps, kMinBlocks, kRed16>, Bc, kWarps * 32,
+                       BwdTile<D, Bc>::kSmemBytes, stagger);
+}
+
+template <typename T, int D, int Bc, int BrT, int kWarps, int kSM, int kKM, int kQM, int kMinBlocks>
+cudaError_t bwd_launch_2d(const AttnBackwardProblem& pr, cudaStream_t stream) {
+  return bwd_run<T, D>(pr, stream, attn_bwd_kernel_2d<T, D, Bc, BrT, kWarps, kSM, kKM, kQM, kMinBlocks>, Bc,
+                       kWarps * 32, Bwd2dTile<D, Bc, BrT>::kSmemBytes, 0);
+}
+
 // Variants (attn_bwd_variant in attn-bwd.hpp): 1 = Bc 64 (4 warps, 2 blocks per SM at d128, 3 at
 // d64), 8-byte dQ reds; 2 = Bc 128 (8 warps, 1 block per SM), 8-byte reds; 3 = Bc 128 with 16-byte
-// reds; 4 = Bc 64 with 16-byte reds. The default per d is the fastest measured on the H200 (header).
+// reds; 4 = Bc 64 with 16-byte reds; 5, 6 = 2, 4 with the staggered walk; 7, 8 = the 2-D kernel
+// (warp layouts: keys × queries for Sᵀ, keys × d for dK/dV, queries × d for dQ):
+//   7, d64:  Br = Bc = 128, 8 warps, Sᵀ 4×2 (32 keys × 64 queries), dK/dV 4×2, dQ 4×2 (FA2's tiles)
+//   7, d128: Br 64, Bc 128, 8 warps, Sᵀ 4×2 (32 × 32), dK/dV 4×2 (32 keys × 64 columns), dQ 2×4
+//   8, d64:  Br 64, Bc 64, 4 warps, Sᵀ 2×2 (32 × 32), dK/dV 2×2 (32 × 32), dQ 2×2; 3 blocks per SM
+//   8, d128: Br 64, Bc 64, 4 warps, Sᵀ 2×2 (32 × 32), dK/dV 2×2 (32 × 64), dQ 2×2; 2 blocks per SM
+//   9, d64:  Br 64, Bc 128, 8 warps, Sᵀ 4×2 (32 × 32), dK/dV 4×2 (32 × 32), dQ 4×2 (16 × 32)
+//   9, d128: as 7 with dQ 4×2 (16 queries × 64 columns per warp)
+// The default per d is the fastest measured on the H200 (header).
 template <typename T>
 cudaError_t bwd_dispatch(const AttnBackwardProblem& p, cudaStream_t stream) {
   int v = attn_bwd_variant(p.shape.head_dim, p.variant);
+  if (p.shape.head_dim == 64) {
+    if (v == 7) return bwd_launch_2d<T, 64, 128, 128, 8, 4, 4, 4, 1>(p, stream);
+    if (v == 8) return bwd_launch_2d<T, 64, 64, 64, 4, 2, 2, 2, 3>(p, stream);
+    if (v == 9) return bwd_launch_2d<T, 64, 128, 64, 8, 4, 4, 4, 1>(p, stream);
+  } else {
+    if (v == 7) return bwd_launch_2d<T, 128, 128, 64, 8, 4, 4, 2, 1>(p, stream);
+    if (v == 8) return bwd_launch_2d<T, 128, 64, 64, 4, 2, 2, 2, 2>(p, stream);
+    if (v == 9) return bwd_launch_2d<T, 128, 128, 64, 8, 4, 4, 4, 1>(p, stream);
+  }
   if (v >= 5) v = v == 5 ? 2 : 4;  // 5, 6 = 2, 4 with the staggered walk (bwd_launch sets it)
   if (p.shape.head_dim == 64) {
     if (v == 2) return bwd_launch<T, 64, 8, 1, false>(p, stream);

@@ -40,13 +40,20 @@ struct AttnBackwardProblem {
 // its tiles in the simulator's vocabulary: Br = block_q (query rows per step), Bc = block_kv (keys
 // per block). Variants: 1 = Bc 64 (4 warps), 8-byte dQ reds; 2 = Bc 128 (8 warps), 8-byte reds;
 // 3 = Bc 128, 16-byte reds; 4 = Bc 64, 16-byte reds; 5, 6 = 2, 4 with each block starting its walk
-// over the query tiles at a different tile. attn-bwd-mma.cu's dispatch follows this table.
-inline int attn_bwd_variant(int head_dim, int variant) { return variant != 0 ? variant : (head_dim == 64 ? 4 : 2); }
+// over the query tiles at a different tile (1-6: Br 64, one warp per 16 keys); 7, 8, 9 = the 2-D
+// kernel (P and dS through shared memory, FlashAttention-2's warp layout): 7 = Br 128 Bc 128 at
+// d64, Br 64 Bc 128 at d128; 8 = Br 64 Bc 64 (4 warps, several blocks per SM); 9 = Br 64 Bc 128
+// (8 warps; at d128 7 with another dQ warp layout). attn-bwd-mma.cu's dispatch follows this table.
+inline constexpr int kBwdVariants = 9;
+inline int attn_bwd_variant(int head_dim, int variant) { return variant != 0 ? variant : (head_dim == 64 ? 8 : 7); }
 struct BwdTiles {
   int block_q, block_kv;
 };
 inline BwdTiles attn_bwd_tiles(int head_dim, int variant) {
   const int v = attn_bwd_variant(head_dim, variant);
+  if (v == 7) return {head_dim == 64 ? 128 : 64, 128};
+  if (v == 8) return {64, 64};
+  if (v == 9) return {64, 128};
   return {64, v == 2 || v == 3 || v == 5 ? 128 : 64};
 }
 

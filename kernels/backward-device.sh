@@ -1,8 +1,13 @@
 #!/bin/bash
 # One device call for the backward rung: check, time (ours + PyTorch), sanitizers, ncu byte counters.
-# Run from a folder holding attnlab-attn-bwd-mma and torch_backward_reference.py; results in $OUT.
-# Usage: backward-device.sh [check|time|sanitize|ncu]...   (default: all four)
+# Run from a folder holding attnlab-attn-bwd-mma (and libfmt.so.9 where the build links it),
+# torch_backward_reference.py and backward_ncu_merge.py; results in $OUT.
+# Usage: backward-device.sh [check|time|sanitize|ncu|ncu-ours|profile]...   (default: check time sanitize ncu)
+#   ncu-ours: our kernels' records only (PyTorch's FA2 records do not change when ours do).
+#   profile: what limits our main kernel (the default variant, B4 H16 N4096 d64 and d128): pipe
+#            utilisation, warp stall reasons, occupancy, shared-memory wavefronts (ncu-profile.csv).
 set -u
+export LD_LIBRARY_PATH=$PWD${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}
 BIN=./attnlab-attn-bwd-mma
 OUT=${OUT:-/tmp/out}
 stages=${*:-check time sanitize ncu}
@@ -14,29 +19,52 @@ for st in $stages; do
       grep -E "FAIL|match" $OUT/check.txt
       [ $rc -eq 0 ] || { echo "CHECK FAILED rc=$rc: stopping"; exit 1; } ;;
     time)
-      $BIN --time --sweep key --variants 1,2,3,4,5,6 --json $OUT/h200-backward.json > $OUT/time.txt 2>&1
+      $BIN --time --sweep key --variants 1,2,3,4,5,6,7,8,9 --fastest --json $OUT/h200-backward.json > $OUT/time.txt 2>&1
       PYTHONUNBUFFERED=1 python3 torch_backward_reference.py --into $OUT/h200-backward.json > $OUT/torch.txt 2>&1
-      cat $OUT/torch.txt ;;
+      cat $OUT/time.txt $OUT/torch.txt ;;
     sanitize)
       for tool in memcheck racecheck synccheck; do
         echo "== compute-sanitizer --tool $tool: --check --quick (every variant)"
         compute-sanitizer --tool $tool --error-exitcode 9 $BIN --check --quick 2>&1 | grep -E "SUMMARY|match|FAIL|rror"
         echo "rc=${PIPESTATUS[0]}"
       done 2>&1 | tee $OUT/sanitizer.txt ;;
-    ncu)
+    ncu|ncu-ours)
       # Bytes of the whole backward: ours = pre-pass + main + dQ conversion; PyTorch's FA2 = every
       # kernel between cudaProfilerStart/Stop around torch.autograd.grad. Caches flushed per kernel.
       M=dram__bytes_read.sum,dram__bytes_write.sum,lts__t_bytes.sum,gpu__time_duration.sum
+      NCU="ncu --clock-control none --cache-control all --print-units base --metrics $M --csv"
       for cfg in "1024 128" "2048 128" "4096 128" "4096 128 c" "4096 64" "4096 64 c"; do
         set -- $cfg; n=$1; d=$2; c=${3:+--causal}
-        echo "# ours B4 H16 N$n d$d ${c}" >> $OUT/ncu-ours.csv
-        ncu --clock-control none --cache-control all --metrics $M --kernel-name regex:attn_bwd --csv \
-          $BIN --once --batch 4 --heads 16 --seq $n --dim $d $c 2>/dev/null | grep '^"' >> $OUT/ncu-ours.csv
+        # The variant the time stage ran as the backward on this d (causal alike), else the default.
+        v=$(python3 -c "import json,sys; r=[x['variant'] for x in json.load(open('$OUT/h200-backward.json'))['backward']['runs'] if x['config']['head_dim']==$d and x['config']['causal']==bool('$c')]; print(r[0] if r else 0)" 2>/dev/null || echo 0)
+        echo "# ours B4 H16 N$n d$d ${c} variant $v" >> $OUT/ncu-ours.csv
+        $NCU --kernel-name regex:attn_bwd $BIN --once --variant $v --batch 4 --heads 16 --seq $n --dim $d $c 2>/dev/null \
+          | grep '^"' >> $OUT/ncu-ours.csv
+        [ $st = ncu ] || continue
         echo "# torch-flash B4 H16 N$n d$d ${c}" >> $OUT/ncu-torch.csv
-        ncu --clock-control none --cache-control all --metrics $M --profile-from-start off --csv \
+        $NCU --profile-from-start off \
           python3 torch_backward_reference.py --profile --backend flash --batch 4 --heads 16 --seq $n --dim $d $c \
           2>/dev/null | grep '^"' >> $OUT/ncu-torch.csv
       done
-      wc -l $OUT/ncu-ours.csv $OUT/ncu-torch.csv ;;
+      wc -l $OUT/ncu-*.csv ;;
+    profile)
+      P=sm__pipe_tensor_op_hmma_cycles_active.avg.pct_of_peak_sustained_active,l1tex__throughput.avg.pct_of_peak_sustained_active
+      P=$P,sm__warps_active.avg.pct_of_peak_sustained_active,smsp__issue_active.avg.pct_of_peak_sustained_active
+      P=$P,l1tex__data_pipe_lsu_wavefronts_mem_shared.sum,lts__t_bytes.sum,gpu__time_duration.sum
+      for r in barrier short_scoreboard long_scoreboard mio_throttle math_pipe_throttle lg_throttle not_selected wait dispatch_stall; do
+        P=$P,smsp__average_warps_issue_stalled_${r}_per_issue_active.ratio
+      done
+      for d in 64 128; do
+        echo "# ours B4 H16 N4096 d$d (default variant)" >> $OUT/ncu-profile.csv
+        ncu --clock-control none --print-units base --metrics $P --csv --kernel-name regex:attn_bwd_kernel \
+          $BIN --once --batch 4 --heads 16 --seq 4096 --dim $d 2>/dev/null | grep '^"' >> $OUT/ncu-profile.csv
+      done
+      python3 - $OUT/ncu-profile.csv <<'PY'
+import csv, sys
+rows = [r for r in csv.reader(l for l in open(sys.argv[1]) if l.startswith('"')) if r[0] != "ID"]
+for r in rows:
+    print(f"{r[4].split('(')[0][-60:]:<60} {r[-3]:<80} {r[-1]}")
+PY
+      ;;
   esac
 done

@@ -9,5 +9,7 @@ if(TARGET attnlab-attn-bwd-mma)
                    STDERR "--kv-heads must divide --heads" ARGS --check --heads 6 --kv-heads 4)
   attnlab_cli_test(backward_no_mode EXE $<TARGET_FILE:attnlab-attn-bwd-mma> RC 2 EMPTY_STDOUT
                    STDERR "exactly one of --check, --time, --once" ARGS --heads 4)
-  set_tests_properties(cli.backward_bad_gqa cli.backward_no_mode PROPERTIES LABELS kernels)
+  attnlab_cli_test(backward_fastest_alone EXE $<TARGET_FILE:attnlab-attn-bwd-mma> RC 2 EMPTY_STDOUT
+                   STDERR "--fastest needs --variants" ARGS --time --fastest)
+  set_tests_properties(cli.backward_bad_gqa cli.backward_no_mode cli.backward_fastest_alone PROPERTIES LABELS kernels)
 endif()
