@@ -304,7 +304,9 @@ int main(int argc, char** argv) {
         "16-byte reds; 5, 6 = 2, 4 with each block starting its walk over the query tiles at a different tile. "
         "7-9 the 2-D kernel (P and dS through shared memory, FlashAttention-2's warp layouts, 16-byte reds): 7 = "
         "Br 128 Bc 128 (d64) / Br 64 Bc 128 (d128), 8 warps; 8 = Br 64 Bc 64, 4 warps, 3 (d64) / 2 (d128) blocks "
-        "per SM; 9 = Br 64 Bc 128, 8 warps. " +
+        "per SM; 9 = Br 64 Bc 128, 8 warps. 10, 11 = the 2-D kernel with its fragment loads software-pipelined "
+        "(two register buffers: the next k-step's ldmatrix before this one's mmas): 10 = 8's tiles (d64) / 7's "
+        "(d128); 11 = 7's tiles (d64) / 8's (d128). " +
         std::string(fastest ? "fwd/bwd/step runs use the fastest listed variant on each shape (their 'variant')."
                             : "fwd/bwd/step runs use --variant (their 'variant').");
     if (!json_path.empty()) {

@@ -30,6 +30,9 @@
 //     shared memory once, so every product is split over the warps in two dimensions and each
 //     fragment a warp loads feeds 2-4 mmas (d128, Br 64, Bc 128: 608 KB of shared-memory traffic
 //     per step against 736 KB).
+//   - 2-D pipelined (variants 10-11; 10 is the d128 default): the same kernel with every tile
+//     product's fragment loads software-pipelined (tile_product: two register buffers, the next
+//     k-step's A fragments and the next B fragments loaded before this group's mmas).
 // dQ by atomics rather than a separate pass: a separate dQ kernel (forward-ordered, one block per
 // Qi) must recompute S, P, dP once more: 7 tile products instead of 5 (+40% tensor work) to save
 // the atomics' L2 traffic; FlashAttention-2 makes the same choice. Only the atomic form is built
@@ -37,20 +40,36 @@
 //
 // Run:  attnlab-attn-bwd-mma --check      (fp64 CPU reference, bf16/fp16, d 64/128, causal,
 //       ragged, GQA, every variant)
-//       attnlab-attn-bwd-mma --time --sweep key --variants 1,2,3,4,5,6,7,8,9 --fastest --json F
+//       attnlab-attn-bwd-mma --time --sweep key --variants 1,2,3,4,5,6,7,8,9,10,11 --fastest --json F
 //       python3 kernels/torch_backward_reference.py --into F      (kernels/backward-device.sh: all)
 //
-// Measured (NVIDIA H200, driver 580.159.04, CUDA 13.0, PyTorch 2.11, 2026-12-02T07:57Z; B8 H16
+// Measured (NVIDIA H200, driver 580.159.04, CUDA 13.0, PyTorch 2.11, 2026-12-02T08:35Z; B8 H16
 // N4096 bf16, CUDA events, 2 warm-ups, L2 flushed, median of 10; backward = 2.5x forward FLOPs,
-// causal at half; assets/measurements/h200-backward.json):
+// causal at half; kernels/backward-device.sh check time with VARIANTS=7,8,10,11;
+// assets/measurements/h200-backward.json):
 //                         ours    SDPA FA2       cuDNN          (TFLOP/s, ratio ours / theirs)
-//   bwd  d64 (v8)         245.1   257.8 0.95     427.9 0.57
-//   bwd  d64 causal       229.7   212.9 1.08     359.3 0.64
-//   bwd  d128 (v7)        266.7   280.4 0.95     540.5 0.49
-//   bwd  d128 causal      249.9   250.9 0.996    453.4 0.55
-//   fwd+bwd d64 / causal  254.3 / 238.2  vs FA2 275.9 / 236.1 (0.92 / 1.01)   (3.5x forward FLOPs)
-//   fwd+bwd d128 / causal 273.9 / 254.3  vs FA2 302.8 / 274.5 (0.90 / 0.93)   (our forward: attn-mma)
-// The 1-D kernel's best in the same run: d64 220.9 (v4), d128 250.1 (v2): the 2-D kernel is
+//   bwd  d64 (v8)         246.4   257.7 0.96     427.2 0.58
+//   bwd  d64 causal (v8)  231.2   213.5 1.08     352.4 0.66
+//   bwd  d128 (v10)       266.4   282.1 0.94     528.8 0.50
+//   bwd  d128 causal (v10) 249.3  246.0 1.01     479.2 0.52
+//   fwd+bwd d64 / causal  253.7 / 235.1  vs FA2 275.3 / 238.3 (0.92 / 0.99)   (3.5x forward FLOPs)
+//   fwd+bwd d128 / causal 271.3 / 254.0  vs FA2 302.3 / 274.9 (0.90 / 0.92)   (our forward: attn-mma)
+// Software pipelining of the fragment loads (variants 10, 11), same call, backward TFLOP/s:
+//   d64        v7 245.2  v8 248.3  v10 (8 pipelined) 243.2  v11 (7 pipelined) 244.8
+//   d64 causal v7 227.6  v8 232.5  v10 228.8  v11 228.6
+//   d128       v7 264.8  v8 255.2  v10 (7 pipelined) 266.3  v11 (8 pipelined) 252.6
+//   d128 causal v7 244.5 v8 241.5  v10 247.4  v11 239.1
+// i.e. -2% at d64, +0.6% / +1.2% at d128: inside the run-to-run spread (the earlier run below
+// measured v7 266.7). v10 is the d128 default as the fastest of this call (ptxas -v, sm_90: 255
+// registers and no spill, where v7 spills 4 bytes); d64 keeps v8. The load-to-mma latency inside one
+// product is therefore not what keeps us 4-6% behind FA2 non-causal: ptxas already hoisted the
+// loads where registers allowed. Not tried: 12 warps per SM at d128 (at most 168 registers per
+// thread, but the dK, dV accumulators of a 32-key × 64-column warp tile alone take 128, and Sᵀ, dPᵀ
+// 64 more while dS is formed: it would spill), and a 3-stage cp.async for Qi, dOi (long-scoreboard
+// stalls, the global loads, are not among the top stalls below). Not profiled after this change.
+// The first run (2026-12-02T07:57Z, variants 1-9): bwd d64 245.1 (v8) vs FA2 257.8, causal 229.7 vs
+// 212.9; d128 266.7 (v7) vs 280.4, causal 249.9 vs 250.9; cuDNN 427.9 / 359.3 / 540.5 / 453.4.
+// The 1-D kernel's best in that run: d64 220.9 (v4), d128 250.1 (v2): the 2-D kernel is
 // +12% at d64, +7% at d128. Variants, d64 / d128: v7 245.5 / 266.7, v8 246.8 / 247.2, v9 211.8 /
 // 260.0. At d64 v7 (Br = Bc = 128, FA2's tiles, 8 warps, 1 block per SM) and v8 (Br = Bc = 64,
 // 4 warps, 3 blocks per SM) tie although v7 moves half the L2 bytes (ncu: v8 11.4 GB, FA2 6.0 GB
@@ -58,14 +77,15 @@
 // that also skipped the Sᵀ/dPᵀ products of warp tiles that see no key) measured d64 232.9 vs
 // FA2 254.1 (0.92), d128 265.9 vs 280.0 (0.95), causal 218.6 / 246.8 (FA2 211.3 / 246.1): the
 // skip saved nothing measurable and the 4-warp kernels lost ~5%, so it was taken out again.
-// Short of FA2 by 5% at d64 and d128 (non-causal). What limits (ncu --clock-control none, main
+// Short of FA2 by 4% at d64 and 6% at d128 (non-causal, 08:35Z run). What limited before the
+// pipelining (ncu --clock-control none, main
 // kernel, B4 H16 N4096, second run's build): d128 v7: tensor pipe 43% of peak, L1/TEX 67%, issue
 // slots 34% busy, 8 warps per SM (255 registers × 256 threads fill the register file); stalls per
 // issued instruction: wait 1.60 (fixed-latency dependencies: mma chains, ldmatrix -> mma), short
 // scoreboard 1.14 (shared-memory loads, ex2), math-pipe throttle 0.68, barrier 0.28. d64 v8:
-// tensor 37%, L1/TEX 75%, 12 warps per SM, short scoreboard 1.68, wait 1.55, barrier 0.29. Too
-// few warps to hide the load-to-mma latency: the next step is software pipelining (the next
-// k-step's fragments loaded while this one's mmas run) rather than fewer bytes.
+// tensor 37%, L1/TEX 75%, 12 warps per SM, short scoreboard 1.68, wait 1.55, barrier 0.29. That
+// read as too few warps to hide the load-to-mma latency; the pipelined variants 10, 11 (above)
+// hide it in the code and gained nothing measurable, so that reading is not confirmed.
 //
 // Names (the paper's): Br, Bc tile rows; Tc = ceil(Nkv/Bc) blocks per kv head; lse = m + log l of
 // the forward (so no m, l are carried here); D the row correction.
@@ -451,7 +471,34 @@ __device__ __forceinline__ void load_vec_async_n(uint32_t dst, const float* g) {
   if (threadIdx.x < BrT / 4) cp_async_16(dst + threadIdx.x * 16u, g + threadIdx.x * 4, true);
 }
 
-template <typename T, int D, int Bc, int BrT, int kWarps, int kSM, int kKM, int kQM, int kMinBlocks>
+// One warp's tile product over KS k-steps of NB B-fragment groups each. kPipe: software pipelined
+// (two register buffers of each fragment): the A fragments of k-step kk+1 are loaded when step kk
+// starts and the B fragments of group j+1 before group j's mmas, so every ldmatrix has a group of
+// mmas to hide behind, even with the 8-12 warps per SM the register file allows (ncu: stalls on
+// short scoreboard and wait). Otherwise each fragment is loaded just before its mmas (ptxas may
+// still move the loads up where registers allow).
+template <int KS, int NB, bool kPipe, typename LoadA, typename LoadB, typename Mma>
+__device__ __forceinline__ void tile_product(LoadA&& load_a, LoadB&& load_b, Mma&& mma) {
+  if (kPipe) {
+    load_a(0, 0);
+    load_b(0, 0, 0);
+  }
+#pragma unroll
+  for (int j = 0; j < KS * NB; ++j) {
+    const int kk = j / NB, nb = j % NB;
+    if (kPipe) {
+      if (nb == 0 && kk + 1 < KS) load_a(kk + 1, (kk + 1) & 1);
+      if (j + 1 < KS * NB) load_b((j + 1) / NB, (j + 1) % NB, (j + 1) & 1);
+      mma(nb, kk & 1, j & 1);
+    } else {
+      if (nb == 0) load_a(kk, 0);
+      load_b(kk, nb, 0);
+      mma(nb, 0, 0);
+    }
+  }
+}
+
+template <typename T, int D, int Bc, int BrT, int kWarps, int kSM, int kKM, int kQM, int kMinBlocks, bool kPipe>
 __global__ void __launch_bounds__(kWarps * 32, kMinBlocks) attn_bwd_kernel_2d(BwdParams p) {
   constexpr int kThreads = kWarps * 32;
   using Tile = Bwd2dTile<D, Bc, BrT>;
@@ -530,21 +577,24 @@ __global__ void __launch_bounds__(kWarps * 32, kMinBlocks) attn_bwd_kernel_2d(Bw
 
     // Sᵀ = Kj Qiᵀ on this warp's SK keys × SQ queries.
     float s[kSMT][kSNT][4] = {};
+    {
+      uint32_t a[2][kSMT][4], bq[2][4];
+      tile_product<D / 16, SQ / 16, kPipe>(
+          [&](int kk, int buf) {
 #pragma unroll
-    for (int kk = 0; kk < D / 16; ++kk) {
-      uint32_t a[kSMT][4];
+            for (int mt = 0; mt < kSMT; ++mt)
+              ldmatrix_x4(a[buf][mt], sK + swizzle<D>(s_k0 + mt * 16 + lane % 16, kk * 2 + lane / 16));
+          },
+          [&](int kk, int nb, int buf) {
+            ldmatrix_x4(bq[buf], sQ + swizzle<D>(s_q0 + nb * 16 + lane % 8 + (lane / 16) * 8, kk * 2 + (lane / 8) % 2));
+          },
+          [&](int nb, int ab, int bb) {
 #pragma unroll
-      for (int mt = 0; mt < kSMT; ++mt) ldmatrix_x4(a[mt], sK + swizzle<D>(s_k0 + mt * 16 + lane % 16, kk * 2 + lane / 16));
-#pragma unroll
-      for (int nb = 0; nb < SQ / 16; ++nb) {
-        uint32_t bq[4];
-        ldmatrix_x4(bq, sQ + swizzle<D>(s_q0 + nb * 16 + lane % 8 + (lane / 16) * 8, kk * 2 + (lane / 8) % 2));
-#pragma unroll
-        for (int mt = 0; mt < kSMT; ++mt) {
-          mma_16816<T>(s[mt][2 * nb], a[mt], bq[0], bq[1]);
-          mma_16816<T>(s[mt][2 * nb + 1], a[mt], bq[2], bq[3]);
-        }
-      }
+            for (int mt = 0; mt < kSMT; ++mt) {
+              mma_16816<T>(s[mt][2 * nb], a[ab][mt], bq[bb][0], bq[bb][1]);
+              mma_16816<T>(s[mt][2 * nb + 1], a[ab][mt], bq[bb][2], bq[bb][3]);
+            }
+          });
     }
     // Masks: keys past the ragged end, and (causal) keys after the query. Only warps whose tile
     // straddles an edge pay; query rows past Nq have lse2 = +inf, so their P is 0 with no test.
@@ -579,22 +629,23 @@ __global__ void __launch_bounds__(kWarps * 32, kMinBlocks) attn_bwd_kernel_2d(Bw
     // dPᵀ = Vj dOiᵀ on the same tile, then dSᵀ = Pᵀ ∘ (dPᵀ − D) to shared memory.
     {
       float dp[kSMT][kSNT][4] = {};
+      uint32_t a[2][kSMT][4], bo[2][4];
+      tile_product<D / 16, SQ / 16, kPipe>(
+          [&](int kk, int buf) {
 #pragma unroll
-      for (int kk = 0; kk < D / 16; ++kk) {
-        uint32_t a[kSMT][4];
+            for (int mt = 0; mt < kSMT; ++mt)
+              ldmatrix_x4(a[buf][mt], sV + swizzle<D>(s_k0 + mt * 16 + lane % 16, kk * 2 + lane / 16));
+          },
+          [&](int kk, int nb, int buf) {
+            ldmatrix_x4(bo[buf], sdO + swizzle<D>(s_q0 + nb * 16 + lane % 8 + (lane / 16) * 8, kk * 2 + (lane / 8) % 2));
+          },
+          [&](int nb, int ab, int bb) {
 #pragma unroll
-        for (int mt = 0; mt < kSMT; ++mt) ldmatrix_x4(a[mt], sV + swizzle<D>(s_k0 + mt * 16 + lane % 16, kk * 2 + lane / 16));
-#pragma unroll
-        for (int nb = 0; nb < SQ / 16; ++nb) {
-          uint32_t bo[4];
-          ldmatrix_x4(bo, sdO + swizzle<D>(s_q0 + nb * 16 + lane % 8 + (lane / 16) * 8, kk * 2 + (lane / 8) % 2));
-#pragma unroll
-          for (int mt = 0; mt < kSMT; ++mt) {
-            mma_16816<T>(dp[mt][2 * nb], a[mt], bo[0], bo[1]);
-            mma_16816<T>(dp[mt][2 * nb + 1], a[mt], bo[2], bo[3]);
-          }
-        }
-      }
+            for (int mt = 0; mt < kSMT; ++mt) {
+              mma_16816<T>(dp[mt][2 * nb], a[ab][mt], bo[bb][0], bo[bb][1]);
+              mma_16816<T>(dp[mt][2 * nb + 1], a[ab][mt], bo[bb][2], bo[bb][3]);
+            }
+          });
 #pragma unroll
       for (int nt = 0; nt < kSNT; ++nt) {
         const float2 dd = *reinterpret_cast<const float2*>(sD + s_q0 + nt * 8 + tig * 2);
@@ -613,51 +664,54 @@ __global__ void __launch_bounds__(kWarps * 32, kMinBlocks) attn_bwd_kernel_2d(Bw
 
     // dVj += Pᵀ dOi and dKj += dSᵀ Qi on this warp's KK keys × KD columns, over the Br queries:
     // A = Pᵀ / dSᵀ rows (ldmatrix), B = dOi / Qi read with ldmatrix.trans.
+    {
+      uint32_t pa[2][kKMT][4], da[2][kKMT][4], bo[2][4], bq[2][4];
+      tile_product<BrT / 16, KD / 16, kPipe>(
+          [&](int kk, int buf) {
 #pragma unroll
-    for (int kk = 0; kk < BrT / 16; ++kk) {
-      uint32_t pa[kKMT][4], da[kKMT][4];
+            for (int mt = 0; mt < kKMT; ++mt) {
+              ldmatrix_x4(pa[buf][mt], sP + swizzle<BrT>(kv_k0 + mt * 16 + lane % 16, kk * 2 + lane / 16));
+              ldmatrix_x4(da[buf][mt], sDs + swizzle<BrT>(kv_k0 + mt * 16 + lane % 16, kk * 2 + lane / 16));
+            }
+          },
+          [&](int kk, int db, int buf) {
+            const int row = kk * 16 + lane % 8 + ((lane / 8) % 2) * 8, chunk = kv_d0 / 8 + db * 2 + lane / 16;
+            ldmatrix_x4_trans(bo[buf], sdO + swizzle<D>(row, chunk));
+            ldmatrix_x4_trans(bq[buf], sQ + swizzle<D>(row, chunk));
+          },
+          [&](int db, int ab, int bb) {
 #pragma unroll
-      for (int mt = 0; mt < kKMT; ++mt) {
-        ldmatrix_x4(pa[mt], sP + swizzle<BrT>(kv_k0 + mt * 16 + lane % 16, kk * 2 + lane / 16));
-        ldmatrix_x4(da[mt], sDs + swizzle<BrT>(kv_k0 + mt * 16 + lane % 16, kk * 2 + lane / 16));
-      }
-#pragma unroll
-      for (int db = 0; db < KD / 16; ++db) {
-        uint32_t bo[4], bq[4];
-        ldmatrix_x4_trans(bo, sdO + swizzle<D>(kk * 16 + lane % 8 + ((lane / 8) % 2) * 8, kv_d0 / 8 + db * 2 + lane / 16));
-        ldmatrix_x4_trans(bq, sQ + swizzle<D>(kk * 16 + lane % 8 + ((lane / 8) % 2) * 8, kv_d0 / 8 + db * 2 + lane / 16));
-#pragma unroll
-        for (int mt = 0; mt < kKMT; ++mt) {
-          mma_16816<T>(dv[mt][2 * db], pa[mt], bo[0], bo[1]);
-          mma_16816<T>(dv[mt][2 * db + 1], pa[mt], bo[2], bo[3]);
-          mma_16816<T>(dk[mt][2 * db], da[mt], bq[0], bq[1]);
-          mma_16816<T>(dk[mt][2 * db + 1], da[mt], bq[2], bq[3]);
-        }
-      }
+            for (int mt = 0; mt < kKMT; ++mt) {
+              mma_16816<T>(dv[mt][2 * db], pa[ab][mt], bo[bb][0], bo[bb][1]);
+              mma_16816<T>(dv[mt][2 * db + 1], pa[ab][mt], bo[bb][2], bo[bb][3]);
+              mma_16816<T>(dk[mt][2 * db], da[ab][mt], bq[bb][0], bq[bb][1]);
+              mma_16816<T>(dk[mt][2 * db + 1], da[ab][mt], bq[bb][2], bq[bb][3]);
+            }
+          });
     }
 
     // dQi += dSi Kj on this warp's QQ rows × QD columns, over the Bc keys: A = dSi read from the
     // [key][query] tile with ldmatrix.trans, B = Kj with ldmatrix.trans; 16-byte reds on sm_90.
     {
       float acc[kQMT][kQNT][4] = {};
+      uint32_t dsa[2][kQMT][4], bk[2][4];
+      tile_product<Bc / 16, QD / 16, kPipe>(
+          [&](int kk, int buf) {
 #pragma unroll
-      for (int kk = 0; kk < Bc / 16; ++kk) {
-        uint32_t dsa[kQMT][4];
+            for (int mt = 0; mt < kQMT; ++mt)
+              ldmatrix_x4_trans(dsa[buf][mt], sDs + swizzle<BrT>(kk * 16 + lane % 8 + (lane / 16) * 8,
+                                                                 (dq_q0 + mt * 16) / 8 + (lane / 8) % 2));
+          },
+          [&](int kk, int nb, int buf) {
+            ldmatrix_x4_trans(bk[buf], sK + swizzle<D>(kk * 16 + lane % 8 + ((lane / 8) % 2) * 8, dq_d0 / 8 + nb * 2 + lane / 16));
+          },
+          [&](int nb, int ab, int bb) {
 #pragma unroll
-        for (int mt = 0; mt < kQMT; ++mt)
-          ldmatrix_x4_trans(dsa[mt], sDs + swizzle<BrT>(kk * 16 + lane % 8 + (lane / 16) * 8,
-                                                        (dq_q0 + mt * 16) / 8 + (lane / 8) % 2));
-#pragma unroll
-        for (int nb = 0; nb < QD / 16; ++nb) {
-          uint32_t bk[4];
-          ldmatrix_x4_trans(bk, sK + swizzle<D>(kk * 16 + lane % 8 + ((lane / 8) % 2) * 8, dq_d0 / 8 + nb * 2 + lane / 16));
-#pragma unroll
-          for (int mt = 0; mt < kQMT; ++mt) {
-            mma_16816<T>(acc[mt][2 * nb], dsa[mt], bk[0], bk[1]);
-            mma_16816<T>(acc[mt][2 * nb + 1], dsa[mt], bk[2], bk[3]);
-          }
-        }
-      }
+            for (int mt = 0; mt < kQMT; ++mt) {
+              mma_16816<T>(acc[mt][2 * nb], dsa[ab][mt], bk[bb][0], bk[bb][1]);
+              mma_16816<T>(acc[mt][2 * nb + 1], dsa[ab][mt], bk[bb][2], bk[bb][3]);
+            }
+          });
       // Pad rows (past Nq) add zeros into the padded accumulator: no test needed.
       float* dq_rows = p.dq_accum + ((size_t(b) * p.heads + h) * p.seq_q_pad + q0 + dq_q0) * D + dq_d0;
 #pragma unroll
@@ -810,9 +864,9 @@ cudaError_t bwd_launch(const AttnBackwardProblem& pr, cudaStream_t stream) {
                        BwdTile<D, Bc>::kSmemBytes, stagger);
 }
 
-template <typename T, int D, int Bc, int BrT, int kWarps, int kSM, int kKM, int kQM, int kMinBlocks>
+template <typename T, int D, int Bc, int BrT, int kWarps, int kSM, int kKM, int kQM, int kMinBlocks, bool kPipe = false>
 cudaError_t bwd_launch_2d(const AttnBackwardProblem& pr, cudaStream_t stream) {
-  return bwd_run<T, D>(pr, stream, attn_bwd_kernel_2d<T, D, Bc, BrT, kWarps, kSM, kKM, kQM, kMinBlocks>, Bc,
+  return bwd_run<T, D>(pr, stream, attn_bwd_kernel_2d<T, D, Bc, BrT, kWarps, kSM, kKM, kQM, kMinBlocks, kPipe>, Bc,
                        kWarps * 32, Bwd2dTile<D, Bc, BrT>::kSmemBytes, 0);
 }
 
@@ -826,6 +880,8 @@ cudaError_t bwd_launch_2d(const AttnBackwardProblem& pr, cudaStream_t stream) {
 //   8, d128: Br 64, Bc 64, 4 warps, Sᵀ 2×2 (32 × 32), dK/dV 2×2 (32 × 64), dQ 2×2; 2 blocks per SM
 //   9, d64:  Br 64, Bc 128, 8 warps, Sᵀ 4×2 (32 × 32), dK/dV 4×2 (32 × 32), dQ 4×2 (16 × 32)
 //   9, d128: as 7 with dQ 4×2 (16 queries × 64 columns per warp)
+//   10, 11: the fragment loads software-pipelined (tile_product); 10 = 8's tiles at d64, 7's at
+//   d128 (the d128 default); 11 = 7's tiles at d64, 8's at d128
 // The default per d is the fastest measured on the H200 (header).
 template <typename T>
 cudaError_t bwd_dispatch(const AttnBackwardProblem& p, cudaStream_t stream) {
@@ -834,10 +890,14 @@ cudaError_t bwd_dispatch(const AttnBackwardProblem& p, cudaStream_t stream) {
     if (v == 7) return bwd_launch_2d<T, 64, 128, 128, 8, 4, 4, 4, 1>(p, stream);
     if (v == 8) return bwd_launch_2d<T, 64, 64, 64, 4, 2, 2, 2, 3>(p, stream);
     if (v == 9) return bwd_launch_2d<T, 64, 128, 64, 8, 4, 4, 4, 1>(p, stream);
+    if (v == 10) return bwd_launch_2d<T, 64, 64, 64, 4, 2, 2, 2, 3, true>(p, stream);
+    if (v == 11) return bwd_launch_2d<T, 64, 128, 128, 8, 4, 4, 4, 1, true>(p, stream);
   } else {
     if (v == 7) return bwd_launch_2d<T, 128, 128, 64, 8, 4, 4, 2, 1>(p, stream);
     if (v == 8) return bwd_launch_2d<T, 128, 64, 64, 4, 2, 2, 2, 2>(p, stream);
     if (v == 9) return bwd_launch_2d<T, 128, 128, 64, 8, 4, 4, 4, 1>(p, stream);
+    if (v == 10) return bwd_launch_2d<T, 128, 128, 64, 8, 4, 4, 2, 1, true>(p, stream);
+    if (v == 11) return bwd_launch_2d<T, 128, 64, 64, 4, 2, 2, 2, 2, true>(p, stream);
   }
   if (v >= 5) v = v == 5 ? 2 : 4;  // 5, 6 = 2, 4 with the staggered walk (bwd_launch sets it)
   if (p.shape.head_dim == 64) {

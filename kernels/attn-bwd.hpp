@@ -43,9 +43,11 @@ struct AttnBackwardProblem {
 // over the query tiles at a different tile (1-6: Br 64, one warp per 16 keys); 7, 8, 9 = the 2-D
 // kernel (P and dS through shared memory, FlashAttention-2's warp layout): 7 = Br 128 Bc 128 at
 // d64, Br 64 Bc 128 at d128; 8 = Br 64 Bc 64 (4 warps, several blocks per SM); 9 = Br 64 Bc 128
-// (8 warps; at d128 7 with another dQ warp layout). attn-bwd-mma.cu's dispatch follows this table.
-inline constexpr int kBwdVariants = 9;
-inline int attn_bwd_variant(int head_dim, int variant) { return variant != 0 ? variant : (head_dim == 64 ? 8 : 7); }
+// (8 warps; at d128 7 with another dQ warp layout); 10, 11 = the 2-D kernel with its fragment
+// loads software-pipelined: 10 = 8's tiles at d64, 7's at d128; 11 = 7's at d64, 8's at d128.
+// attn-bwd-mma.cu's dispatch follows this table.
+inline constexpr int kBwdVariants = 11;
+inline int attn_bwd_variant(int head_dim, int variant) { return variant != 0 ? variant : (head_dim == 64 ? 8 : 10); }
 struct BwdTiles {
   int block_q, block_kv;
 };
@@ -54,6 +56,8 @@ inline BwdTiles attn_bwd_tiles(int head_dim, int variant) {
   if (v == 7) return {head_dim == 64 ? 128 : 64, 128};
   if (v == 8) return {64, 64};
   if (v == 9) return {64, 128};
+  if (v == 10) return head_dim == 64 ? BwdTiles{64, 64} : BwdTiles{64, 128};
+  if (v == 11) return head_dim == 64 ? BwdTiles{128, 128} : BwdTiles{64, 64};
   return {64, v == 2 || v == 3 || v == 5 ? 128 : 64};
 }
 

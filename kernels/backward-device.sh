@@ -4,6 +4,8 @@
 # torch_backward_reference.py and backward_ncu_merge.py; results in $OUT.
 # Usage: backward-device.sh [check|time|sanitize|ncu|ncu-ours|profile]...   (default: check time sanitize ncu)
 #   ncu-ours: our kernels' records only (PyTorch's FA2 records do not change when ours do).
+#   VARIANTS (environment): the variants the time stage times and picks the fastest of per shape
+#            (default: all of them).
 #   profile: what limits our main kernel (the default variant, B4 H16 N4096 d64 and d128): pipe
 #            utilisation, warp stall reasons, occupancy, shared-memory wavefronts (ncu-profile.csv).
 set -u
@@ -19,7 +21,7 @@ for st in $stages; do
       grep -E "FAIL|match" $OUT/check.txt
       [ $rc -eq 0 ] || { echo "CHECK FAILED rc=$rc: stopping"; exit 1; } ;;
     time)
-      $BIN --time --sweep key --variants 1,2,3,4,5,6,7,8,9 --fastest --json $OUT/h200-backward.json > $OUT/time.txt 2>&1
+      $BIN --time --sweep key --variants ${VARIANTS:-1,2,3,4,5,6,7,8,9,10,11} --fastest --json $OUT/h200-backward.json > $OUT/time.txt 2>&1
       PYTHONUNBUFFERED=1 python3 torch_backward_reference.py --into $OUT/h200-backward.json > $OUT/torch.txt 2>&1
       cat $OUT/time.txt $OUT/torch.txt ;;
     sanitize)
