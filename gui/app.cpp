@@ -73,16 +73,12 @@ void parse_size(const std::string& text, int& width, int& height) {
 
 int app_run(const AppOptions& o) {
   // ---- state (first: every input is checked before a window exists) ----------------------
+  // Cheapest checks first, so that a mistyped option is answered at once: the options, the GPU
+  // preset and model config, the lesson list and --chapter, the measurement files; only then
+  // every lesson rendered through the simulator (the bulk of the start-up time).
   ATTNLAB_LOOP_STATE View v;
   v.settings.present = o.present;
   v.settings.autoplay = o.autoplay;
-  if (!o.gpu.empty()) v.settings.gpu = o.gpu;
-  if (!o.config.empty()) v.settings.kv_model = model_session_add_file(o.config).name;
-  v.load(o.lessons_dir, o.measurement_dirs);
-  if (!o.chapter.empty()) {
-    const Lesson& l = lesson_find(v.lessons, o.chapter);
-    v.set_chapter(static_cast<int>(&l - v.lessons.data()));
-  }
   if (!o.panel.empty()) {
     if (!panel_find(o.panel)) {
       std::string names;
@@ -96,6 +92,15 @@ int app_run(const AppOptions& o) {
       throw InputError(fmt::format("--view must be model or measured (got '{}')", o.view));
     v.settings.ring_measured = o.view == "measured";
   }
+  v.set_gpu(o.gpu.empty() ? v.settings.gpu : o.gpu);
+  if (!o.config.empty()) v.settings.kv_model = model_session_add_file(o.config).name;
+  v.load_lessons(o.lessons_dir);
+  if (!o.chapter.empty()) {
+    const Lesson& l = lesson_find(v.lessons, o.chapter);
+    v.set_chapter(static_cast<int>(&l - v.lessons.data()));
+  }
+  v.load_measurements(o.measurement_dirs);
+  v.render_lessons();
   ATTNLAB_LOOP_STATE const bool capture = o.screenshot.has_value();
   ATTNLAB_LOOP_STATE const bool bench = o.bench_frames > 0;
   v.headless_capture = capture || bench;

@@ -98,8 +98,8 @@ void draw_chapter_list(View& v) {
     const bool hovered = ImGui::IsItemHovered();
     ImDrawList* dl = ImGui::GetWindowDrawList();
     const std::string num = std::to_string(l.chapter);
-    dl->AddText(f, f->FontSize, p, i == v.chapter ? th.accent : th.text_dim, num.c_str());
-    dl->AddText(f, f->FontSize, ImVec2(p.x + num_w, p.y), th.text, l.title.c_str(), nullptr, wrap);
+    add_text(dl, f, f->FontSize, p, i == v.chapter ? th.accent : th.text_dim, num.c_str());
+    add_text(dl, f, f->FontSize, ImVec2(p.x + num_w, p.y), th.text, l.title.c_str(), nullptr, wrap);
     if (hovered && !l.summary.empty()) {
       ImGui::BeginTooltip();
       ImGui::PushTextWrapPos(ImGui::GetFontSize() * 24);
@@ -198,8 +198,8 @@ void draw_too_small(const ImVec2& size) {
   const std::string hint = fmt::format("make it at least {:.0f} x {:.0f}", kMinLayoutWidth, kMinLayoutHeight);
   ImDrawList* dl = ImGui::GetWindowDrawList();
   const ImVec2 a = ImGui::CalcTextSize(msg), b = ImGui::CalcTextSize(hint.c_str());
-  dl->AddText(ImVec2((size.x - a.x) / 2, size.y / 2 - a.y), th.text, msg);
-  dl->AddText(ImVec2((size.x - b.x) / 2, size.y / 2 + 2), th.text_dim, hint.c_str());
+  add_text(dl, nullptr, 0, ImVec2((size.x - a.x) / 2, size.y / 2 - a.y), th.text, msg);
+  add_text(dl, nullptr, 0, ImVec2((size.x - b.x) / 2, size.y / 2 + 2), th.text_dim, hint.c_str());
 }
 
 }  // namespace
@@ -257,7 +257,7 @@ void frame_draw(View& v, FrameRequests& req, const std::string& toast) {
   }
   ImGui::PopStyleVar();
   if (!present) draw_status_bar(v, toast, status_h);
-  else if (!toast.empty()) ImGui::GetForegroundDrawList()->AddText(ImVec2(10, vp->WorkSize.y - em * 1.4f), theme().good, toast.c_str());
+  else if (!toast.empty()) add_text(ImGui::GetForegroundDrawList(), nullptr, 0, ImVec2(10, vp->WorkSize.y - em * 1.4f), theme().good, toast.c_str());
   ImGui::End();
 }
 

@@ -1,5 +1,7 @@
 #include "style.hpp"
 
+#include <imgui_internal.h>  // ImGui::LogRenderedText, GImGui->LogEnabled
+
 #include <cstdlib>
 #include <filesystem>
 
@@ -210,6 +212,16 @@ void style_apply(bool presenter, float px) {
   style.ScaleAllSizes(px / 16.0f);
   ImGui::GetStyle() = style;
   g_theme = t;
+}
+
+void add_text(ImDrawList* dl, ImFont* font, float size, const ImVec2& pos, ImU32 color, const char* text,
+              const char* text_end, float wrap_width) {
+  if (!font) {
+    font = ImGui::GetFont();
+    size = ImGui::GetFontSize();
+  }
+  dl->AddText(font, size, pos, color, text, text_end, wrap_width);
+  if (GImGui->LogEnabled) ImGui::LogRenderedText(&pos, text, text_end);
 }
 
 }  // namespace attnlab::gui

@@ -52,6 +52,13 @@ ImU32 color_mix(ImU32 a, ImU32 b, float t);  // t = 0 -> a, 1 -> b
 // small_label: the smaller set of headings and labels). A character outside them draws as '?'.
 bool font_covers(unsigned codepoint, bool small_label = false);
 
+// ImDrawList::AddText that also goes into ImGui's log when it is on (ImGui::LogToClipboard,
+// LogToBuffer), the way ImGui::Text does: text we lay out ourselves (lesson words, stat boxes,
+// plot labels) is then part of what a copy gets and what the tests read (tests/gui_headless.hpp).
+// `font` null: the current font at its size.
+void add_text(ImDrawList* dl, ImFont* font, float size, const ImVec2& pos, ImU32 color, const char* text,
+              const char* text_end = nullptr, float wrap_width = 0.0f);
+
 // Where the DejaVu fonts live on Debian (fonts-dejavu-core); $ATTNLAB_FONT_DIR overrides.
 std::string font_dir();
 

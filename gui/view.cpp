@@ -17,19 +17,27 @@ float body_font_px(const Settings& s, float height) {
   return std::round(std::clamp(s.present_font_px * height / 1080.0f, 16.0f, s.present_font_px * 2));
 }
 
-void View::load(const std::optional<fs::path>& lessons_override, const std::vector<fs::path>& extra_measurement_dirs) {
-  // Lessons: the folder, every chapter's front matter, and every body's Markdown. A broken lesson
-  // is reported now, with its file and line, rather than as a half-drawn chapter later.
+void View::load_lessons(const std::optional<fs::path>& lessons_override) {
+  // The folder and every chapter's front matter (a missing folder or a broken header is reported
+  // with its file and line); the bodies are rendered by render_lessons.
   lessons_dir = lessons_dir_find(lessons_override);
   lessons = lesson_list(lessons_dir);
   if (lessons.empty())
     throw InputError(fmt::format("no lessons in {} (expected files like 01-why-attention.md)", lessons_dir.string()));
   documents.clear();
-  // Templates filled in by the core (lesson_render), so every number in the text is the library's.
-  for (const auto& l : lessons) documents.push_back(lesson_render(l).doc);
+}
 
-  // Measurements: the bundled files, then the user's folders. Each folder named on the command
-  // line must exist; a malformed or foreign file stops us with its name and the JSON path.
+void View::render_lessons() {
+  // Every body's templates filled in by the core (lesson_render), so every number in the text is
+  // the library's, and its Markdown parsed: a broken lesson is reported now, with its file and
+  // line, rather than as a half-drawn chapter later.
+  documents.clear();
+  for (const auto& l : lessons) documents.push_back(lesson_render(l).doc);
+}
+
+void View::load_measurements(const std::vector<fs::path>& extra_measurement_dirs) {
+  // The bundled files, then the user's folders. Each folder named on the command line must exist;
+  // a malformed or foreign file stops us with its name and the JSON path.
   measurements.clear();
   ring_measurements.clear();
   measurement_dirs.clear();
@@ -46,7 +54,13 @@ void View::load(const std::optional<fs::path>& lessons_override, const std::vect
     for (const auto& f : ring_measured_files(dir)) ring_measurements.push_back({f, false, ring_measured_load(f)});
     measurement_dirs.push_back(dir.string());
   }
+}
+
+void View::load(const std::optional<fs::path>& lessons_override, const std::vector<fs::path>& extra_measurement_dirs) {
+  load_lessons(lessons_override);
+  load_measurements(extra_measurement_dirs);
   set_gpu(settings.gpu);
+  render_lessons();
 }
 
 void View::set_gpu(const std::string& name) {

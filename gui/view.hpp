@@ -163,9 +163,15 @@ class View {
   bool headless_capture = false;  // screenshot or benchmark: no input, fixed step
 
   // Loads lessons (InputError on a missing folder or a malformed lesson) and measurement files
-  // (InputError on malformed or foreign JSON). Nothing is drawn before this succeeded.
+  // (InputError on malformed or foreign JSON). Nothing is drawn before this succeeded. The parts,
+  // cheapest first, for a caller that checks its own options in between: the lesson list (front
+  // matter only), the measurement files, then render_lessons (every template filled in by the
+  // simulator: most of the start-up time).
   void load(const std::optional<std::filesystem::path>& lessons_override,
             const std::vector<std::filesystem::path>& extra_measurement_dirs);
+  void load_lessons(const std::optional<std::filesystem::path>& lessons_override);
+  void load_measurements(const std::vector<std::filesystem::path>& extra_measurement_dirs);
+  void render_lessons();
   void set_gpu(const std::string& name);  // InputError for an unknown preset
   void set_chapter(int index);            // clamps; resets the panel tab
   const Lesson* current_lesson() const;

@@ -2,8 +2,10 @@
 // the GUI tests: what a frame drew (vertices) and what it printed (the text a learner reads).
 #pragma once
 #include <imgui.h>
-#include <imgui_internal.h>  // ImGui::LogToBuffer and its buffer
+#include <imgui_internal.h>  // ImGui::LogBegin, the log's file
 
+#include <cstdio>
+#include <cstdlib>
 #include <string>
 
 #include "style.hpp"
@@ -32,7 +34,10 @@ struct Frame {
   std::string text;  // every Text, table cell, selectable and header; not labels painted into plots
 };
 
-// Runs `draw` inside one full frame of the given size.
+// Runs `draw` inside one full frame of the given size. The text goes to ImGui's log, kept in a
+// memory stream rather than ImGui's own buffer: the End() of a top-level window (the dashboard's
+// whole frame opens its own) finishes the log and clears that buffer, but closes a file, and a
+// closed memory stream keeps what was written.
 template <typename F>
 Frame frame_run(float w, float h, F draw) {
   headless_init();
@@ -43,11 +48,16 @@ Frame frame_run(float w, float h, F draw) {
   ImGui::SetNextWindowPos(ImVec2(0, 0));
   ImGui::SetNextWindowSize(ImVec2(w, h));
   ImGui::Begin("test", nullptr, ImGuiWindowFlags_NoDecoration);
-  ImGui::LogToBuffer();
+  char* data = nullptr;
+  size_t size = 0;
+  FILE* log = open_memstream(&data, &size);
+  ImGui::LogBegin(ImGuiLogType_File, -1);
+  GImGui->LogFile = log;
   draw();
+  if (GImGui->LogEnabled) ImGui::LogFinish();  // closes `log` (unless a top-level window's End did)
   Frame f;
-  f.text = GImGui->LogBuffer.c_str();
-  ImGui::LogFinish();
+  f.text.assign(data ? data : "", size);
+  std::free(data);
   ImGui::End();
   ImGui::Render();
   f.vertices = ImGui::GetDrawData()->TotalVtxCount;

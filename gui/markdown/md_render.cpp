@@ -82,10 +82,10 @@ void draw_inline(const md::Inline& spans, ImFont* base, ImU32 color, float inden
     ImU32 col = color;
     if (w.span->code) {
       dl->AddRectFilled(ImVec2(x, y + dy - 1), ImVec2(x + ww, y + dy + fs + 2), th.frame, 3);
-      dl->AddText(f, fs, ImVec2(x + 3, y + dy), color, w.text.c_str());
+      add_text(dl, f, fs, ImVec2(x + 3, y + dy), color, w.text.c_str());
     } else {
       if (!w.span->link.empty()) col = th.accent;
-      dl->AddText(f, fs, ImVec2(x, y + dy), col, w.text.c_str());
+      add_text(dl, f, fs, ImVec2(x, y + dy), col, w.text.c_str());
       if (!w.span->link.empty()) {
         dl->AddLine(ImVec2(x, y + fs + 1), ImVec2(x + ww, y + fs + 1), color_alpha(th.accent, 0.6f), 1);
         if (mouse.x >= x && mouse.x <= x + ww && mouse.y >= y && mouse.y <= y + line_h) hovered_link = &w.span->link;
@@ -125,7 +125,7 @@ void draw_list(const md::Block& b) {
     const std::string mark = it.ordered ? std::to_string(it.number) + "." : (it.depth % 2 == 0 ? "•" : "◦");
     ImGui::SetCursorPosX(indent);
     const ImVec2 p = ImGui::GetCursorScreenPos();
-    ImGui::GetWindowDrawList()->AddText(body, em, p, it.ordered ? th.text : th.accent, mark.c_str());
+    add_text(ImGui::GetWindowDrawList(), body, em, p, it.ordered ? th.text : th.accent, mark.c_str());
     const float text_x = indent + em * (it.ordered ? 1.5f : 1.1f);
     ImGui::SetCursorPosX(text_x);
     draw_inline(it.text, body, th.text, ImGui::GetCursorScreenPos().x);
@@ -147,7 +147,7 @@ void draw_code(const md::Block& b) {
   ImDrawList* dl = ImGui::GetWindowDrawList();
   dl->AddRectFilled(p, ImVec2(p.x + w, p.y + sz.y + 2 * pad), th.panel_bg, 4);
   dl->AddRectFilled(p, ImVec2(p.x + 3, p.y + sz.y + 2 * pad), th.accent, 2);
-  dl->AddText(f, f->FontSize, ImVec2(p.x + pad, p.y + pad), th.text, code.c_str(), nullptr, w - 2 * pad);
+  add_text(dl, f, f->FontSize, ImVec2(p.x + pad, p.y + pad), th.text, code.c_str(), nullptr, w - 2 * pad);
   ImGui::Dummy(ImVec2(w, sz.y + 2 * pad));
 }
 

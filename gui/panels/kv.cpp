@@ -125,9 +125,9 @@ void draw_kv(View& v) {
   for (size_t i = 0; i < cache.variants.size(); ++i) {
     const KvVariant& var = cache.variants[i];
     const ImVec2 p = ImGui::GetCursorScreenPos();
-    dl->AddText(var.is_model ? fonts().bold : fonts().body, em, ImVec2(p.x, p.y + (bar_h - em) / 2), th.text, var.label.c_str());
+    add_text(dl, var.is_model ? fonts().bold : fonts().body, em, ImVec2(p.x, p.y + (bar_h - em) / 2), th.text, var.label.c_str());
     if (!var.possible) {
-      dl->AddText(fonts().small, fonts().small->FontSize, ImVec2(p.x + label_w, p.y + (bar_h - em) / 2), th.text_dim,
+      add_text(dl, fonts().small, fonts().small->FontSize, ImVec2(p.x + label_w, p.y + (bar_h - em) / 2), th.text_dim,
                   var.note.c_str());
     } else {
       const float w = static_cast<float>((full - label_w) * to_double(var.kv.bytes_total) / scale);
@@ -137,7 +137,7 @@ void draw_kv(View& v) {
                         color_alpha(col, var.is_model ? 0.85f : 0.55f), 3);
       const std::string txt = format_bytes(var.kv.bytes_total) + (var.is_model ? "  (the model's own)" : "");
       const float tx = std::min(p.x + label_w + std::max(2.0f, w) + 6, p.x + full - ImGui::CalcTextSize(txt.c_str()).x);
-      dl->AddText(ImVec2(tx, p.y + (bar_h - em) / 2), th.text, txt.c_str());
+      add_text(dl, nullptr, 0, ImVec2(tx, p.y + (bar_h - em) / 2), th.text, txt.c_str());
     }
     ImGui::Dummy(ImVec2(full, bar_h));
     if (ImGui::IsItemHovered())
@@ -152,7 +152,7 @@ void draw_kv(View& v) {
     for (float y = top.y; y < y1; y += 10) dl->AddLine(ImVec2(x, y), ImVec2(x, std::min(y + 6, y1)), th.text, 2);
     const std::string t = "free on one " + v.gpu.name + ": " + format_bytes(own_fit->free_bytes);
     const float tw = ImGui::CalcTextSize(t.c_str()).x;
-    dl->AddText(fonts().small, fonts().small->FontSize, ImVec2(std::max(top.x, x - tw * 0.8f), y1 + 2), th.text_dim, t.c_str());
+    add_text(dl, fonts().small, fonts().small->FontSize, ImVec2(std::max(top.x, x - tw * 0.8f), y1 + 2), th.text_dim, t.c_str());
   }
   ImGui::Dummy(ImVec2(0, em * 1.2f));
 

@@ -63,7 +63,7 @@ bool labelled_slider(const std::string& label, double t, DrawSlider draw) {
   dl->PushClipRect(a, b, true);
   dl->AddRectFilled(l.bar_min, l.bar_max, color_alpha(th.accent, 0.45f), 2);
   dl->AddRectFilled(l.knob_min, l.knob_max, th.accent, 2);
-  dl->AddText(l.text, th.text, label.c_str());
+  add_text(dl, nullptr, 0, l.text, th.text, label.c_str());
   dl->PopClipRect();
   return changed;
 }
@@ -122,9 +122,9 @@ void stat_box(const char* label, const std::string& value, ImU32 color, float wi
   const float h = small + big + 14;
   dl->AddRectFilled(p, ImVec2(p.x + width, p.y + h), th.panel_bg, 5);
   dl->AddRectFilled(p, ImVec2(p.x + 5, p.y + h), color, 3);
-  dl->AddText(F.small, small, ImVec2(p.x + 12, p.y + 4), th.text_dim, label);
+  add_text(dl, F.small, small, ImVec2(p.x + 12, p.y + 4), th.text_dim, label);
   dl->PushClipRect(p, ImVec2(p.x + width, p.y + h), true);
-  dl->AddText(F.h2, big, ImVec2(p.x + 12, p.y + 6 + small), th.text, value.c_str());
+  add_text(dl, F.h2, big, ImVec2(p.x + 12, p.y + 6 + small), th.text, value.c_str());
   dl->PopClipRect();
   ImGui::Dummy(ImVec2(width, h));
 }

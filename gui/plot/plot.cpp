@@ -125,7 +125,7 @@ ImVec2 marker_label_pos(const Frame& f, const Marker& m, ImVec2 sz, const std::v
 // without making it unreadable.
 void marker_label(ImDrawList* dl, ImFont* font, float px, ImVec2 p, ImVec2 size, ImU32 col, const std::string& text) {
   dl->AddRectFilled(ImVec2(p.x - 2, p.y), ImVec2(p.x + size.x + 2, p.y + size.y), color_alpha(theme().panel_bg, 0.8f), 2);
-  dl->AddText(font, px, p, col, text.c_str());
+  add_text(dl, font, px, p, col, text.c_str());
 }
 
 // The markers' lines and labels: a legend had better not cover them either.
@@ -166,7 +166,7 @@ int plot_draw(const char* id, const PlotSpec& spec, ImVec2 size) {
 
   // Too small to be a plot: a note instead of a squashed drawing.
   if (size.x < 120 || size.y < 90) {
-    dl->AddText(ImVec2(origin.x + 4, origin.y + 4), th.text_dim, "(enlarge the window to see the plot)");
+    add_text(dl, nullptr, 0, ImVec2(origin.x + 4, origin.y + 4), th.text_dim, "(enlarge the window to see the plot)");
     return -1;
   }
 
@@ -245,17 +245,17 @@ int plot_draw(const char* id, const PlotSpec& spec, ImVec2 size) {
     }
   }
   if (f.hi.x - f.lo.x < 40 || f.hi.y - f.lo.y < 30) {
-    dl->AddText(ImVec2(origin.x + 4, origin.y + 4), th.text_dim, "(enlarge the window to see the plot)");
+    add_text(dl, nullptr, 0, ImVec2(origin.x + 4, origin.y + 4), th.text_dim, "(enlarge the window to see the plot)");
     return -1;
   }
 
   // Title and y-axis label (horizontal, above the axis: readable without tilting your head).
   if (!spec.title.empty()) {
     ImFont* tf = F.bold ? F.bold : ImGui::GetFont();
-    dl->AddText(tf, label_px, ImVec2(origin.x, origin.y), th.text, spec.title.c_str());
+    add_text(dl, tf, label_px, ImVec2(origin.x, origin.y), th.text, spec.title.c_str());
   }
   if (!ay.label.empty())
-    dl->AddText(tick_font, tick_px, ImVec2(origin.x, origin.y + title_h), th.text_dim, ay.label.c_str());
+    add_text(dl, tick_font, tick_px, ImVec2(origin.x, origin.y + title_h), th.text_dim, ay.label.c_str());
 
   // Background, grid, ticks.
   dl->AddRectFilled(f.lo, f.hi, th.panel_bg);
@@ -269,7 +269,7 @@ int plot_draw(const char* id, const PlotSpec& spec, ImVec2 size) {
       const ImVec2 sz = tick_font->CalcTextSizeA(tick_px, 1e9f, 0, t.label.c_str());
       float lx = X - sz.x / 2;
       lx = std::clamp(lx, origin.x, origin.x + size.x - sz.x);
-      dl->AddText(tick_font, tick_px, ImVec2(lx, f.hi.y + 7), th.text, t.label.c_str());
+      add_text(dl, tick_font, tick_px, ImVec2(lx, f.hi.y + 7), th.text, t.label.c_str());
     }
   }
   for (const auto& t : yt) {
@@ -279,14 +279,14 @@ int plot_draw(const char* id, const PlotSpec& spec, ImVec2 size) {
     dl->AddLine(ImVec2(f.lo.x - (t.major ? 6.f : 3.f), Y), ImVec2(f.lo.x, Y), th.axis, 1.0f);
     if (t.major) {
       const ImVec2 sz = tick_font->CalcTextSizeA(tick_px, 1e9f, 0, t.label.c_str());
-      dl->AddText(tick_font, tick_px, ImVec2(f.lo.x - 8 - sz.x, Y - sz.y / 2), th.text, t.label.c_str());
+      add_text(dl, tick_font, tick_px, ImVec2(f.lo.x - 8 - sz.x, Y - sz.y / 2), th.text, t.label.c_str());
     }
   }
   dl->AddLine(ImVec2(f.lo.x, f.hi.y), ImVec2(f.hi.x, f.hi.y), th.axis, 1.5f);
   dl->AddLine(ImVec2(f.lo.x, f.lo.y), ImVec2(f.lo.x, f.hi.y), th.axis, 1.5f);
   if (!ax.label.empty()) {
     const ImVec2 sz = ImGui::CalcTextSize(ax.label.c_str());
-    dl->AddText(ImVec2((f.lo.x + f.hi.x - sz.x) / 2, f.hi.y + tick_px * 1.45f), th.text_dim, ax.label.c_str());
+    add_text(dl, nullptr, 0, ImVec2((f.lo.x + f.hi.x - sz.x) / 2, f.hi.y + tick_px * 1.45f), th.text_dim, ax.label.c_str());
   }
 
   // Data and markers, clipped to the plot area plus a point's radius: a point on the first or last
@@ -344,7 +344,7 @@ int plot_draw(const char* id, const PlotSpec& spec, ImVec2 size) {
     } else {
       dl->AddLine(ImVec2(p.x + 6, cy), ImVec2(p.x + 6 + swatch, cy), col, th.line_width + 1);
     }
-    dl->AddText(tick_font, tick_px, ImVec2(p.x + 12 + swatch, p.y), th.text, s.name.c_str());
+    add_text(dl, tick_font, tick_px, ImVec2(p.x + 12 + swatch, p.y), th.text, s.name.c_str());
   };
   plot::Box legend_box;
   if (where == Where::inside || where == Where::right) {

@@ -14,19 +14,23 @@ void EventCounter::add(const TileEvent& e) {
     ++computes_;
     return;
   }
-  LevelBytes& global = hbm_[static_cast<size_t>(e.tensor)];
-  L2Outcome o;
+  const size_t t = static_cast<size_t>(e.tensor);
+  L2Access a;
   if (e.op == EventOp::load) {
-    global.read += e.bytes;
+    hbm_[t].read += e.bytes;
     sram_.write += e.bytes;
-    if (l2_) o = l2_->load(e);
-    dram_[static_cast<size_t>(e.tensor)].read += o.dram_read;
+    if (l2_) {
+      a = l2_->load(e, written_back_);
+      if (!a.hit) dram_[t].read += e.bytes;
+    }
   } else {
-    global.write += e.bytes;
+    hbm_[t].write += e.bytes;
     sram_.read += e.bytes;
-    if (l2_) o = l2_->store(e);
+    if (l2_) a = l2_->store(e, written_back_);
   }
-  for (size_t x = 0; x < kTensorCount; ++x) dram_[x].write += o.written_back[x];
+  if (!a.wrote_back) return;
+  for (size_t x = 0; x < kTensorCount; ++x) dram_[x].write += written_back_[x];
+  written_back_.fill(0);
 }
 
 void EventCounter::start_kernel() {

@@ -34,6 +34,7 @@ class EventCounter {
 
  private:
   std::optional<L2Cache> l2_;
+  std::array<u64, kTensorCount> written_back_{};  // the L2's write-backs, folded into dram_ as they come
   std::array<LevelBytes, kTensorCount> hbm_{}, dram_{};
   LevelBytes sram_;
   u64 events_ = 0, computes_ = 0;

@@ -34,6 +34,7 @@ bool run_wave(const KernelPlan& k, u64 first, u64 last, u64 per_block, std::vect
   size_t longest = 0;
   for (u64 b = 0; b < n; ++b) {
     buf[b].clear();
+    buf[b].reserve(std::min(per_block, k.events_per_block));  // events_per_block: an upper bound
     k.emit(first + b, buf[b], per_block);
     longest = std::max(longest, buf[b].size());
   }

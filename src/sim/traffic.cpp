@@ -38,10 +38,11 @@ const AlgoTraffic* TrafficReport::find(Algo a) const {
 namespace {
 int method_rank(DramMethod m) { return m == DramMethod::trace ? 0 : m == DramMethod::sampled ? 1 : 2; }
 
-AlgoTraffic simulate_one(Algo a, const AttnConfig& c, const GpuSpec& gpu, const TrafficOptions& opt) {
+AlgoTraffic simulate_one(Algo a, const TilePlan& tiles, const AttnConfig& c, const GpuSpec& gpu,
+                         const TrafficOptions& opt) {
   AlgoTraffic r;
   r.algo = a;
-  r.tiles = tiles_choose(a, c, gpu);
+  r.tiles = tiles;
   const auto plans = plan_algorithm(a, c, r.tiles);
   const auto exact = closed_form_counts(a, c, r.tiles);
 
@@ -88,7 +89,11 @@ TrafficReport simulate_traffic(const AttnConfig& c, const GpuSpec& gpu, const st
   TrafficReport rep;
   rep.config = c;
   rep.gpu = gpu;
-  for (Algo a : algos) rep.results.push_back(simulate_one(a, c, gpu, opt));
+  // Every algorithm's tiles first: a configuration one of them cannot run is refused before
+  // seconds are spent simulating the others.
+  std::vector<TilePlan> tiles;
+  for (Algo a : algos) tiles.push_back(tiles_choose(a, c, gpu));
+  for (size_t i = 0; i < algos.size(); ++i) rep.results.push_back(simulate_one(algos[i], tiles[i], c, gpu, opt));
   return rep;
 }
 
