@@ -65,11 +65,32 @@
 // warpgroup's softmax fits in the time of the three GEMMs queued behind its S (2 x 64x128x128
 // e4m3 wgmmas, ~512 tensor cycles at d128), but the softmax alone needs >= 512 MUFU cycles (8,192
 // exp2 at 16 a cycle) plus ~400 issue slots a warp, so the warpgroups drift into phase: both wait
-// on GEMMs, then both share the MUFU. The bf16 rung has the same ratio at d64 (47% tensor). At d64 the GEMMs are half as long again, so the rung is exp2-bound and
-// gains 5-14% over bf16; there the ping-pong costs 10% (d64 496.0 without vs 446.4 with; d128
-// 800.5 vs 799.0, causal 688.2 vs 701.8), so it is on at d128 only. Not tried: exp2 partly on the
-// FMA pipe (polynomial, FA4), a third consumer warpgroup (registers), Bc > 128 (V^T tiles would
-// span two swizzle rows), skipping O rescales (sv_j changes every tile).
+// on GEMMs, then both share the MUFU. The bf16 rung has the same ratio at d64 (47% tensor). At
+// d64 the GEMMs are half as long again, so the rung is exp2-bound and gains 5-14% over bf16;
+// there the ping-pong costs 10% (d64 496.0 without vs 446.4 with; d128 800.5 vs 799.0, causal
+// 688.2 vs 701.8), so it is on at d128 only.
+// Softmax variants tried (Fp8Options::exp2 / tree_max; kernels/fp8-variants.sh, two device calls,
+// H200, driver 580.159.04, CUDA 13.0, 2026-12-02 08:28 and 08:38 UTC; TFLOP/s, B8 H16, same call
+// as the default and the bf16 rung; call 1 / call 2):
+//   variant                                 N4096 d128     N4096 causal   GQA 16/4       N16384 d128
+//   default (MUFU exp2, chain max)          803.0 / 805.4  701.1 / 703.4  803.1 / 812.4  863.0 / 865.7
+//   bf16 rung (attn-hopper)                 659.7 / 673.6  582.1 / 594.2  661.6 / 677.6  620.8 / 621.5
+//   poly25 (1/4 of exp2 as a polynomial)    765.9 / 765.1  664.6 / 667.6  759.9 / 768.6  811.5 / 808.3
+//   poly50 (1/2 of exp2 as a polynomial)    710.9 / 710.4  626.9 / 627.1  706.3 / 713.3  757.8 / 720.3
+//   half2 (ex2.approx.f16x2, P from f16)    801.2 / 799.2  689.9 / 688.6  797.0 / 806.3  802.3 / 843.0
+//   tree max (both rows' shuffles together)   -   / 798.9    -   / 685.3    -   / 800.8    -   / 851.9
+// None beats the default, which stays (ratio to bf16 at N4096 d128: 1.22x / 1.20x; N16384 1.39x).
+// ncu at N4096 d128 (pct of peak, sustained active): default XU 45.9, issue 46.2, FMA 18.6; poly25
+// XU 33.3, issue 54.0, FMA 26.6 (1.451 ms vs 1.366); poly50 XU 21.5, issue 59.6, FMA 33.0 (1.563
+// ms); half2 XU 45.6, as busy as with one ex2 per value (so the f16x2 form buys no XU time on
+// this chip; whether it issues as two MUFU ops was not checked in SASS), issue 50.3; tree max XU 45.3, issue 45.2 (1.376 ms vs 1.355). So no unit's throughput
+// is the limit: taking exp2 off the MUFU lowers XU busy but each polynomial costs ~8 issue slots
+// and the step gets slower; shortening the max's dependency chain moves nothing either. What is
+// left is the serial order inside a warpgroup (S wait -> max -> exp2 -> wait P V -> rescale ->
+// pack -> next GEMMs) with only the other warpgroup to fill it; FA3's intra-warpgroup overlap of
+// softmax(j) with S(j+1) needs a second 64-register S, beyond the consumers' 232 registers here
+// (64 O + 64 S + 16 P + addresses). Not tried: a third consumer warpgroup (registers), Bc > 128
+// (V^T tiles would span two swizzle rows), skipping O rescales (sv_j changes every tile).
 // The quantize kernels (same call, N4096 d128): per tensor 0.320 ms (bf16 read twice), per tile
 // 0.195 ms (3.1 TB/s), per tile + Hadamard 0.280 ms (2.2 TB/s); end to end (quantize + attention)
 // the FP8 rung is 1.08x the bf16 rung at N4096 d128 and 1.34x at N16384.
@@ -80,7 +101,8 @@
 // ncu (--clock-control none --cache-control all): DRAM reads = Q8 + K8 + V^T8 once (201.4 MB at
 // N4096 d128), writes = O (bf16; 121 MB of 134 leave L2 before the kernel ends).
 // SASS: QGMMA.64x128x32.F32.E4M3.E4M3 (S; P V at d128) and QGMMA.64x64x32 (P V at d64), no HGMMA,
-// no local memory; 168 registers at entry (setmaxnreg then 40 / 232), no spills.
+// no local memory; 168 registers at entry (setmaxnreg then 40 / 232), no spills, no stack (all 7
+// instantiations: d64/d128 x chain/tree max, d128 x poly25/poly50/half2; nvcc -Xptxas -v).
 // Sanitizers: memcheck, synccheck, racecheck clean on --check --quick (7 shapes, 3 ragged); racecheck
 // sees ordinary shared-memory accesses only, not TMA writes or wgmma reads (async proxy), so the
 // mbarrier protocol is covered by the fp64 checks (every stage wrap-around, poisoned outputs).
@@ -88,6 +110,7 @@
 // Limits: forward only; d = 64 or 128; causal needs seq_q <= seq_kv; O stored from registers.
 #include <cuda.h>
 #include <cuda_bf16.h>
+#include <cuda_fp16.h>
 #include <cuda_runtime.h>
 #include <cudaTypedefs.h>
 
@@ -98,11 +121,13 @@
 
 #include "attn-fp8.hpp"
 #include "fp8-wgmma.cuh"
+#include "hopper-sync.cuh"
 #include "harness-cuda.hpp"
 #include "mma-ptx.cuh"
 
 using namespace attnlab::kernels;
 using namespace attnlab::kernels::fp8;
+using namespace attnlab::kernels::hopper;
 
 namespace {
 
@@ -141,51 +166,9 @@ struct Fp8Params {
 };
 
 // ---------------------------------------------------------------------------------------------
-// PTX wrappers (as in attn-hopper.cu): mbarrier, TMA, named barriers, wgmma fences
+// PTX wrappers: mbarrier, TMA, named barriers and wgmma fences are the bf16 rung's
+// (hopper-sync.cuh); the descriptor (two swizzle modes) and the e4m3 packing are this rung's.
 
-__device__ __forceinline__ uint32_t smem_u32(const void* p) { return uint32_t(__cvta_generic_to_shared(p)); }
-__device__ __forceinline__ void mbar_init(uint32_t bar, int count) {
-  asm volatile("mbarrier.init.shared::cta.b64 [%0], %1;" ::"r"(bar), "r"(count) : "memory");
-}
-__device__ __forceinline__ void mbar_arrive_expect_tx(uint32_t bar, uint32_t bytes) {
-  asm volatile("mbarrier.arrive.expect_tx.shared::cta.b64 _, [%0], %1;" ::"r"(bar), "r"(bytes) : "memory");
-}
-__device__ __forceinline__ void mbar_arrive(uint32_t bar) {
-  asm volatile("mbarrier.arrive.shared::cta.b64 _, [%0];" ::"r"(bar) : "memory");
-}
-// A fresh barrier is in phase 0 and the "previous" phase (parity 1) counts as completed.
-__device__ __forceinline__ void mbar_wait(uint32_t bar, uint32_t parity) {
-  uint32_t done;
-  do {
-    asm volatile(
-        "{\n.reg .pred p;\nmbarrier.try_wait.parity.shared::cta.b64 p, [%1], %2;\nselp.u32 %0, 1, 0, p;\n}\n"
-        : "=r"(done)
-        : "r"(bar), "r"(parity)
-        : "memory");
-  } while (!done);
-}
-__device__ __forceinline__ void tma_load_3d(uint32_t dst, const CUtensorMap* map, int c0, int c1, int c2,
-                                            uint32_t bar) {
-  asm volatile(
-      "cp.async.bulk.tensor.3d.shared::cluster.global.tile.mbarrier::complete_tx::bytes [%0], [%1, {%2, %3, %4}], "
-      "[%5];" ::"r"(dst),
-      "l"(reinterpret_cast<uint64_t>(map)), "r"(c0), "r"(c1), "r"(c2), "r"(bar)
-      : "memory");
-}
-__device__ __forceinline__ void named_sync(int id) { asm volatile("bar.sync %0, 256;" ::"r"(id) : "memory"); }
-__device__ __forceinline__ void named_arrive(int id) { asm volatile("bar.arrive %0, 256;" ::"r"(id) : "memory"); }
-__device__ __forceinline__ void wgmma_fence() { asm volatile("wgmma.fence.sync.aligned;" ::: "memory"); }
-__device__ __forceinline__ void wgmma_commit() { asm volatile("wgmma.commit_group.sync.aligned;" ::: "memory"); }
-template <int N>
-__device__ __forceinline__ void wgmma_wait() {
-  asm volatile("wgmma.wait_group.sync.aligned %0;" ::"n"(N) : "memory");
-}
-// wgmma writes its accumulators asynchronously: pin reads of them below the wait.
-template <int N>
-__device__ __forceinline__ void fence_regs(float (&r)[N]) {
-#pragma unroll
-  for (int i = 0; i < N; ++i) asm volatile("" : "+f"(r[i])::"memory");
-}
 // Descriptor: start address, leading / stride byte offsets (>> 4), swizzle mode (1: 128 B, 2: 64 B).
 __device__ __forceinline__ uint64_t make_desc(uint32_t addr, uint32_t sbo, int mode) {
   return uint64_t((addr & 0x3FFFF) >> 4) | (uint64_t(16 >> 4) << 16) | (uint64_t(sbo >> 4) << 32) |
@@ -200,13 +183,57 @@ __device__ __forceinline__ uint32_t pack4_e4m3(float a, float b, float c, float 
   return uint32_t(lo) | (uint32_t(hi) << 16);
 }
 
+// exp2 on the FMA pipe (FlashAttention-4's idea): 2^x = 2^floor(x) * 2^f, f in [0, 1), 2^f by a
+// degree-3 polynomial (max rel. error 1.7e-4). Adding 1.5 * 2^23 rounding down leaves floor(x) in
+// the low mantissa bits of t; shifted into the exponent field (+127) they make 2^floor(x). x >= -127
+// keeps that field valid; x = -127 (and a masked -inf) gives exactly 0. The last step is a float
+// multiply, not an integer add into the exponent: with the integer add writing into S's registers,
+// ptxas serialized the wgmmas (C7511, "insufficient register resources for the wgmma pipeline").
+__device__ __forceinline__ float exp2_poly(float x) {
+  x = fmaxf(x, -127.f);
+  const float t = __fadd_rd(x, 12582912.f);
+  const float f = x - (t - 12582912.f);
+  float p = fmaf(f, 0.078024523f, 0.226564340f);
+  p = fmaf(p, f, 0.695146833f);
+  p = fmaf(p, f, 1.f);
+  return p * __int_as_float((__float_as_int(t) << 23) + 0x3f800000);
+}
+// Two floats -> one f16 pair (a in the low half); two exp2 in one MUFU instruction; f16 pair add;
+// an f16 pair -> an e4m3 pair (low half -> low byte).
+__device__ __forceinline__ uint32_t pack_h2(float a, float b) {
+  uint32_t r;
+  asm("cvt.rn.f16x2.f32 %0, %1, %2;" : "=r"(r) : "f"(b), "f"(a));
+  return r;
+}
+__device__ __forceinline__ uint32_t ex2_h2(uint32_t x) {
+  uint32_t r;
+  asm("ex2.approx.f16x2 %0, %1;" : "=r"(r) : "r"(x));
+  return r;
+}
+__device__ __forceinline__ uint32_t add_h2(uint32_t a, uint32_t b) {
+  uint32_t r;
+  asm("add.f16x2 %0, %1, %2;" : "=r"(r) : "r"(a), "r"(b));
+  return r;
+}
+__device__ __forceinline__ float sum_h2(uint32_t x) {
+  const __half2 h = *reinterpret_cast<const __half2*>(&x);
+  return __low2float(h) + __high2float(h);
+}
+__device__ __forceinline__ uint32_t e4m3x2_of_h2(uint32_t x) {
+  uint16_t r;
+  asm("cvt.rn.satfinite.e4m3x2.f16x2 %0, %1;" : "=h"(r) : "r"(x));
+  return r;
+}
+
 using ptx::fast_exp2;
 using ptx::pack2;
 
 // ---------------------------------------------------------------------------------------------
 // The kernel
 
-template <int D>
+// kExp: Fp8Options::Exp2 as an int (0 mufu, 1 poly25, 2 poly50, 3 half2); kTreeMax:
+// Fp8Options::tree_max.
+template <int D, int kExp, bool kTreeMax>
 __global__ void __launch_bounds__(kThreads, 1)
     attn_fp8_kernel(const __grid_constant__ CUtensorMap tq, const __grid_constant__ CUtensorMap tk,
                     const __grid_constant__ CUtensorMap tvt, const Fp8Params p) {
@@ -300,6 +327,7 @@ __global__ void __launch_bounds__(kThreads, 1)
   float o[D / 2];           // O (unnormalised, in units of the current tile's V scale), 64 x d
   float s_acc[Bc / 2];      // S of the current tile, then P (fp32) in place
   uint32_t pa[Bc / 32][4];  // P as e4m3 A fragments, one per 32 keys
+  uint32_t ph[2][Bc / 8];   // half2 only: P as f16 pairs, [row half][pair]
   float m[2], l[2];
 
   // S = Q K_j^T: d/32 wgmmas of 64 x Bc x 32, both operands K-major from shared memory.
@@ -330,25 +358,69 @@ __global__ void __launch_bounds__(kThreads, 1)
         if (key >= p.seq_kv || (p.causal && key > row + p.offset)) s_acc[i] = -INFINITY;
       }
     }
+    // Row maxima. kTreeMax: both rows' maxima as trees (depth 5 instead of a chain of 32 dependent
+    // FMNMX), then both rows' quad shuffles side by side; the chain (the first version) is kept as
+    // a variant. Same result either way (max is exact in any order).
+    float mx_tree[2];
+    if constexpr (kTreeMax) {
+#pragma unroll
+      for (int r = 0; r < 2; ++r) {
+        float v[Bc / 8];
+#pragma unroll
+        for (int i = 0; i < Bc / 8; ++i) v[i] = fmaxf(s_acc[4 * i + 2 * r], s_acc[4 * i + 2 * r + 1]);
+        static_assert(Bc == 128, "the tree below has log2(Bc / 8) = 4 levels");
+#pragma unroll
+        for (int i = 0; i < 8; ++i) v[i] = fmaxf(v[i], v[i + 8]);
+#pragma unroll
+        for (int i = 0; i < 4; ++i) v[i] = fmaxf(v[i], v[i + 4]);
+        v[0] = fmaxf(fmaxf(v[0], v[2]), fmaxf(v[1], v[3]));
+        mx_tree[r] = v[0];
+      }
+#pragma unroll
+      for (int r = 0; r < 2; ++r) mx_tree[r] = fmaxf(mx_tree[r], __shfl_xor_sync(0xffffffff, mx_tree[r], 1));
+#pragma unroll
+      for (int r = 0; r < 2; ++r) mx_tree[r] = fmaxf(mx_tree[r], __shfl_xor_sync(0xffffffff, mx_tree[r], 2));
+    }
 #pragma unroll
     for (int r = 0; r < 2; ++r) {
       float mx = -INFINITY;
+      if constexpr (kTreeMax) {
+        mx = mx_tree[r];
+      } else {
 #pragma unroll
-      for (int i = 0; i < Bc / 8; ++i) mx = fmaxf(mx, fmaxf(s_acc[4 * i + 2 * r], s_acc[4 * i + 2 * r + 1]));
-      mx = fmaxf(mx, __shfl_xor_sync(0xffffffff, mx, 1));  // the 4 threads of a quad share a row
-      mx = fmaxf(mx, __shfl_xor_sync(0xffffffff, mx, 2));
+        for (int i = 0; i < Bc / 8; ++i) mx = fmaxf(mx, fmaxf(s_acc[4 * i + 2 * r], s_acc[4 * i + 2 * r + 1]));
+        mx = fmaxf(mx, __shfl_xor_sync(0xffffffff, mx, 1));  // the 4 threads of a quad share a row
+        mx = fmaxf(mx, __shfl_xor_sync(0xffffffff, mx, 2));
+      }
       const float m_new = fmaxf(m[r], mx * c);
       const float base_m = m_new == -INFINITY ? 0.f : m_new;  // all masked so far: exp2 gives 0
       alpha[r] = fast_exp2(m[r] - base_m);
       m[r] = m_new;
       float sum = 0.f;
+      if constexpr (kExp == 3) {
+        uint32_t part[4];
 #pragma unroll
-      for (int i = 0; i < Bc / 8; ++i) {
-        float& x0 = s_acc[4 * i + 2 * r];
-        float& x1 = s_acc[4 * i + 2 * r + 1];
-        x0 = fast_exp2(fmaf(x0, c, -base_m));
-        x1 = fast_exp2(fmaf(x1, c, -base_m));
-        sum += x0 + x1;
+        for (int i = 0; i < Bc / 8; ++i) {
+          ph[r][i] = ex2_h2(pack_h2(fmaf(s_acc[4 * i + 2 * r], c, -base_m), fmaf(s_acc[4 * i + 2 * r + 1], c, -base_m)));
+          part[i % 4] = i < 4 ? ph[r][i] : add_h2(part[i % 4], ph[r][i]);
+        }
+        sum = sum_h2(add_h2(add_h2(part[0], part[1]), add_h2(part[2], part[3])));
+      } else {
+#pragma unroll
+        for (int i = 0; i < Bc / 8; ++i) {
+          float& x0 = s_acc[4 * i + 2 * r];
+          float& x1 = s_acc[4 * i + 2 * r + 1];
+          // poly25: every 4th pair of keys on the FMA pipe; poly50: every 2nd.
+          const bool poly = (kExp == 1 && i % 4 == 3) || (kExp == 2 && i % 2 == 1);
+          if (poly) {
+            x0 = exp2_poly(fmaf(x0, c, -base_m));
+            x1 = exp2_poly(fmaf(x1, c, -base_m));
+          } else {
+            x0 = fast_exp2(fmaf(x0, c, -base_m));
+            x1 = fast_exp2(fmaf(x1, c, -base_m));
+          }
+          sum += x0 + x1;
+        }
       }
       l[r] = l[r] * alpha[r] + sum;
     }
@@ -360,6 +432,13 @@ __global__ void __launch_bounds__(kThreads, 1)
   auto pack_p = [&]() {
 #pragma unroll
     for (int kk = 0; kk < Bc / 32; ++kk) {
+      if constexpr (kExp == 3) {  // pair (i, r) holds accumulators 4i+2r, 4i+2r+1: the same slots
+        pa[kk][0] = e4m3x2_of_h2(ph[0][4 * kk]) | (e4m3x2_of_h2(ph[0][4 * kk + 1]) << 16);
+        pa[kk][1] = e4m3x2_of_h2(ph[1][4 * kk]) | (e4m3x2_of_h2(ph[1][4 * kk + 1]) << 16);
+        pa[kk][2] = e4m3x2_of_h2(ph[0][4 * kk + 2]) | (e4m3x2_of_h2(ph[0][4 * kk + 3]) << 16);
+        pa[kk][3] = e4m3x2_of_h2(ph[1][4 * kk + 2]) | (e4m3x2_of_h2(ph[1][4 * kk + 3]) << 16);
+        continue;
+      }
       const float* x = s_acc + 16 * kk;
       pa[kk][0] = pack4_e4m3(x[0], x[1], x[4], x[5]);
       pa[kk][1] = pack4_e4m3(x[2], x[3], x[6], x[7]);
@@ -517,7 +596,7 @@ CUtensorMap make_map(const void* ptr, int cols, int rows, int z, int box_cols, i
   return map;
 }
 
-template <int D>
+template <int D, int kExp, bool kTreeMax>
 cudaError_t launch_d(const Fp8Problem& pr, const Fp8Options& opt, cudaStream_t st) {
   const AttnShape& s = pr.shape;
   const CUtensorMapSwizzle qk_sw = D == 128 ? CU_TENSOR_MAP_SWIZZLE_128B : CU_TENSOR_MAP_SWIZZLE_64B;
@@ -528,7 +607,7 @@ cudaError_t launch_d(const Fp8Problem& pr, const Fp8Options& opt, cudaStream_t s
               s.causal ? 1 : 0, s.seq_kv - s.seq_q, float(pr.scale * 1.4426950408889634), s.batch,
               fp8_q_tiles(s), fp8_kv_tiles(s),
               opt.pingpong == Fp8Options::PingPong::on || (opt.pingpong == Fp8Options::PingPong::automatic && D == 128)};
-  auto kern = attn_fp8_kernel<D>;
+  auto kern = attn_fp8_kernel<D, kExp, kTreeMax>;
   static bool attr_set = false;
   if (!attr_set) {
     cudaError_t e = cudaFuncSetAttribute(kern, cudaFuncAttributeMaxDynamicSharedMemorySize, Smem<D>::alloc);
@@ -563,7 +642,24 @@ std::string fp8_refuses(const AttnShape& s) {
 
 cudaError_t attn_fp8_forward(const Fp8Problem& pr, const Fp8Options& opt, cudaStream_t st) {
   if (!fp8_refuses(pr.shape).empty()) return cudaErrorInvalidValue;
-  return pr.shape.head_dim == 64 ? launch_d<64>(pr, opt, st) : launch_d<128>(pr, opt, st);
+  if (pr.shape.head_dim == 64)
+    return opt.tree_max ? launch_d<64, 0, true>(pr, opt, st) : launch_d<64, 0, false>(pr, opt, st);
+  // The exp2 variants were measured with the chain max only (they lost: the header's table).
+  switch (opt.exp2) {
+    case Fp8Options::Exp2::poly25: return launch_d<128, 1, false>(pr, opt, st);
+    case Fp8Options::Exp2::poly50: return launch_d<128, 2, false>(pr, opt, st);
+    case Fp8Options::Exp2::half2: return launch_d<128, 3, false>(pr, opt, st);
+    default: return opt.tree_max ? launch_d<128, 0, true>(pr, opt, st) : launch_d<128, 0, false>(pr, opt, st);
+  }
+}
+
+const char* fp8_exp2_name(Fp8Options::Exp2 e) {
+  switch (e) {
+    case Fp8Options::Exp2::poly25: return "poly25";
+    case Fp8Options::Exp2::poly50: return "poly50";
+    case Fp8Options::Exp2::half2: return "half2";
+    default: return "mufu";
+  }
 }
 
 }  // namespace attnlab::kernels

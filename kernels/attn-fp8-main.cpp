@@ -30,6 +30,18 @@ namespace {
 
 constexpr double kOutlierFraction = 0.001, kOutlierScale = 10;
 const Fp8Scaling kScalings[3] = {Fp8Scaling::tensor, Fp8Scaling::block, Fp8Scaling::block_hadamard};
+const Fp8Options::Exp2 kExp2s[4] = {Fp8Options::Exp2::mufu, Fp8Options::Exp2::poly25, Fp8Options::Exp2::poly50,
+                                    Fp8Options::Exp2::half2};
+Fp8Options with_exp2(Fp8Options::Exp2 e) {
+  Fp8Options o;
+  o.exp2 = e;
+  return o;
+}
+Fp8Options tree_max_opt(bool tree) {
+  Fp8Options o;
+  o.tree_max = tree;
+  return o;
+}
 
 // The bf16 inputs and output on the device.
 struct Bf16Buffers {
@@ -178,6 +190,8 @@ int main(int argc, char** argv) {
   CLI::App app{"attnlab-attn-fp8: check, measure the accuracy of, and time the FP8 rung (e4m3 wgmma, block scales)"};
   std::string json_path, validate_path;
   bool check_only = false, quick = false, profile = false, profile_causal = false, no_accuracy = false;
+  bool d128_only = false;
+  std::string profile_exp2 = "mufu", default_exp2 = "", default_max = "";
   int repeats = 10, warmup = 2, profile_seq = 4096, profile_dim = 128;
   unsigned long long seed = 20261202;
   app.add_flag("--check", check_only, "Only run the correctness checks (exit 0 when all pass, 77 without a GPU)");
@@ -186,6 +200,16 @@ int main(int argc, char** argv) {
   app.add_option("--profile-seq", profile_seq, "With --profile: N")->check(CLI::Range(1, 1 << 20));
   app.add_option("--profile-dim", profile_dim, "With --profile: head_dim (64 or 128)");
   app.add_flag("--profile-causal", profile_causal, "With --profile: causal");
+  app.add_option("--profile-exp2", profile_exp2, "With --profile: where exp2 runs (mufu, poly25, poly50, half2; d128)")
+      ->check(CLI::IsMember({"mufu", "poly25", "poly50", "half2"}));
+  app.add_option("--default-exp2", default_exp2,
+                 "Time this exp2 mode as the default attn-fp8-hopper rows (the others as -<mode> variants)")
+      ->check(CLI::IsMember({"mufu", "poly25", "poly50", "half2"}));
+  app.add_option("--default-max", default_max,
+                 "Time this row-max form as the default rows (chain or tree; the other as a -<form>max variant); "
+                 "also used by --profile")
+      ->check(CLI::IsMember({"chain", "tree"}));
+  app.add_flag("--d128-only", d128_only, "With --json: time only the d128 configs (the exp2 variants' comparison)");
   app.add_option("--json", json_path, "Write the measurements here (schema: assets/measurements/README.md, + \"fp8\")");
   app.add_flag("--no-accuracy", no_accuracy, "With --json: skip the accuracy study");
   app.add_option("--validate", validate_path, "Read a measurement file back through attnlab's reader and exit");
@@ -212,13 +236,19 @@ int main(int argc, char** argv) {
                                              device_caps(dev));
         !why.empty())
       return prog.skip(fmt::format("{} (this GPU: {}, compute capability {}.{})", why, dev.name, dev.cc_major, dev.cc_minor));
-    const Fp8Options def{};
+    Fp8Options def{};
+    for (auto e : kExp2s)
+      if (default_exp2 == fp8_exp2_name(e)) def.exp2 = e;
+    if (!default_max.empty()) def.tree_max = default_max == "tree";
     if (profile) {
       const AttnShape s = attn_shape(8, 16, 16, profile_seq, profile_seq, profile_dim, profile_causal, ElemType::bf16);
       const HostInputs in = make_inputs(s, seed);
       Bf16Buffers b = upload(s, in);
       Fp8Buffers f = alloc_fp8(s, seed);
-      run_fp8(s, b, f, Fp8Scaling::block, def, nullptr);
+      Fp8Options po = def;
+      for (auto e : kExp2s)
+        if (profile_exp2 == fp8_exp2_name(e)) po.exp2 = e;
+      run_fp8(s, b, f, Fp8Scaling::block, po, nullptr);
       ATTN_CUDA(cudaDeviceSynchronize());
       fmt::print("profile launch done: {}\n", shape_label(s));
       return 0;
@@ -246,7 +276,9 @@ int main(int argc, char** argv) {
                   "max err", "rel l2", "deq max", "deq l2", "unwr", "result");
       const std::vector<std::pair<const char*, Fp8Options>> variants = {
           {"auto", {}}, {"pingpong", {Fp8Options::PingPong::on, false}}, {"no-pp", {Fp8Options::PingPong::off, false}},
-          {"per-tile", {Fp8Options::PingPong::automatic, true}}};
+          {"per-tile", {Fp8Options::PingPong::automatic, true}}, {"poly25", with_exp2(Fp8Options::Exp2::poly25)},
+          {"poly50", with_exp2(Fp8Options::Exp2::poly50)}, {"half2", with_exp2(Fp8Options::Exp2::half2)},
+          {"treemax", tree_max_opt(true)}, {"chainmax", tree_max_opt(false)}};
       for (size_t c = 0; c < cases.size(); ++c) {
         const AttnShape& s = cases[c];
         const HostInputs in = make_inputs(s, seed + 17 * c);
@@ -258,6 +290,7 @@ int main(int argc, char** argv) {
         for (Fp8Scaling m : kScalings)
           for (const auto& [vname, vopt] : variants) {
             if (m != Fp8Scaling::block && vname != std::string("auto")) continue;  // variants: block only
+            if (s.head_dim != 128 && vopt.exp2 != Fp8Options::Exp2::mufu) continue;  // exp2 variants: d128 only
             const auto out = run_poisoned(s, b, [&] { run_fp8(s, b, f, m, vopt, nullptr); });
             const ErrorFigures e = error_figures(s, out, ref, rows);
             const std::vector<double> ref_deq = reference_rows(s, fetch_dequantized(s, f), scale, rows);
@@ -327,6 +360,8 @@ int main(int argc, char** argv) {
     timed.push_back(attn_shape(8, 16, 16, 16384, 16384, 128, false, ElemType::bf16));
     timed.push_back(attn_shape(8, 16, 16, 16384, 16384, 128, true, ElemType::bf16));
     timed.push_back(attn_shape(8, 16, 16, 16384, 16384, 64, false, ElemType::bf16));
+    if (d128_only)  // the exp2 variants' comparison: d128, and N16384 non-causal only
+      std::erase_if(timed, [](const AttnShape& s) { return s.head_dim != 128 || (s.seq_q > 4096 && s.causal); });
     fmt::print("\n{:<36} {:<26} {:>9} {:>9} {:>9} {:>9}\n", "config", "kernel", "median ms", "TFLOP/s", "max err",
                "rel l2");
     for (size_t c = 0; c < timed.size(); ++c) {
@@ -380,15 +415,40 @@ int main(int argc, char** argv) {
           Fp8Options opt;
           const char* note;
         };
-        std::vector<V> vs = {{"attn-fp8-hopper", def,
-                              "e4m3 wgmma, block scales (Br = Bc = 128), V^T from the quantize kernel, P in e4m3; "
-                              "ping-pong at d128 only; attention kernel alone (quantize timed separately: "
-                              "see fp8.quantize)"}};
+        const std::string def_note = fmt::format(
+            "e4m3 wgmma, block scales (Br = Bc = 128), V^T from the quantize kernel, P in e4m3; ping-pong at d128 "
+            "only; exp2 at d128: {}; row max: {}; attention kernel alone (quantize timed separately: see "
+            "fp8.quantize)",
+            fp8_exp2_name(def.exp2), def.tree_max ? "tree" : "chain");
+        std::vector<V> vs = {{"attn-fp8-hopper", def, def_note.c_str()}};
         if (s.seq_q == 4096 && s.kv_heads == s.heads) {
-          vs.push_back({"attn-fp8-hopper-pingpong", {Fp8Options::PingPong::on, false},
-                        "as attn-fp8-hopper, always with the ping-pong of the consumer warpgroups"});
-          vs.push_back({"attn-fp8-hopper-nopingpong", {Fp8Options::PingPong::off, false},
-                        "as attn-fp8-hopper, never with the ping-pong"});
+          Fp8Options on = def, off = def;
+          on.pingpong = Fp8Options::PingPong::on;
+          off.pingpong = Fp8Options::PingPong::off;
+          vs.push_back({"attn-fp8-hopper-pingpong", on, "as attn-fp8-hopper, always with the ping-pong of the consumer warpgroups"});
+          vs.push_back({"attn-fp8-hopper-nopingpong", off, "as attn-fp8-hopper, never with the ping-pong"});
+        }
+        {
+          Fp8Options o = def;
+          o.tree_max = !def.tree_max;
+          vs.push_back({o.tree_max ? "attn-fp8-hopper-treemax" : "attn-fp8-hopper-chainmax", o,
+                        o.tree_max ? "as attn-fp8-hopper, row maxima as trees, both rows' shuffles together"
+                                   : "as attn-fp8-hopper, row maxima as one dependent chain per row (first version)"});
+        }
+        if (s.head_dim == 128) {
+          const std::pair<Fp8Options::Exp2, const char*> exps[4] = {
+              {Fp8Options::Exp2::mufu, "as attn-fp8-hopper, every exp2 on the MUFU pipe (ex2.approx.f32)"},
+              {Fp8Options::Exp2::poly25, "as attn-fp8-hopper, a quarter of the softmax's exp2 as a degree-3 polynomial on the FMA pipe"},
+              {Fp8Options::Exp2::poly50, "as attn-fp8-hopper, half of the softmax's exp2 as a degree-3 polynomial on the FMA pipe"},
+              {Fp8Options::Exp2::half2, "as attn-fp8-hopper, exp2 two at a time in f16 (ex2.approx.f16x2), P to e4m3 from f16"}};
+          for (const auto& [e, note] : exps) {
+            if (e == def.exp2) continue;
+            Fp8Options o = def;
+            o.exp2 = e;
+            static std::string names[4];
+            names[int(e)] = std::string("attn-fp8-hopper-") + fp8_exp2_name(e);
+            vs.push_back({names[int(e)].c_str(), o, note});
+          }
         }
         for (const V& v : vs) {
           auto ms = time_launches([&](cudaStream_t st) { ATTN_CUDA(attn_fp8_forward(pf, v.opt, st)); }, to,

@@ -55,7 +55,21 @@ struct Fp8Options {
   // Persistent grid (one block per SM) when not causal, one block per query tile when causal:
   // the bf16 rung's choice (attn-hopper.hpp). per_tile forces one block per tile.
   bool per_tile = false;
+  // Where the softmax's exp2 runs (d = 128 only; d = 64 always uses mufu). Measured on the H200,
+  // all slower than mufu (attn-fp8-hopper.cu's header): kept so the comparison can be re-run.
+  // mufu: ex2.approx.f32 on
+  // the MUFU/XU pipe, 16 a cycle per SM. poly25 / poly50: a quarter / half of each row's exp2 as a
+  // degree-3 polynomial on the FMA pipe (FlashAttention-4's idea; max rel. error 1.7e-4, far below
+  // e4m3's 6%). half2: two exp2 per MUFU instruction (ex2.approx.f16x2), P kept in f16 pairs that
+  // convert straight to e4m3 pairs, row sums added in f16 pairs then in fp32.
+  enum class Exp2 { mufu, poly25, poly50, half2 };
+  Exp2 exp2 = Exp2::mufu;
+  // Row maxima of S as trees, both rows' shuffles together (true), or as one dependent chain per
+  // row (false, the first version). The same values either way; tree measured 0.8-2.6% slower on
+  // the H200, so false is the default.
+  bool tree_max = false;
 };
+const char* fp8_exp2_name(Fp8Options::Exp2 e);  // "mufu", "poly25", "poly50", "half2"
 
 // "" when the rung takes the problem, otherwise why not.
 std::string fp8_refuses(const AttnShape& s);
