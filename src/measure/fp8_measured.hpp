@@ -67,6 +67,7 @@ const Fp8AccuracyRow* fp8_accuracy_find(const Fp8Measurements& m, std::string_vi
 // What a learner compares: the FP8 rung beside our bf16 rung on the same problem, timed in the
 // same file (same session, same GPU).
 inline constexpr std::string_view fp8_bf16_rung = "attn-hopper";
+inline constexpr std::string_view fp8_rung_kernel = "attn-fp8-hopper";  // the FP8 rung (rung 5) itself
 inline constexpr std::string_view fp8_e2e_suffix = "-e2e";  // "attn-fp8-hopper-e2e": quantize + attention
 struct Fp8SpeedRow {
   MeasuredRun fp8;                   // a run whose config dtype is "fp8" (not an end-to-end run)
