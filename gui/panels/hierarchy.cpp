@@ -1,11 +1,14 @@
 // hierarchy: the chosen GPU's memory levels (SRAM, L2, HBM: sizes and the bandwidth the preset
 // gives) and the roofline for the chosen dtype, with its ridge point. On it: where the simulator
 // puts naive and FlashAttention-2 for one attention layer, and the measured kernels where the
-// measurement files carry Nsight Compute DRAM bytes (intensity = FLOPs / measured DRAM bytes).
+// measurement files carry Nsight Compute DRAM bytes (src/measure/measured_roofline: intensity =
+// FLOPs / measured DRAM bytes). FP8 runs are read against the FP8 roof, drawn beside the chosen
+// dtype's when the files hold any.
 #include <algorithm>
 #include <cmath>
 #include <fmt/format.h>
 
+#include "measure/measured_roofline.hpp"
 #include "panels/registry.hpp"
 #include "panels/widgets.hpp"
 #include "plot/plot.hpp"
@@ -140,35 +143,48 @@ void draw_hierarchy(View& v) {
   }
 
   // Measured kernels with Nsight Compute DRAM counts: their true place on the roofline. One series
-  // per kernel; a point needs the timed run of the same kernel on the same shape in the same file.
+  // per kernel; a point needs the timed run of the same launch in the same file.
   int measured = 0;
+  bool fp8_points = false;
   std::vector<Series> by_kernel;
   for (const auto& set : v.measurements) {
-    for (const auto& rec : set.data.ncu) {
-      const double bytes = rec.dram_read_bytes + rec.dram_write_bytes;
-      if (bytes <= 0) continue;
-      const auto run = std::find_if(set.data.runs.begin(), set.data.runs.end(), [&](const MeasuredRun& r) {
-        return r.kernel == rec.kernel && measured_same_launch(r.config, rec.config);
-      });
-      if (run == set.data.runs.end()) continue;
-      const std::string name = fmt::format("measured {}", rec.kernel);
+    for (const MeasuredRooflinePoint& pt : measured_roofline_points(set.data)) {
+      const bool fp8 = pt.dtype == DType::fp8;
+      fp8_points = fp8_points || fp8;
+      const std::string name = fmt::format("measured {}{}", pt.kernel, fp8 ? " (FP8: against the FP8 roof)" : "");
       auto it = std::find_if(by_kernel.begin(), by_kernel.end(), [&](const Series& x) { return x.name == name; });
       if (it == by_kernel.end()) {
         Series s;
         s.name = name;
         s.style = SeriesStyle::points;
-        s.color = th.series[(2 + by_kernel.size()) % 8];
+        // FP8 points in the FP8 roof's colour, so that a point is read against its own roof.
+        s.color = fp8 ? th.text : th.series[(2 + by_kernel.size()) % 8];
         by_kernel.push_back(s);
         it = by_kernel.end() - 1;
       }
-      const double flops = measurement_forward_flops(rec.config);
-      it->x.push_back(flops / bytes);
-      it->y.push_back(run->tflops * 1e12);
-      it->notes.push_back(fmt::format("B={} H={} N={} d={}{}: {} DRAM bytes (ncu), {:.1f} TFLOP/s\n{}, {}", rec.config.batch,
-                                      rec.config.heads, rec.config.seq_q, rec.config.head_dim, rec.config.causal ? " causal" : "",
-                                      format_count(u128(bytes)), run->tflops, set.data.device.name, set.file.filename().string()));
+      const MeasuredConfig& c = pt.config;
+      it->x.push_back(pt.intensity);
+      it->y.push_back(pt.flops_per_s);
+      it->notes.push_back(fmt::format("B={} H={} N={} d={}{} {}: {} DRAM bytes (ncu), {}\n{}, {}", c.batch, c.heads, c.seq_q,
+                                      c.head_dim, c.causal ? " causal" : "", c.dtype, format_count(u128(pt.dram_bytes)),
+                                      format_rate(pt.flops_per_s, "FLOP/s"), set.data.device.name,
+                                      set.file.filename().string()));
       ++measured;
     }
+  }
+  // The FP8 roof: the same memory slope, capped at the FP8 tensor-core peak (twice the 16-bit one on
+  // Hopper), so the FP8 points are read against the ceiling that applies to them.
+  if (fp8_points && v.settings.dtype != DType::fp8) {
+    const double peak8 = g.peak_flops(DType::fp8), ridge8 = g.ridge_point(DType::fp8);
+    Series roof8;
+    roof8.name = fmt::format("FP8 roof: capped at {} (ridge {:.0f} FLOP/B)", format_rate(peak8, "FLOP/s"), ridge8);
+    roof8.x = {ridge, ridge8, ps.x.hi};
+    roof8.y = {peak, peak8, peak8};
+    roof8.color = th.text;
+    roof8.dashed = true;
+    roof8.width = th.line_width + 1;
+    ps.series.push_back(roof8);
+    ps.y.hi = std::max(ps.y.hi, std::pow(10, std::ceil(std::log10(peak8 * 1.05))));
   }
   for (auto& s : by_kernel) ps.series.push_back(std::move(s));
   if (!measured)

@@ -1,13 +1,15 @@
 // kernels: measured TFLOP/s vs N for each rung of our kernel ladder and the PyTorch references,
 // straight from the measurement files (assets/measurements plus --measurements DIR), for one
 // problem shape at a time; where each file came from (device, date, driver, CUDA, torch, command)
-// is listed under the plot. Nothing is estimated here: no file, no point.
+// is listed under the plot. Nothing is estimated here: no file, no point. FP8 runs are drawn beside
+// the bf16 shape they were timed against (src/measure/fp8_measured: the pairing and the speed-up).
 #include <algorithm>
 #include <fmt/format.h>
 #include <map>
 #include <set>
 #include <tuple>
 
+#include "measure/fp8_measured.hpp"
 #include "panels/registry.hpp"
 #include "panels/widgets.hpp"
 #include "plot/plot.hpp"
@@ -61,6 +63,68 @@ std::string shape_text(const ShapeKey& k) {
   return fmt::format("B={} {} d={} {}{}", b, heads, d, dtype, causal ? " causal" : "");
 }
 
+// The bf16 shapes that have an FP8 run of the same problem beside them (fp8_speed_rows).
+std::set<ShapeKey> shapes_with_fp8(const View& v) {
+  std::set<ShapeKey> out;
+  for (const auto& set : v.measurements)
+    for (const auto& row : fp8_speed_rows(set.data))
+      if (row.bf16) out.insert(shape_of(*row.bf16));
+  return out;
+}
+
+// The FP8 runs of the chosen bf16 shape as their own series, each point's speed-up over our bf16
+// rung (from src) in its note and one caption line per length; the FP8 peak as a second marker.
+void add_fp8_beside(const View& v, const ShapeKey& shape, PlotSpec& ps, std::vector<std::string>& lines) {
+  const Theme& th = theme();
+  // A point on the named series (made on first use), kept in N order: the series is a line.
+  auto point = [&](const std::string& name, bool dashed, double n, double flops_per_s, std::string note) {
+    auto it = std::find_if(ps.series.begin(), ps.series.end(), [&](const Series& s) { return s.name == name; });
+    if (it == ps.series.end()) {
+      Series s;
+      s.name = name;
+      s.style = SeriesStyle::line_points;
+      s.color = th.text;  // as the FP8 peak marker: no series of the palette has it
+      s.dashed = dashed;
+      s.width = th.line_width + 1;
+      ps.series.push_back(s);
+      it = ps.series.end() - 1;
+    }
+    const auto at = std::lower_bound(it->x.begin(), it->x.end(), n) - it->x.begin();
+    it->x.insert(it->x.begin() + at, n);
+    it->y.insert(it->y.begin() + at, flops_per_s);
+    it->notes.insert(it->notes.begin() + at, std::move(note));
+  };
+  bool any = false;
+  for (const auto& set : v.measurements)
+    for (const auto& row : fp8_speed_rows(set.data, {})) {
+      // The rung itself (its tuning variants are in `attnlab measured --fp8`).
+      if (!row.bf16 || row.fp8.kernel != fp8_rung_kernel || shape_of(*row.bf16) != shape) continue;
+      const std::string yours = set.bundled ? "" : " (yours)";
+      const std::string where = fmt::format("{}, {}", set.data.device.name, set.file.filename().string());
+      const double n = double(row.fp8.config.seq_q);
+      point(fmt::format("rung {}: {} (FP8){}", row.fp8.rung, row.fp8.kernel, yours), false, n, row.fp8.tflops * 1e12,
+            fmt::format("FP8 median {:.3f} ms, {:.2f}x our bf16 rung ({:.3f} ms)\n{}", row.fp8.time.median_ms,
+                        *row.speedup, row.bf16->time.median_ms, where));
+      if (row.e2e && row.speedup_with_quantize)
+        point(fmt::format("rung {}: FP8 with its quantization (end to end){}", row.fp8.rung, yours), true, n,
+              row.e2e->tflops * 1e12,
+              fmt::format("quantize + FP8 attention {:.3f} ms, {:.2f}x our bf16 rung\n{}", row.e2e->time.median_ms,
+                          *row.speedup_with_quantize, where));
+      // One caption line for all lengths: the plot keeps its height in a small window.
+      if (lines.empty()) lines.push_back(fmt::format("FP8 beside our bf16 rung ({}):", set.file.filename().string()));
+      lines.back() += fmt::format(" N = {}: {:.2f}x{};", format_count(u64(n)), *row.speedup,
+                                  row.speedup_with_quantize
+                                      ? fmt::format(" ({:.2f}x with the quantization)", *row.speedup_with_quantize)
+                                      : std::string());
+      any = true;
+    }
+  if (!any) return;
+  lines.back().pop_back();  // the last ";"
+  const double peak8 = v.gpu.peak_flops(DType::fp8);
+  ps.markers.push_back({peak8, fmt::format("{} dense FP8 peak", v.gpu.name), th.text, false});
+  ps.y_include.push_back(peak8);
+}
+
 struct KernelsCache : PanelCache {
   std::vector<ShapeKey> shapes;  // shapes with the most runs first
   int chosen = -1;
@@ -79,10 +143,11 @@ void collect_shapes(const View& v, KernelsCache& c) {
         e.first.insert(x_of(r));
         ++e.second;
       }
-  // (plain attention first, then lengths, then runs)
-  std::vector<std::pair<std::tuple<bool, size_t, size_t>, ShapeKey>> ranked;
+  // (plain attention first, then a shape with FP8 runs beside it, then lengths, then runs)
+  const std::set<ShapeKey> fp8 = shapes_with_fp8(v);
+  std::vector<std::pair<std::tuple<bool, bool, size_t, size_t>, ShapeKey>> ranked;
   for (const auto& [k, e] : runs)
-    ranked.push_back({{std::get<0>(k) == static_cast<int>(RunKind::attention), e.first.size(), e.second}, k});
+    ranked.push_back({{std::get<0>(k) == static_cast<int>(RunKind::attention), fp8.count(k) > 0, e.first.size(), e.second}, k});
   std::stable_sort(ranked.begin(), ranked.end(), [](const auto& a, const auto& b) { return a.first > b.first; });
   for (const auto& r : ranked) c.shapes.push_back(r.second);
   c.chosen = 0;
@@ -169,6 +234,8 @@ void draw_kernels(View& v) {
     // Several runs at one length (tile or variant sweeps of one kernel): points, not a zig-zag line.
     if (std::adjacent_find(s.x.begin(), s.x.end()) != s.x.end()) s.style = SeriesStyle::points;
   }
+  std::vector<std::string> fp8_lines;
+  add_fp8_beside(v, shape, ps, fp8_lines);
   const std::string dt(std::get<6>(shape));
   double peak = 0;
   try {
@@ -194,6 +261,7 @@ void draw_kernels(View& v) {
   }
   // The lines' true height (font plus item spacing): an estimate in font sizes left the last line
   // under the panel's edge at the presenter's font.
+  for (auto& l : fp8_lines) origins.insert(origins.begin(), std::move(l));
   const float lines = static_cast<float>(origins.size()) * (fonts().small->FontSize + ImGui::GetStyle().ItemSpacing.y) + 2;
   plot_draw("kernels", ps, ImVec2(0, -lines));
   ImGui::PushFont(fonts().small);

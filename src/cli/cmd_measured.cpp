@@ -4,7 +4,9 @@
 //   --runs     every timed kernel with its speed and its ratio to the PyTorch references of the
 //              same config in the same file (same session, same GPU);
 //   --ncu      the simulator against Nsight Compute: each record's DRAM and L2 bytes, measured and
-//              simulated, inside the tolerance or not, known misses named with what the counters show.
+//              simulated, inside the tolerance or not, known misses named with what the counters show;
+//   --fp8      the FP8 rung beside the bf16 rung, the accuracy table, the quantization kernels
+//              (measured_fp8.cpp).
 #include <fmt/format.h>
 
 #include <algorithm>
@@ -12,6 +14,7 @@
 #include <optional>
 
 #include "cli/common.hpp"
+#include "cli/measured_fp8.hpp"
 #include "measure/measurement.hpp"
 #include "measure/sim_vs_ncu.hpp"
 #include "util/errors.hpp"
@@ -27,6 +30,8 @@ struct MeasuredOptions {
   bool runs = false;
   bool ncu = false;
   bool why = false;
+  bool fp8 = false;
+  std::string part;    // --fp8: speed | accuracy | quantize ("" = all)
   std::string kernel;  // substring filter
   std::string format = "table";
 };
@@ -36,7 +41,7 @@ struct LoadedFile {
   Measurements m;
 };
 
-std::vector<LoadedFile> load(const MeasuredOptions& o) {
+std::vector<std::filesystem::path> chosen_paths(const MeasuredOptions& o) {
   std::vector<std::filesystem::path> paths;
   if (!o.files.empty()) {
     for (const auto& f : o.files) paths.emplace_back(f);
@@ -48,8 +53,12 @@ std::vector<LoadedFile> load(const MeasuredOptions& o) {
     paths = measurement_files(dir);
     if (paths.empty()) throw InputError(fmt::format("--dir: no measurement files (*.json) in '{}'", dir.string()));
   }
+  return paths;
+}
+
+std::vector<LoadedFile> load(const MeasuredOptions& o) {
   std::vector<LoadedFile> out;
-  for (const auto& p : paths) out.push_back({p.filename().string(), measurement_load(p)});
+  for (const auto& p : chosen_paths(o)) out.push_back({p.filename().string(), measurement_load(p)});
   return out;
 }
 
@@ -116,6 +125,7 @@ std::string render_files(const std::vector<LoadedFile>& files, OutputFormat f) {
          t.to_text() +
          "\nattnlab measured --runs     every timed kernel beside the PyTorch references of the same session\n"
          "attnlab measured --ncu      the simulator's bytes beside Nsight Compute's counters\n"
+         "attnlab measured --fp8      FP8 attention: speed beside bf16, accuracy, quantization kernels\n"
          "attnlab ring --measured F   a ring-attention file beside the ring model\n";
 }
 
@@ -292,6 +302,10 @@ std::string render_ncu(const std::vector<LoadedFile>& files, const MeasuredOptio
 void run_measured(const MeasuredOptions& o) {
   const OutputFormat f = parse_output_format(o.format);
   if (o.runs && o.ncu) throw InputError("give one of --runs and --ncu");
+  if (o.fp8 && (o.runs || o.ncu)) throw InputError("--fp8 is a view of its own: give one of --runs, --ncu and --fp8");
+  if (!o.part.empty() && !o.fp8) throw InputError("--part goes with --fp8");
+  if (o.fp8 && !o.kernel.empty()) throw InputError("--kernel goes with --runs or --ncu");
+  if (o.fp8) return print_out(measured_fp8_render(chosen_paths(o), !o.files.empty(), o.part, f));
   if (!o.dir.empty() && !o.files.empty()) throw InputError("give one of --dir and --file");
   if (o.why && !o.ncu) throw InputError("--why goes with --ncu");
   if (!o.kernel.empty() && !o.runs && !o.ncu) throw InputError("--kernel goes with --runs or --ncu");
@@ -309,6 +323,10 @@ void setup_measured(CLI::App& app) {
   cmd->add_flag("--runs", o->runs, "Every timed kernel beside the PyTorch references of the same session");
   cmd->add_flag("--ncu", o->ncu, "The simulator's DRAM and L2 bytes beside Nsight Compute's counters");
   cmd->add_flag("--why", o->why, "With --ncu: explain the known misses");
+  cmd->add_flag("--fp8", o->fp8,
+                "FP8 attention (files with an \"fp8\" section): the FP8 rung beside the bf16 rung, the accuracy of "
+                "each quantization method against fp64, the quantization kernels' times");
+  cmd->add_option("--part", o->part, "With --fp8: only one table, speed | accuracy | quantize (CSV needs one)");
   cmd->add_option("--kernel", o->kernel, "Only kernels whose name contains this (attn-mma, decode, torch, ...)");
   cmd->add_option("--dir", o->dir, "Folder of measurement files (default: the shipped assets/measurements)");
   cmd->add_option("--file", o->files, "Measurement file(s) to read instead, e.g. your own attnlab-bench --json output");

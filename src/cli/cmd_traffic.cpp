@@ -159,10 +159,11 @@ std::string render_table(const TrafficReport& rep, const std::vector<VerifyResul
   const AttnConfig& c = rep.config;
   const GpuSpec& g = rep.gpu;
   std::string out = fmt::format(
-      "attention {} | B={} H={} KV-heads={} N={} d={}{} | {} (scores {})\n"
+      "attention {} | B={} H={} KV-heads={} N={} d={}{} | {} (scores {}){}\n"
       "on {}{}: SRAM {}/block, L2 {}, DRAM {}, {:.0f} TFLOP/s {}\n\n",
       pass_name(c.pass), c.batch, c.heads, c.kv_heads_eff(), c.seq, c.head_dim, c.causal ? " causal" : "",
-      dtype_name(c.dtype), dtype_name(c.score_type()), g.name, g.overridden ? " (overridden)" : "",
+      dtype_name(c.dtype), dtype_name(c.score_type()),
+      c.scale_bytes_per_tile() ? fmt::format(", O {}, an fp32 scale per Q, K, V tile", dtype_name(c.out_type())) : "", g.name, g.overridden ? " (overridden)" : "",
       format_bytes(u128{g.smem_per_block}), format_bytes(u128{g.l2_bytes}), format_rate(g.hbm_bytes_per_s, "B/s"),
       g.peak_flops(c.dtype) / 1e12, dtype_name(c.dtype));
   out += results_table(rep).to_text();
@@ -287,7 +288,10 @@ void setup_traffic(CLI::App& app) {
   cmd->add_option("--seq,-n", o->seq, "Sequence length N")->default_val(4096);
   cmd->add_option("--head-dim,-d", o->head_dim, "Head dimension d")->default_val(128);
   cmd->add_flag("--causal", o->causal, "Causal mask: tiles above the diagonal are skipped");
-  cmd->add_option("--dtype", o->dtype, "Element type: fp32, fp16, bf16, fp8")->default_val("fp16");
+  cmd->add_option("--dtype", o->dtype,
+                  "Element type: fp32, fp16, bf16, fp8 (FP8 attention, forward only: Q, K, V in FP8 with an fp32 scale "
+                  "per tile, O in bf16)")
+      ->default_val("fp16");
   cmd->add_option("--score-dtype", o->score_dtype, "naive's S/P type (default: --dtype; fp32 = frameworks that upcast)");
   cmd->add_option("--pass", o->pass, "fwd, bwd or fwd+bwd")->default_val("fwd");
   cmd->add_option("--block-q", o->block_q, "Br: query rows per tile (default: the algorithm's)");

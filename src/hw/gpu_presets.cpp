@@ -1,5 +1,8 @@
 // The GPU preset table. Every figure is from the vendor's datasheet or architecture whitepaper
-// named in `source`; FLOP/s are dense (no 2:4 sparsity), boost clock.
+// named in `source`; FLOP/s are dense (no 2:4 sparsity), boost clock. FP8 (e4m3/e5m2 tensor cores,
+// fp32 accumulate): the H100 SXM and H200 datasheets print 3,958 TFLOPS "with sparsity", so 1,979
+// dense (twice the 16-bit rate); Ada: the whitepaper's 330.3 (RTX 4090, FP32 accumulate) and the L4
+// datasheet's 485 with sparsity, 242.5 dense; Ampere has no FP8 (0: peak_flops falls back to 16-bit).
 #include <algorithm>
 #include <cctype>
 #include <cmath>

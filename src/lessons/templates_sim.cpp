@@ -134,7 +134,7 @@ void register_templates_hw_sim(std::vector<TemplateDef>& reg) {
                   {"kv_heads", "0", "K/V heads (0 = same as heads)"},
                   {"batch", "1", "batch size"},
                   {"causal", "false", "causal mask"},
-                  {"dtype", "fp16", "element type of Q, K, V, O"},
+                  {"dtype", "fp16", "element type of Q, K, V, O (fp8: Q, K, V in FP8 with a scale per tile, O bf16)"},
                   {"score_dtype", "", "element type of naive's S and P (default: dtype)"},
                   {"pass", "fwd", "fwd, bwd or fwd+bwd"},
                   {"gpu", "h100-sxm", "GPU preset"},

@@ -57,6 +57,19 @@ MeasuredConfig read_config(const JsonNode& r) {
   return c;
 }
 
+MeasuredTime read_time(const JsonNode& t) {
+  MeasuredTime time;
+  time.median_ms = t.at("median").positive();
+  time.min_ms = t.at("min").positive();
+  time.max_ms = t.at("max").positive();
+  time.repeats = t.at("repeats").count();
+  if (time.min_ms > time.median_ms)
+    t.at("min").fail(fmt::format("must be <= median (got {} > {})", time.min_ms, time.median_ms));
+  if (time.median_ms > time.max_ms)
+    t.at("max").fail(fmt::format("must be >= median (got {} < {})", time.max_ms, time.median_ms));
+  return time;
+}
+
 MeasuredRun read_run(const JsonNode& r, bool reference) {
   MeasuredRun run;
   run.kernel = r.at("kernel").str();
@@ -66,15 +79,7 @@ MeasuredRun read_run(const JsonNode& r, bool reference) {
   if (r.has("rung")) run.rung = read_rung(r.at("rung"));
   if (!reference && (run.rung < 1 || run.rung > 99)) r.at("rung").fail(fmt::format("must be 1..99 (got {})", run.rung));
   run.config = read_config(r.at("config"));
-  const JsonNode t = r.at("time_ms");
-  run.time.median_ms = t.at("median").positive();
-  run.time.min_ms = t.at("min").positive();
-  run.time.max_ms = t.at("max").positive();
-  run.time.repeats = t.at("repeats").count();
-  if (run.time.min_ms > run.time.median_ms)
-    t.at("min").fail(fmt::format("must be <= median (got {} > {})", run.time.min_ms, run.time.median_ms));
-  if (run.time.median_ms > run.time.max_ms)
-    t.at("max").fail(fmt::format("must be >= median (got {} < {})", run.time.max_ms, run.time.median_ms));
+  run.time = read_time(r.at("time_ms"));
   run.tflops = r.at("tflops").positive();
   if (r.has("gbps")) run.gbps = r.at("gbps").positive();
   if (r.has("max_abs_error")) run.max_abs_error = r.at("max_abs_error").non_negative();
@@ -122,6 +127,9 @@ json run_json(const MeasuredRun& r) {
   return j;
 }
 }  // namespace
+
+MeasuredConfig measured_config_read(const JsonNode& n) { return read_config(n); }
+MeasuredTime measured_time_read(const JsonNode& n) { return read_time(n); }
 
 Measurements measurement_read(const JsonNode& root) {
   const std::string& origin = root.origin();

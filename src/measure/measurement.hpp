@@ -120,6 +120,10 @@ Measurements measurement_load(const std::filesystem::path& path);
 // format (the ring section) without parsing the text twice.
 Measurements measurement_read(const JsonNode& root);
 std::string measurement_to_json(const Measurements& m);  // round-trips through measurement_parse
+// A run's "config" and "time_ms" objects, for the sections that carry them too (the fp8 section's
+// quantize timings), with the same checks and messages.
+MeasuredConfig measured_config_read(const JsonNode& n);
+MeasuredTime measured_time_read(const JsonNode& n);
 
 // FLOPs of the run's forward pass (the count: sim/flops.hpp), in floating point: a file's sizes
 // need not fit the exact count.

@@ -63,7 +63,12 @@ namespace {
 
 double rel(double sim, double meas) { return meas > 0 ? sim / meas - 1.0 : (sim > 0 ? INFINITY : 0.0); }
 
-DType dtype_of(const std::string& s) { return s == "fp16" ? DType::fp16 : s == "bf16" ? DType::bf16 : DType::fp32; }
+// A record's dtype as the simulator's: "fp8" is FP8 attention (Q, K, V in e4m3 with per-tile
+// scales, O in bf16: AttnConfig::out_type), the same convention as the measurement files.
+DType dtype_of(const std::string& s) {
+  if (s == "fp8") return DType::fp8;
+  return s == "fp16" ? DType::fp16 : s == "bf16" ? DType::bf16 : DType::fp32;
+}
 
 // The preset of the measured chip, with the SM count and L2 size the device reported.
 GpuSpec measured_gpu(const MeasuredDevice& dev) {
@@ -190,7 +195,8 @@ std::optional<SimVsNcu> sim_vs_ncu(const NcuRecord& n, const MeasuredDevice& dev
   if (n.kernel == "attn-naive" || n.kernel == "attn-naive-cublas") {
     algo = Algo::naive;
     c.score_dtype = dtype_of(m.score_dtype.empty() ? m.dtype : m.score_dtype);
-  } else if (n.kernel == "attn-tiled" || n.kernel == "attn-mma" || n.kernel.rfind("attn-hopper", 0) == 0) {
+  } else if (n.kernel == "attn-tiled" || n.kernel == "attn-mma" || n.kernel.rfind("attn-hopper", 0) == 0 ||
+             n.kernel.rfind("attn-fp8-hopper", 0) == 0) {
     algo = Algo::flash2;
     c.block_q = m.block_q;
     c.block_kv = m.block_kv;

@@ -5,7 +5,8 @@
 // (`attnlab measured --ncu`), the dashboard and the sim-vs-ncu test all ask it.
 //
 // Kernel -> model: attn-naive = naive with fp32 scores, attn-naive-cublas = naive with scores in the
-// input dtype (both T = 128), attn-tiled, attn-mma and attn-hopper = flash2 with the record's (Br, Bc);
+// input dtype (both T = 128), attn-tiled, attn-mma, attn-hopper and attn-fp8-hopper = flash2 with the
+// record's (Br, Bc) (FP8: Q, K, V one byte, O two, an fp32 scale per tile: sim/config.hpp);
 // attn-decode(-paged) = decode_traffic (block_kv = keys per split, 16-token pages), attn-window =
 // window_tiles, scan-selective = scan_traffic (heads = channels D, head_dim = state N, block_kv =
 // channels per warp). DRAM is compared as read + write; L2 as the model's SM-side bytes (hbm_*)

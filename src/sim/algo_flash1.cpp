@@ -32,7 +32,7 @@ std::vector<KernelPlan> plan_flash1(const AttnConfig& c, const TilePlan& t) {
       p.emit = [=](u64 b, std::vector<TileEvent>& out, u64 limit) {
         BlockEmitter em{out, k, b, limit};
         const u64 bh = b / Tr, i = b % Tr, r = s.rows(i, Br);
-        em.store(Tensor::O, bh, i, 0, r, s.d, s.e);
+        em.store(Tensor::O, bh, i, 0, r, s.d, s.eo);
         em.store(Tensor::stats, bh, i, 0, r, kStatCols, kStat);
       };
       plans.push_back(std::move(p));
@@ -45,26 +45,30 @@ std::vector<KernelPlan> plan_flash1(const AttnConfig& c, const TilePlan& t) {
     p.max_blocks_per_sm = 1;
     p.flops = flops_fwd(c);
     // Tc·Tr passes 2^64 with 1 x 1 tiles at N = 2^32: checked like every count.
-    p.events_per_block = to_u64(cmul(Tc, cadd(2, cmul(6, Tr, "events"), "events"), "events"), "events per block");
+    const u64 per_kv = s.sb ? 4 : 2, per_q = s.sb ? 7 : 6;  // FP8: a scale with each K, V and Q tile
+    p.events_per_block = to_u64(cmul(Tc, cadd(per_kv, cmul(per_q, Tr, "events"), "events"), "events"), "events per block");
     p.emit = [=](u64 bh, std::vector<TileEvent>& out, u64 limit) {
       BlockEmitter em{out, k, bh, limit};
       const u64 kvh = s.kv_head(bh);
       for (u64 j = 0; j < Tc && !em.full(); ++j) {
         const u64 cj = s.rows(j, Bc);
         em.load(Tensor::K, kvh, j, 0, cj, s.d, s.e);
+        em.load_scale(Tensor::Kscale, kvh, j, s.sb);
         em.load(Tensor::V, kvh, j, 0, cj, s.d, s.e);
+        em.load_scale(Tensor::Vscale, kvh, j, s.sb);
         for (u64 i = causal ? causal_q_begin(j, Br, Bc) : 0; i < Tr && !em.full(); ++i) {
           const u64 r = s.rows(i, Br);
           em.load(Tensor::Q, bh, i, 0, r, s.d, s.e);
-          em.load(Tensor::O, bh, i, 0, r, s.d, s.e);
+          em.load_scale(Tensor::Qscale, bh, i, s.sb);
+          em.load(Tensor::O, bh, i, 0, r, s.d, s.eo);
           em.load(Tensor::stats, bh, i, 0, r, kStatCols, kStat);
           // S = Qi Kjᵀ, m̃, P̃, l̃ (paper lines 9-11), then the rescaled O update (line 12):
           // reads Qi, Kj, S, P̃, Vj and the old Oi; writes S and P̃ on chip.
           const u64 rc = r * cj;
           em.compute(Tensor::S, bh, i, j,
-                     (r + cj) * s.d * s.e + rc * kStat + rc * s.e + cj * s.d * s.e + r * s.d * s.e,
+                     (r + cj) * s.d * s.e + rc * kStat + rc * s.e + cj * s.d * s.e + r * s.d * s.eo,
                      rc * kStat + rc * s.e);
-          em.store(Tensor::O, bh, i, 0, r, s.d, s.e);
+          em.store(Tensor::O, bh, i, 0, r, s.d, s.eo);
           em.store(Tensor::stats, bh, i, 0, r, kStatCols, kStat);
         }
       }

@@ -52,19 +52,25 @@ std::vector<KernelPlan> plan_flash2(const AttnConfig& c, const TilePlan& t) {
     p.grid = to_u64(cmul(s.BH, Tr, "thread blocks"), "thread blocks");
     p.smem_bytes = t.smem_fwd;
     p.flops = flops_fwd(c);
-    p.events_per_block = to_u64(cadd(cmul(3, kv_tiles_max(c, Br, Bc, Tc), "events"), 3, "events"), "events per block");
+    // Per K/V tile: K, V, the step (+ their two scales with FP8); per block: Q, O, stats (+ Q's scale).
+    const u64 per_tile = s.sb ? 5 : 3, per_block = s.sb ? 4 : 3;
+    p.events_per_block =
+        to_u64(cadd(cmul(per_tile, kv_tiles_max(c, Br, Bc, Tc), "events"), per_block, "events"), "events per block");
     p.emit = [=](u64 b, std::vector<TileEvent>& out, u64 limit) {
       BlockEmitter em{out, k, b, limit};
       const u64 bh = b / Tr, i = b % Tr, r = s.rows(i, Br), kvh = s.kv_head(bh);
       em.load(Tensor::Q, bh, i, 0, r, s.d, s.e);
+      em.load_scale(Tensor::Qscale, bh, i, s.sb);
       const TileRange kv = kv_tiles(c, i, Br, Bc);
       for (u64 j = kv.begin; j < kv.end && !em.full(); ++j) {
         const u64 cj = s.rows(j, Bc);
         em.load(Tensor::K, kvh, j, 0, cj, s.d, s.e);
+        em.load_scale(Tensor::Kscale, kvh, j, s.sb);
         em.load(Tensor::V, kvh, j, 0, cj, s.d, s.e);
+        em.load_scale(Tensor::Vscale, kvh, j, s.sb);
         fwd_step(em, s, bh, i, j, r, cj);
       }
-      em.store(Tensor::O, bh, i, 0, r, s.d, s.e);
+      em.store(Tensor::O, bh, i, 0, r, s.d, s.eo);
       em.store(Tensor::stats, bh, i, 0, r, 1, kStat);  // log-sum-exp, kept for the backward pass
     };
     if (c.windowed()) p.flops = cprod("FLOPs", 4, c.head_dim, visible_pairs(c), c.batch, c.heads);  // the band only

@@ -58,10 +58,12 @@ std::vector<KernelPlan> plan_naive(const AttnConfig& c, const TilePlan& t) {
   if (c.has_fwd()) {
     const u128 half = flops_fwd(c) / 2;  // QK^T and PV: even split, exact
     // S = Q Kᵀ: one block per T x T tile of S.
-    nb.add("naive_qk", true, half, 4, [s, T](BlockEmitter& em, u64 bh, u64 i, u64 j) {
+    nb.add("naive_qk", true, half, s.sb ? 6 : 4, [s, T](BlockEmitter& em, u64 bh, u64 i, u64 j) {
       const u64 r = s.rows(i, T), cj = s.rows(j, T);
       em.load(Tensor::Q, bh, i, 0, r, s.d, s.e);
+      em.load_scale(Tensor::Qscale, bh, i, s.sb);
       em.load(Tensor::K, s.kv_head(bh), j, 0, cj, s.d, s.e);
+      em.load_scale(Tensor::Kscale, s.kv_head(bh), j, s.sb);
       em.compute(Tensor::S, bh, i, j, (r + cj) * s.d * s.e, r * cj * kAcc);
       em.store(Tensor::S, bh, i, j, r, cj, s.se);
     });
@@ -86,15 +88,16 @@ std::vector<KernelPlan> plan_naive(const AttnConfig& c, const TilePlan& t) {
       }
     });
     // O = P V: one block per T-row tile of O.
-    nb.add("naive_pv", false, half, 3 * Tt + 1, [s, T, Tt](BlockEmitter& em, u64 bh, u64 i, u64) {
+    nb.add("naive_pv", false, half, (s.sb ? 4 : 3) * Tt + 1, [s, T, Tt](BlockEmitter& em, u64 bh, u64 i, u64) {
       const u64 r = s.rows(i, T);
       for (u64 j = 0; j < Tt && !em.full(); ++j) {
         const u64 cj = s.rows(j, T);
         em.load(Tensor::P, bh, i, j, r, cj, s.se);
         em.load(Tensor::V, s.kv_head(bh), j, 0, cj, s.d, s.e);
+        em.load_scale(Tensor::Vscale, s.kv_head(bh), j, s.sb);
         em.compute(Tensor::O, bh, i, j, r * cj * s.se + cj * s.d * s.e, 0);
       }
-      em.store(Tensor::O, bh, i, 0, r, s.d, s.e);
+      em.store(Tensor::O, bh, i, 0, r, s.d, s.eo);
     });
   }
 

@@ -93,6 +93,7 @@ std::vector<KernelCounts> closed_form_counts(Algo algo, const AttnConfig& c, con
   const Shape s(c);
   const u128 BH = s.BH, BHkv = u128{c.batch} * s.Hkv, N = s.N, e = s.e, se = s.se;
   const u128 nd = N * s.d * e, de = u128{s.d} * e, N2 = N * N;
+  const u128 nd_out = N * s.d * s.eo, de_out = u128{s.d} * s.eo, sb = s.sb;  // O; FP8's tile scales
   const bool expand = s.group > 1;
 
   if (algo == Algo::flash2) {
@@ -102,7 +103,10 @@ std::vector<KernelCounts> closed_form_counts(Algo algo, const AttnConfig& c, con
       a.rd(Tensor::Q, nd);
       a.rd(Tensor::K, p.sum_c * de);
       a.rd(Tensor::V, p.sum_c * de);
-      a.wr(Tensor::O, nd);
+      a.rd(Tensor::Qscale, s.tiles(t.Br) * sb);
+      a.rd(Tensor::Kscale, p.pairs * sb);
+      a.rd(Tensor::Vscale, p.pairs * sb);
+      a.wr(Tensor::O, nd_out);
       a.wr(Tensor::stats, N * kStat);
       a.on_chip((p.sum_r + 2 * p.sum_c) * de + p.sum_rc * (kStat + e), p.sum_rc * (kStat + e));
       out.push_back(a.done("flash2_fwd", BH));
@@ -142,18 +146,22 @@ std::vector<KernelCounts> closed_form_counts(Algo algo, const AttnConfig& c, con
     const PairSums p = pair_sums(s.N, t.Br, t.Bc, c.causal);
     if (c.has_fwd()) {
       Acc init;
-      init.wr(Tensor::O, nd);
+      init.wr(Tensor::O, nd_out);
       init.wr(Tensor::stats, N * 2 * kStat);
       out.push_back(init.done("flash1_init", BH));
       Acc a;
+      const u128 Tc = s.tiles(t.Bc);
       a.rd(Tensor::K, nd);
       a.rd(Tensor::V, nd);
+      a.rd(Tensor::Kscale, Tc * sb);
+      a.rd(Tensor::Vscale, Tc * sb);
       a.rd(Tensor::Q, p.sum_r * de);
-      a.rd(Tensor::O, p.sum_r * de);
+      a.rd(Tensor::Qscale, p.pairs * sb);
+      a.rd(Tensor::O, p.sum_r * de_out);
       a.rd(Tensor::stats, p.sum_r * 2 * kStat);
-      a.wr(Tensor::O, p.sum_r * de);
+      a.wr(Tensor::O, p.sum_r * de_out);
       a.wr(Tensor::stats, p.sum_r * 2 * kStat);
-      a.on_chip((2 * p.sum_r + 2 * p.sum_c) * de + p.sum_rc * (kStat + e), p.sum_rc * (kStat + e));
+      a.on_chip((p.sum_r + 2 * p.sum_c) * de + p.sum_r * de_out + p.sum_rc * (kStat + e), p.sum_rc * (kStat + e));
       out.push_back(a.done("flash1_fwd", BH));
     }
     if (c.has_bwd()) {
@@ -181,6 +189,8 @@ std::vector<KernelCounts> closed_form_counts(Algo algo, const AttnConfig& c, con
     Acc qk;
     qk.rd(Tensor::Q, reread);
     qk.rd(Tensor::K, reread);
+    qk.rd(Tensor::Qscale, Tt * Tt * sb);  // FP8: a scale with each operand tile a block loads
+    qk.rd(Tensor::Kscale, Tt * Tt * sb);
     qk.wr(Tensor::S, N2 * se);
     qk.on_chip(2 * reread, N2 * 4);
     out.push_back(qk.done("naive_qk", BH));
@@ -194,7 +204,8 @@ std::vector<KernelCounts> closed_form_counts(Algo algo, const AttnConfig& c, con
     Acc pv;
     pv.rd(Tensor::P, N2 * se);
     pv.rd(Tensor::V, reread);
-    pv.wr(Tensor::O, nd);
+    pv.rd(Tensor::Vscale, Tt * Tt * sb);
+    pv.wr(Tensor::O, nd_out);
     pv.on_chip(N2 * se + reread, 0);
     out.push_back(pv.done("naive_pv", BH));
   }

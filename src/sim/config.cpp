@@ -70,6 +70,9 @@ void validate(const AttnConfig& c) {
   }
   if (c.dtype == DType::int4 || c.dtype == DType::tf32)
     throw InputError(fmt::format("--dtype must be fp32, fp16, bf16 or fp8 (got '{}')", dtype_name(c.dtype)));
+  // FP8 attention kernels (FlashAttention-3's, ours) are forward-only: training keeps 16-bit gradients.
+  if (c.dtype == DType::fp8 && c.has_bwd())
+    throw InputError("--dtype fp8 is simulated for the forward pass only (--pass fwd): FP8 attention kernels have no backward");
   if (c.block_q != 0) check_range(c.block_q, "--block-q", 1, 4096);
   if (c.block_kv != 0) check_range(c.block_kv, "--block-kv", 1, 4096);
 }

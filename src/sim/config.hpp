@@ -48,6 +48,13 @@ struct AttnConfig {
   bool has_fwd() const { return pass != Pass::bwd; }
   bool has_bwd() const { return pass != Pass::fwd; }
   bool windowed() const { return window_left >= 0 || (!causal && window_right >= 0); }
+  // FP8 attention, as FlashAttention-3's FP8 path and kernels/' fp8 rung run it: Q, K and V in
+  // e4m3 (1 byte) with one fp32 scale per tile (block quantization: Q one per Br rows of a head,
+  // K and V one per Bc rows of a K/V head, each read with its tile), O written in bf16: an FP8
+  // output would throw away the accuracy the fp32 accumulators kept, and the next layer wants bf16.
+  DType out_type() const { return dtype == DType::fp8 ? DType::bf16 : dtype; }
+  u64 scale_bytes_per_tile() const { return dtype == DType::fp8 ? kTileScaleBytes : 0; }
+  static constexpr u64 kTileScaleBytes = 4;  // one fp32 scale
 };
 
 // Limits: exact counts are guaranteed inside them (128-bit arithmetic; see util/checked.hpp).

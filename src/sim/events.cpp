@@ -4,7 +4,8 @@ namespace attnlab {
 
 std::string_view tensor_name(Tensor t) {
   static constexpr std::string_view names[] = {"Q",  "K",  "V",  "O",     "S", "P",     "dO",    "dQ",   "dK",
-                                               "dV", "dS", "dP", "stats", "D", "dQacc", "dKexp", "dVexp"};
+                                               "dV", "dS", "dP", "stats", "D", "dQacc", "dKexp", "dVexp",
+                                               "Qscale", "Kscale", "Vscale"};
   const auto i = static_cast<size_t>(t);
   return i < kTensorCount ? names[i] : "?";
 }

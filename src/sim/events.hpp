@@ -13,8 +13,11 @@ namespace attnlab {
 
 // Tensors by the paper's names. stats = per-row softmax statistics (m and l, or the log-sum-exp);
 // D = rowsum(dO ∘ O) of the backward pass; dQacc = FlashAttention-2's fp32 dQ accumulator;
-// dKexp/dVexp = per-query-head dK/dV before a GQA group is summed.
-enum class Tensor : std::uint8_t { Q, K, V, O, S, P, dO, dQ, dK, dV, dS, dP, stats, D, dQacc, dKexp, dVexp, count };
+// dKexp/dVexp = per-query-head dK/dV before a GQA group is summed. Qscale/Kscale/Vscale = FP8
+// attention's per-tile fp32 scales (config.hpp, AttnConfig::out_type), one event per tile.
+enum class Tensor : std::uint8_t {
+  Q, K, V, O, S, P, dO, dQ, dK, dV, dS, dP, stats, D, dQacc, dKexp, dVexp, Qscale, Kscale, Vscale, count
+};
 inline constexpr std::size_t kTensorCount = static_cast<std::size_t>(Tensor::count);
 std::string_view tensor_name(Tensor t);
 

@@ -7,7 +7,8 @@ namespace attnlab {
 
 Shape::Shape(const AttnConfig& c)
     : BH(c.batch * c.heads), H(c.heads), Hkv(c.kv_heads_eff()), group(c.group()), N(c.seq), d(c.head_dim),
-      e(dtype_bytes(c.dtype)), se(dtype_bytes(c.score_type())) {}
+      e(dtype_bytes(c.dtype)), se(dtype_bytes(c.score_type())), eo(dtype_bytes(c.out_type())),
+      sb(c.scale_bytes_per_tile()) {}
 
 u64 causal_kv_end(u64 i, u64 Br, u64 Bc, u64 N) {
   u64 last_row = std::min(N, (i + 1) * Br) - 1;  // the last query of tile i sees keys 0..last_row

@@ -36,6 +36,8 @@ KernelPlan plan_gqa_reduce(const AttnConfig& c, u64 T, std::uint32_t kernel_inde
 // Shared shape helpers.
 struct Shape {
   u64 BH, H, Hkv, group, N, d, e, se;  // heads (flattened), bytes per element, bytes per score
+  u64 eo;  // bytes per element of the forward output O (bf16 when the inputs are FP8)
+  u64 sb;  // bytes of the scale read with each Q, K or V tile (FP8's block quantization; else 0)
   explicit Shape(const AttnConfig& c);
   u64 kv_head(u64 bh) const { return (bh / H) * Hkv + (bh % H) / group; }
   u64 tiles(u64 T) const { return (N + T - 1) / T; }
@@ -79,6 +81,10 @@ struct BlockEmitter {
   // A load of part of a tile: `bytes` of the rows x cols tile (e.g. the visible keys under a mask).
   void load_part(Tensor t, u64 head, u64 row, u64 col, u64 rows, u64 cols, u64 bytes) {
     push({kernel, block, EventOp::load, t, head, row, col, rows, cols, bytes, 0});
+  }
+  // The scale of a quantized tile (FP8): one value, read with the tile; nothing when sb is 0.
+  void load_scale(Tensor t, u64 head, u64 row, u64 sb) {
+    if (sb != 0) push({kernel, block, EventOp::load, t, head, row, 0, 1, 1, sb, 0});
   }
   void compute(Tensor t, u64 head, u64 row, u64 col, u64 sram_read, u64 sram_write) {
     push({kernel, block, EventOp::compute, t, head, row, col, 0, 0, sram_read, sram_write});
