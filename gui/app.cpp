@@ -76,6 +76,7 @@ int app_run(const AppOptions& o) {
   ATTNLAB_LOOP_STATE View v;
   v.settings.present = o.present;
   v.settings.autoplay = o.autoplay;
+  v.lazy_lessons = o.lazy_lessons;
   if (!o.gpu.empty()) v.settings.gpu = o.gpu;
   if (!o.config.empty()) v.settings.kv_model = model_session_add_file(o.config).name;
   v.load(o.lessons_dir, o.measurement_dirs);

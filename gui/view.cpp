@@ -26,7 +26,14 @@ void View::load(const std::optional<fs::path>& lessons_override, const std::vect
     throw InputError(fmt::format("no lessons in {} (expected files like 01-why-attention.md)", lessons_dir.string()));
   documents.clear();
   // Templates filled in by the core (lesson_render), so every number in the text is the library's.
-  for (const auto& l : lessons) documents.push_back(lesson_render(l).doc);
+  // Natively every lesson now, so that a broken one stops the dashboard before a window opens.
+  documents.assign(lessons.size(), {});
+  rendered.assign(lessons.size(), false);
+  if (!lazy_lessons)
+    for (size_t i = 0; i < lessons.size(); ++i) {
+      documents[i] = lesson_render(lessons[i]).doc;
+      rendered[i] = true;
+    }
 
   // Measurements: the bundled files, then the user's folders. Each folder named on the command
   // line must exist; a malformed or foreign file stops us with its name and the JSON path.
@@ -65,8 +72,20 @@ const Lesson* View::current_lesson() const {
   return chapter >= 0 && chapter < static_cast<int>(lessons.size()) ? &lessons[chapter] : nullptr;
 }
 
-const md::Document* View::current_document() const {
-  return chapter >= 0 && chapter < static_cast<int>(documents.size()) ? &documents[chapter] : nullptr;
+const md::Document* View::current_document() {
+  if (chapter < 0 || chapter >= static_cast<int>(documents.size())) return nullptr;
+  if (!rendered[chapter]) {
+    rendered[chapter] = true;
+    try {
+      documents[chapter] = lesson_render(lessons[chapter]).doc;
+    } catch (const std::exception& e) {
+      md::Block b;
+      b.kind = md::BlockKind::paragraph;
+      b.text = md::parse_inline(fmt::format("Cannot show this lesson: {}", e.what()));
+      documents[chapter].blocks = {std::move(b)};
+    }
+  }
+  return &documents[chapter];
 }
 
 std::string View::measurement_summary() const {
