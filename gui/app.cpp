@@ -79,6 +79,7 @@ int app_run(const AppOptions& o) {
   ATTNLAB_LOOP_STATE View v;
   v.settings.present = o.present;
   v.settings.autoplay = o.autoplay;
+  v.lazy_lessons = o.lazy_lessons;
   if (!o.panel.empty()) {
     if (!panel_find(o.panel)) {
       std::string names;
@@ -214,6 +215,10 @@ int app_run(const AppOptions& o) {
     // new frame
     ImGui_ImplOpenGL3_NewFrame();
     ImGui_ImplGlfw_NewFrame();
+    // A long frame (a lesson rendered when its chapter is first shown, a slow point of a sweep)
+    // counts as 0.1 s at most, as v.dt_s below: a key held through it is not taken for a repeat
+    // (PgDn would skip a chapter).
+    ImGui::GetIO().DeltaTime = std::min(ImGui::GetIO().DeltaTime, 0.1f);
     ImGui::NewFrame();
     const double t = now_s();
     v.dt_s = v.headless_capture ? 1.0 / 30 : std::clamp(t - last, 0.0, 0.1);

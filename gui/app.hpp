@@ -21,6 +21,9 @@ struct AppOptions {
   bool present = false;                                   // --present
   bool autoplay = false;                                  // --autoplay
   int bench_frames = 0;                                   // --bench-frames N
+  // Render each lesson when its chapter is first shown instead of all at load (the browser: the
+  // templates run the simulator, and all thirteen lessons delayed the page's first frame by seconds).
+  bool lazy_lessons = false;
 };
 
 // Parses "1280x720" into width/height; InputError naming --size and the limits.

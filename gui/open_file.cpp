@@ -77,7 +77,9 @@ void gui_open_draw(View& v) {
   static char path[1024] = "";
   if (auto f = platform::take_picked_file("model-or-gpu")) {
     g_status = gui_open_text(v, f->bytes, f->name);
-    g_open_requested = g_status.rfind("opened", 0) != 0;  // an error: show it in the popup
+    // Only the browser picks files: its page note says what happened, success or error (the popup's
+    // path field would have nothing to open there).
+    platform::show_note(g_status);
   }
   if (g_open_requested) {
     ImGui::OpenPopup("Open a model config or GPU file");

@@ -49,6 +49,10 @@ struct PickedFile {
 };
 std::optional<PickedFile> take_picked_file(const std::string& purpose);
 
+// A message the learner must see about something they asked for (a picked file opened, or why
+// not): the browser shows it in the page's note; the desktop shows such answers in its own popup.
+void show_note(const std::string& text);
+
 // Pixels per layout pixel: the browser's devicePixelRatio (fonts and sizes are scaled by it so that
 // text is sharp on HiDPI screens); 1 on the desktop.
 float ui_scale();

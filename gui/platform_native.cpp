@@ -14,6 +14,7 @@ void file_written(const std::string&) {}
 bool pick_file(const char*, const char*) { return false; }
 bool can_pick_files() { return false; }
 std::optional<PickedFile> take_picked_file(const std::string&) { return std::nullopt; }
+void show_note(const std::string&) {}
 void note_widget(const char*) {}
 float ui_scale() { return 1.0f; }
 

@@ -24,15 +24,23 @@ void View::load_lessons(const std::optional<fs::path>& lessons_override) {
   lessons = lesson_list(lessons_dir);
   if (lessons.empty())
     throw InputError(fmt::format("no lessons in {} (expected files like 01-why-attention.md)", lessons_dir.string()));
-  documents.clear();
+  documents.assign(lessons.size(), {});
+  rendered.assign(lessons.size(), false);
 }
 
 void View::render_lessons() {
   // Every body's templates filled in by the core (lesson_render), so every number in the text is
   // the library's, and its Markdown parsed: a broken lesson is reported now, with its file and
   // line, rather than as a half-drawn chapter later.
-  documents.clear();
-  for (const auto& l : lessons) documents.push_back(lesson_render(l).doc);
+  // The browser renders each lesson when its chapter is first shown instead (lazy_lessons), so the
+  // first frame does not wait for every chapter's simulations.
+  documents.assign(lessons.size(), {});
+  rendered.assign(lessons.size(), false);
+  if (lazy_lessons) return;
+  for (size_t i = 0; i < lessons.size(); ++i) {
+    documents[i] = lesson_render(lessons[i]).doc;
+    rendered[i] = true;
+  }
 }
 
 void View::load_measurements(const std::vector<fs::path>& extra_measurement_dirs) {
@@ -79,8 +87,20 @@ const Lesson* View::current_lesson() const {
   return chapter >= 0 && chapter < static_cast<int>(lessons.size()) ? &lessons[chapter] : nullptr;
 }
 
-const md::Document* View::current_document() const {
-  return chapter >= 0 && chapter < static_cast<int>(documents.size()) ? &documents[chapter] : nullptr;
+const md::Document* View::current_document() {
+  if (chapter < 0 || chapter >= static_cast<int>(documents.size())) return nullptr;
+  if (!rendered[chapter]) {
+    rendered[chapter] = true;
+    try {
+      documents[chapter] = lesson_render(lessons[chapter]).doc;
+    } catch (const std::exception& e) {
+      md::Block b;
+      b.kind = md::BlockKind::paragraph;
+      b.text = md::parse_inline(fmt::format("Cannot show this lesson: {}", e.what()));
+      documents[chapter].blocks = {std::move(b)};
+    }
+  }
+  return &documents[chapter];
 }
 
 std::string View::measurement_summary() const {

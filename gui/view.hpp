@@ -145,7 +145,10 @@ class View {
 
   std::filesystem::path lessons_dir;
   std::vector<Lesson> lessons;           // sorted by chapter
-  std::vector<md::Document> documents;   // lessons[i] parsed
+  std::vector<md::Document> documents;   // lessons[i] parsed (when rendered[i])
+  std::vector<bool> rendered;
+  // Each lesson rendered when its chapter is first shown, not all at load (AppOptions::lazy_lessons).
+  bool lazy_lessons = false;
   std::vector<MeasurementSet> measurements;
   std::vector<RingMeasurementSet> ring_measurements;  // the files among them with a "ring" section
   std::vector<std::string> measurement_dirs;  // shown in the status bar
@@ -175,7 +178,9 @@ class View {
   void set_gpu(const std::string& name);  // InputError for an unknown preset
   void set_chapter(int index);            // clamps; resets the panel tab
   const Lesson* current_lesson() const;
-  const md::Document* current_document() const;
+  // The chapter's lesson, rendered now if it was not yet (lazy_lessons; a lesson that fails then
+  // shows its error as its text).
+  const md::Document* current_document();
 
   // The panel's private cache, made on first use.
   template <typename T>

@@ -87,6 +87,13 @@ class Sweep {
     std::lock_guard<std::mutex> lock(state_->m);
     return state_->results;
   }
+  // The results so far without advancing the browser's sweep (the same as results() elsewhere):
+  // the browser's frame stays short while the learner drags a slider.
+  std::vector<std::optional<R>> results_so_far() const {
+    if (!state_) return {};
+    std::lock_guard<std::mutex> lock(state_->m);
+    return state_->results;
+  }
   size_t done() const {
     if (!state_) return 0;
     pump();

@@ -137,7 +137,10 @@ void draw_traffic(View& v) {
   }
   size_t dram_done = 0, dram_total = 0;
   if (v.settings.traffic_dram) {
-    const auto res = cache.dram.results();
+    // While a slider is held every frame restarts the sweep: the browser computes no DRAM point
+    // then (its points run on the page's one thread, up to seconds each at N = 16K) and goes on
+    // when the learner lets go. The desktop's worker thread is not affected.
+    const auto res = ImGui::IsAnyItemActive() ? cache.dram.results_so_far() : cache.dram.results();
     dram_total = res.size();
     for (int a = 0; a < 3; ++a) {
       Series s;

@@ -10,6 +10,7 @@
 
 int main() {
   static attnlab::gui::AppOptions o;  // the loop outlives main's frame (app.cpp, ATTNLAB_LOOP_STATE)
+  o.lazy_lessons = true;  // the first frame comes before every lesson's numbers are simulated
   try {
     return attnlab::gui::app_run(o);  // the browser drives the loop from here on
   } catch (const std::exception& e) {

@@ -244,6 +244,8 @@ std::optional<PickedFile> take_picked_file(const std::string& purpose) {
   return f;
 }
 
+void show_note(const std::string& text) { js_note(text.c_str()); }
+
 void note_widget(const char* id) {
   // Tests find sliders by id: the page keeps the last rectangle of each, in CSS pixels.
   const ImVec2 a = ImGui::GetItemRectMin(), b = ImGui::GetItemRectMax();

@@ -43,9 +43,13 @@ def serve(folder):
 class Browser:
     """One headless chromium with one page. Events are kept: console messages and exceptions."""
 
-    def __init__(self, width=1280, height=720, scale=1.0):
+    def __init__(self, width=1280, height=720, scale=1.0, webgl=2):
+        """webgl: 2 (SwiftShader's WebGL 2), 1 (WebGL 1 only, as in an older browser: --disable-webgl2)
+        or 0 (no WebGL at all: --disable-3d-apis)."""
         self.profile = tempfile.mkdtemp(prefix="attnlab-chromium-")
-        args = [CHROMIUM, "--headless", "--no-sandbox", "--use-angle=swiftshader", "--enable-unsafe-swiftshader",
+        swiftshader = ["--use-angle=swiftshader", "--enable-unsafe-swiftshader"]
+        gl = {2: swiftshader, 1: swiftshader + ["--disable-webgl2"], 0: ["--disable-3d-apis"]}[webgl]
+        args = [CHROMIUM, "--headless", "--no-sandbox", *gl,
                 "--no-first-run", "--no-default-browser-check", "--disable-extensions", "--mute-audio",
                 f"--user-data-dir={self.profile}", "--remote-debugging-port=0",
                 f"--window-size={width},{height}", f"--force-device-scale-factor={scale}", "about:blank"]
@@ -182,9 +186,16 @@ class Browser:
         self.frames_after(3)
 
     def set_file(self, selector, path):
+        """Picks `path` in the file input `selector`, as the learner would in the picker's dialog
+        (the input's change event fires; the page hands the bytes to the dashboard)."""
         root = self.call("DOM.getDocument")["root"]["nodeId"]
         node = self.call("DOM.querySelector", nodeId=root, selector=selector)["nodeId"]
         self.call("DOM.setFileInputFiles", files=[path], nodeId=node)
+
+    def text(self, selector):
+        """The text of the element `selector` as the page shows it ("" if it is hidden or missing)."""
+        return self.eval(f"(e => e && getComputedStyle(e).display !== 'none' && e.getBoundingClientRect().width > 0"
+                         f" ? e.innerText : '')(document.querySelector({json.dumps(selector)}))")
 
 
 _ANALYZE = """

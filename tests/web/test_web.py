@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """attnlab's browser tests: the static site (scripts/web) in headless chromium (cdp.py).
 
-  test_web.py --site build-web/site --lessons lessons --check chapters|navigation|slider|link|files
+  test_web.py --site build-web/site --lessons lessons --check chapters|navigation|slider|link|files|config|nowebgl|resize
   test_web.py --site build-web/site --lessons lessons --bench        (figures, not a test)
 
 Each check prints what it saw and exits 1 on the first failed assertion (0 when all held)."""
@@ -19,6 +19,10 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import cdp  # noqa: E402
 
 W, H = 1280, 720
+# The page above the status bar, where the dashboard also shows a note for a few seconds.
+ABOVE_STATUS = [0, 0, W, H - 60]
+STATUS = [0, H - 36, W, H]  # the status bar: the GPU, the measurement files loaded
+DATA = os.path.normpath(os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "data"))  # tests/data: GPU, config, measurement files
 
 
 def chapters(lessons_dir):
@@ -153,7 +157,12 @@ def run_link(b, url, args):
 
 
 def run_files(b, url, args):
+    """The learner's measurement file through the page's picker: a malformed one gets a message and
+    changes nothing; a valid one is overlaid on the bundled runs, as `attnlab-gui --measurements` does."""
     b.open(url + "#ch=4")
+    b.frames_after(10)
+    plain = cdp.analyze(b, b.screenshot(), ABOVE_STATUS)
+    plain_status = cdp.analyze(b, b.screenshot(), STATUS)
     with tempfile.TemporaryDirectory() as tmp:
         bad = os.path.join(tmp, "my-run.json")
         with open(bad, "w") as f:
@@ -163,8 +172,100 @@ def run_files(b, url, args):
                           30, "the message for a malformed file")
         check("my-run.json" in note, f"malformed measurement file: {note!r}")
         check(note_visible(b), "the message is visible")
+        b.eval("document.getElementById('note').style.display = 'none'")  # the note is not part of the panel
+        b.frames_after(4)
         check_picture(b, b.screenshot(), "after the malformed file (nothing lost)")
+        same = cdp.analyze(b, b.screenshot(), ABOVE_STATUS)
+        check(same["hash"] == plain["hash"], "the malformed file changed nothing in the picture")
+    # A valid file: the H200 runs scripts/measure-my-gpu wrote, drawn as "(yours)" beside the bundled ones.
+    good = os.path.join(DATA, "my-gpu-h200", "hopper-key.json")
+    b.set_file("#picker", good)
+    note = b.wait_for("(t => t.startsWith('Loaded') && t)(document.getElementById('note-text').textContent)",
+                      30, "the message for a valid file")
+    check(note.startswith("Loaded hopper-key.json") and note_visible(b), f"valid measurement file: {note!r}")
+    b.eval("document.getElementById('note').style.display = 'none'")
+    b.pump(9)  # the status bar's own note for the file lasts 8 s; then it counts the measurements again
+    b.frames_after(2)
+    check_picture(b, b.screenshot(), "after the valid file", args.shots, "measurements-yours.png")
+    after = cdp.analyze(b, b.screenshot(), STATUS)
+    check(after["hash"] != plain_status["hash"], "the status bar counts the file beside the bundled ones (its line changed)")
     check_no_errors(b, "files")
+
+
+def pick(b, purpose, path):
+    """What the dashboard's menu does (platform::pick_file -> the page's Module.attnlabPick), then the
+    learner choosing `path` in the dialog. Headless chromium shows no dialog: the click without a
+    user gesture is refused, and DOM.setFileInputFiles stands for the choice."""
+    b.eval(f"Module.attnlabPick('.json', {json.dumps(purpose)})")
+    check(b.eval("document.getElementById('picker').dataset.purpose") == purpose and
+          b.eval("document.getElementById('picker').accept") == ".json", f"the picker asks for a .json file for {purpose}")
+    b.set_file("#picker", path)
+
+
+def run_config(b, url, args):
+    """The model/GPU file picker (\"Open a model config...\", \"Open a GPU file...\"): a GPU file joins
+    the GPU picker and is selected, a Hugging Face config.json joins the model picker, and a bad one
+    gets its reader's message with nothing changed."""
+    b.open(url + "#ch=5")
+    b.frames_after(10)
+    plain = cdp.analyze(b, b.screenshot(), ABOVE_STATUS)
+    pick(b, "model-or-gpu", os.path.join(DATA, "gpu", "h200-described.json"))
+    note = b.wait_for("(t => t.startsWith('opened GPU') && t)(document.getElementById('note-text').textContent)",
+                      30, "the message for the GPU file")
+    check("nvidia-h200-described" in note and "132 SMs" in note and note_visible(b), f"GPU file: {note!r}")
+    b.frames_after(4)
+    check("gpu=nvidia-h200-described" in hash_of(b), f"the GPU file's GPU is selected: address {hash_of(b)}")
+    with_gpu = cdp.analyze(b, b.screenshot(), ABOVE_STATUS)
+    pick(b, "model-or-gpu", os.path.join(DATA, "hf", "mistral-7b.json"))
+    note = b.wait_for("(t => t.startsWith('opened model') && t)(document.getElementById('note-text').textContent)",
+                      30, "the message for the model config")
+    check(note.startswith("opened model mistral-7b (32 layers, 32 heads, 8 K/V heads, d 128") and note_visible(b),
+          f"model config: {note!r}")
+    b.eval("document.getElementById('note').style.display = 'none'")
+    b.frames_after(4)
+    check_picture(b, b.screenshot(), "after the model config", args.shots, "config-model.png")
+    with_model = cdp.analyze(b, b.screenshot(), ABOVE_STATUS)
+    check(len({plain["hash"], with_gpu["hash"], with_model["hash"]}) == 3,
+          "the KV-cache panel redrew for the GPU file, then for the model")
+    with tempfile.TemporaryDirectory() as tmp:
+        bad = os.path.join(tmp, "broken-config.json")
+        with open(bad, "w") as f:
+            f.write('{"num_hidden_layers": 32, "num_attention_heads": ')
+        pick(b, "model-or-gpu", bad)
+        note = b.wait_for("(t => t.includes('broken-config') && t)(document.getElementById('note-text').textContent)",
+                          30, "the message for a malformed config")
+        check(note_visible(b) and not note.startswith("opened"), f"malformed config: {note!r}")
+    b.eval("document.getElementById('note').style.display = 'none'")
+    b.frames_after(4)
+    check(cdp.analyze(b, b.screenshot(), ABOVE_STATUS)["hash"] == with_model["hash"], "the malformed config changed nothing")
+    check_no_errors(b, "config")
+
+
+def run_nowebgl(url, args):
+    """A browser without WebGL 2 (an older one with WebGL 1 only, then one with no WebGL at all)
+    gets a readable message in the page, not a blank canvas, and does not start the dashboard."""
+    for webgl, what in ((1, "WebGL 1 only"), (0, "no WebGL")):
+        with cdp.Browser(W, H, webgl=webgl) as b:
+            b.call("Page.navigate", url=url + "#ch=3")
+            b.wait_for("document.readyState === 'complete'", 60)
+            b.pump(1.0)
+            has = b.eval("[!!document.createElement('canvas').getContext('webgl2'),"
+                         " !!document.createElement('canvas').getContext('webgl')]")
+            check(has == [False, webgl == 1], f"{what}: the browser offers WebGL 2 {has[0]}, WebGL 1 {has[1]}")
+            text = b.text("#status-text")
+            check("needs WebGL 2" in text and "attnlab-gui" in text, f"{what}: the page says so: {text.splitlines()[0] if text else '(nothing)'!r}")
+            check(b.text("#canvas") == "" and b.eval("getComputedStyle(Module.canvas).display") == "none",
+                  f"{what}: the canvas is hidden")
+            check(b.eval("typeof Module.attnlabFrames") == "undefined" and
+                  b.eval("[...document.scripts].every(s => !s.src.endsWith('attnlab.js'))"),
+                  f"{what}: the dashboard was not started (attnlab.js not loaded)")
+            png = b.screenshot()
+            a = cdp.analyze(b, png)
+            check(a["colors"] >= 30, f"{what}: the message is drawn (text on the page's background, {a['colors']} colours)")
+            if args.shots:
+                with open(os.path.join(args.shots, f"nowebgl-{webgl}.png"), "wb") as f:
+                    f.write(png)
+            check_no_errors(b, what)
 
 
 def run_bench(b, url, args):
@@ -186,8 +287,11 @@ def run_bench(b, url, args):
     worst = max(rows)
     print(f"heaviest chapter: {worst[1]}, median frame {worst[0]:.1f} ms at {W}x{H}")
     # The traffic panel's heads slider through all 64 values, one value per frame.
+    b.eval("Module.attnlabPeriods = []; Module.attnlabBuildMs = []")
     b.eval("location.hash = 'ch=3&panel=traffic'")
     b.frames_after(30)
+    p = b.eval("Module.attnlabPeriods.slice(1)")
+    print(f"traffic panel opened: its first 30 frames, max {max(p):.1f} ms, median {statistics.median(p):.1f} ms", flush=True)
     r = b.wait_for("Module.attnlabWidgets && Module.attnlabWidgets['##h']", 30, "the traffic panel's heads slider")
     y = (r["y0"] + r["y1"]) / 2
     b.call("Input.dispatchMouseEvent", type="mouseMoved", x=r["x0"] + 2, y=y)
@@ -236,7 +340,7 @@ def run_docs(b, url, args):
 
 
 CHECKS = {"chapters": run_chapters, "resize": run_resize, "navigation": run_navigation, "slider": run_slider, "link": run_link,
-          "files": run_files}
+          "files": run_files, "config": run_config, "nowebgl": None}  # nowebgl starts its own browsers
 
 
 def main():
@@ -255,6 +359,9 @@ def main():
         os.makedirs(args.shots, exist_ok=True)
     server, url = cdp.serve(args.site)
     try:
+        if args.check == "nowebgl":
+            run_nowebgl(url + "index.html", args)
+            return 0
         with cdp.Browser(W, H) as b:
             if args.bench:
                 run_bench(b, url + "index.html", args)

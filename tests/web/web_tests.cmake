@@ -3,7 +3,7 @@
 # so they exist only in the `web` build (ctest --preset web). Debian's python3 (python3-websocket).
 set(ATTNLAB_WEB_PYTHON "/usr/bin/python3" CACHE FILEPATH "python3 with the websocket module (python3-websocket)")
 set(ATTNLAB_WEB_SHOTS "${PROJECT_BINARY_DIR}/web-shots" CACHE PATH "where the browser tests leave their screenshots")
-foreach(check chapters navigation slider link files resize)
+foreach(check chapters navigation slider link files config nowebgl resize)
   add_test(NAME web_${check}
            COMMAND ${ATTNLAB_WEB_PYTHON} ${CMAKE_CURRENT_LIST_DIR}/test_web.py --site ${PROJECT_BINARY_DIR}/site
                    --lessons ${PROJECT_SOURCE_DIR}/lessons --check ${check} --shots ${ATTNLAB_WEB_SHOTS})
