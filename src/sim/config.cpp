@@ -72,6 +72,10 @@ void validate(const AttnConfig& c) {
     throw InputError(fmt::format("--dtype must be fp32, fp16, bf16 or fp8 (got '{}')", dtype_name(c.dtype)));
   if (c.block_q != 0) check_range(c.block_q, "--block-q", 1, 4096);
   if (c.block_kv != 0) check_range(c.block_kv, "--block-kv", 1, 4096);
+  if (c.block_q_bwd != 0) check_range(c.block_q_bwd, "--block-q-bwd", 1, 4096);
+  if (c.block_kv_bwd != 0) check_range(c.block_kv_bwd, "--block-kv-bwd", 1, 4096);
+  if ((c.block_q_bwd != 0 || c.block_kv_bwd != 0) && !c.has_bwd())
+    throw InputError("--block-q-bwd/--block-kv-bwd are the backward's tiles: give --pass bwd or fwd+bwd");
 }
 
 }  // namespace attnlab

@@ -21,6 +21,11 @@ void EventCounter::add(const TileEvent& e) {
     sram_.write += e.bytes;
     if (l2_) o = l2_->load(e);
     dram_[static_cast<size_t>(e.tensor)].read += o.dram_read;
+  } else if (e.op == EventOp::reduce) {
+    global.write += e.bytes;
+    sram_.read += e.bytes;
+    if (l2_) o = l2_->reduce(e);
+    dram_[static_cast<size_t>(e.tensor)].read += o.dram_read;
   } else {
     global.write += e.bytes;
     sram_.read += e.bytes;
@@ -36,7 +41,10 @@ void EventCounter::start_kernel() {
 void EventCounter::end_kernel() {
   if (!l2_) return;
   const auto flushed = l2_->flush();
-  for (size_t x = 0; x < kTensorCount; ++x) dram_[x].write += flushed[x];
+  for (size_t x = 0; x < kTensorCount; ++x) {
+    dram_[x].write += flushed[x];
+    write_at_end_ += flushed[x];
+  }
 }
 
 

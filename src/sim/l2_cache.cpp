@@ -51,6 +51,16 @@ L2Outcome L2Cache::store(const TileEvent& e) {
   return out;
 }
 
+L2Outcome L2Cache::reduce(const TileEvent& e) {
+  L2Outcome out = load(e);
+  if (e.bytes > capacity_) {  // streamed through: the sum goes straight back
+    out.written_back[static_cast<size_t>(e.tensor)] += e.bytes;
+    return out;
+  }
+  index_.at(key_of(e))->dirty = true;
+  return out;
+}
+
 std::array<u64, kTensorCount> L2Cache::flush() {
   std::array<u64, kTensorCount> out{};
   for (Entry& en : lru_) {

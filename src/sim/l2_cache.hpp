@@ -22,6 +22,8 @@ class L2Cache {
   explicit L2Cache(u64 capacity_bytes) : capacity_(capacity_bytes) {}
   L2Outcome load(const TileEvent& e);
   L2Outcome store(const TileEvent& e);
+  // A read-modify-write in the L2 (an atomic add): a load's miss, then the line is dirty.
+  L2Outcome reduce(const TileEvent& e);
   // Writes every dirty tile back (end of a kernel); returns the bytes per tensor.
   std::array<u64, kTensorCount> flush();
   bool contains(const TileEvent& e) const;
