@@ -56,7 +56,7 @@ set(_env ${CMAKE_COMMAND} -E env)
 
 # --- bad numbers, every subcommand, every number option -----------------------------------------
 # The options for which 0 is a meaningful value (0 = default, none, off, or a valid seed).
-set(_zero_ok_traffic --kv-heads --block-q --block-kv)
+set(_zero_ok_traffic --kv-heads --block-q --block-kv --block-q-bwd --block-kv-bwd)
 set(_zero_ok_kv --window --kv-lora-rank --rope-dim --params)
 set(_zero_ok_ring --window --kv-lora-rank --rope-dim --params --link-latency-us)
 set(_zero_ok_steps --globals)

@@ -93,7 +93,8 @@ TEST_CASE("simulator L2 bytes within 25% of Nsight Compute") {
 
 TEST_CASE("a record of the Hopper rung is simulated as flash2 with its tiles") {
   // hopper-h100.json: attn-hopper B8 H16 N4096 d128, Br = Bc = 128. Q, K, V read once and O written
-  // once from DRAM: 4 x 8 x 16 x 4096 x 128 x 2 B = 536.9 MB; ncu measured 531.6 MB.
+  // once from DRAM: 4 x 8 x 16 x 4096 x 128 x 2 B = 536.9 MB; ncu measured 531.6 MB. Of O's writes,
+  // the lines still dirty in the 50 MiB L2 at the end are not counted (ncu does not see them).
   bool seen = false;
   for (const SimVsNcu& r : records()) {
     if (r.record.kernel != "attn-hopper" || r.record.config.head_dim != 128 || r.record.config.seq_q != 4096 ||
@@ -101,8 +102,10 @@ TEST_CASE("a record of the Hopper rung is simulated as flash2 with its tiles") {
       continue;
     seen = true;
     CHECK(r.dram_meas == doctest::Approx(531.6e6).epsilon(0.001));
-    CHECK(r.dram_sim >= 536.8e6);
-    CHECK(r.dram_sim <= 540e6);
+    CHECK(r.dram_sim + r.dram_write_at_end_sim >= 536.8e6);
+    CHECK(r.dram_sim + r.dram_write_at_end_sim <= 540e6);
+    CHECK(r.dram_write_at_end_sim > 0);
+    CHECK(r.dram_write_at_end_sim <= 50.0 * 1024 * 1024);
     CHECK(r.dram_within());
   }
   CHECK(seen);

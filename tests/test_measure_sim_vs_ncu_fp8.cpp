@@ -33,13 +33,16 @@ TEST_CASE("an FP8 record is simulated as FP8 flash2: one byte in, two out, scale
   // Q, K, V read once: 3 x 8 x 16 x 4096 x 128 x 1 B = 201,326,592; O written once in bf16:
   // 134,217,728; the log-sum-exps 2,097,152; the scales at least once each: 3 x 128 heads x 32
   // tiles x 4 B = 49,152. 337,690,624 bytes in all when L2 keeps K and V for every query tile.
-  CHECK(f8->dram_sim >= 337690624.0);
-  CHECK(f8->dram_sim <= 337690624.0 * 1.01);
-  CHECK(f8->dram_write_sim >= 134217728.0 + 2097152.0);
+  // dram_sim leaves out the lines still dirty in L2 when the kernel ends (ncu's per-kernel counters
+  // do not see them): the hand count is of everything, so those bytes are added back.
+  const double f8_all = f8->dram_sim + f8->dram_write_at_end_sim;
+  CHECK(f8_all >= 337690624.0);
+  CHECK(f8_all <= 337690624.0 * 1.01);
+  CHECK(f8->dram_write_sim + f8->dram_write_at_end_sim >= 134217728.0 + 2097152.0);
   // The same problem in bf16 moves Q, K, V at two bytes: 201 MB more.
   const auto b16 = sim_vs_ncu(record("attn-hopper", "bf16"), h200());
   REQUIRE(b16.has_value());
-  CHECK(b16->dram_sim - f8->dram_sim == doctest::Approx(201326592.0 - 49152.0).epsilon(0.01));
+  CHECK(b16->dram_sim + b16->dram_write_at_end_sim - f8_all == doctest::Approx(201326592.0 - 49152.0).epsilon(0.01));
   // L2 (SM side + fabric): every query tile reads all of K and V, 32 x 2 x 67 MB at one byte.
   CHECK(f8->l2_sim > 32.0 * 2 * 67108864);
   CHECK(f8->l2_sim < 0.6 * b16->l2_sim);

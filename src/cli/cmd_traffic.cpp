@@ -16,7 +16,8 @@ namespace {
 
 struct TrafficOptionsCli {
   std::string algos = "naive,flash2";
-  long long batch = 1, heads = 16, kv_heads = 0, seq = 4096, head_dim = 128, block_q = 0, block_kv = 0;
+  long long batch = 1, heads = 16, kv_heads = 0, seq = 4096, head_dim = 128, block_q = 0, block_kv = 0,
+            block_q_bwd = 0, block_kv_bwd = 0;
   bool causal = false, no_l2 = false, verify = false, per_kernel = false;
   std::string dtype = "fp16", score_dtype, pass = "fwd", trace_file, format = "table";
   GpuOptions gpu;
@@ -43,6 +44,8 @@ AttnConfig to_config(const TrafficOptionsCli& o) {
   c.head_dim = require_range(o.head_dim, "--head-dim", 1, static_cast<long long>(kMaxHeadDim));
   c.block_q = o.block_q == 0 ? 0 : require_range(o.block_q, "--block-q", 1, 4096);
   c.block_kv = o.block_kv == 0 ? 0 : require_range(o.block_kv, "--block-kv", 1, 4096);
+  c.block_q_bwd = o.block_q_bwd == 0 ? 0 : require_range(o.block_q_bwd, "--block-q-bwd", 1, 4096);
+  c.block_kv_bwd = o.block_kv_bwd == 0 ? 0 : require_range(o.block_kv_bwd, "--block-kv-bwd", 1, 4096);
   c.causal = o.causal;
   const std::vector<DType> inputs = {DType::fp32, DType::fp16, DType::bf16, DType::fp8};
   c.dtype = parse_dtype(o.dtype, "--dtype", inputs);
@@ -296,6 +299,12 @@ void setup_traffic(CLI::App& app) {
   cmd->add_option("--pass", o->pass, "fwd, bwd or fwd+bwd")->default_val("fwd");
   cmd->add_option("--block-q", o->block_q, "Br: query rows per tile (default: the algorithm's)");
   cmd->add_option("--block-kv", o->block_kv, "Bc: key/value rows per tile (default: the algorithm's)");
+  cmd->add_option("--block-q-bwd", o->block_q_bwd,
+                  "flash2's backward Br: query rows streamed per step (default: --block-q if given, else "
+                  "FlashAttention-2's backward: 128 for d <= 64, 64 beyond)");
+  cmd->add_option("--block-kv-bwd", o->block_kv_bwd,
+                  "flash2's backward Bc: key/value rows per thread block (default: --block-kv if given, else "
+                  "FlashAttention-2's backward: 128 for d <= 128, 64 beyond)");
   add_gpu_options(cmd, o->gpu);
   cmd->add_option("--config", o->config, "A model's Hugging Face config.json: its heads, K/V heads and head size");
   o->cmd = cmd;

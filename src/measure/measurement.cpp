@@ -87,6 +87,12 @@ MeasuredRun read_run(const JsonNode& r, bool reference) {
   return run;
 }
 
+}  // namespace
+
+MeasuredRun measured_run_read(const JsonNode& r, bool reference) { return read_run(r, reference); }
+
+namespace {
+
 NcuRecord read_ncu(const JsonNode& r) {
   NcuRecord n;
   n.kernel = r.at("kernel").str();

@@ -97,6 +97,7 @@ struct NcuRecord {
   double lts_bytes = 0;         // lts__t_bytes.sum (all L2 traffic)
   std::map<std::string, double> metrics;  // every metric as ncu named it
   std::string options;          // "--clock-control none --cache-control all"
+  std::string pass = "fwd";     // "bwd": a whole backward pass (src/measure/backward_measured)
 };
 
 struct Measurements {
@@ -120,10 +121,11 @@ Measurements measurement_load(const std::filesystem::path& path);
 // format (the ring section) without parsing the text twice.
 Measurements measurement_read(const JsonNode& root);
 std::string measurement_to_json(const Measurements& m);  // round-trips through measurement_parse
-// A run's "config" and "time_ms" objects, for the sections that carry them too (the fp8 section's
-// quantize timings), with the same checks and messages.
+// A run's "config", "time_ms" and run objects, with the rules above: for readers of sections that
+// reuse them (the fp8 section's quantize timings, the backward section in backward_measured).
 MeasuredConfig measured_config_read(const JsonNode& n);
 MeasuredTime measured_time_read(const JsonNode& n);
+MeasuredRun measured_run_read(const JsonNode& run, bool reference);
 
 // FLOPs of the run's forward pass (the count: sim/flops.hpp), in floating point: a file's sizes
 // need not fit the exact count.

@@ -7,6 +7,7 @@
 #include <mutex>
 
 #include "hw/gpu.hpp"
+#include "measure/backward_measured.hpp"
 #include "sim/decode_traffic.hpp"
 #include "sim/scan_traffic.hpp"
 #include "sim/traffic.hpp"
@@ -54,7 +55,7 @@ const NcuKnownMiss* ncu_known_miss(const NcuRecord& n, NcuLevel level) {
   for (const NcuKnownMiss& k : ncu_known_misses())
     if (n.kernel == k.kernel && k.level == level && (k.head_dim == 0 || k.head_dim == n.config.head_dim) &&
         (k.max_seq == 0 || n.config.seq_kv <= k.max_seq) && n.config.seq_kv >= k.min_seq &&
-        (!k.causal_only || n.config.causal))
+        (!k.causal_only || n.config.causal) && k.backward == (n.pass == "bwd"))
       return &k;
   return nullptr;
 }
@@ -83,9 +84,10 @@ SimVsNcu measured_side(const NcuRecord& n) {
   const MeasuredConfig& m = n.config;
   SimVsNcu x;
   x.record = n;
+  const std::string kernel = n.pass == "bwd" ? n.kernel + " bwd" : n.kernel;
   x.label = n.kernel == "scan-selective"  // heads = channels D, seq = L, head_dim = state N
                 ? fmt::format("{} B{} D{} L{} state {}", n.kernel, m.batch, m.heads, m.seq_q, m.head_dim)
-                : fmt::format("{} B{} H{}/{} N{} d{}{}", n.kernel, m.batch, m.heads, m.kv_heads, m.seq_kv, m.head_dim,
+                : fmt::format("{} B{} H{}/{} N{} d{}{}", kernel, m.batch, m.heads, m.kv_heads, m.seq_kv, m.head_dim,
                               m.causal ? " causal" : "");
   if (m.window_left >= 0) x.label += fmt::format(" wl{}", m.window_left);
   if (m.window_right >= 0) x.label += fmt::format(" wr{}", m.window_right);
@@ -151,9 +153,11 @@ bool SimVsNcu::l2_within() const { return std::fabs(l2_rel()) <= sim_vs_ncu_l2_t
 
 std::string SimVsNcu::describe() const {
   return fmt::format("{}: DRAM measured {:.1f} MB (read {:.1f}, write {:.1f}), simulated {:.1f} MB (read {:.1f}, "
-                     "write {:.1f}); L2 measured {:.1f} MB (from the SMs {:.1f}), simulated {:.1f} MB",
+                     "write {:.1f}, {:.1f} more still dirty in L2 at kernel ends); L2 measured {:.1f} MB (from the "
+                     "SMs {:.1f}), simulated {:.1f} MB",
                      label, dram_meas / 1e6, dram_read_meas / 1e6, dram_write_meas / 1e6, dram_sim / 1e6,
-                     dram_read_sim / 1e6, dram_write_sim / 1e6, l2_meas / 1e6, l2_sm_meas / 1e6, l2_sim / 1e6);
+                     dram_read_sim / 1e6, dram_write_sim / 1e6, dram_write_at_end_sim / 1e6, l2_meas / 1e6,
+                     l2_sm_meas / 1e6, l2_sim / 1e6);
 }
 
 namespace {
@@ -161,16 +165,17 @@ namespace {
 // Simulations already run in this process, by problem and chip: the same problem is measured in
 // several sessions, and by the tiled and mma rungs with the same tiles (a third of the shipped
 // attention records repeat one), so `attnlab measured --ncu` simulates each problem once.
-const AlgoTraffic* simulate_once(const AttnConfig& c, const GpuSpec& gpu, Algo algo) {
+const AlgoTraffic* simulate_once(const AttnConfig& c, const GpuSpec& gpu, Algo algo, const TrafficOptions& opt) {
   static std::mutex mu;
   static std::map<std::string, TrafficReport> cache;
-  const std::string key = fmt::format("{}|{}|{}|{}|{}|{}|{}|{}|{}|{}|{}|{}|{}|{}", algo_name(algo), c.batch, c.heads,
-                                      c.kv_heads, c.seq, c.head_dim, c.causal, dtype_name(c.dtype),
-                                      c.score_dtype ? dtype_name(*c.score_dtype) : "-", c.block_q, c.block_kv, gpu.name,
-                                      gpu.sm_count, gpu.l2_bytes);
+  const std::string key =
+      fmt::format("{}|{}|{}|{}|{}|{}|{}|{}|{}|{}|{}|{}|{}|{}|{}|{}|{}|{}", algo_name(algo), c.batch, c.heads, c.kv_heads,
+                  c.seq, c.head_dim, c.causal, dtype_name(c.dtype), c.score_dtype ? dtype_name(*c.score_dtype) : "-",
+                  c.block_q, c.block_kv, static_cast<int>(c.pass), c.block_q_bwd, c.block_kv_bwd,
+                  opt.torch_layout_copies, gpu.name, gpu.sm_count, gpu.l2_bytes);
   std::lock_guard<std::mutex> lock(mu);
   auto it = cache.find(key);
-  if (it == cache.end()) it = cache.emplace(key, simulate_traffic(c, gpu, {algo})).first;
+  if (it == cache.end()) it = cache.emplace(key, simulate_traffic(c, gpu, {algo}, opt)).first;
   return it->second.find(algo);
 }
 
@@ -192,7 +197,15 @@ std::optional<SimVsNcu> sim_vs_ncu(const NcuRecord& n, const MeasuredDevice& dev
   c.dtype = dtype_of(m.dtype);
   c.pass = Pass::fwd;
   Algo algo;
-  if (n.kernel == "attn-naive" || n.kernel == "attn-naive-cublas") {
+  TrafficOptions opt;
+  if (n.pass == "bwd") {
+    if (n.kernel != "attn-bwd-mma" && n.kernel != "torch-flash") return std::nullopt;
+    algo = Algo::flash2;
+    c.pass = Pass::bwd;
+    c.block_q_bwd = m.block_q;  // 0: FlashAttention-2's backward tiles (PyTorch's kernel)
+    c.block_kv_bwd = m.block_kv;
+    opt.torch_layout_copies = n.kernel == "torch-flash";
+  } else if (n.kernel == "attn-naive" || n.kernel == "attn-naive-cublas") {
     algo = Algo::naive;
     c.score_dtype = dtype_of(m.score_dtype.empty() ? m.dtype : m.score_dtype);
   } else if (n.kernel == "attn-tiled" || n.kernel == "attn-mma" || n.kernel.rfind("attn-hopper", 0) == 0 ||
@@ -203,9 +216,10 @@ std::optional<SimVsNcu> sim_vs_ncu(const NcuRecord& n, const MeasuredDevice& dev
   } else {
     return std::nullopt;
   }
-  const AlgoTraffic* r = simulate_once(c, gpu, algo);
+  const AlgoTraffic* r = simulate_once(c, gpu, algo, opt);
   if (r == nullptr) return std::nullopt;
-  set_sim(x, r->dram.read, r->dram.write, r->l2_total());
+  set_sim(x, r->dram.read, r->dram.write - r->dram_write_at_end, r->l2_total());
+  x.dram_write_at_end_sim = to_double(r->dram_write_at_end);
   return x;
 }
 
@@ -215,6 +229,11 @@ std::vector<SimVsNcu> sim_vs_ncu_all(const std::filesystem::path& dir) {
     const Measurements m = measurement_load(path);
     for (const NcuRecord& n : m.ncu)
       if (auto x = sim_vs_ncu(n, m.device)) rows.push_back(std::move(*x));
+  }
+  for (const auto& path : backward_measured_files(dir)) {
+    const BackwardMeasurements b = backward_measured_load(path);
+    for (const NcuRecord& n : b.ncu)
+      if (auto x = sim_vs_ncu(n, b.file.device)) rows.push_back(std::move(*x));
   }
   return rows;
 }

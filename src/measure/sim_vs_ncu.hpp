@@ -9,9 +9,12 @@
 // record's (Br, Bc) (FP8: Q, K, V one byte, O two, an fp32 scale per tile: sim/config.hpp);
 // attn-decode(-paged) = decode_traffic (block_kv = keys per split, 16-token pages), attn-window =
 // window_tiles, scan-selective = scan_traffic (heads = channels D, head_dim = state N, block_kv =
-// channels per warp). DRAM is compared as read + write; L2 as the model's SM-side bytes (hbm_*)
-// plus the bytes that cross between the chip's L2 partitions (l2_fabric), which lts__t_bytes counts
-// again at the far side.
+// channels per warp). Backward records (pass "bwd", src/measure/backward_measured): attn-bwd-mma =
+// flash2's backward with the record's tiles; torch-flash = flash2's backward with FlashAttention-2's
+// tiles plus PyTorch's two layout copies of O and dO. DRAM is compared as read + write, the writes
+// without the dirty lines the model still holds in L2 at each kernel's end (ncu does not count
+// them); L2 as the model's SM-side bytes (hbm_*) plus the bytes that cross between the chip's L2
+// partitions (l2_fabric), which lts__t_bytes counts again at the far side.
 #pragma once
 #include <filesystem>
 #include <optional>
@@ -39,6 +42,7 @@ struct NcuKnownMiss {
   bool causal_only;
   const char* why;
   u64 min_seq = 0;  // 0 = every length; else records with seq_kv >= min_seq only
+  bool backward = false;  // records of a whole backward pass (NcuRecord::pass "bwd")
 };
 const std::vector<NcuKnownMiss>& ncu_known_misses();
 const NcuKnownMiss* ncu_known_miss(const NcuRecord& n, NcuLevel level);
@@ -50,6 +54,7 @@ struct SimVsNcu {
   double dram_read_meas = 0, dram_read_sim = 0, dram_write_meas = 0, dram_write_sim = 0;
   double l2_meas = 0, l2_sim = 0;
   double l2_sm_meas = 0;  // lts__t_sectors_srcunit_tex × 32 (0 when not recorded)
+  double dram_write_at_end_sim = 0;  // left out of dram_write_sim: still dirty in L2 at a kernel's end
   double dram_rel() const;  // sim / measured − 1
   double l2_rel() const;
   bool dram_within() const;  // inside the tolerance

@@ -3,7 +3,7 @@
 // registers, write Oi and the log-sum-exp once. K/V of a head are read Tr times from global memory
 // (Tr = ceil(N / Br)): that is the Θ(N²d²/M) term; concurrent blocks of one head share them in L2.
 // Backward: one block per (head, K/V tile j): Kj, Vj stay; Qi, dOi, LSEi, Di stream; dQ is
-// accumulated in fp32 with atomic adds (read + write per visit), then converted.
+// accumulated in fp32 with atomic adds done by the L2 (sent once per visit), then converted.
 #include "sim/kernel_plan.hpp"
 
 namespace attnlab {
@@ -106,7 +106,7 @@ std::vector<KernelPlan> plan_flash2(const AttnConfig& c, const TilePlan& t) {
       p.grid = to_u64(cmul(s.BH, Tc, "thread blocks"), "thread blocks");
       p.smem_bytes = t.smem_bwd;
       p.flops = flops_bwd(c, true);
-      p.events_per_block = to_u64(cadd(cmul(7, Tr, "events"), 4, "events"), "events per block");
+      p.events_per_block = to_u64(cadd(cmul(6, Tr, "events"), 4, "events"), "events per block");
       p.emit = [=](u64 b, std::vector<TileEvent>& out, u64 limit) {
         BlockEmitter em{out, k, b, limit};
         const u64 bh = b / Tc, j = b % Tc, cj = s.rows(j, Bc), kvh = s.kv_head(bh);
@@ -119,9 +119,11 @@ std::vector<KernelPlan> plan_flash2(const AttnConfig& c, const TilePlan& t) {
           em.load(Tensor::stats, bh, i, 0, r, 1, kStat);
           em.load(Tensor::D, bh, i, 0, r, 1, kStat);
           flash_bwd_step(em, s, bh, i, j, r, cj);
-          // dQi += dS Kj: fp32 atomic adds, a read and a write of the accumulator per visit.
-          em.load(Tensor::dQacc, bh, i, 0, r, s.d, kStat);
-          em.store(Tensor::dQacc, bh, i, 0, r, s.d, kStat);
+          // dQi += dS Kj: fp32 atomic adds (red.global.add), done by the L2: the block sends its
+          // share once and reads nothing back. Counted as a read and a write per visit, the model
+          // gave 1.12-1.34x the lts__t_bytes of PyTorch's FA2 backward on an H200; counted once,
+          // -14..+6% (assets/measurements/h200-backward.json, attnlab measured --ncu).
+          em.reduce(Tensor::dQacc, bh, i, 0, r, s.d, kStat);
         }
         em.store(expand ? Tensor::dKexp : Tensor::dK, expand ? bh : kvh, j, 0, cj, s.d, s.e);
         em.store(expand ? Tensor::dVexp : Tensor::dV, expand ? bh : kvh, j, 0, cj, s.d, s.e);

@@ -127,8 +127,7 @@ std::vector<KernelCounts> closed_form_counts(Algo algo, const AttnConfig& c, con
       a.rd(Tensor::dO, p.sum_r * de);
       a.rd(Tensor::stats, p.sum_r * kStat);
       a.rd(Tensor::D, p.sum_r * kStat);
-      a.rd(Tensor::dQacc, p.sum_r * s.d * kStat);
-      a.wr(Tensor::dQacc, p.sum_r * s.d * kStat);
+      a.wr(Tensor::dQacc, p.sum_r * s.d * kStat);  // atomic adds: sent once (EventOp::reduce)
       a.wr(expand ? Tensor::dKexp : Tensor::dK, nd);
       a.wr(expand ? Tensor::dVexp : Tensor::dV, nd);
       flash_bwd_on_chip(a, s, p);

@@ -75,6 +75,10 @@ void validate(const AttnConfig& c) {
     throw InputError("--dtype fp8 is simulated for the forward pass only (--pass fwd): FP8 attention kernels have no backward");
   if (c.block_q != 0) check_range(c.block_q, "--block-q", 1, 4096);
   if (c.block_kv != 0) check_range(c.block_kv, "--block-kv", 1, 4096);
+  if (c.block_q_bwd != 0) check_range(c.block_q_bwd, "--block-q-bwd", 1, 4096);
+  if (c.block_kv_bwd != 0) check_range(c.block_kv_bwd, "--block-kv-bwd", 1, 4096);
+  if ((c.block_q_bwd != 0 || c.block_kv_bwd != 0) && !c.has_bwd())
+    throw InputError("--block-q-bwd/--block-kv-bwd are the backward's tiles: give --pass bwd or fwd+bwd");
 }
 
 }  // namespace attnlab

@@ -36,6 +36,10 @@ struct AttnConfig {
   Pass pass = Pass::fwd;
   u64 block_q = 0;   // Br; 0 = the algorithm's default
   u64 block_kv = 0;  // Bc; 0 = the algorithm's default
+  // The backward's own tiles (flash2: one block per K/V tile of Bc_bwd rows streaming query tiles
+  // of Br_bwd rows); 0 = block_q/block_kv when given, else FlashAttention-2's backward defaults.
+  u64 block_q_bwd = 0;
+  u64 block_kv_bwd = 0;
   // Sliding window (flash2's forward pass): query q sees key k when
   // q − window_left <= k <= q + window_right; a negative side is unbounded, causal caps the right
   // side at 0. Blocks skip the K/V tiles wholly outside the band, as kernels/attn-window.cpp does.

@@ -23,6 +23,13 @@ void EventCounter::add(const TileEvent& e) {
       a = l2_->load(e, written_back_);
       if (!a.hit) dram_[t].read += e.bytes;
     }
+  } else if (e.op == EventOp::reduce) {
+    hbm_[t].write += e.bytes;
+    sram_.read += e.bytes;
+    if (l2_) {
+      a = l2_->reduce(e, written_back_);
+      if (!a.hit) dram_[t].read += e.bytes;
+    }
   } else {
     hbm_[t].write += e.bytes;
     sram_.read += e.bytes;
@@ -40,7 +47,10 @@ void EventCounter::start_kernel() {
 void EventCounter::end_kernel() {
   if (!l2_) return;
   const auto flushed = l2_->flush();
-  for (size_t x = 0; x < kTensorCount; ++x) dram_[x].write += flushed[x];
+  for (size_t x = 0; x < kTensorCount; ++x) {
+    dram_[x].write += flushed[x];
+    write_at_end_ += flushed[x];
+  }
 }
 
 

@@ -29,6 +29,10 @@ class EventCounter {
   const LevelBytes& sram() const { return sram_; }
   LevelBytes hbm_total() const { return level_sum(hbm_); }
   LevelBytes dram_total() const { return level_sum(dram_); }
+  // Of dram().write, the dirty lines written back by end_kernel(): still in the L2 when the kernel
+  // ends. Nsight Compute's per-kernel dram__bytes_write does not count them (the next kernel's
+  // traffic evicts them), so src/measure/sim_vs_ncu leaves them out.
+  u64 dram_write_at_end() const { return write_at_end_; }
   u64 events() const { return events_; }
   u64 computes() const { return computes_; }
 
@@ -37,7 +41,7 @@ class EventCounter {
   std::array<u64, kTensorCount> written_back_{};  // the L2's write-backs, folded into dram_ as they come
   std::array<LevelBytes, kTensorCount> hbm_{}, dram_{};
   LevelBytes sram_;
-  u64 events_ = 0, computes_ = 0;
+  u64 events_ = 0, computes_ = 0, write_at_end_ = 0;
 };
 
 }  // namespace attnlab

@@ -15,6 +15,7 @@ std::string_view event_op_name(EventOp op) {
     case EventOp::load: return "load";
     case EventOp::store: return "store";
     case EventOp::compute: return "compute";
+    case EventOp::reduce: return "reduce";
   }
   return "?";
 }

@@ -25,6 +25,10 @@ enum class EventOp : std::uint8_t {
   load,     // global -> SRAM: `bytes` read from global memory, written into SRAM
   store,    // SRAM -> global: `bytes` read out of SRAM, written to global memory
   compute,  // on-chip work on tile (row, col): reads `bytes` from SRAM, writes `sram_write` bytes
+  // An atomic add done by the L2 (red.global.add: FlashAttention-2's fp32 dQ accumulation): `bytes`
+  // leave SRAM/registers once, as a global write; no data comes back. The L2 reads the line from
+  // DRAM when it is not resident and keeps the sum dirty.
+  reduce,
 };
 std::string_view event_op_name(EventOp op);
 

@@ -123,6 +123,7 @@ std::vector<KernelHierarchy> hierarchy_run(const std::vector<KernelPlan>& kernel
       h.hbm = sim.hbm();
       h.dram = sim.dram();
       h.sram = sim.sram();
+      h.dram_write_at_end = sim.dram_write_at_end();
     } else {
       // Exact global and SRAM bytes from the closed forms; DRAM by the sample's per-tensor ratios.
       h.hbm = ex.hbm;
@@ -131,6 +132,9 @@ std::vector<KernelHierarchy> hierarchy_run(const std::vector<KernelPlan>& kernel
         h.dram[x].read = ratio_scale(ex.hbm[x].read, sim.dram()[x].read, sim.hbm()[x].read);
         h.dram[x].write = ratio_scale(ex.hbm[x].write, sim.dram()[x].write, sim.hbm()[x].write);
       }
+      // The L2 holds about as much dirty data at the real end as at the sample's end: an amount,
+      // not a rate.
+      h.dram_write_at_end = std::min<u128>(sim.dram_write_at_end(), h.dram_total().write);
     }
     out.push_back(std::move(h));
   }

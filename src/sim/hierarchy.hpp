@@ -37,6 +37,9 @@ struct KernelHierarchy {
   u64 events_simulated = 0;
   u128 events_total = 0;
   DramMethod method = DramMethod::trace;
+  // Of the DRAM writes, the dirty lines still in the L2 when the kernel ends (written back by the
+  // model's end-of-kernel flush; not in Nsight Compute's per-kernel dram__bytes_write).
+  u128 dram_write_at_end = 0;
   LevelBytes hbm_total() const;
   LevelBytes dram_total() const;
 };

@@ -1,5 +1,7 @@
 #include "sim/kernel_plan.hpp"
 
+#include <fmt/format.h>
+
 #include "util/errors.hpp"
 #include "sim/flops.hpp"
 
@@ -59,6 +61,34 @@ std::vector<KernelPlan> plan_algorithm(Algo a, const AttnConfig& c, const TilePl
 }  // namespace attnlab
 
 namespace attnlab {
+
+KernelPlan plan_layout_copy(const AttnConfig& c, Tensor t, u64 Br, std::uint32_t k) {
+  const Shape s(c);
+  const u64 Tr = s.tiles(Br);
+  KernelPlan p;
+  p.name = fmt::format("layout_copy_{}", tensor_name(t));
+  p.grid = to_u64(cmul(s.BH, Tr, "thread blocks"), "thread blocks");
+  p.smem_bytes = Br * s.d * s.e;
+  p.max_blocks_per_sm = 8;
+  p.events_per_block = 2;
+  p.emit = [s, t, Br, Tr, k](u64 b, std::vector<TileEvent>& out, u64 limit) {
+    BlockEmitter em{out, k, b, limit};
+    const u64 bh = b / Tr, i = b % Tr, r = s.rows(i, Br);
+    em.load(t, bh, i, 0, r, s.d, s.e);
+    em.store(t, bh, i, 1, r, s.d, s.e);
+  };
+  return p;
+}
+
+KernelCounts closed_form_layout_copy(const AttnConfig& c, Tensor t) {
+  const Shape s(c);
+  const u128 bytes = cprod("bytes", s.BH, s.N, s.d, s.e);
+  KernelCounts k;
+  k.name = fmt::format("layout_copy_{}", tensor_name(t));
+  k.hbm[static_cast<size_t>(t)] = {bytes, bytes};
+  k.sram = {bytes, bytes};
+  return k;
+}
 
 KernelPlan plan_gqa_reduce(const AttnConfig& c, u64 T, std::uint32_t k) {
   Shape s(c);

@@ -6,6 +6,7 @@
 #include <vector>
 
 #pragma once
+#include "sim/closed_form.hpp"
 #include "sim/config.hpp"
 #include "sim/events.hpp"
 #include "sim/tiles.hpp"
@@ -29,6 +30,12 @@ std::vector<KernelPlan> plan_algorithm(Algo a, const AttnConfig& c, const TilePl
 std::vector<KernelPlan> plan_naive(const AttnConfig& c, const TilePlan& t);
 std::vector<KernelPlan> plan_flash1(const AttnConfig& c, const TilePlan& t);
 std::vector<KernelPlan> plan_flash2(const AttnConfig& c, const TilePlan& t);
+
+// A framework's copy of tensor `t` (B·H·N·d elements) into another layout, Br rows per block:
+// PyTorch's SDPA makes O and dO contiguous for FlashAttention-2's backward. The copy is t's tile at
+// column 1 (a second buffer of the same shape).
+KernelPlan plan_layout_copy(const AttnConfig& c, Tensor t, u64 Br, std::uint32_t kernel_index);
+KernelCounts closed_form_layout_copy(const AttnConfig& c, Tensor t);
 
 // GQA backward: sums the per-query-head dK/dV of each group into the K/V head (grid: K/V heads x tiles).
 KernelPlan plan_gqa_reduce(const AttnConfig& c, u64 T, std::uint32_t kernel_index);
@@ -78,6 +85,7 @@ struct BlockEmitter {
   }
   void load(Tensor t, u64 head, u64 row, u64 col, u64 rows, u64 cols, u64 eb) { move(EventOp::load, t, head, row, col, rows, cols, eb); }
   void store(Tensor t, u64 head, u64 row, u64 col, u64 rows, u64 cols, u64 eb) { move(EventOp::store, t, head, row, col, rows, cols, eb); }
+  void reduce(Tensor t, u64 head, u64 row, u64 col, u64 rows, u64 cols, u64 eb) { move(EventOp::reduce, t, head, row, col, rows, cols, eb); }
   // A load of part of a tile: `bytes` of the rows x cols tile (e.g. the visible keys under a mask).
   void load_part(Tensor t, u64 head, u64 row, u64 col, u64 rows, u64 cols, u64 bytes) {
     push({kernel, block, EventOp::load, t, head, row, col, rows, cols, bytes, 0});

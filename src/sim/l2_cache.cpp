@@ -170,6 +170,25 @@ L2Outcome L2Cache::store(const TileEvent& e) {
   return out;
 }
 
+L2Access L2Cache::reduce(const TileEvent& e, std::array<u64, kTensorCount>& written_back) {
+  L2Access a = load(e, written_back);
+  if (e.bytes > capacity_) {  // streamed through: the sum goes straight back
+    written_back[static_cast<size_t>(e.tensor)] += e.bytes;
+    a.wrote_back = true;
+    return a;
+  }
+  const Key k = key_of(e);
+  entries_[find(k, hash_of(k))].dirty = true;  // resident now: the load above hit or allocated it
+  return a;
+}
+
+L2Outcome L2Cache::reduce(const TileEvent& e) {
+  L2Outcome out;
+  out.hit = reduce(e, out.written_back).hit;
+  out.dram_read = out.hit ? 0 : e.bytes;
+  return out;
+}
+
 std::array<u64, kTensorCount> L2Cache::flush() {
   std::array<u64, kTensorCount> out{};
   for (Index i = head_; i != kNone; i = entries_[i].next) {

@@ -36,10 +36,13 @@ class L2Cache {
   // A load misses with e.bytes read from DRAM; a store allocates the tile dirty without reading.
   L2Outcome load(const TileEvent& e);
   L2Outcome store(const TileEvent& e);
+  // A read-modify-write in the L2 (an atomic add): a load's miss, then the line is dirty.
+  L2Outcome reduce(const TileEvent& e);
   // The same, adding evicted dirty bytes to `written_back` (per tensor) instead of returning a
   // fresh array: the event counter calls these once per global access.
   L2Access load(const TileEvent& e, std::array<u64, kTensorCount>& written_back);
   L2Access store(const TileEvent& e, std::array<u64, kTensorCount>& written_back);
+  L2Access reduce(const TileEvent& e, std::array<u64, kTensorCount>& written_back);
   // Writes every dirty tile back (end of a kernel); returns the bytes per tensor.
   std::array<u64, kTensorCount> flush();
   bool contains(const TileEvent& e) const;

@@ -62,6 +62,9 @@ TilePlan tiles_choose(Algo a, const AttnConfig& c, const GpuSpec& gpu) {
   }
 
   if (a == Algo::flash1) {
+    if (c.block_q_bwd != 0 || c.block_kv_bwd != 0)
+      throw InputError("--block-q-bwd/--block-kv-bwd: FlashAttention-1's backward uses the forward's tiles "
+                       "(--block-q/--block-kv); backward tiles of their own are flash2's");
     // Paper, Alg. 1 line 1: Bc = ceil(M / 4d), Br = min(ceil(M / 4d), d), M = SRAM in elements.
     const u64 M = limit / elem(c);
     u64 Bc = std::max<u64>(1, (M + 4 * d - 1) / (4 * d));
@@ -89,18 +92,20 @@ TilePlan tiles_choose(Algo a, const AttnConfig& c, const GpuSpec& gpu) {
   u64 Brb = d <= 64 ? 128 : 64, Bcb = d <= 128 ? 128 : 64;
   if (c.block_q) Br = Brb = c.block_q;
   if (c.block_kv) Bc = Bcb = c.block_kv;
-  if (user) {
-    if (tiles_smem_flash2_fwd(Br, Bc, c) > limit)
+  if (c.block_q_bwd) Brb = c.block_q_bwd;
+  if (c.block_kv_bwd) Bcb = c.block_kv_bwd;
+  const bool user_bwd = user || c.block_q_bwd != 0 || c.block_kv_bwd != 0;
+  if (user_bwd) {
+    if (user && tiles_smem_flash2_fwd(Br, Bc, c) > limit)
       throw_no_fit(fmt::format("--block-q {} x --block-kv {} tiles", Br, Bc).c_str(), tiles_smem_flash2_fwd(Br, Bc, c), gpu);
     if (c.has_bwd() && tiles_smem_flash_bwd(Brb, Bcb, c) > limit)
-      throw_no_fit(fmt::format("backward --block-q {} x --block-kv {} tiles", Brb, Bcb).c_str(),
+      throw_no_fit(fmt::format("backward tiles {} x {} (--block-q-bwd x --block-kv-bwd)", Brb, Bcb).c_str(),
                    tiles_smem_flash_bwd(Brb, Bcb, c), gpu);
-  } else {
-    if (!shrink_to_fit(Br, Bc, limit, [&](u64 r, u64 k) { return tiles_smem_flash2_fwd(r, k, c); }))
-      throw_no_fit("16-row tiles", tiles_smem_flash2_fwd(Br, Bc, c), gpu);
-    if (!shrink_to_fit(Brb, Bcb, limit, [&](u64 r, u64 k) { return tiles_smem_flash_bwd(r, k, c); }))
-      throw_no_fit("16-row backward tiles", tiles_smem_flash_bwd(Brb, Bcb, c), gpu);
   }
+  if (!user && !shrink_to_fit(Br, Bc, limit, [&](u64 r, u64 k) { return tiles_smem_flash2_fwd(r, k, c); }))
+    throw_no_fit("16-row tiles", tiles_smem_flash2_fwd(Br, Bc, c), gpu);
+  if (!user_bwd && !shrink_to_fit(Brb, Bcb, limit, [&](u64 r, u64 k) { return tiles_smem_flash_bwd(r, k, c); }))
+    throw_no_fit("16-row backward tiles", tiles_smem_flash_bwd(Brb, Bcb, c), gpu);
   t.Br = Br;
   t.Bc = Bc;
   t.Br_bwd = Brb;
@@ -108,6 +113,7 @@ TilePlan tiles_choose(Algo a, const AttnConfig& c, const GpuSpec& gpu) {
   t.smem_fwd = tiles_smem_flash2_fwd(Br, Bc, c);
   t.smem_bwd = tiles_smem_flash_bwd(Brb, Bcb, c);
   t.why = user ? "user-given Br, Bc" : "FlashAttention-2 defaults for this head dimension";
+  if (c.has_bwd() && (c.block_q_bwd != 0 || c.block_kv_bwd != 0)) t.why += "; user-given backward tiles";
   return t;
 }
 

@@ -43,8 +43,13 @@ AlgoTraffic simulate_one(Algo a, const TilePlan& tiles, const AttnConfig& c, con
   AlgoTraffic r;
   r.algo = a;
   r.tiles = tiles;
-  const auto plans = plan_algorithm(a, c, r.tiles);
-  const auto exact = closed_form_counts(a, c, r.tiles);
+  auto plans = plan_algorithm(a, c, r.tiles);
+  auto exact = closed_form_counts(a, c, r.tiles);
+  if (opt.torch_layout_copies && a == Algo::flash2 && c.has_bwd())
+    for (Tensor t : {Tensor::O, Tensor::dO}) {  // each kernel starts cold: the order does not matter
+      plans.push_back(plan_layout_copy(c, t, r.tiles.Br_bwd, static_cast<std::uint32_t>(plans.size())));
+      exact.push_back(closed_form_layout_copy(c, t));
+    }
 
   HierarchyOptions h = opt.hierarchy;
   h.l2_model = opt.l2_model;
@@ -61,6 +66,7 @@ AlgoTraffic simulate_one(Algo a, const TilePlan& tiles, const AttnConfig& c, con
     r.hbm += k.bytes.hbm_total();
     r.dram += k.bytes.dram_total();
     r.sram += k.bytes.sram;
+    r.dram_write_at_end = cadd(r.dram_write_at_end, k.bytes.dram_write_at_end, "bytes");
     r.flops = cadd(r.flops, k.flops, "FLOPs");
     r.est_time_s += k.est_time_s;
     r.events_total = cadd(r.events_total, k.bytes.events_total, "events");

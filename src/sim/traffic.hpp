@@ -13,6 +13,9 @@ namespace attnlab {
 struct TrafficOptions {
   bool l2_model = true;  // false: closed forms only (fast, for sweeps); dram_* = hbm_*
   HierarchyOptions hierarchy;  // its l2_model is taken from l2_model above
+  // flash2 backward: PyTorch's SDPA first copies O and dO into FlashAttention-2's layout (two
+  // at::direct_copy kernels in Nsight Compute); true adds those copies after the algorithm's kernels.
+  bool torch_layout_copies = false;
 };
 
 struct KernelTraffic {
@@ -26,6 +29,7 @@ struct AlgoTraffic {
   TilePlan tiles;
   std::vector<KernelTraffic> kernels;
   LevelBytes hbm, dram, sram;  // totals over kernels
+  u128 dram_write_at_end = 0;  // of dram.write: lines still dirty when each kernel ends (hierarchy.hpp)
   // Bytes that cross the fabric between the L2 partitions (l2_fabric_bytes; 0 on a one-partition
   // L2), counted the way Nsight Compute's lts__t_bytes counts them: lts__t_bytes ≈ hbm (what the
   // SMs ask of L2) + l2_fabric.
