@@ -69,7 +69,7 @@
 // d64 the GEMMs are half as long again, so the rung is exp2-bound and gains 5-14% over bf16;
 // there the ping-pong costs 10% (d64 496.0 without vs 446.4 with; d128 800.5 vs 799.0, causal
 // 688.2 vs 701.8), so it is on at d128 only.
-// Softmax variants tried (Fp8Options::exp2 / tree_max; kernels/fp8-variants.sh, two device calls,
+// Softmax variants tried (Fp8Options::exp2 / tree_max; fp8-device.sh variants, two device calls,
 // H200, driver 580.159.04, CUDA 13.0, 2026-12-02 08:28 and 08:38 UTC; TFLOP/s, B8 H16, same call
 // as the default and the bf16 rung; call 1 / call 2):
 //   variant                                 N4096 d128     N4096 causal   GQA 16/4       N16384 d128
@@ -122,6 +122,7 @@
 #include "attn-fp8.hpp"
 #include "fp8-wgmma.cuh"
 #include "hopper-sync.cuh"
+#include "tensor-map.hpp"
 #include "harness-cuda.hpp"
 #include "mma-ptx.cuh"
 
@@ -570,30 +571,9 @@ __global__ void __launch_bounds__(kThreads, 1)
 // ---------------------------------------------------------------------------------------------
 // Host side
 
-PFN_cuTensorMapEncodeTiled_v12000 get_encoder() {
-  static PFN_cuTensorMapEncodeTiled_v12000 fn = nullptr;
-  if (!fn) {
-    cudaDriverEntryPointQueryResult q{};
-    void* f = nullptr;
-    ATTN_CUDA(cudaGetDriverEntryPointByVersion("cuTensorMapEncodeTiled", &f, 12000, cudaEnableDefault, &q));
-    if (q != cudaDriverEntryPointSuccess || !f) throw CudaError("cuTensorMapEncodeTiled not found in the driver");
-    fn = reinterpret_cast<PFN_cuTensorMapEncodeTiled_v12000>(f);
-  }
-  return fn;
-}
-
-// [z][rows][cols] bytes, boxes of box_cols x box_rows x 1; cols * 1 byte is the swizzle span.
+// [z][rows][cols] bytes, boxes of box_cols x box_rows x 1; box_cols * 1 byte is the swizzle span.
 CUtensorMap make_map(const void* ptr, int cols, int rows, int z, int box_cols, int box_rows, CUtensorMapSwizzle sw) {
-  CUtensorMap map;
-  const cuuint64_t dims[3] = {cuuint64_t(cols), cuuint64_t(rows), cuuint64_t(z)};
-  const cuuint64_t strides[2] = {cuuint64_t(cols), cuuint64_t(cols) * cuuint64_t(rows)};
-  const cuuint32_t box[3] = {cuuint32_t(box_cols), cuuint32_t(box_rows), 1};
-  const cuuint32_t elem_strides[3] = {1, 1, 1};
-  CUresult r = get_encoder()(&map, CU_TENSOR_MAP_DATA_TYPE_UINT8, 3, const_cast<void*>(ptr), dims, strides, box,
-                             elem_strides, CU_TENSOR_MAP_INTERLEAVE_NONE, sw, CU_TENSOR_MAP_L2_PROMOTION_L2_256B,
-                             CU_TENSOR_MAP_FLOAT_OOB_FILL_NONE);
-  if (r != CUDA_SUCCESS) throw CudaError(fmt::format("cuTensorMapEncodeTiled failed ({})", int(r)));
-  return map;
+  return tensor_map_3d(ptr, CU_TENSOR_MAP_DATA_TYPE_UINT8, 1, cols, rows, z, box_cols, box_rows, sw);
 }
 
 template <int D, int kExp, bool kTreeMax>

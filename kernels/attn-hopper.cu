@@ -89,6 +89,7 @@
 #include "attn-hopper.hpp"
 #include "harness-cuda.hpp"
 #include "hopper-sync.cuh"
+#include "tensor-map.hpp"
 #include "hopper-wgmma.cuh"
 #include "mma-ptx.cuh"
 
@@ -438,31 +439,10 @@ __global__ void __launch_bounds__(kThreads, 1)
 // ---------------------------------------------------------------------------------------------
 // Host side: tensor maps and the launch
 
-PFN_cuTensorMapEncodeTiled_v12000 get_encoder() {
-  static PFN_cuTensorMapEncodeTiled_v12000 fn = nullptr;
-  if (!fn) {
-    cudaDriverEntryPointQueryResult q{};
-    void* f = nullptr;
-    ATTN_CUDA(cudaGetDriverEntryPointByVersion("cuTensorMapEncodeTiled", &f, 12000, cudaEnableDefault, &q));
-    if (q != cudaDriverEntryPointSuccess || !f) throw CudaError("cuTensorMapEncodeTiled not found in the driver");
-    fn = reinterpret_cast<PFN_cuTensorMapEncodeTiled_v12000>(f);
-  }
-  return fn;
-}
-
-// [z][rows][d] 16-bit tensor, boxes of 64 columns x box_rows rows x 1, 128-byte swizzle.
+// [z][rows][d] 16-bit tensor, boxes of 64 columns (128 bytes: the swizzle span) x box_rows rows x 1.
 CUtensorMap make_map(const void* ptr, ElemType t, int d, int rows, int z, int box_rows) {
-  CUtensorMap map;
-  const cuuint64_t dims[3] = {cuuint64_t(d), cuuint64_t(rows), cuuint64_t(z)};
-  const cuuint64_t strides[2] = {cuuint64_t(d) * 2, cuuint64_t(d) * 2 * cuuint64_t(rows)};  // bytes, dims 1..2
-  const cuuint32_t box[3] = {64, cuuint32_t(box_rows), 1};
-  const cuuint32_t elem_strides[3] = {1, 1, 1};
-  CUresult r = get_encoder()(&map, t == ElemType::bf16 ? CU_TENSOR_MAP_DATA_TYPE_BFLOAT16 : CU_TENSOR_MAP_DATA_TYPE_FLOAT16,
-                             3, const_cast<void*>(ptr), dims, strides, box, elem_strides, CU_TENSOR_MAP_INTERLEAVE_NONE,
-                             CU_TENSOR_MAP_SWIZZLE_128B, CU_TENSOR_MAP_L2_PROMOTION_L2_256B,
-                             CU_TENSOR_MAP_FLOAT_OOB_FILL_NONE);
-  if (r != CUDA_SUCCESS) throw CudaError(fmt::format("cuTensorMapEncodeTiled failed ({})", int(r)));
-  return map;
+  return tensor_map_3d(ptr, t == ElemType::bf16 ? CU_TENSOR_MAP_DATA_TYPE_BFLOAT16 : CU_TENSOR_MAP_DATA_TYPE_FLOAT16, 2,
+                       d, rows, z, 64, box_rows, CU_TENSOR_MAP_SWIZZLE_128B);
 }
 
 template <int D, typename T>

@@ -3,13 +3,17 @@
 # attnlab-attn-fp8 (built here for sm_90a, static cudart), libfmt.so.9, torch_reference.py and
 # fp8_device.py; results under $OUT (results.tgz holds every log, re-packed after each stage so a
 # call cut short still returns what it finished).
-#   fp8-device.sh [env check time torch ncu sanitize]...   (default: all, in that order)
+#   fp8-device.sh [env check time torch ncu sanitize variants]...   (default: env time torch ncu sanitize)
 # Stages: env (GPU, driver, tools; SASS: QGMMA count, local memory), check (every config and
 # scaling against fp64), time (--json: check, accuracy table, timings, quantize kernels),
 # torch (PyTorch SDPA bf16, its FP8 offer, the _scaled_mm ceiling), ncu (bytes and tensor-pipe
-# activity at 5 sizes + one full profile), sanitize (memcheck, synccheck, racecheck at three sizes).
+# activity at 6 sizes + one full profile), sanitize (memcheck, synccheck, racecheck at three sizes),
+# variants (the softmax variants at d128 beside the bf16 rung: exp2 on MUFU / polynomial / f16 pairs,
+# row max as chain / tree, with ncu pipe figures of each row-max kind).
+# FP8_DEFAULTS (environment): options that change the default kernel for time, ncu and sanitize, e.g.
+# FP8_DEFAULTS="--default-max tree" to re-measure everything with a variant that won the variants stage.
 set -u
-BIN=./attnlab-attn-fp8
+BIN="./attnlab-attn-fp8 ${FP8_DEFAULTS:-}"
 OUT=${OUT:-/tmp/out}
 R=$OUT/r
 mkdir -p $R
@@ -28,8 +32,8 @@ for st in $stages; do
       { date -u; nvidia-smi --query-gpu=name,driver_version,clocks.sm,clocks.max.sm,temperature.gpu --format=csv
         nvcc --version 2>/dev/null | tail -2; ncu --version | tail -1; compute-sanitizer --version | tail -1
         python3 -c 'import torch; print("torch", torch.__version__, "cuda", torch.version.cuda)'
-        cuobjdump --dump-resource-usage $BIN 2>&1 | grep -A1 -E "attn_fp8|quantize" | grep -oE "Function [^:]*|REG:[0-9]+|STACK:[0-9]+|LOCAL:[0-9]+|SHARED:[0-9]+" | paste - - - - - 
-        cuobjdump -sass $BIN > $R/fp8.sass 2>&1
+        cuobjdump --dump-resource-usage ./attnlab-attn-fp8 2>&1 | grep -A1 -E "attn_fp8|quantize" | grep -oE "Function [^:]*|REG:[0-9]+|STACK:[0-9]+|LOCAL:[0-9]+|SHARED:[0-9]+" | paste - - - - - 
+        cuobjdump -sass ./attnlab-attn-fp8 > $R/fp8.sass 2>&1
         echo "SASS QGMMA kinds:"; grep -oE "QGMMA\.[0-9A-Zx.]*" $R/fp8.sass | sort | uniq -c
         echo "LDL/STL in attn_fp8 kernels: $(awk '/Function : .*attn_fp8/{f=1} /Function : /&&!/attn_fp8/{f=0} f' $R/fp8.sass | grep -cE 'LDL|STL')"
         rm -f $R/fp8.sass; } 2>&1 | tee $R/env.txt ;;
@@ -61,9 +65,19 @@ for st in $stages; do
         timeout 90 compute-sanitizer --tool $tool --error-exitcode 9 $BIN --check --quick 2>&1 | grep -E "SUMMARY|check:|FAIL|rror" | head -8
         echo "rc=${PIPESTATUS[0]}"
       done 2>&1 | tee $R/sanitizer.txt ;;
+    variants)
+      timeout 200 $BIN --json $R/variants.json --no-accuracy --d128-only --quick > $R/variants.txt 2>&1
+      echo "variants rc=$?" | tee -a $R/variants.txt
+      grep -E "^check:|FAIL" $R/variants.txt; grep -E "attn-(hopper|fp8-hopper)" $R/variants.txt
+      M=gpu__time_duration.sum,sm__pipe_tensor_op_gmma_cycles_active.avg.pct_of_peak_sustained_elapsed,sm__inst_executed_pipe_xu.avg.pct_of_peak_sustained_active,sm__inst_issued.avg.pct_of_peak_sustained_active,sm__pipe_fma_cycles_active.avg.pct_of_peak_sustained_active
+      for e in chain tree; do
+        timeout 40 ncu --clock-control none --metrics $M -k regex:attn_fp8 --csv --print-units base \
+          $BIN --profile --profile-seq 4096 --profile-dim 128 --default-max $e > $R/ncu-max-$e.csv 2>&1
+        echo "$e: $(grep -E '"(gpu__|sm__)' $R/ncu-max-$e.csv | awk -F'","' '{printf "%s=%s ", $(NF-2), $NF}' | sed 's/"//g')"
+      done ;;
   esac
   pack
 done
-$BIN --validate $R/h200-fp8.json 2>&1 | tee -a $R/time.txt
+[ -f $R/h200-fp8.json ] && $BIN --validate $R/h200-fp8.json 2>&1 | tee -a $R/time.txt
 pack
 echo "=== done $(date -u +%H:%M:%S)"

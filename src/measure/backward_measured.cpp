@@ -47,13 +47,7 @@ BackwardVariant read_variant(const JsonNode& n) {
   BackwardVariant v;
   v.variant = n.at("variant").count_in(1, 99);
   v.config = measured_config_read(n.at("config"));
-  const JsonNode t = n.at("time_ms");
-  v.time.median_ms = t.at("median").positive();
-  v.time.min_ms = t.at("min").positive();
-  v.time.max_ms = t.at("max").positive();
-  v.time.repeats = t.at("repeats").count();
-  if (!(v.time.min_ms <= v.time.median_ms && v.time.median_ms <= v.time.max_ms))
-    t.fail(fmt::format("must have min <= median <= max (got {} {} {})", v.time.min_ms, v.time.median_ms, v.time.max_ms));
+  v.time = measured_time_read(n.at("time_ms"));
   v.tflops = n.at("tflops").positive();
   check_rate(n, "bwd", v.config, v.time.median_ms, v.tflops);
   return v;
@@ -149,10 +143,7 @@ BackwardMeasurements backward_measured_load(const std::filesystem::path& path) {
 }
 
 std::vector<std::filesystem::path> backward_measured_files(const std::filesystem::path& dir) {
-  std::vector<std::filesystem::path> out;
-  for (const auto& p : measurement_files(dir))
-    if (json_has_top_key(file_read_text(p, "measurement file"), "backward")) out.push_back(p);
-  return out;
+  return measurement_files_with(dir, "backward");
 }
 
 const BackwardRun* backward_reference(const BackwardMeasurements& m, const BackwardRun& ours, std::string_view backend) {

@@ -120,10 +120,7 @@ Fp8Measurements fp8_measured_load(const std::filesystem::path& path) {
 }
 
 std::vector<std::filesystem::path> fp8_measured_files(const std::filesystem::path& dir) {
-  std::vector<std::filesystem::path> out;
-  for (const auto& p : measurement_files(dir))
-    if (json_has_top_key(file_read_text(p, "measurement file"), "fp8")) out.push_back(p);
-  return out;
+  return measurement_files_with(dir, "fp8");
 }
 
 const Fp8AccuracyRow* fp8_accuracy_find(const Fp8Measurements& m, std::string_view input, std::string_view method,

@@ -243,6 +243,13 @@ std::vector<std::filesystem::path> measurement_files(const std::filesystem::path
   return files;
 }
 
+std::vector<std::filesystem::path> measurement_files_with(const std::filesystem::path& dir, std::string_view section) {
+  std::vector<std::filesystem::path> out;
+  for (const auto& p : measurement_files(dir))
+    if (json_has_top_key(file_read_text(p, "measurement file"), section)) out.push_back(p);
+  return out;
+}
+
 bool measured_same_problem(const MeasuredConfig& a, const MeasuredConfig& b) {
   return a.batch == b.batch && a.heads == b.heads && a.kv_heads == b.kv_heads && a.seq_q == b.seq_q &&
          a.seq_kv == b.seq_kv && a.head_dim == b.head_dim && a.causal == b.causal && a.dtype == b.dtype &&

@@ -134,5 +134,8 @@ double measurement_forward_flops(const MeasuredConfig& c);
 // The shipped files: <source root>/assets/measurements/*.json, sorted by name.
 std::filesystem::path measurement_dir();
 std::vector<std::filesystem::path> measurement_files(const std::filesystem::path& dir);
+// Those of them with a top-level `section` ("ring", "backward", "fp8"): the files each section's
+// reader (ring_measured, backward_measured, fp8_measured) loads.
+std::vector<std::filesystem::path> measurement_files_with(const std::filesystem::path& dir, std::string_view section);
 
 }  // namespace attnlab

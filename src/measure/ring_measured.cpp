@@ -7,7 +7,6 @@
 #include <fstream>
 #include <map>
 #include <nlohmann/json.hpp>
-#include <sstream>
 #include <stdexcept>
 #include <tuple>
 
@@ -181,14 +180,7 @@ RingMeasurements ring_measured_load(const std::filesystem::path& path) {
 }
 
 std::vector<std::filesystem::path> ring_measured_files(const std::filesystem::path& dir) {
-  std::vector<std::filesystem::path> out;
-  for (const auto& p : measurement_files(dir)) {
-    std::ifstream f(p, std::ios::binary);
-    std::ostringstream s;
-    s << f.rdbuf();
-    if (json_has_top_key(s.str(), "ring")) out.push_back(p);
-  }
-  return out;
+  return measurement_files_with(dir, "ring");
 }
 
 std::string ring_gpu_preset_for(std::string_view device_name) {
