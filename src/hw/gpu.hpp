@@ -36,6 +36,8 @@ struct GpuSpec {
   u64 l2_partitions = 1;
   std::string l2_partitions_source = {};
 
+  bool operator==(const GpuSpec&) const = default;
+
   // Peak FLOP/s for matrix work in `t` (fp8 falls back to fp16 where the chip lacks it).
   double peak_flops(DType t) const;
   // Arithmetic intensity (FLOP/byte) where memory time equals compute time for dtype `t`.

@@ -3,7 +3,7 @@
 #include <fmt/format.h>
 
 #include <cmath>
-#include <map>
+#include <deque>
 #include <mutex>
 
 #include "hw/gpu.hpp"
@@ -166,17 +166,20 @@ namespace {
 // several sessions, and by the tiled and mma rungs with the same tiles (a third of the shipped
 // attention records repeat one), so `attnlab measured --ncu` simulates each problem once.
 const AlgoTraffic* simulate_once(const AttnConfig& c, const GpuSpec& gpu, Algo algo, const TrafficOptions& opt) {
+  struct Done {
+    AttnConfig config;
+    GpuSpec gpu;
+    Algo algo;
+    TrafficOptions options;
+    TrafficReport report;
+  };
   static std::mutex mu;
-  static std::map<std::string, TrafficReport> cache;
-  const std::string key =
-      fmt::format("{}|{}|{}|{}|{}|{}|{}|{}|{}|{}|{}|{}|{}|{}|{}|{}|{}|{}", algo_name(algo), c.batch, c.heads, c.kv_heads,
-                  c.seq, c.head_dim, c.causal, dtype_name(c.dtype), c.score_dtype ? dtype_name(*c.score_dtype) : "-",
-                  c.block_q, c.block_kv, static_cast<int>(c.pass), c.block_q_bwd, c.block_kv_bwd,
-                  opt.torch_layout_copies, gpu.name, gpu.sm_count, gpu.l2_bytes);
+  static std::deque<Done> done;  // a deque: the pointers handed out stay valid as it grows
   std::lock_guard<std::mutex> lock(mu);
-  auto it = cache.find(key);
-  if (it == cache.end()) it = cache.emplace(key, simulate_traffic(c, gpu, {algo}, opt)).first;
-  return it->second.find(algo);
+  for (const Done& d : done)
+    if (d.config == c && d.gpu == gpu && d.algo == algo && d.options == opt) return d.report.find(algo);
+  done.push_back({c, gpu, algo, opt, simulate_traffic(c, gpu, {algo}, opt)});
+  return done.back().report.find(algo);
 }
 
 }  // namespace

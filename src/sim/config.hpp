@@ -59,6 +59,9 @@ struct AttnConfig {
   DType out_type() const { return dtype == DType::fp8 ? DType::bf16 : dtype; }
   u64 scale_bytes_per_tile() const { return dtype == DType::fp8 ? kTileScaleBytes : 0; }
   static constexpr u64 kTileScaleBytes = 4;  // one fp32 scale
+
+  // Every field: two configs that compare equal are the same simulation (sim_vs_ncu's cache).
+  bool operator==(const AttnConfig&) const = default;
 };
 
 // Limits: exact counts are guaranteed inside them (128-bit arithmetic; see util/checked.hpp).

@@ -22,6 +22,8 @@ struct HierarchyOptions {
   u64 max_events_per_kernel = 4'000'000;
   // Events simulated per kernel when sampling: enough for steady-state hit rates.
   u64 sample_events = 400'000;
+
+  bool operator==(const HierarchyOptions&) const = default;
 };
 
 // trace: every event simulated; sampled: L2 hit rates of a sample applied to exact totals;

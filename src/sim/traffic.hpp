@@ -16,6 +16,8 @@ struct TrafficOptions {
   // flash2 backward: PyTorch's SDPA first copies O and dO into FlashAttention-2's layout (two
   // at::direct_copy kernels in Nsight Compute); true adds those copies after the algorithm's kernels.
   bool torch_layout_copies = false;
+
+  bool operator==(const TrafficOptions&) const = default;
 };
 
 struct KernelTraffic {
