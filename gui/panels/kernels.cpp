@@ -14,7 +14,6 @@
 #include "panels/widgets.hpp"
 #include "plot/plot.hpp"
 #include "style.hpp"
-#include "util/json_read.hpp"
 #include "util/units.hpp"
 #include "view.hpp"
 
@@ -129,14 +128,10 @@ void add_fp8_beside(const View& v, const ShapeKey& shape, PlotSpec& ps, std::vec
 struct KernelsCache : PanelCache {
   std::vector<ShapeKey> shapes;  // shapes with the most runs first
   int chosen = -1;
-  std::vector<std::string> backward_files;  // files with a backward section: drawn by the backward panel
 };
 
 void collect_shapes(const View& v, KernelsCache& c) {
   if (!c.shapes.empty() || v.measurements.empty()) return;
-  for (const auto& set : v.measurements)
-    if (json_has_top_key(file_read_text(set.file, "measurement file"), "backward"))
-      c.backward_files.push_back(set.file.filename().string());
   // Plain attention first (the chapters that show this panel are about it), then the shapes
   // measured at the most lengths (a curve vs N needs several), then the most runs.
   std::map<ShapeKey, std::pair<std::set<u64>, size_t>> runs;
@@ -267,9 +262,6 @@ void draw_kernels(View& v) {
   // The lines' true height (font plus item spacing): an estimate in font sizes left the last line
   // under the panel's edge at the presenter's font.
   for (auto& l : fp8_lines) origins.insert(origins.begin(), std::move(l));
-  // This plot is the forward's; the backward runs of those files have their own tab.
-  for (const auto& f : cache.backward_files)
-    origins.push_back(fmt::format("{}: backward and training-step runs beside PyTorch's in the Backward pass tab", f));
   const float lines = static_cast<float>(origins.size()) * (fonts().small->FontSize + ImGui::GetStyle().ItemSpacing.y) + 2;
   plot_draw("kernels", ps, ImVec2(0, -lines));
   ImGui::PushFont(fonts().small);
