@@ -47,6 +47,8 @@ elseif(ATTNLAB_XVFB_RUN)
   endif()
   # The ring panel's measured tab: the shipped NCCL run (assets/measurements/ring-h200x2.json).
   attnlab_gui_screenshot(ring_measured 11 1280x720 EXTRA "--view measured")
+  # Chapter 4's backward panel on the shipped H200 backward file (docs/backward-ch4.png is this, at 1920x1080).
+  attnlab_gui_screenshot(backward_ch4 4 1280x720 EXTRA "--panel backward --gpu h200")
   # The frame-time benchmark runs (a smoke test: the figure itself is reported, never asserted).
   attnlab_cli_test(gui_bench_runs EXE ${ATTNLAB_XVFB_RUN} STDOUT "median [0-9.]+ ms"
                    ARGS -a -s "-screen 0 1280x800x24" $<TARGET_FILE:attnlab-gui> --bench-frames 5)

@@ -32,7 +32,7 @@ attnlab_cli_test(lesson_check_course STDOUT "All 13 lessons render: [0-9]+ live 
 
 attnlab_cli_error(lesson_templates_measured_missing_run "01-bad.md:7: [{][{]measured kernel=attn-warp9 field=tflops[}][}]: h100-ladder.json has no run of kernel 'attn-warp9'"
                   lesson --check --lessons tests/data/lessons_bad_measured)
-attnlab_cli_error(lesson_unknown_template "01-bad.md:7: [{][{]nosuch key=1[}][}]: unknown template 'nosuch' \\(known: alibi, fp8_accuracy, fp8_speed, gpu,"
+attnlab_cli_error(lesson_unknown_template "01-bad.md:7: [{][{]nosuch key=1[}][}]: unknown template 'nosuch' \\(known: alibi, backward, backward_ncu, fp8_accuracy, fp8_speed, gpu,"
                   lesson 1 --lessons tests/data/lessons_bad_template)
 attnlab_cli_error(lesson_bad_front_matter "01-bad.md:4: front matter: expected 'key: value' \\(got 'this line has no colon'\\)"
                   lesson --list --lessons tests/data/lessons_bad_front)

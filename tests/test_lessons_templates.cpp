@@ -98,7 +98,7 @@ TEST_CASE("template expressions") {
 
 TEST_CASE("template errors name file, line and the problem") {
   CHECK_THROWS_WITH_AS(template_eval("nosuch a=1", "x.md", 12),
-                       doctest::Contains("x.md:12: {{nosuch a=1}}: unknown template 'nosuch' (known: alibi, fp8_accuracy, fp8_speed, gpu, kv, kvfit, mask, measured, model, paged, receptive, ring, rope, scores, specdec, steps, tiles, traffic)"), InputError);
+                       doctest::Contains("x.md:12: {{nosuch a=1}}: unknown template 'nosuch' (known: alibi, backward, backward_ncu, fp8_accuracy, fp8_speed, gpu, kv, kvfit, mask, measured, model, paged, receptive, ring, rope, scores, specdec, steps, tiles, traffic)"), InputError);
   CHECK_THROWS_WITH_AS(template_eval("gpu field=sms colour=red", "x.md", 4),
                        doctest::Contains("x.md:4: {{gpu field=sms colour=red}}: unknown key 'colour' for gpu (known: name, dtype, field"),
                        InputError);

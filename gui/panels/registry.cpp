@@ -11,6 +11,7 @@ const std::vector<PanelInfo>& panel_registry() {
       {"tiling", "Tiling walk", "simulator tile events (src/sim)", draw_tiling},
       {"traffic", "Bytes vs N", "simulator (src/sim), ncu measurement files", draw_traffic},
       {"kernels", "Measured kernels", "measurement files (assets/measurements, --measurements)", draw_kernels},
+      {"backward", "Backward pass", "measurement files' backward sections, simulator vs ncu (src/measure)", draw_backward},
       {"kv", "KV cache", "KV-cache model (src/models/kv_cache), model presets", draw_kv},
       {"paged", "PagedAttention", "serving simulation (src/models/paged)", draw_paged},
       {"masks", "Masks", "mask model (src/models/masks)", draw_masks},

@@ -27,6 +27,7 @@ void draw_hierarchy(View& v);
 void draw_tiling(View& v);
 void draw_traffic(View& v);
 void draw_kernels(View& v);
+void draw_backward(View& v);
 void draw_kv(View& v);
 void draw_paged(View& v);
 void draw_masks(View& v);

@@ -198,8 +198,13 @@ std::string render_runs(const std::vector<LoadedFile>& files, const std::vector<
     w.end_object();
     return w.str();
   }
-  Table t({{"file", false}, {"kernel", false}, {"config", false}, {"Br x Bc", false}, {"median"}, {"TFLOP/s"}, {"GB/s"},
-           {"max |err|"}, {"vs torch-flash"}, {"fastest reference", false}, {"vs it"}});
+  // CSV is one table for every pass (backward rows after the forward ones), so it names the pass.
+  const bool csv = f == OutputFormat::csv;
+  std::vector<Table::Column> columns = {{"file", false}, {"kernel", false}, {"config", false}, {"Br x Bc", false},
+                                        {"median"}, {"TFLOP/s"}, {"GB/s"}, {"max |err|"}, {"vs torch-flash"},
+                                        {"fastest reference", false}, {"vs it"}};
+  if (csv) columns.insert(columns.begin() + 2, {"pass", false});
+  Table t(columns);
   for (const auto& row : rows) {
     const auto& r = *row.run;
     auto ratio = [&](const MeasuredRun* ref) {
@@ -209,14 +214,19 @@ std::string render_runs(const std::vector<LoadedFile>& files, const std::vector<
     const std::string tile = r.config.block_q || r.config.block_kv
                                  ? fmt::format("{}x{}", r.config.block_q, r.config.block_kv)
                                  : std::string("-");
-    t.add_row({cell(row.file->name), cell(r.kernel), cell(config_label(r.config)), cell(tile),
+    std::vector<Cell> cells = {cell(row.file->name), cell(r.kernel), cell(config_label(r.config)), cell(tile),
                cell(format_seconds(r.time.median_ms * 1e-3), fmt::format("{}", r.time.median_ms * 1e-3)),
                cell_num(r.tflops, 1), r.gbps ? cell_num(*r.gbps, 0) : cell("-", ""),
                r.max_abs_error ? cell(fmt::format("{:.1e}", *r.max_abs_error), fmt::format("{}", *r.max_abs_error))
                                : cell("-", ""),
-               ratio(row.flash), cell(row.best ? row.best->kernel : "-"), ratio(row.best)});
+               ratio(row.flash), cell(row.best ? row.best->kernel : "-"), ratio(row.best)};
+    if (csv) cells.insert(cells.begin() + 2, cell("fwd"));
+    t.add_row(std::move(cells));
   }
-  if (f == OutputFormat::csv) return t.to_csv();
+  if (csv) {
+    measured_backward_runs_csv(t, bwd, o.kernel);
+    return t.to_csv();
+  }
   std::string out = fmt::format("{} timed runs{}\n\n", rows.size(),
                                 o.kernel.empty() ? std::string() : fmt::format(" of kernels matching '{}'", o.kernel));
   out += t.to_text();

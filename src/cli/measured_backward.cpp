@@ -5,6 +5,7 @@
 
 #include <optional>
 
+#include "measure/backward_compare.hpp"
 #include "util/json_read.hpp"
 #include "util/units.hpp"
 
@@ -22,12 +23,6 @@ std::string config_text(const MeasuredConfig& c) {
   return s + (c.causal ? " causal " : " ") + c.dtype;
 }
 
-// Their median time / ours (> 1: ours is faster), for the same problem and pass.
-std::optional<double> speedup(const BackwardRun& ours, const BackwardRun* ref) {
-  if (ref == nullptr) return std::nullopt;
-  return ref->run.time.median_ms / ours.run.time.median_ms;
-}
-
 Table runs_table(const std::vector<BackwardFile>& files, const std::string& kernel) {
   Table t({{"file", false}, {"kernel", false}, {"pass", false}, {"config", false}, {"Br x Bc", false}, {"median"},
            {"TFLOP/s"}, {"vs torch-flash"}, {"vs torch-cudnn"}});
@@ -41,8 +36,8 @@ Table runs_table(const std::vector<BackwardFile>& files, const std::string& kern
       t.add_row({cell(f.name), cell(r.run.kernel), cell(r.pass), cell(config_text(c)),
                  cell(c.block_q || c.block_kv ? fmt::format("{}x{}", c.block_q, c.block_kv) : std::string("-")),
                  cell(format_seconds(r.run.time.median_ms * 1e-3), fmt::format("{}", r.run.time.median_ms * 1e-3)),
-                 cell_num(r.run.tflops, 1), ratio(speedup(r, backward_reference(f.m, r, "flash"))),
-                 ratio(speedup(r, backward_reference(f.m, r, "cudnn")))});
+                 cell_num(r.run.tflops, 1), ratio(backward_speedup(f.m, r, "flash")),
+                 ratio(backward_speedup(f.m, r, "cudnn"))});
     }
     for (const auto& r : f.m.references) {
       if (!wanted(kernel, r.run.kernel)) continue;
@@ -98,7 +93,7 @@ void measured_backward_runs_json(JsonWriter& w, const std::vector<BackwardFile>&
           .field("median_ms", r.run.time.median_ms).field("tflops", r.run.tflops);
       for (const char* backend : {"flash", "cudnn"}) {
         w.key(fmt::format("vs_torch_{}", backend));
-        const auto s = ours ? speedup(r, backward_reference(f.m, r, backend)) : std::nullopt;
+        const auto s = ours ? backward_speedup(f.m, r, backend) : std::nullopt;
         if (s) w.value(*s); else w.null();
       }
       w.end_object();
@@ -109,6 +104,26 @@ void measured_backward_runs_json(JsonWriter& w, const std::vector<BackwardFile>&
       if (wanted(kernel, r.run.kernel)) row(r, false);
   }
   w.end_array();
+}
+
+void measured_backward_runs_csv(Table& t, const std::vector<BackwardFile>& files, const std::string& kernel) {
+  auto ratio = [](std::optional<double> s) { return s ? cell(fmt::format("{:.2f}x", *s), fmt::format("{}", *s)) : cell("-", ""); };
+  for (const auto& f : files)
+    for (const BackwardProblem& p : backward_problems(f.m))
+      for (const BackwardKernelRow& row : p.rows) {
+        if (row.forward_only || !wanted(kernel, row.kernel)) continue;  // the forward rows are the forward's
+        for (const char* pass : {"fwd", "bwd", "fwd+bwd"}) {
+          const BackwardPassCell& c = backward_cell(row, pass);
+          if (c.run == nullptr) continue;
+          const MeasuredRun& r = *c.run;
+          t.add_row({cell(f.name), cell(r.kernel), cell(pass), cell(config_text(r.config)),
+                     cell(r.config.block_q || r.config.block_kv ? fmt::format("{}x{}", r.config.block_q, r.config.block_kv)
+                                                                : std::string("-")),
+                     cell(format_seconds(r.time.median_ms * 1e-3), fmt::format("{}", r.time.median_ms * 1e-3)),
+                     cell_num(r.tflops, 1), cell("-", ""), cell("-", ""), ratio(c.vs_flash),
+                     cell(c.fastest ? c.fastest->kernel : "-", c.fastest ? c.fastest->kernel : ""), ratio(c.vs_fastest)});
+        }
+      }
 }
 
 }  // namespace attnlab::cli

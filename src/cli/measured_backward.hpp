@@ -25,6 +25,10 @@ std::vector<BackwardFile> measured_backward_load(const std::vector<std::filesyst
 std::string measured_backward_runs_text(const std::vector<BackwardFile>& files, const std::string& kernel);
 // The same rows as a JSON array value for the key "backward_runs".
 void measured_backward_runs_json(JsonWriter& w, const std::vector<BackwardFile>& files, const std::string& kernel);
+// The same rows added to the forward runs' CSV table, whose columns are file, kernel, pass, config,
+// Br x Bc, median, TFLOP/s, GB/s, max |err|, vs torch-flash, fastest reference, vs it (a backward
+// row has no GB/s or error figure; its fastest reference is the fastest PyTorch run of its pass).
+void measured_backward_runs_csv(Table& t, const std::vector<BackwardFile>& files, const std::string& kernel);
 size_t measured_backward_run_count(const std::vector<BackwardFile>& files, const std::string& kernel);
 
 }  // namespace attnlab::cli

@@ -42,7 +42,7 @@ std::string join(const std::vector<std::string>& v) {
 }  // namespace
 
 const std::vector<std::string>& lesson_panel_names() {
-  static const std::vector<std::string> names = {"growth", "hierarchy", "tiling", "traffic", "kernels", "kv",
+  static const std::vector<std::string> names = {"growth", "hierarchy", "tiling", "traffic", "kernels", "backward", "kv",
                                                  "paged",  "masks",     "ssm",    "position", "ring", "specdec"};
   return names;
 }

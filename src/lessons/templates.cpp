@@ -124,6 +124,7 @@ std::vector<TemplateDef> build_registry() {
   register_templates_serving(reg);
   register_templates_measured(reg);
   register_templates_tiles(reg);
+  register_templates_backward(reg);
   std::sort(reg.begin(), reg.end(), [](const TemplateDef& a, const TemplateDef& b) { return a.name < b.name; });
   return reg;
 }

@@ -125,5 +125,6 @@ void register_templates_models(std::vector<TemplateDef>& reg);      // templates
 void register_templates_serving(std::vector<TemplateDef>& reg);     // templates_serving.cpp
 void register_templates_measured(std::vector<TemplateDef>& reg);    // templates_measured.cpp
 void register_templates_tiles(std::vector<TemplateDef>& reg);       // templates_tiles.cpp
+void register_templates_backward(std::vector<TemplateDef>& reg);    // templates_backward.cpp
 
 }  // namespace attnlab

@@ -80,6 +80,7 @@ TemplateValue traffic_value(const TemplateArgs& a, const std::string& field) {
     s += r.hbm_of(Tensor::P);
     return TemplateValue::of_count(s.total(), ValueUnit::bytes);
   }
+  if (field == "p_bytes") return TemplateValue::of_count(r.hbm_of(Tensor::P).total(), ValueUnit::bytes);
   if (field == "qkvo_bytes") {
     LevelBytes s;
     for (Tensor t : {Tensor::Q, Tensor::K, Tensor::V, Tensor::O}) s += r.hbm_of(t);
@@ -147,6 +148,7 @@ void register_templates_hw_sim(std::vector<TemplateDef>& reg) {
                   {"dram_bytes", "DRAM bytes after the L2 cache"},
                   {"sram_bytes", "SRAM bytes read + written"},
                   {"scores_bytes", "global-memory bytes of the score matrices S and P"},
+                  {"p_bytes", "global-memory bytes of P alone (naive: the softmax writes it; PV and the backward read it)"},
                   {"qkvo_bytes", "global-memory bytes of Q, K, V and O"},
                   {"flops", "floating-point operations"},
                   {"time", "roofline time estimate"},

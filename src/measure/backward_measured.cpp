@@ -1,6 +1,7 @@
 // Reader of the "backward" section of measurement files (schema: assets/measurements/README.md).
 #include "measure/backward_measured.hpp"
 
+#include <algorithm>
 #include <cmath>
 #include <fmt/format.h>
 
@@ -98,8 +99,11 @@ void read_ncu(const JsonNode& n, const std::string& options, BackwardMeasurement
 
 // Records written without tiles take those of our timed runs of the same kernel, head size and
 // dtype (the kernel's one tile table chose both); PyTorch's keep 0: FlashAttention-2's defaults.
-void fill_tiles(BackwardMeasurements& m) {
-  for (NcuRecord& n : m.ncu) {
+// A record of ours with neither tiles nor such a run would be simulated with default tiles that
+// no kernel ran: refused, naming the record.
+void fill_tiles(const JsonNode& b, BackwardMeasurements& m) {
+  for (size_t i = 0; i < m.ncu.size(); ++i) {
+    NcuRecord& n = m.ncu[i];
     if (n.config.block_q != 0 || n.config.block_kv != 0) continue;
     for (const BackwardRun& r : m.runs)
       if (r.run.kernel == n.kernel && r.run.config.head_dim == n.config.head_dim && r.run.config.dtype == n.config.dtype &&
@@ -108,6 +112,13 @@ void fill_tiles(BackwardMeasurements& m) {
         n.config.block_kv = r.run.config.block_kv;
         break;
       }
+    const bool pytorch = std::any_of(m.references.begin(), m.references.end(),
+                                     [&](const BackwardRun& r) { return r.run.kernel == n.kernel; });
+    if (n.config.block_q == 0 && !pytorch)
+      b.at("ncu").items()[i].at("kernel").fail(fmt::format(
+          "'{}' is neither a PyTorch reference of this section nor a kernel with a timed run of head size {} and "
+          "{} to take its tiles from (give config.block_q and block_kv)",
+          n.kernel, n.config.head_dim, n.config.dtype));
   }
 }
 
@@ -121,6 +132,7 @@ BackwardMeasurements read_backward(const JsonNode& root) {
   m.ncu_note = b.str_or("ncu_note", "");
   m.variants_note = b.str_or("variants_note", "");
   for (const JsonNode& n : b.at("runs").items()) m.runs.push_back(read_run(n, false));
+  if (m.runs.empty()) b.at("runs").fail("must list at least one timed run of ours");
   if (b.has("references"))
     for (const JsonNode& n : b.at("references").items()) m.references.push_back(read_run(n, true));
   if (b.has("variants"))
@@ -128,7 +140,7 @@ BackwardMeasurements read_backward(const JsonNode& root) {
   // ncu's options are in the note (one command for every record).
   if (b.has("ncu"))
     for (const JsonNode& n : b.at("ncu").items()) read_ncu(n, m.ncu_note, m);
-  fill_tiles(m);
+  fill_tiles(b, m);
   return m;
 }
 
