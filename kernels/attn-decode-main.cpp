@@ -288,8 +288,7 @@ int main(int argc, char** argv) {
                    100 * r.gbps / copy_gbps, r.err, r.note);
     }
     if (!check_only) fmt::print("copy bandwidth (1 GiB D2D, read+write): {:.0f} GB/s\n", copy_gbps);
-    fmt::print("device: {} ({} SMs, L2 {} MiB), driver {}, CUDA driver {} runtime {}\n", dev.name, dev.sm_count,
-               dev.l2_bytes >> 20, dev.driver_version, dev.cuda_driver, dev.cuda_runtime);
+    prog.print_device();
     return all_ok ? 0 : 1;
   });
 }

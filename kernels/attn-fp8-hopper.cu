@@ -32,7 +32,8 @@
 //     The row sums l use P in fp32 (before rounding to e4m3), as FA3 does.
 //   Kept from the bf16 rung: TMA loads completing on mbarriers, producer/consumer warp
 //   specialization with setmaxnreg, the softmax of S_j overlapped with the P V of step j-1, the
-//   ping-pong of the two consumer warpgroups, the persistent grid when not causal.
+//   ping-pong of the two consumer warpgroups, the persistent grid when not causal: one copy of that
+//   pipeline for both rungs, in hopper-pipeline.cuh.
 //
 // Tiles (paper names): Br = 128 query rows per block (2 consumer warpgroups x 64), Bc = 128 keys
 // per step, d = 64 or 128 (d = 256 is not built: S, P and a 64 x 256 O accumulator do not fit a
@@ -121,10 +122,10 @@
 
 #include "attn-fp8.hpp"
 #include "fp8-wgmma.cuh"
-#include "hopper-sync.cuh"
-#include "tensor-map.hpp"
 #include "harness-cuda.hpp"
+#include "hopper-pipeline.cuh"
 #include "mma-ptx.cuh"
+#include "tensor-map.hpp"
 
 using namespace attnlab::kernels;
 using namespace attnlab::kernels::fp8;
@@ -137,20 +138,10 @@ constexpr int Bc = kFp8Bc;         // keys per step
 constexpr int kThreads = 384;      // warpgroup 0: producer; 1, 2: consumers
 constexpr int kConsumerWarps = 8;  // arrivals on each "empty" barrier (one per consumer warp)
 
-// Shared memory: [Q][K stages][V^T stages][barriers], every tile 1024-byte aligned (the 128-byte
-// swizzle's period; the 64-byte swizzle's is 512).
+// Shared memory: [Q][K stages][V^T stages][barriers] (hopper-pipeline.cuh), 4 stages; e4m3: one
+// byte a value, so a K tile [Bc][D] and a V^T tile [D][Bc] are Bc * D bytes.
 template <int D>
-struct Smem {
-  static constexpr int stages = 4;
-  static constexpr int q_bytes = Br * D;   // e4m3: one byte a value
-  static constexpr int kv_bytes = Bc * D;  // a K tile [Bc][D], or a V^T tile [D][Bc]
-  static constexpr int q_off = 0;
-  static constexpr int k_off = q_bytes;
-  static constexpr int v_off = k_off + stages * kv_bytes;
-  static constexpr int bar_off = v_off + stages * kv_bytes;
-  static constexpr int bars = 2 + 4 * stages;  // q_full, k_full[], v_full[], k_empty[], v_empty[], q_empty
-  static constexpr int bytes = bar_off + bars * 8;
-  static constexpr int alloc = bytes + 1024;
+struct Smem : PipelineSmem<4, Br * D, Bc * D> {
   // Q and K rows are D bytes: the 128-byte swizzle at d = 128, the 64-byte one at d = 64.
   static constexpr int qk_swizzle_mode = D == 128 ? 1 : 2;  // descriptor bits 62-63
   static constexpr int qk_sbo = 8 * D;                      // bytes between 8-row groups
@@ -168,7 +159,9 @@ struct Fp8Params {
 
 // ---------------------------------------------------------------------------------------------
 // PTX wrappers: mbarrier, TMA, named barriers and wgmma fences are the bf16 rung's
-// (hopper-sync.cuh); the descriptor (two swizzle modes) and the e4m3 packing are this rung's.
+// (hopper-sync.cuh), and so are the pipeline, the softmax steps and the epilogue built on them
+// (hopper-pipeline.cuh, with exp2_poly); the descriptor (two swizzle modes), the e4m3 packing and
+// the f16 pair helpers of the half2 variant are this rung's.
 
 // Descriptor: start address, leading / stride byte offsets (>> 4), swizzle mode (1: 128 B, 2: 64 B).
 __device__ __forceinline__ uint64_t make_desc(uint32_t addr, uint32_t sbo, int mode) {
@@ -184,21 +177,6 @@ __device__ __forceinline__ uint32_t pack4_e4m3(float a, float b, float c, float 
   return uint32_t(lo) | (uint32_t(hi) << 16);
 }
 
-// exp2 on the FMA pipe (FlashAttention-4's idea): 2^x = 2^floor(x) * 2^f, f in [0, 1), 2^f by a
-// degree-3 polynomial (max rel. error 1.7e-4). Adding 1.5 * 2^23 rounding down leaves floor(x) in
-// the low mantissa bits of t; shifted into the exponent field (+127) they make 2^floor(x). x >= -127
-// keeps that field valid; x = -127 (and a masked -inf) gives exactly 0. The last step is a float
-// multiply, not an integer add into the exponent: with the integer add writing into S's registers,
-// ptxas serialized the wgmmas (C7511, "insufficient register resources for the wgmma pipeline").
-__device__ __forceinline__ float exp2_poly(float x) {
-  x = fmaxf(x, -127.f);
-  const float t = __fadd_rd(x, 12582912.f);
-  const float f = x - (t - 12582912.f);
-  float p = fmaf(f, 0.078024523f, 0.226564340f);
-  p = fmaf(p, f, 0.695146833f);
-  p = fmaf(p, f, 1.f);
-  return p * __int_as_float((__float_as_int(t) << 23) + 0x3f800000);
-}
 // Two floats -> one f16 pair (a in the low half); two exp2 in one MUFU instruction; f16 pair add;
 // an f16 pair -> an e4m3 pair (low half -> low byte).
 __device__ __forceinline__ uint32_t pack_h2(float a, float b) {
@@ -226,7 +204,6 @@ __device__ __forceinline__ uint32_t e4m3x2_of_h2(uint32_t x) {
   return r;
 }
 
-using ptx::fast_exp2;
 using ptx::pack2;
 
 // ---------------------------------------------------------------------------------------------
@@ -245,77 +222,27 @@ __global__ void __launch_bounds__(kThreads, 1)
   const uint32_t sq = base + L::q_off;
   auto sk = [&](int s) { return base + L::k_off + s * L::kv_bytes; };
   auto svt = [&](int s) { return base + L::v_off + s * L::kv_bytes; };
-  const uint32_t bars = base + L::bar_off;
-  const uint32_t q_full = bars;
-  auto k_full = [&](int s) { return bars + 8 * (1 + s); };
-  auto v_full = [&](int s) { return bars + 8 * (1 + L::stages + s); };
-  auto k_empty = [&](int s) { return bars + 8 * (1 + 2 * L::stages + s); };
-  auto v_empty = [&](int s) { return bars + 8 * (1 + 3 * L::stages + s); };
-  const uint32_t q_empty = bars + 8 * (1 + 4 * L::stages);
+  const PipelineBarriers<L::stages> bar{base + L::bar_off};
 
   const int wg = threadIdx.x / 128;
   const int warp = (threadIdx.x / 32) % 4;
   const int lane = threadIdx.x % 32;
-  // Work items as in the bf16 rung: the query tiles of one head consecutive, causal longest first.
+  // Work items as in the bf16 rung (work_item): the query tiles of one head consecutive, causal
+  // longest first.
   const int n_items = p.q_tiles * p.heads * p.batch;
-  struct Item {
-    int qt, h, b, q0, n_tiles;
-  };
-  auto item_of = [&](int w) {
-    Item it;
-    const int x = w % p.q_tiles, bh = w / p.q_tiles;
-    it.qt = p.causal ? p.q_tiles - 1 - x : x;
-    it.h = bh % p.heads;
-    it.b = bh / p.heads;
-    it.q0 = it.qt * Br;
-    const int last_key = p.causal ? min(p.seq_kv - 1, it.q0 + Br - 1 + p.offset) : p.seq_kv - 1;
-    it.n_tiles = last_key / Bc + 1;
-    return it;
-  };
 
-  if (threadIdx.x == 0) {
-    mbar_init(q_full, 1);  // one arrival: the producer's expect_tx (plus the bytes)
-    for (int s = 0; s < L::stages; ++s) {
-      mbar_init(k_full(s), 1);
-      mbar_init(v_full(s), 1);
-      mbar_init(k_empty(s), kConsumerWarps);  // every consumer warp says it is done with the stage
-      mbar_init(v_empty(s), kConsumerWarps);
-    }
-    mbar_init(q_empty, kConsumerWarps);  // every consumer warp's last S GEMM of an item is done
-    // The copy engine (async proxy) must see initialised barriers before the first TMA.
-    asm volatile("fence.mbarrier_init.release.cluster;" ::: "memory");
-  }
-  // Every thread must see initialised barriers before it waits on one or a copy arrives on one.
-  __syncthreads();
+  bar.init_block(kConsumerWarps);
 
   if (wg == 0) {
     // ---------------- producer warpgroup: one thread issues every copy
     asm volatile("setmaxnreg.dec.sync.aligned.u32 40;");
     if (warp == 0 && lane == 0) {
-      int kv_count = 0, local = 0;
-      for (int w = blockIdx.x; w < n_items; w += gridDim.x, ++local) {
-        const Item it = item_of(w);
-        const int zq = it.b * p.heads + it.h;
-        const int zkv = it.b * p.kv_heads + it.h / p.group;
-        // The previous item's Q may be overwritten only once every consumer warp's last S GEMM
-        // on it has completed.
-        if (local > 0) mbar_wait(q_empty, (local - 1) & 1);
-        mbar_arrive_expect_tx(q_full, L::q_bytes);
-        tma_load_3d(sq, &tq, 0, it.q0, zq, q_full);
-        for (int j = 0; j < it.n_tiles; ++j, ++kv_count) {
-          const int s = kv_count % L::stages;
-          const uint32_t ph = (kv_count / L::stages) & 1;
-          // Stage s last held the tile loaded `stages` loads ago: wait until every consumer warp's
-          // S GEMM on that K completed before the copy engine overwrites it.
-          mbar_wait(k_empty(s), ph ^ 1);
-          mbar_arrive_expect_tx(k_full(s), L::kv_bytes);
-          tma_load_3d(sk(s), &tk, 0, j * Bc, zkv, k_full(s));
-          // Same for V^T (its P V GEMM completed).
-          mbar_wait(v_empty(s), ph ^ 1);
-          mbar_arrive_expect_tx(v_full(s), L::kv_bytes);
-          tma_load_3d(svt(s), &tvt, j * Bc, 0, zkv, v_full(s));
-        }
-      }
+      // One box a tile: Q and K rows are D bytes, a V^T tile is [D][Bc] (keys along the row).
+      produce_items<Br, Bc, L>(
+          bar, p, n_items, true,
+          [&](const WorkItem& it, uint32_t b) { tma_load_3d(sq, &tq, 0, it.q0, it.zq, b); },
+          [&](int s, int j, const WorkItem& it, uint32_t b) { tma_load_3d(sk(s), &tk, 0, j * Bc, it.zkv, b); },
+          [&](int s, int j, const WorkItem& it, uint32_t b) { tma_load_3d(svt(s), &tvt, j * Bc, 0, it.zkv, b); });
     }
     return;
   }
@@ -350,18 +277,10 @@ __global__ void __launch_bounds__(kThreads, 1)
   // Online softmax of S_j in place; `c` = softmax scale * log2(e) * sq * sk_j turns the raw e4m3
   // product into base-2 scaled scores.
   auto softmax = [&](int j, float c, float (&alpha)[2]) {
-    const int k0 = j * Bc;
-    if (k0 + Bc > p.seq_kv || (p.causal && k0 + Bc - 1 > q0 + p.offset)) {
-#pragma unroll
-      for (int i = 0; i < Bc / 2; ++i) {
-        const int key = k0 + 8 * (i / 4) + 2 * t + (i % 2);
-        const int row = row_a + 8 * ((i % 4) / 2);
-        if (key >= p.seq_kv || (p.causal && key > row + p.offset)) s_acc[i] = -INFINITY;
-      }
-    }
+    mask_tile<Bc>(s_acc, j * Bc, q0, row_a, t, p);
     // Row maxima. kTreeMax: both rows' maxima as trees (depth 5 instead of a chain of 32 dependent
-    // FMNMX), then both rows' quad shuffles side by side; the chain (the first version) is kept as
-    // a variant. Same result either way (max is exact in any order).
+    // FMNMX), then both rows' quad shuffles side by side; the chain (row_max, the first version)
+    // is kept as a variant. Same result either way (max is exact in any order).
     float mx_tree[2];
     if constexpr (kTreeMax) {
 #pragma unroll
@@ -384,19 +303,13 @@ __global__ void __launch_bounds__(kThreads, 1)
     }
 #pragma unroll
     for (int r = 0; r < 2; ++r) {
-      float mx = -INFINITY;
+      float mx;
       if constexpr (kTreeMax) {
         mx = mx_tree[r];
       } else {
-#pragma unroll
-        for (int i = 0; i < Bc / 8; ++i) mx = fmaxf(mx, fmaxf(s_acc[4 * i + 2 * r], s_acc[4 * i + 2 * r + 1]));
-        mx = fmaxf(mx, __shfl_xor_sync(0xffffffff, mx, 1));  // the 4 threads of a quad share a row
-        mx = fmaxf(mx, __shfl_xor_sync(0xffffffff, mx, 2));
+        mx = row_max<Bc>(s_acc, r);
       }
-      const float m_new = fmaxf(m[r], mx * c);
-      const float base_m = m_new == -INFINITY ? 0.f : m_new;  // all masked so far: exp2 gives 0
-      alpha[r] = fast_exp2(m[r] - base_m);
-      m[r] = m_new;
+      const float base_m = running_max(m[r], mx * c, alpha[r]);
       float sum = 0.f;
       if constexpr (kExp == 3) {
         uint32_t part[4];
@@ -407,21 +320,8 @@ __global__ void __launch_bounds__(kThreads, 1)
         }
         sum = sum_h2(add_h2(add_h2(part[0], part[1]), add_h2(part[2], part[3])));
       } else {
-#pragma unroll
-        for (int i = 0; i < Bc / 8; ++i) {
-          float& x0 = s_acc[4 * i + 2 * r];
-          float& x1 = s_acc[4 * i + 2 * r + 1];
-          // poly25: every 4th pair of keys on the FMA pipe; poly50: every 2nd.
-          const bool poly = (kExp == 1 && i % 4 == 3) || (kExp == 2 && i % 2 == 1);
-          if (poly) {
-            x0 = exp2_poly(fmaf(x0, c, -base_m));
-            x1 = exp2_poly(fmaf(x1, c, -base_m));
-          } else {
-            x0 = fast_exp2(fmaf(x0, c, -base_m));
-            x1 = fast_exp2(fmaf(x1, c, -base_m));
-          }
-          sum += x0 + x1;
-        }
+        // poly25: every 4th pair of keys on the FMA pipe (exp2_poly); poly50: every 2nd.
+        sum = exp_row<Bc, kExp == 1 ? 4 : kExp == 2 ? 2 : 0>(s_acc, r, c, base_m);
       }
       l[r] = l[r] * alpha[r] + sum;
     }
@@ -447,124 +347,46 @@ __global__ void __launch_bounds__(kThreads, 1)
       pa[kk][3] = pack4_e4m3(x[10], x[11], x[14], x[15]);
     }
   };
-  auto rescale_o = [&](const float (&f)[2]) {
-#pragma unroll
-    for (int i = 0; i < D / 2; ++i) o[i] *= f[(i % 4) / 2];
-  };
 
   // Ping-pong as in the bf16 rung: the two consumer warpgroups alternate issuing their GEMMs.
-  const int my_bar = 1 + cw, other_bar = 2 - cw;
-  auto turn_begin = [&]() {
-    if (p.pingpong) named_sync(my_bar);  // the other warpgroup has issued its GEMMs: my turn
-  };
-  auto turn_end = [&]() {
-    if (p.pingpong) named_arrive(other_bar);  // my GEMMs are issued: the other's turn
-  };
-  if (p.pingpong && cw == 1) named_arrive(1);
+  const PingPong pp{p.pingpong != 0, cw};
+  pp.start();
 
   int kv_count = 0, local = 0;
   for (int w = blockIdx.x; w < n_items; w += gridDim.x, ++local) {
-    const Item it = item_of(w);
-    const int n_tiles = it.n_tiles;
+    const WorkItem it = work_item<Br, Bc>(w, p);
     q0 = it.q0;
     row_a = q0 + cw * 64 + warp * 16 + g;
-    const int zq = it.b * p.heads + it.h;
-    const int zkv = it.b * p.kv_heads + it.h / p.group;
-    const float* sk_row = p.sk + size_t(zkv) * p.kv_tiles;
-    const float* sv_row = p.sv + size_t(zkv) * p.kv_tiles;
-    const float c_q = p.scale_log2 * __ldg(p.sq + size_t(zq) * p.q_tiles + it.qt);
-#pragma unroll
-    for (int i = 0; i < D / 2; ++i) o[i] = 0.f;
-    m[0] = m[1] = -INFINITY;
-    l[0] = l[1] = 0.f;
-    auto stage = [&](int j) { return (kv_count + j) % L::stages; };
-    auto parity = [&](int j) { return uint32_t((kv_count + j) / L::stages) & 1u; };
+    const float* sk_row = p.sk + size_t(it.zkv) * p.kv_tiles;
+    const float* sv_row = p.sv + size_t(it.zkv) * p.kv_tiles;
+    const float c_q = p.scale_log2 * __ldg(p.sq + size_t(it.zq) * p.q_tiles + it.qt);
+    softmax_start<D>(o, m, l);
 
-    float sv_prev = __ldg(sv_row);  // V scale of the tile whose P V was issued last
-    float c_j = c_q * __ldg(sk_row);
-    mbar_wait(q_full, local & 1);            // Q of this item landed
-    mbar_wait(k_full(stage(0)), parity(0));  // K_0 landed
-    turn_begin();
-    wgmma_fence();  // S and O were last touched by ordinary instructions
-    issue_s(stage(0));
-    wgmma_commit();
-    turn_end();
-    wgmma_wait<0>();
-    fence_regs(s_acc);
-    if (lane == 0) {
-      mbar_arrive(k_empty(stage(0)));          // this warp no longer reads K_0
-      if (n_tiles == 1) mbar_arrive(q_empty);  // ... nor Q: the producer may load the next item's
-    }
-    {
-      float alpha[2];
-      softmax(0, c_j, alpha);  // O is 0: nothing to rescale
-    }
-    pack_p();
-
-    for (int j = 1; j < n_tiles; ++j) {
-      const int s = stage(j), sp = stage(j - 1);
-      // This step's scales, loaded before the waits so that their latency hides behind them.
-      const float sk_j = __ldg(sk_row + j), sv_j = __ldg(sv_row + j);
-      mbar_wait(k_full(s), parity(j));       // K_j landed
-      mbar_wait(v_full(sp), parity(j - 1));  // V^T_{j-1} landed
-      turn_begin();
-      wgmma_fence();  // S and O were last written by ordinary instructions (softmax, rescale)
-      issue_s(s);
-      wgmma_commit();
-      issue_pv(sp);
-      wgmma_commit();
-      turn_end();
-      wgmma_wait<1>();  // S_j done; P_{j-1} V_{j-1} may still run
-      fence_regs(s_acc);
-      if (lane == 0) {
-        mbar_arrive(k_empty(s));
-        if (j == n_tiles - 1) mbar_arrive(q_empty);  // the item's last S GEMM is done: Q is free
-      }
-      float alpha[2];
-      softmax(j, c_q * sk_j, alpha);  // overlaps the P V GEMM on the tensor cores
-      wgmma_wait<0>();                // P V done: O is valid and P's registers may be overwritten
-      fence_regs(o);
-      if (lane == 0) mbar_arrive(v_empty(sp));
-      // O so far is in units of sv_{j-1}; P_j V8_j will be added in units of sv_j.
+    float sk_j = 0.f, sv_j = 0.f;  // this step's K and V tile scales
+    float sv_prev = 0.f;           // V scale of the tile whose P V was issued last
+    // The scales are loaded before each step's waits, so that their latency hides behind them.
+    auto load_scales = [&](int j) {
+      sk_j = __ldg(sk_row + j);
+      sv_j = __ldg(sv_row + j);
+      if (j == 0) sv_prev = sv_j;
+    };
+    // O so far is in units of sv_{j-1}; P_j V8_j will be added in units of sv_j.
+    auto rescale = [&](const float (&alpha)[2]) {
       const float ratio = sv_prev / sv_j;
       const float f[2] = {alpha[0] * ratio, alpha[1] * ratio};
-      rescale_o(f);
+      rescale_o<D>(o, f);
       sv_prev = sv_j;
-      pack_p();
-    }
-    {
-      const int sp = stage(n_tiles - 1);
-      mbar_wait(v_full(sp), parity(n_tiles - 1));  // V^T of the last tile landed
-      turn_begin();
-      wgmma_fence();
-      issue_pv(sp);
-      wgmma_commit();
-      turn_end();
-      wgmma_wait<0>();
-      fence_regs(o);
-      if (lane == 0) mbar_arrive(v_empty(sp));
-    }
-    kv_count += n_tiles;
+    };
+    consume_item<L>(
+        bar, pp, kv_count, local, it.n_tiles, lane, s_acc, o, issue_s, issue_pv, load_scales,
+        [&](int j, float (&alpha)[2]) { softmax(j, c_q * sk_j, alpha); }, rescale, pack_p);
+    kv_count += it.n_tiles;
 
     // ---------------- epilogue: full row sums, O * sv_last / l, store rows inside the sequence
-    __nv_bfloat16* out = static_cast<__nv_bfloat16*>(p.o) + size_t(zq) * size_t(p.seq_q) * D;
-#pragma unroll
-    for (int r = 0; r < 2; ++r) {
-      const float lr = l[r] + __shfl_xor_sync(0xffffffff, l[r], 1);
-      const float lsum = lr + __shfl_xor_sync(0xffffffff, lr, 2);
-      const float mul = lsum > 0.f ? sv_prev / lsum : 0.f;
-      const int row = row_a + 8 * r;
-      if (row < p.seq_q) {
-#pragma unroll
-        for (int i = 0; i < D / 8; ++i) {
-          const int col = 8 * i + 2 * t;
-          *reinterpret_cast<uint32_t*>(out + size_t(row) * D + col) =
-              pack2<__nv_bfloat16>(o[4 * i + 2 * r] * mul, o[4 * i + 2 * r + 1] * mul);
-        }
-      }
-    }
+    __nv_bfloat16* out = static_cast<__nv_bfloat16*>(p.o) + size_t(it.zq) * size_t(p.seq_q) * D;
+    store_o<D>(out, o, l, sv_prev, row_a, t, p.seq_q);
   }
-  if (p.pingpong && cw == 0) named_sync(1);  // pairs with warpgroup 2's last arrive
+  pp.finish();
 #endif
 }
 
@@ -587,25 +409,9 @@ cudaError_t launch_d(const Fp8Problem& pr, const Fp8Options& opt, cudaStream_t s
               s.causal ? 1 : 0, s.seq_kv - s.seq_q, float(pr.scale * 1.4426950408889634), s.batch,
               fp8_q_tiles(s), fp8_kv_tiles(s),
               opt.pingpong == Fp8Options::PingPong::on || (opt.pingpong == Fp8Options::PingPong::automatic && D == 128)};
-  auto kern = attn_fp8_kernel<D, kExp, kTreeMax>;
-  static bool attr_set = false;
-  if (!attr_set) {
-    cudaError_t e = cudaFuncSetAttribute(kern, cudaFuncAttributeMaxDynamicSharedMemorySize, Smem<D>::alloc);
-    if (e != cudaSuccess) return e;
-    attr_set = true;
-  }
-  static int sm_count = 0;
-  if (sm_count == 0) {
-    int dev = 0;
-    cudaError_t e = cudaGetDevice(&dev);
-    if (e == cudaSuccess) e = cudaDeviceGetAttribute(&sm_count, cudaDevAttrMultiProcessorCount, dev);
-    if (e != cudaSuccess) return e;
-  }
   const long long items = (long long)p.q_tiles * s.heads * s.batch;
   const bool persistent = !s.causal && !opt.per_tile;
-  const int grid = int(persistent ? std::min<long long>(items, sm_count) : items);
-  kern<<<grid, kThreads, Smem<D>::alloc, st>>>(tq, tk, tvt, p);
-  return cudaGetLastError();
+  return launch_items<attn_fp8_kernel<D, kExp, kTreeMax>, Smem<D>>(kThreads, items, persistent, st, tq, tk, tvt, p);
 }
 
 }  // namespace

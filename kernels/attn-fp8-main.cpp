@@ -18,6 +18,7 @@
 #include "attn-fp8.hpp"
 #include "attn-hopper.hpp"
 #include "fp8-reference.hpp"
+#include "hopper-program.hpp"
 #include "launcher.hpp"
 #include "measure/measurement_write.hpp"
 #include "util/errors.hpp"
@@ -43,22 +44,6 @@ Fp8Options tree_max_opt(bool tree) {
   return o;
 }
 
-// The bf16 inputs and output on the device.
-struct Bf16Buffers {
-  DeviceBuffer q, k, v, o;
-};
-Bf16Buffers upload(const AttnShape& s, const HostInputs& in) {
-  Bf16Buffers b;
-  b.q = DeviceBuffer(in.q.size() * 2);
-  b.k = DeviceBuffer(in.k.size() * 2);
-  b.v = DeviceBuffer(in.v.size() * 2);
-  b.o = DeviceBuffer(q_elems(s) * 2);
-  ATTN_CUDA(cudaMemcpy(b.q.get(), in.q.data(), b.q.bytes(), cudaMemcpyHostToDevice));
-  ATTN_CUDA(cudaMemcpy(b.k.get(), in.k.data(), b.k.bytes(), cudaMemcpyHostToDevice));
-  ATTN_CUDA(cudaMemcpy(b.v.get(), in.v.data(), b.v.bytes(), cudaMemcpyHostToDevice));
-  return b;
-}
-
 // The FP8 rung's inputs (what fp8_quantize writes) and the Hadamard signs.
 struct Fp8Buffers {
   DeviceBuffer q8, k8, vt8, sq, sk, sv, signs;
@@ -79,7 +64,7 @@ Fp8Buffers alloc_fp8(const AttnShape& s, std::uint64_t seed) {
   ATTN_CUDA(cudaMemcpy(f.signs.get(), signs.data(), f.signs.bytes(), cudaMemcpyHostToDevice));
   return f;
 }
-Fp8QuantizeArgs quantize_args(const AttnShape& s, const Bf16Buffers& b, Fp8Buffers& f) {
+Fp8QuantizeArgs quantize_args(const AttnShape& s, const DeviceQkvo& b, Fp8Buffers& f) {
   Fp8QuantizeArgs a;
   a.shape = s;
   a.q = b.q.get(), a.k = b.k.get(), a.v = b.v.get();
@@ -88,7 +73,7 @@ Fp8QuantizeArgs quantize_args(const AttnShape& s, const Bf16Buffers& b, Fp8Buffe
   a.signs = static_cast<const float*>(f.signs.get());
   return a;
 }
-Fp8Problem fp8_problem(const AttnShape& s, Bf16Buffers& b, const Fp8Buffers& f) {
+Fp8Problem fp8_problem(const AttnShape& s, DeviceQkvo& b, const Fp8Buffers& f) {
   Fp8Problem p;
   p.shape = s;
   p.q8 = f.q8.get(), p.k8 = f.k8.get(), p.vt8 = f.vt8.get();
@@ -98,16 +83,8 @@ Fp8Problem fp8_problem(const AttnShape& s, Bf16Buffers& b, const Fp8Buffers& f) 
   p.scale = float(1.0 / std::sqrt(double(s.head_dim)));
   return p;
 }
-AttnProblem bf16_problem(const AttnShape& s, Bf16Buffers& b) {
-  AttnProblem p;
-  p.shape = s;
-  p.q = b.q.get(), p.k = b.k.get(), p.v = b.v.get(), p.o = b.o.get();
-  p.scale = float(1.0 / std::sqrt(double(s.head_dim)));
-  return p;
-}
-
 // Poisoned O, one run of `launch`, all of O back.
-std::vector<std::uint16_t> run_poisoned(const AttnShape& s, Bf16Buffers& b, const std::function<void()>& launch) {
+std::vector<std::uint16_t> run_poisoned(const AttnShape& s, DeviceQkvo& b, const std::function<void()>& launch) {
   ATTN_CUDA(cudaMemset(b.o.get(), 0xFF, b.o.bytes()));
   launch();
   ATTN_CUDA(cudaGetLastError());
@@ -116,7 +93,7 @@ std::vector<std::uint16_t> run_poisoned(const AttnShape& s, Bf16Buffers& b, cons
   ATTN_CUDA(cudaMemcpy(out.data(), b.o.get(), b.o.bytes(), cudaMemcpyDeviceToHost));
   return out;
 }
-void run_fp8(const AttnShape& s, Bf16Buffers& b, Fp8Buffers& f, Fp8Scaling m, const Fp8Options& opt, cudaStream_t st) {
+void run_fp8(const AttnShape& s, DeviceQkvo& b, Fp8Buffers& f, Fp8Scaling m, const Fp8Options& opt, cudaStream_t st) {
   ATTN_CUDA(fp8_quantize(quantize_args(s, b, f), m, st));
   ATTN_CUDA(attn_fp8_forward(fp8_problem(s, b, f), opt, st));
 }
@@ -232,10 +209,7 @@ int main(int argc, char** argv) {
   };
   return run_program(app, argc, argv, "attnlab-attn-fp8", before_gpu, [&](Program& prog) -> int {
     const DeviceFacts& dev = prog.dev;
-    if (std::string why = kernel_unsupported(KernelId::hopper, attn_shape(1, 1, 1, 128, 128, 128, false, ElemType::bf16),
-                                             device_caps(dev));
-        !why.empty())
-      return prog.skip(fmt::format("{} (this GPU: {}, compute capability {}.{})", why, dev.name, dev.cc_major, dev.cc_minor));
+    if (std::optional<int> skipped = skip_without_hopper(prog)) return *skipped;
     Fp8Options def{};
     for (auto e : kExp2s)
       if (default_exp2 == fp8_exp2_name(e)) def.exp2 = e;
@@ -243,7 +217,7 @@ int main(int argc, char** argv) {
     if (profile) {
       const AttnShape s = attn_shape(8, 16, 16, profile_seq, profile_seq, profile_dim, profile_causal, ElemType::bf16);
       const HostInputs in = make_inputs(s, seed);
-      Bf16Buffers b = upload(s, in);
+      DeviceQkvo b = upload_qkvo(s, in);
       Fp8Buffers f = alloc_fp8(s, seed);
       Fp8Options po = def;
       for (auto e : kExp2s)
@@ -258,20 +232,12 @@ int main(int argc, char** argv) {
     // ---- correctness: every feature the rung claims, fresh random inputs, every scaling
     {
       const ElemType bf = ElemType::bf16;
-      std::vector<AttnShape> cases = {
-          attn_shape(1, 2, 2, 128, 128, 128, false, bf),   // one tile
-          attn_shape(1, 2, 2, 128, 128, 64, true, bf),     // one tile, diagonal mask, d 64
-          attn_shape(2, 4, 1, 1000, 1000, 128, true, bf),  // ragged, causal, MQA (group 4)
-          attn_shape(1, 8, 2, 777, 777, 64, false, bf),    // ragged, GQA 4, d 64
-          attn_shape(1, 2, 2, 37, 37, 128, false, bf),     // shorter than one tile
-          attn_shape(1, 2, 2, 300, 1000, 128, false, bf),  // seq_q != seq_kv
-          attn_shape(1, 2, 1, 300, 1000, 64, true, bf),    // bottom-right causal, group 2
-      };
-      if (!quick) {
-        cases.push_back(attn_shape(2, 4, 4, 2048, 2048, 128, false, bf));  // many stage wrap-arounds
-        cases.push_back(attn_shape(2, 4, 2, 2048, 2048, 64, true, bf));
-        cases.push_back(attn_shape(1, 4, 4, 4095, 4095, 128, true, bf));
-      }
+      const std::vector<AttnShape> cases = hopper_check_shapes(
+          {
+              attn_shape(1, 2, 2, 128, 128, 128, false, bf),  // one tile
+              attn_shape(1, 2, 2, 128, 128, 64, true, bf),    // one tile, diagonal mask, d 64
+          },
+          {}, quick);
       fmt::print("{:<34} {:<19} {:<8} {:>9} {:>8} {:>9} {:>8} {:>5}  {}\n", "check (attn-fp8)", "scaling", "variant",
                   "max err", "rel l2", "deq max", "deq l2", "unwr", "result");
       const std::vector<std::pair<const char*, Fp8Options>> variants = {
@@ -282,7 +248,7 @@ int main(int argc, char** argv) {
       for (size_t c = 0; c < cases.size(); ++c) {
         const AttnShape& s = cases[c];
         const HostInputs in = make_inputs(s, seed + 17 * c);
-        Bf16Buffers b = upload(s, in);
+        DeviceQkvo b = upload_qkvo(s, in);
         Fp8Buffers f = alloc_fp8(s, seed + c);
         const std::vector<RowId> rows = pick_rows(s, 256, seed + c);
         const double scale = 1.0 / std::sqrt(double(s.head_dim));
@@ -327,7 +293,7 @@ int main(int argc, char** argv) {
           HostInputs bits;
           const FloatInputs fin =
               make_normal_inputs(s, seed + 300 + 2 * c + outliers, outliers ? kOutlierFraction : 0, kOutlierScale, bits);
-          Bf16Buffers b = upload(s, bits);
+          DeviceQkvo b = upload_qkvo(s, bits);
           Fp8Buffers f = alloc_fp8(s, seed + 400 + c);
           const std::vector<double> ref = reference_all(s, fin, 1.0 / std::sqrt(double(s.head_dim)));
           auto record = [&](const char* method, const std::vector<std::uint16_t>& out) {
@@ -341,7 +307,7 @@ int main(int argc, char** argv) {
             fmt::print("{:<34} {:<9} {:<19} {:>10.3e} {:>10.3e} {:>10.3e}\n", shape_label(s),
                        outliers ? "outliers" : "random", method, e.rmse, e.rel_l2, e.max_abs);
           };
-          AttnProblem pb = bf16_problem(s, b);
+          AttnProblem pb = problem_of(s, b);
           record("bf16", run_poisoned(s, b, [&] { ATTN_CUDA(attn_hopper_forward(pb, HopperOptions{}, nullptr)); }));
           for (Fp8Scaling m : kScalings)
             record(fp8_scaling_name(m), run_poisoned(s, b, [&] { run_fp8(s, b, f, m, def, nullptr); }));
@@ -353,10 +319,7 @@ int main(int argc, char** argv) {
     TimingOptions to;
     to.warmup = warmup;
     to.repeats = repeats;
-    std::vector<AttnShape> timed;
-    for (int d : {128, 64})
-      for (bool c : {false, true}) timed.push_back(attn_shape(8, 16, 16, 4096, 4096, d, c, ElemType::bf16));
-    timed.push_back(attn_shape(8, 16, 4, 4096, 4096, 128, false, ElemType::bf16));  // GQA 4
+    std::vector<AttnShape> timed = hopper_key_shapes();
     timed.push_back(attn_shape(8, 16, 16, 16384, 16384, 128, false, ElemType::bf16));
     timed.push_back(attn_shape(8, 16, 16, 16384, 16384, 128, true, ElemType::bf16));
     timed.push_back(attn_shape(8, 16, 16, 16384, 16384, 64, false, ElemType::bf16));
@@ -367,7 +330,7 @@ int main(int argc, char** argv) {
     for (size_t c = 0; c < timed.size(); ++c) {
       const AttnShape& s = timed[c];
       const HostInputs in = make_inputs(s, seed + 1000 + c);
-      Bf16Buffers b = upload(s, in);
+      DeviceQkvo b = upload_qkvo(s, in);
       Fp8Buffers f = alloc_fp8(s, seed + 1000 + c);
       const std::vector<RowId> rows = pick_rows(s, 128, seed + 2000 + c);
       const double scale = 1.0 / std::sqrt(double(s.head_dim));
@@ -378,7 +341,7 @@ int main(int argc, char** argv) {
       };
       // bf16 Hopper rung
       {
-        AttnProblem pb = bf16_problem(s, b);
+        AttnProblem pb = problem_of(s, b);
         const auto out = run_poisoned(s, b, [&] { ATTN_CUDA(attn_hopper_forward(pb, HopperOptions{}, nullptr)); });
         const ErrorFigures e = error_figures(s, out, ref, rows);
         const Tolerance tol = tolerance_for(KernelId::hopper, s.dtype);
@@ -499,8 +462,7 @@ int main(int argc, char** argv) {
     if (!out) throw std::runtime_error("cannot write " + json_path);
     out.close();
     measurement_load(json_path);  // still a valid measurement file with the section added
-    fmt::print("device: {} ({} SMs, L2 {} MiB), driver {}, CUDA driver {} runtime {}\n", dev.name, dev.sm_count,
-               dev.l2_bytes >> 20, dev.driver_version, dev.cuda_driver, dev.cuda_runtime);
+    prog.print_device();
     return all_ok ? 0 : 1;
   });
 }

@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "attn-hopper.hpp"
+#include "hopper-program.hpp"
 #include "launcher.hpp"
 
 using namespace attnlab;
@@ -17,40 +18,29 @@ using namespace attnlab::kernels;
 
 namespace {
 
+// The inputs on the host (for the fp64 reference) and on the device.
 struct Buffers {
   HostInputs in;
-  DeviceBuffer q, k, v, o;
+  DeviceQkvo dev;
 };
 Buffers upload(const AttnShape& s, std::uint64_t seed) {
   Buffers b;
   b.in = make_inputs(s, seed);
-  b.q = DeviceBuffer(b.in.q.size() * 2);
-  b.k = DeviceBuffer(b.in.k.size() * 2);
-  b.v = DeviceBuffer(b.in.v.size() * 2);
-  b.o = DeviceBuffer(b.in.q.size() * 2);
-  ATTN_CUDA(cudaMemcpy(b.q.get(), b.in.q.data(), b.q.bytes(), cudaMemcpyHostToDevice));
-  ATTN_CUDA(cudaMemcpy(b.k.get(), b.in.k.data(), b.k.bytes(), cudaMemcpyHostToDevice));
-  ATTN_CUDA(cudaMemcpy(b.v.get(), b.in.v.data(), b.v.bytes(), cudaMemcpyHostToDevice));
+  b.dev = upload_qkvo(s, b.in);
   return b;
 }
-AttnProblem problem_of(const AttnShape& s, Buffers& b) {
-  AttnProblem p;
-  p.shape = s;
-  p.q = b.q.get(), p.k = b.k.get(), p.v = b.v.get(), p.o = b.o.get();
-  p.scale = float(1.0 / std::sqrt(double(s.head_dim)));
-  return p;
-}
+AttnProblem problem_of(const AttnShape& s, Buffers& b) { return problem_of(s, b.dev); }
 
 // Poisoned output, one launch, the whole of O scanned for poison, `rows` rows against fp64.
 // `hopper` null: the mma rung.
 CheckResult run_check(const AttnShape& s, Buffers& b, const HopperOptions* hopper, size_t max_rows,
                       std::uint64_t seed) {
   AttnProblem p = problem_of(s, b);
-  ATTN_CUDA(cudaMemset(b.o.get(), 0xFF, b.o.bytes()));
+  ATTN_CUDA(cudaMemset(b.dev.o.get(), 0xFF, b.dev.o.bytes()));
   ATTN_CUDA(hopper ? attn_hopper_forward(p, *hopper, nullptr) : attn_forward(KernelId::mma, p, nullptr));
   ATTN_CUDA(cudaDeviceSynchronize());
   std::vector<std::uint16_t> out(b.in.q.size());
-  ATTN_CUDA(cudaMemcpy(out.data(), b.o.get(), b.o.bytes(), cudaMemcpyDeviceToHost));
+  ATTN_CUDA(cudaMemcpy(out.data(), b.dev.o.get(), b.dev.o.bytes(), cudaMemcpyDeviceToHost));
   return check_output(s, b.in, out, pick_rows(s, max_rows, seed), tolerance_for(KernelId::hopper, s.dtype), p.scale);
 }
 
@@ -86,10 +76,7 @@ int main(int argc, char** argv) {
   };
   return run_program(app, argc, argv, "attnlab-attn-hopper", before_gpu, [&](Program& prog) -> int {
     const DeviceFacts& dev = prog.dev;
-    if (std::string why = kernel_unsupported(KernelId::hopper, attn_shape(1, 1, 1, 128, 128, 128, false, ElemType::bf16),
-                                             device_caps(dev));
-        !why.empty())
-      return prog.skip(fmt::format("{} (this GPU: {}, compute capability {}.{})", why, dev.name, dev.cc_major, dev.cc_minor));
+    if (std::optional<int> skipped = skip_without_hopper(prog)) return *skipped;
     if (profile) {
       for (int d : {128, 64}) {
         const AttnShape s = attn_shape(8, 16, 16, profile_seq, profile_seq, d, profile_causal, ElemType::bf16);
@@ -108,22 +95,16 @@ int main(int argc, char** argv) {
     // ---- correctness: every feature the rung claims, on fresh random inputs
     {
       const ElemType bf = ElemType::bf16, fp = ElemType::fp16;
-      std::vector<AttnShape> cases = {
-          attn_shape(1, 2, 2, 128, 128, 64, false, bf),     // one tile
-          attn_shape(1, 2, 2, 128, 128, 128, true, bf),     // one tile, diagonal mask
-          attn_shape(2, 4, 1, 1000, 1000, 128, true, bf),   // ragged, causal, MQA (group 4)
-          attn_shape(1, 8, 2, 777, 777, 64, false, bf),     // ragged, GQA 4, d 64
-          attn_shape(1, 2, 2, 37, 37, 128, false, bf),      // shorter than one tile
-          attn_shape(1, 2, 2, 300, 1000, 128, false, bf),   // seq_q != seq_kv
-          attn_shape(1, 2, 1, 300, 1000, 64, true, bf),     // bottom-right causal, group 2
-          attn_shape(1, 4, 4, 513, 513, 128, false, fp),    // fp16
-          attn_shape(1, 4, 2, 640, 640, 64, true, fp),      // fp16, causal
-      };
-      if (!quick) {
-        cases.push_back(attn_shape(2, 4, 4, 2048, 2048, 128, false, bf));  // many stage wrap-arounds
-        cases.push_back(attn_shape(2, 4, 2, 2048, 2048, 64, true, bf));
-        cases.push_back(attn_shape(1, 4, 4, 4095, 4095, 128, true, bf));
-      }
+      const std::vector<AttnShape> cases = hopper_check_shapes(
+          {
+              attn_shape(1, 2, 2, 128, 128, 64, false, bf),  // one tile
+              attn_shape(1, 2, 2, 128, 128, 128, true, bf),  // one tile, diagonal mask
+          },
+          {
+              attn_shape(1, 4, 4, 513, 513, 128, false, fp),  // fp16
+              attn_shape(1, 4, 2, 640, 640, 64, true, fp),    // fp16, causal
+          },
+          quick);
       fmt::print("{:<36} {:<9} {:>5} {:>10} {:>10} {:>9}  {}\n", "check (attn-hopper)", "variant", "rows", "max err",
                  "rel l2", "unwritten", "result");
       std::vector<std::pair<const char*, HopperOptions>> variants = {
@@ -151,10 +132,7 @@ int main(int argc, char** argv) {
     TimingOptions to;
     to.warmup = warmup;
     to.repeats = repeats;
-    std::vector<AttnShape> timed;
-    for (int d : {128, 64})
-      for (bool c : {false, true}) timed.push_back(attn_shape(8, 16, 16, 4096, 4096, d, c, ElemType::bf16));
-    timed.push_back(attn_shape(8, 16, 4, 4096, 4096, 128, false, ElemType::bf16));  // GQA 4
+    std::vector<AttnShape> timed = hopper_key_shapes();
     timed.push_back(attn_shape(8, 16, 16, 4096, 4096, 128, false, ElemType::fp16));
     timed.push_back(attn_shape(2, 16, 16, 16384, 16384, 128, true, ElemType::bf16));  // long
     fmt::print("\n{:<36} {:<22} {:>9} {:>9} {:>9}\n", "config", "kernel", "median ms", "TFLOP/s", "max err");
@@ -196,8 +174,7 @@ int main(int argc, char** argv) {
       }
     }
     prog.write_file(file, json_path);
-    fmt::print("device: {} ({} SMs, L2 {} MiB), driver {}, CUDA driver {} runtime {}\n", dev.name, dev.sm_count,
-               dev.l2_bytes >> 20, dev.driver_version, dev.cuda_driver, dev.cuda_runtime);
+    prog.print_device();
     return all_ok ? 0 : 1;
   });
 }

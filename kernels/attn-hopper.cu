@@ -37,6 +37,9 @@
 //   Kept from the mma rung: online softmax in base 2 with scale*log2(e) folded into one FMA; O
 //   unnormalised until the end; causal blocks issued longest first; tiles wholly above the
 //   diagonal skipped; masks only on tiles that need them.
+//   The pipeline itself (barriers, work items, the producer's loop, ping-pong turns, one item's
+//   pass over its key tiles, the softmax steps, the epilogue) is shared with the FP8 rung in
+//   hopper-pipeline.cuh; this file keeps what is its own: tiles, descriptors, GEMMs, P's packing.
 //
 // Tiles (paper names): Br = 128 query rows per block (2 consumer warpgroups x 64), Bc = 128 keys
 // per step, d = 64 or 128; K/V in 2 shared-memory stages at d = 128 (Q 32 KiB + 2 x (K 32 + V 32)
@@ -88,10 +91,10 @@
 
 #include "attn-hopper.hpp"
 #include "harness-cuda.hpp"
-#include "hopper-sync.cuh"
-#include "tensor-map.hpp"
+#include "hopper-pipeline.cuh"
 #include "hopper-wgmma.cuh"
 #include "mma-ptx.cuh"
+#include "tensor-map.hpp"
 
 using namespace attnlab::kernels;
 using namespace attnlab::kernels::hopper;
@@ -103,25 +106,13 @@ constexpr int Bc = 128;            // keys per step
 constexpr int kThreads = 384;      // warpgroup 0: producer; 1, 2: consumers
 constexpr int kConsumerWarps = 8;  // arrivals on each "empty" barrier (one per consumer warp)
 
-// Shared memory: [Q][K stage 0][K stage 1][V stage 0][V stage 1][barriers]. A tile of R rows of d
-// is stored as d/64 column blocks of [R][64] 16-bit values (128 bytes a row): the 128-byte swizzle
-// of TMA and wgmma works on rows of exactly 128 bytes. Every tile starts 1024-byte aligned, the
-// swizzle pattern's period (8 rows x 128 B).
+// Shared memory: [Q][K stage 0][K stage 1][V stage 0][V stage 1][barriers] (hopper-pipeline.cuh).
+// A tile of R rows of d is stored as d/64 column blocks of [R][64] 16-bit values (128 bytes a
+// row): the 128-byte swizzle of TMA and wgmma works on rows of exactly 128 bytes. K/V stages:
+// d = 128 fills 160 KiB with 2; d = 64 tiles are half the size, so 3 fit easily and give the copy
+// engine one more tile of lead.
 template <int D>
-struct Smem {
-  // K/V stages: d = 128 fills 160 KiB with 2; d = 64 tiles are half the size, so 3 fit easily
-  // and give the copy engine one more tile of lead.
-  static constexpr int stages = D == 64 ? 3 : 2;
-  static constexpr int q_bytes = Br * D * 2;
-  static constexpr int kv_bytes = Bc * D * 2;
-  static constexpr int q_off = 0;
-  static constexpr int k_off = q_bytes;
-  static constexpr int v_off = k_off + stages * kv_bytes;
-  static constexpr int bar_off = v_off + stages * kv_bytes;
-  static constexpr int bars = 2 + 4 * stages;  // q_full, k_full[], v_full[], k_empty[], v_empty[], q_empty
-  static constexpr int bytes = bar_off + bars * 8;
-  static constexpr int alloc = bytes + 1024;  // room to align the dynamic base to 1024
-};
+using Smem = PipelineSmem<D == 64 ? 3 : 2, Br * D * 2, Bc * D * 2>;
 
 struct HopperParams {
   void* o;  // [B, H, seq_q, d]
@@ -135,7 +126,8 @@ struct HopperParams {
 
 // ---------------------------------------------------------------------------------------------
 // PTX wrappers: mbarrier, TMA, named barriers and wgmma fences are shared with the FP8 rung
-// (hopper-sync.cuh); the descriptor is this rung's.
+// (hopper-sync.cuh), and so is the pipeline built on them (hopper-pipeline.cuh); the descriptor
+// is this rung's.
 
 // wgmma shared-memory matrix descriptor: start address, leading / stride byte offsets (all >> 4),
 // swizzle mode 1 = 128-byte swizzle (bits 62-63).
@@ -143,8 +135,7 @@ __device__ __forceinline__ uint64_t make_desc(uint32_t addr, uint32_t lbo, uint3
   return uint64_t((addr & 0x3FFFF) >> 4) | (uint64_t(lbo >> 4) << 16) | (uint64_t(sbo >> 4) << 32) | (1ull << 62);
 }
 
-// pack2 and ex2: the PTX wrappers every tensor-core rung shares (mma-ptx.cuh).
-using ptx::fast_exp2;
+// pack2: the PTX wrapper every tensor-core rung shares (mma-ptx.cuh).
 using ptx::pack2;
 
 // ---------------------------------------------------------------------------------------------
@@ -164,82 +155,33 @@ __global__ void __launch_bounds__(kThreads, 1)
   const uint32_t sq = base + L::q_off;
   auto sk = [&](int s) { return base + L::k_off + s * L::kv_bytes; };
   auto sv = [&](int s) { return base + L::v_off + s * L::kv_bytes; };
-  const uint32_t bars = base + L::bar_off;
-  const uint32_t q_full = bars;
-  auto k_full = [&](int s) { return bars + 8 * (1 + s); };
-  auto v_full = [&](int s) { return bars + 8 * (1 + L::stages + s); };
-  auto k_empty = [&](int s) { return bars + 8 * (1 + 2 * L::stages + s); };
-  auto v_empty = [&](int s) { return bars + 8 * (1 + 3 * L::stages + s); };
-  const uint32_t q_empty = bars + 8 * (1 + 4 * L::stages);
+  const PipelineBarriers<L::stages> bar{base + L::bar_off};
 
   const int wg = threadIdx.x / 128;
   const int warp = (threadIdx.x / 32) % 4;  // warp within the warpgroup
   const int lane = threadIdx.x % 32;
-  // Work items: item w = query tile qt of head h of batch b, numbered so that the tiles of one head
-  // are consecutive (blocks working at the same time share that head's K/V through L2) and, when
-  // causal, the longest tile of a head comes first. A block takes items blockIdx.x, + gridDim.x,
-  // ...: with one block per item (Grid::per_tile) that is one item; with a persistent grid of
-  // one block per SM, the producer loads the next item's Q, K, V while the consumers finish this one.
+  // Work items (work_item): the query tiles of one head consecutive, causal longest first; one
+  // block per item (Grid::per_tile), or one block per SM looping over them (persistent).
   const int n_items = p.q_tiles * p.heads * p.batch;
-  struct Item {
-    int qt, h, b, q0, n_tiles;
-  };
-  auto item_of = [&](int w) {
-    Item it;
-    const int x = w % p.q_tiles, bh = w / p.q_tiles;
-    it.qt = p.causal ? p.q_tiles - 1 - x : x;
-    it.h = bh % p.heads;
-    it.b = bh / p.heads;
-    it.q0 = it.qt * Br;
-    const int last_key = p.causal ? min(p.seq_kv - 1, it.q0 + Br - 1 + p.offset) : p.seq_kv - 1;
-    it.n_tiles = last_key / Bc + 1;  // key tiles of this item (>= 1: seq_q <= seq_kv)
-    return it;
-  };
 
-  if (threadIdx.x == 0) {
-    mbar_init(q_full, 1);  // one arrival: the producer's expect_tx (plus the bytes)
-    for (int s = 0; s < L::stages; ++s) {
-      mbar_init(k_full(s), 1);
-      mbar_init(v_full(s), 1);
-      mbar_init(k_empty(s), kConsumerWarps);  // every consumer warp says it is done with the stage
-      mbar_init(v_empty(s), kConsumerWarps);
-    }
-    mbar_init(q_empty, kConsumerWarps);  // every consumer warp's last S GEMM of an item is done
-    // Make the initialised barriers visible to the copy engine (async proxy) before any TMA.
-    asm volatile("fence.mbarrier_init.release.cluster;" ::: "memory");
-  }
-  // Every thread must see initialised barriers before it waits on one or a copy arrives on one.
-  __syncthreads();
+  bar.init_block(kConsumerWarps);
 
   if (wg == 0) {
     // ---------------- producer warpgroup: one thread issues every copy
     asm volatile("setmaxnreg.dec.sync.aligned.u32 40;");
     if (warp == 0 && lane == 0) {
-      int kv_count = 0;  // K/V tiles loaded so far by this block: stage = count % stages
-      int local = 0;     // items started by this block
-      for (int w = blockIdx.x; w < n_items; w += gridDim.x, ++local) {
-        const Item it = item_of(w);
-        const int zq = it.b * p.heads + it.h;
-        const int zkv = it.b * p.kv_heads + it.h / p.group;  // GQA: the kv head this query head reads
-        // The previous item's Q may be overwritten only once every consumer warp's last S GEMM
-        // on it has completed.
-        if (local > 0) mbar_wait(q_empty, (local - 1) & 1);
-        mbar_arrive_expect_tx(q_full, L::q_bytes);
-        for (int a = 0; a < kAtoms; ++a) tma_load_3d(sq + a * Br * 128, &tq, a * 64, it.q0, zq, q_full);
-      for (int j = 0; j < it.n_tiles; ++j, ++kv_count) {
-        const int s = kv_count % L::stages;
-        const uint32_t ph = (kv_count / L::stages) & 1;
-        // Stage s last held the K/V tile loaded `stages` loads ago: wait until every consumer warp has finished reading
-        // its K (the S GEMM of that tile completed) before the copy engine overwrites it.
-        if (!p.plant_race) mbar_wait(k_empty(s), ph ^ 1);
-        mbar_arrive_expect_tx(k_full(s), L::kv_bytes);
-        for (int a = 0; a < kAtoms; ++a) tma_load_3d(sk(s) + a * Bc * 128, &tk, a * 64, j * Bc, zkv, k_full(s));
-        // Same for V (its P V GEMM completed).
-        if (!p.plant_race) mbar_wait(v_empty(s), ph ^ 1);
-        mbar_arrive_expect_tx(v_full(s), L::kv_bytes);
-        for (int a = 0; a < kAtoms; ++a) tma_load_3d(sv(s) + a * Bc * 128, &tv, a * 64, j * Bc, zkv, v_full(s));
-      }
-      }
+      // A tile is d/64 boxes of 64 columns; K and V go to kv_head zkv (GQA).
+      produce_items<Br, Bc, L>(
+          bar, p, n_items, !p.plant_race,
+          [&](const WorkItem& it, uint32_t b) {
+            for (int a = 0; a < kAtoms; ++a) tma_load_3d(sq + a * Br * 128, &tq, a * 64, it.q0, it.zq, b);
+          },
+          [&](int s, int j, const WorkItem& it, uint32_t b) {
+            for (int a = 0; a < kAtoms; ++a) tma_load_3d(sk(s) + a * Bc * 128, &tk, a * 64, j * Bc, it.zkv, b);
+          },
+          [&](int s, int j, const WorkItem& it, uint32_t b) {
+            for (int a = 0; a < kAtoms; ++a) tma_load_3d(sv(s) + a * Bc * 128, &tv, a * 64, j * Bc, it.zkv, b);
+          });
     }
     return;
   }
@@ -275,39 +217,11 @@ __global__ void __launch_bounds__(kThreads, 1)
   // Online softmax of S_j in place: new row max, P = exp2(S*scale - m), row sums, and the factor
   // alpha by which the O accumulated so far must shrink.
   auto softmax = [&](int j, float (&alpha)[2]) {
-    const int k0 = j * Bc;
-    // Mask only tiles that need it: the ragged end of the keys, and tiles crossing the diagonal.
-    if (k0 + Bc > p.seq_kv || (p.causal && k0 + Bc - 1 > q0 + p.offset)) {
-#pragma unroll
-      for (int i = 0; i < Bc / 2; ++i) {
-        const int key = k0 + 8 * (i / 4) + 2 * t + (i % 2);
-        const int row = row_a + 8 * ((i % 4) / 2);
-        if (key >= p.seq_kv || (p.causal && key > row + p.offset)) s_acc[i] = -INFINITY;
-      }
-    }
+    mask_tile<Bc>(s_acc, j * Bc, q0, row_a, t, p);
 #pragma unroll
     for (int r = 0; r < 2; ++r) {
-      float mx = -INFINITY;
-#pragma unroll
-      for (int i = 0; i < Bc / 8; ++i) mx = fmaxf(mx, fmaxf(s_acc[4 * i + 2 * r], s_acc[4 * i + 2 * r + 1]));
-      // the 4 threads of a quad share a row
-      mx = fmaxf(mx, __shfl_xor_sync(0xffffffff, mx, 1));
-      mx = fmaxf(mx, __shfl_xor_sync(0xffffffff, mx, 2));
-      const float m_new = fmaxf(m[r], mx * p.scale_log2);
-      // A row whose keys are all masked so far keeps m = -inf; use 0 so exp2 gives 0, not NaN.
-      const float base_m = m_new == -INFINITY ? 0.f : m_new;
-      alpha[r] = fast_exp2(m[r] - base_m);
-      m[r] = m_new;
-      float sum = 0.f;
-#pragma unroll
-      for (int i = 0; i < Bc / 8; ++i) {
-        float& x0 = s_acc[4 * i + 2 * r];
-        float& x1 = s_acc[4 * i + 2 * r + 1];
-        x0 = fast_exp2(fmaf(x0, p.scale_log2, -base_m));
-        x1 = fast_exp2(fmaf(x1, p.scale_log2, -base_m));
-        sum += x0 + x1;
-      }
-      l[r] = l[r] * alpha[r] + sum;
+      const float base_m = running_max(m[r], row_max<Bc>(s_acc, r) * p.scale_log2, alpha[r]);
+      l[r] = l[r] * alpha[r] + exp_row<Bc>(s_acc, r, p.scale_log2, base_m);
     }
   };
   // S accumulator (n8 blocks 2kk, 2kk+1) -> A fragment of k-step kk: rows g / g+8, keys 2t.. / 2t+8..
@@ -320,119 +234,28 @@ __global__ void __launch_bounds__(kThreads, 1)
       pa[kk][3] = pack2<T>(s_acc[8 * kk + 6], s_acc[8 * kk + 7]);
     }
   };
-  auto rescale_o = [&](const float (&alpha)[2]) {
-#pragma unroll
-    for (int i = 0; i < D / 2; ++i) o[i] *= alpha[(i % 4) / 2];
-  };
 
-  // Ping-pong (FA3's inter-warpgroup overlap): a "turn" is the issue of one step's GEMMs. The two
-  // consumer warpgroups alternate turns, so while one issues (and its GEMMs run on the tensor
-  // cores), the other does its softmax: exp2 on the MUFU units overlaps the other's matrix work.
-  // Warpgroup 1 starts: warpgroup 2 hands it the first turn. Each warpgroup takes n_tiles + 1
-  // turns per item (the same items, in the same order); warpgroup 1 takes one extra wait at the
-  // very end so that every arrive has its wait.
-  const int my_bar = 1 + cw, other_bar = 2 - cw;
-  auto turn_begin = [&]() {
-    if (p.pingpong) named_sync(my_bar);  // the other warpgroup has issued its GEMMs: my turn
-  };
-  auto turn_end = [&]() {
-    if (p.pingpong) named_arrive(other_bar);  // my GEMMs are issued: the other's turn
-  };
-  if (p.pingpong && cw == 1) named_arrive(1);
+  // Ping-pong: the two consumer warpgroups alternate issuing their GEMMs (PingPong).
+  const PingPong pp{p.pingpong != 0, cw};
+  pp.start();
 
   int kv_count = 0;  // K/V tiles consumed by this block before the current item
   int local = 0;     // items done by this block
   for (int w = blockIdx.x; w < n_items; w += gridDim.x, ++local) {
-    const Item it = item_of(w);
-    const int n_tiles = it.n_tiles;
+    const WorkItem it = work_item<Br, Bc>(w, p);
     q0 = it.q0;
     row_a = q0 + cw * 64 + warp * 16 + g;
-#pragma unroll
-    for (int i = 0; i < D / 2; ++i) o[i] = 0.f;
-    m[0] = m[1] = -INFINITY;
-    l[0] = l[1] = 0.f;
-    auto stage = [&](int j) { return (kv_count + j) % L::stages; };
-    auto parity = [&](int j) { return uint32_t((kv_count + j) / L::stages) & 1u; };
-
-    // Q of this item must have landed before the first S GEMM reads it.
-    mbar_wait(q_full, local & 1);
-    // Tile 0: S_0, softmax, P_0 (nothing to overlap with yet).
-    mbar_wait(k_full(stage(0)), parity(0));  // K_0 landed
-    turn_begin();
-    wgmma_fence();  // S and O were last touched by ordinary instructions
-    issue_s(stage(0));
-    wgmma_commit();
-    turn_end();
-    wgmma_wait<0>();
-    fence_regs(s_acc);
-    if (lane == 0) {
-      mbar_arrive(k_empty(stage(0)));          // this warp no longer reads K_0
-      if (n_tiles == 1) mbar_arrive(q_empty);  // ... nor Q: the producer may load the next item's
-    }
-    {
-      float alpha[2];
-      softmax(0, alpha);  // alpha is 0 here and O is 0: nothing to rescale
-    }
-    pack_p();
-
-    for (int j = 1; j < n_tiles; ++j) {
-      const int s = stage(j), sp = stage(j - 1);
-      mbar_wait(k_full(s), parity(j));       // K_j landed
-      mbar_wait(v_full(sp), parity(j - 1));  // V_{j-1} landed
-      turn_begin();
-      wgmma_fence();  // S and O were last written by ordinary instructions (softmax, rescale)
-      issue_s(s);
-      wgmma_commit();
-      issue_pv(sp);
-      wgmma_commit();
-      turn_end();
-      wgmma_wait<1>();  // S_j done (groups complete in order); P_{j-1} V_{j-1} may still run
-      fence_regs(s_acc);
-      if (lane == 0) {
-        mbar_arrive(k_empty(s));
-        if (j == n_tiles - 1) mbar_arrive(q_empty);  // the item's last S GEMM is done: Q is free
-      }
-      float alpha[2];
-      softmax(j, alpha);  // overlaps the P V GEMM on the tensor cores
-      wgmma_wait<0>();    // P V done: O is valid and the registers of P may be overwritten
-      fence_regs(o);
-      if (lane == 0) mbar_arrive(v_empty(sp));
-      rescale_o(alpha);
-      pack_p();
-    }
-    {
-      const int sp = stage(n_tiles - 1);
-      mbar_wait(v_full(sp), parity(n_tiles - 1));  // V of the last tile landed
-      turn_begin();
-      wgmma_fence();
-      issue_pv(sp);
-      wgmma_commit();
-      turn_end();
-      wgmma_wait<0>();
-      fence_regs(o);
-      if (lane == 0) mbar_arrive(v_empty(sp));
-    }
-    kv_count += n_tiles;
+    softmax_start<D>(o, m, l);
+    consume_item<L>(
+        bar, pp, kv_count, local, it.n_tiles, lane, s_acc, o, issue_s, issue_pv, [](int) {}, softmax,
+        [&](const float (&alpha)[2]) { rescale_o<D>(o, alpha); }, pack_p);
+    kv_count += it.n_tiles;
 
     // ---------------- epilogue: full row sums, O / l, store rows inside the sequence
     T* out = static_cast<T*>(p.o) + (size_t(it.b) * p.heads + it.h) * size_t(p.seq_q) * D;
-#pragma unroll
-    for (int r = 0; r < 2; ++r) {
-      const float lr = l[r] + __shfl_xor_sync(0xffffffff, l[r], 1);
-      const float lsum = lr + __shfl_xor_sync(0xffffffff, lr, 2);
-      const float inv = lsum > 0.f ? 1.f / lsum : 0.f;
-      const int row = row_a + 8 * r;
-      if (row < p.seq_q) {
-#pragma unroll
-        for (int i = 0; i < D / 8; ++i) {
-          const int col = 8 * i + 2 * t;
-          *reinterpret_cast<uint32_t*>(out + size_t(row) * D + col) =
-              pack2<T>(o[4 * i + 2 * r] * inv, o[4 * i + 2 * r + 1] * inv);
-        }
-      }
-    }
+    store_o<D>(out, o, l, 1.f, row_a, t, p.seq_q);
   }
-  if (p.pingpong && cw == 0) named_sync(1);  // pairs with warpgroup 2's last arrive
+  pp.finish();
 #endif
 }
 
@@ -454,26 +277,10 @@ cudaError_t launch_d(const AttnProblem& pr, const HopperOptions& opt, cudaStream
   HopperParams p{pr.o, s.heads, s.kv_heads, s.group(), s.seq_q, s.seq_kv, s.causal ? 1 : 0, s.seq_kv - s.seq_q,
                  float(pr.scale * 1.4426950408889634), s.batch, (s.seq_q + Br - 1) / Br,
                  opt.pingpong ? 1 : 0, opt.plant_race ? 1 : 0};
-  auto kern = attn_hopper_kernel<D, T>;
-  static bool attr_set = false;
-  if (!attr_set) {
-    cudaError_t e = cudaFuncSetAttribute(kern, cudaFuncAttributeMaxDynamicSharedMemorySize, Smem<D>::alloc);
-    if (e != cudaSuccess) return e;
-    attr_set = true;
-  }
-  static int sm_count = 0;
-  if (sm_count == 0) {
-    int dev = 0;
-    cudaError_t e = cudaGetDevice(&dev);
-    if (e == cudaSuccess) e = cudaDeviceGetAttribute(&sm_count, cudaDevAttrMultiProcessorCount, dev);
-    if (e != cudaSuccess) return e;
-  }
   const long long items = (long long)p.q_tiles * s.heads * s.batch;
   const bool persistent = opt.grid == HopperOptions::Grid::persistent ||
                           (opt.grid == HopperOptions::Grid::automatic && !s.causal);
-  const int grid = int(persistent ? std::min<long long>(items, sm_count) : items);
-  kern<<<grid, kThreads, Smem<D>::alloc, st>>>(tq, tk, tv, p);
-  return cudaGetLastError();
+  return launch_items<attn_hopper_kernel<D, T>, Smem<D>>(kThreads, items, persistent, st, tq, tk, tv, p);
 }
 
 }  // namespace

@@ -337,8 +337,7 @@ int run_bench(const Options& opt, const std::vector<AttnShape>& shapes, const st
     else
       fmt::print("{:<18} {:<34} {:>10.3f} {:>9.1f} {:>9.2e}\n", r.kernel, r.config, r.ms, r.tflops, r.err);
   }
-  fmt::print("device: {} ({} SMs, L2 {} MiB), driver {}, CUDA driver {} runtime {}\n", dev.name, dev.sm_count,
-             dev.l2_bytes >> 20, dev.driver_version, dev.cuda_driver, dev.cuda_runtime);
+  prog.print_device();
   return all_ok ? 0 : 1;
 }
 

@@ -23,6 +23,11 @@ int Program::skip(const std::string& why) const {
   return kExitSkipped;
 }
 
+void Program::print_device() const {
+  fmt::print("device: {} ({} SMs, L2 {} MiB), driver {}, CUDA driver {} runtime {}\n", dev.name, dev.sm_count,
+             dev.l2_bytes >> 20, dev.driver_version, dev.cuda_driver, dev.cuda_runtime);
+}
+
 int run_program(CLI::App& app, int argc, char** argv, const std::string& name,
                 const std::function<std::optional<int>()>& before_gpu, const std::function<int(Program&)>& body) {
   try {

@@ -50,6 +50,8 @@ struct Program {
   void write_file(const Measurements& m, const std::string& path) const;
   // Says why the program does nothing here ("needs compute capability 9.0") and returns 77.
   int skip(const std::string& why) const;
+  // The line a timing run ends with: the device, its SMs and L2, driver and CUDA versions.
+  void print_device() const;
 };
 
 // Parses argv with `app`, then `before_gpu` (input checks, and GPU-free modes such as
