@@ -110,6 +110,11 @@ __device__ __forceinline__ void bulk_load(uint32_t dst, const void* src, uint32_
                : "memory");
 }
 __device__ __forceinline__ void fence_proxy_async() { asm volatile("fence.proxy.async.shared::cta;" ::: "memory"); }
+__device__ __forceinline__ float2 ld_shared_f2(uint32_t addr) {  // ld.shared, not a generic load
+  float2 v;
+  asm volatile("ld.shared.v2.f32 {%0, %1}, [%2];" : "=f"(v.x), "=f"(v.y) : "r"(addr) : "memory");
+  return v;
+}
 __device__ __forceinline__ void st_shared_u32(uint32_t addr, uint32_t v) {
   asm volatile("st.shared.b32 [%0], %1;" ::"r"(addr), "r"(v) : "memory");
 }
@@ -132,7 +137,10 @@ __device__ __forceinline__ void add_dq_pair(float* row0, int ld, const float* a,
   }
 }
 
-template <int D, typename T>
+// kPipe (variant 2): the next step's Sᵀ, dPᵀ issued before this step's dQ reds. kOwnKeys
+// (variant 3): each consumer warpgroup computes dQi over its own 64 keys and all of d, so the two
+// warpgroups never wait for each other (no shared dSᵀ), at twice the dQ reds.
+template <int D, typename T, bool kPipe, bool kOwnKeys>
 __global__ void __launch_bounds__(kThreads, 1)
     attn_bwd_hopper_kernel(const __grid_constant__ CUtensorMap tq, const __grid_constant__ CUtensorMap tk,
                            const __grid_constant__ CUtensorMap tv, const __grid_constant__ CUtensorMap tdo,
@@ -141,16 +149,15 @@ __global__ void __launch_bounds__(kThreads, 1)
   using L = Smem<D>;
   constexpr bool kFp16 = std::is_same_v<T, __half>;
   constexpr int kAtoms = D / 64;  // 128-byte column blocks per row
-  constexpr int kDqN = D / 2;     // dQ columns per consumer warpgroup
+  constexpr int kDqN = kOwnKeys ? D : D / 2;  // dQ columns per consumer warpgroup
   extern __shared__ __align__(1024) unsigned char smem_raw[];
   const uint32_t base = (smem_u32(smem_raw) + 1023u) & ~1023u;
   const uint32_t sk = base + L::k_off, sv = base + L::v_off;
   auto sq = [&](int s) { return base + L::q_off + s * L::q_bytes; };
   auto sdo = [&](int s) { return base + L::do_off + s * L::q_bytes; };
   auto sds = [&](int s) { return base + L::ds_off + s * L::ds_bytes; };
-  const unsigned char* gbase = smem_raw + (base - smem_u32(smem_raw));
-  auto lse_ptr = [&](int s) { return reinterpret_cast<const float*>(gbase + L::lse_off + s * Br * 4); };
-  auto dd_ptr = [&](int s) { return reinterpret_cast<const float*>(gbase + L::dd_off + s * Br * 4); };
+  auto slse = [&](int s) { return base + L::lse_off + s * Br * 4; };
+  auto sdd = [&](int s) { return base + L::dd_off + s * Br * 4; };
   const uint32_t bars = base + L::bar_off;
   const uint32_t kv_full = bars;
   auto full = [&](int s) { return bars + 8 * (1 + s); };
@@ -230,12 +237,10 @@ __global__ void __launch_bounds__(kThreads, 1)
 #pragma unroll
   for (int i = 0; i < D / 2; ++i) dv[i] = dk[i] = 0.f;
 
-  // Kj and Vj must have landed before the first Sᵀ, dPᵀ read them.
-  mbar_wait(kv_full, 0);
-  for (int i = 0; i < total; ++i) {
+  // Sᵀ = Kj Qiᵀ, dPᵀ = Vj dOiᵀ of step i: two commit groups.
+  auto issue_sdp = [&](int i) {
     const int s = i % kStages;
-    const int h = step_head(i), q0 = step_q0(i);
-    // Qi, dOi, lse, D of this step have landed.
+    // Qi, dOi, lse, D of step i have landed.
     mbar_wait(full(s), (i / kStages) & 1);
     wgmma_fence();  // Sᵀ, dPᵀ registers were last touched by ordinary instructions
 #pragma unroll
@@ -252,15 +257,26 @@ __global__ void __launch_bounds__(kThreads, 1)
       wgmma_ss<Br, kFp16>(dpt, make_desc(sv + off, 16, 1024), make_desc(sdo(s) + qoff, 16, 1024), kk > 0);
     }
     wgmma_commit();
+  };
+
+  // Kj and Vj must have landed before the first Sᵀ, dPᵀ read them.
+  mbar_wait(kv_full, 0);
+  // kPipe: step i+1's Sᵀ, dPᵀ are issued before step i's dQ reds (below); without it, each step
+  // starts only once the previous one is done.
+  if (kPipe && total > 0) issue_sdp(0);
+  for (int i = 0; i < total; ++i) {
+    const int s = i % kStages;
+    const int h = step_head(i), q0 = step_q0(i);
+    if (!kPipe) issue_sdp(i);
     wgmma_wait<1>();  // Sᵀ done (groups complete in order); dPᵀ may still run
     fence_regs(st);
     // Pᵀ = exp2(Sᵀ·scale·log2e − lse·log2e), overlapping the dPᵀ wgmma. Register r holds key
     // key_a + 8·((r%4)/2), query q0 + 8·(r/4) + 2t + (r%2). Pad query rows have lse = +inf: P = 0.
-    const float* lse = lse_ptr(s);
+    const uint32_t lse = slse(s);
     const bool mask = (p.causal && k0 + Bc - 1 > q0 + p.offset) || k0 + Bc > p.seq_kv;
 #pragma unroll
     for (int nb = 0; nb < Br / 8; ++nb) {
-      const float2 l2 = *reinterpret_cast<const float2*>(lse + nb * 8 + 2 * t);
+      const float2 l2 = ld_shared_f2(lse + (nb * 8 + 2 * t) * 4);
 #pragma unroll
       for (int e = 0; e < 4; ++e) {
         const int r = 4 * nb + e;
@@ -276,11 +292,11 @@ __global__ void __launch_bounds__(kThreads, 1)
     fence_regs(dpt);
     // dSᵀ = Pᵀ ∘ (dPᵀ − D), D per query (column). Pack Pᵀ, dSᵀ into A fragments (16 queries each)
     // and store dSᵀ into this step's [key][query] buffer (128-byte swizzle, as wgmma reads it).
-    const float* dd = dd_ptr(s);
+    const uint32_t dd = sdd(s);
     const uint32_t ds_buf = sds(i & 1);
 #pragma unroll
     for (int nb = 0; nb < Br / 8; ++nb) {
-      const float2 d2 = *reinterpret_cast<const float2*>(dd + nb * 8 + 2 * t);
+      const float2 d2 = ld_shared_f2(dd + (nb * 8 + 2 * t) * 4);
 #pragma unroll
       for (int e = 0; e < 4; ++e) dpt[4 * nb + e] = st[4 * nb + e] * (dpt[4 * nb + e] - ((e & 1) ? d2.y : d2.x));
       const int row = cw * 64 + warp * 16 + g;  // key row inside the tile (and row + 8)
@@ -305,16 +321,30 @@ __global__ void __launch_bounds__(kThreads, 1)
     }
     wgmma_commit();
     // Both warpgroups' dSᵀ halves are in shared memory (named barrier 1, the 256 consumer
-    // threads). The other buffer (step i−1) is not rewritten before the next step's barrier, which
-    // each warpgroup reaches only after its own dQ wgmma of step i−1 completed.
-    named_sync(1);
+    // threads; kOwnKeys: this warpgroup's half, barrier 2 + cw over its 128 threads). The other buffer (step i−1) is not rewritten before the next step's barrier, which
+    // each warpgroup reaches only after its own dQ wgmma of step i−1 completed (the wait at the end
+    // of step i−1 covers it, pipelined or not).
+    if (kOwnKeys)
+      asm volatile("bar.sync %0, 128;" ::"r"(2 + cw) : "memory");
+    else
+      named_sync(1);
     // dQi[:, cw·d/2 ..] = dSi Kj: A = dS, M-major (dSᵀ rows are keys = the k dimension), B = Kj
     // N-major; 16 keys a k-step. d64: the 32 columns start 64 bytes into the swizzled row.
+    if constexpr (kOwnKeys) {
+      // dQi = dSi[:, own keys] Kj[own keys, :]: 4 k-steps of 16 keys from row 64·cw.
 #pragma unroll
-    for (int kk = 0; kk < Bc / 16; ++kk) {
-      const uint32_t kb = sk + (kDqN == 64 ? cw * Bc * 128 : cw * 64) + kk * 16 * 128;
-      wgmma_ss_tt<kDqN, kFp16>(dq, make_desc(ds_buf + kk * 16 * 128, Br * 128, 1024), make_desc(kb, Bc * 128, 1024),
-                              kk > 0);
+      for (int kk = 0; kk < 64 / 16; ++kk) {
+        const uint32_t row = (cw * 64 + kk * 16) * 128;
+        wgmma_ss_tt<kDqN, kFp16>(dq, make_desc(ds_buf + row, Br * 128, 1024), make_desc(sk + row, Bc * 128, 1024),
+                                kk > 0);
+      }
+    } else {
+#pragma unroll
+      for (int kk = 0; kk < Bc / 16; ++kk) {
+        const uint32_t kb = sk + (kDqN == 64 ? cw * Bc * 128 : cw * 64) + kk * 16 * 128;
+        wgmma_ss_tt<kDqN, kFp16>(dq, make_desc(ds_buf + kk * 16 * 128, Br * 128, 1024), make_desc(kb, Bc * 128, 1024),
+                                kk > 0);
+      }
     }
     wgmma_commit();
     wgmma_wait<0>();  // dV, dK, dQ products done: Qi, dOi no longer read; dq valid
@@ -322,8 +352,12 @@ __global__ void __launch_bounds__(kThreads, 1)
     fence_regs(dk);
     fence_regs(dq);
     if (lane == 0) mbar_arrive(empty(s));  // this warp is done with stage s
+    // kPipe: the tensor cores run step i+1's Sᵀ, dPᵀ while the reds below go out. (Issuing them
+    // before the wait above, so that they also overlap the dQ product, makes ptxas serialise the
+    // wgmmas: warning C7515, the fences on dv, dk, dq count as writes inside the pipeline.)
+    if (kPipe && i + 1 < total) issue_sdp(i + 1);
     // dQ partial into the fp32 accumulator (pad rows add zeros into the padded buffer).
-    float* dq_rows = p.dq_accum + ((size_t(b) * p.heads + h) * p.seq_q_pad + q0 + warp * 16 + g) * D + cw * kDqN;
+    float* dq_rows = p.dq_accum + ((size_t(b) * p.heads + h) * p.seq_q_pad + q0 + warp * 16 + g) * D + (kOwnKeys ? 0 : cw * kDqN);
 #pragma unroll
     for (int nb = 0; nb < kDqN / 8; nb += 2) add_dq_pair(dq_rows + nb * 8, D, &dq[4 * nb], &dq[4 * nb + 4], t);
   }
@@ -367,7 +401,10 @@ cudaError_t launch(const AttnBackwardProblem& pr, cudaStream_t st) {
   p.heads = s.heads, p.kv_heads = s.kv_heads, p.group = s.group(), p.seq_q = s.seq_q, p.seq_kv = s.seq_kv;
   p.seq_q_pad = w.seq_q_pad, p.causal = s.causal ? 1 : 0, p.offset = s.seq_kv - s.seq_q;
   p.scale = pr.scale, p.scale_log2 = pr.scale * kLog2e;
-  auto kern = attn_bwd_hopper_kernel<D, T>;
+  const int v = bwd_hopper_variant(D, pr.variant);
+  auto kern = v == 2   ? attn_bwd_hopper_kernel<D, T, true, false>
+              : v == 3 ? attn_bwd_hopper_kernel<D, T, false, true>
+                       : attn_bwd_hopper_kernel<D, T, false, false>;
   e = cudaFuncSetAttribute(kern, cudaFuncAttributeMaxDynamicSharedMemorySize, Smem<D>::alloc);
   if (e != cudaSuccess) return e;
   dim3 grid((s.seq_kv + Bc - 1) / Bc, s.kv_heads, s.batch);

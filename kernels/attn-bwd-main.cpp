@@ -13,6 +13,7 @@
 //                       as one training step; CUDA events, warm-up, L2 flushed, median.
 //   --once              one forward + backward of the given shape (for ncu / compute-sanitizer).
 #include <CLI/CLI.hpp>
+#include <algorithm>
 #include <chrono>
 #include <cmath>
 #include <fmt/format.h>
@@ -48,7 +49,7 @@ struct Rung {
 const Rung kRungMma{"attn-bwd-mma", 3, kBwdVariants, attn_bwd_mma, attn_bwd_tiles, attn_bwd_variant};
 #ifdef ATTNLAB_BWD_HOPPER
 const Rung kRungHopper{"attn-bwd-hopper", 4, kBwdHopperVariants, attn_bwd_hopper, bwd_hopper_tiles,
-                       [](int, int v) { return v != 0 ? v : 1; }};
+                       bwd_hopper_variant};
 #endif
 const Rung* g_rung = &kRungMma;
 
@@ -124,7 +125,8 @@ std::vector<AttnShape> check_shapes(bool quick) {
   return out;
 }
 
-int run_check(bool quick) {
+// `only`: the variants to check (empty = every variant of the rung).
+int run_check(bool quick, const std::vector<int>& only) {
   cudaStream_t st = nullptr;
   int failures = 0, n = 0, checked = 0;
   std::uint64_t seed = static_cast<std::uint64_t>(std::chrono::steady_clock::now().time_since_epoch().count());
@@ -136,6 +138,7 @@ int run_check(bool quick) {
     const BackwardReference ref = reference_backward(s, in, d_o, 1.0 / std::sqrt(double(s.head_dim)));
     const GradTolerance tol = grad_tolerance(s.dtype);
     for (int variant = 1; variant <= g_rung->variants; ++variant) {
+      if (!only.empty() && std::find(only.begin(), only.end(), variant) == only.end()) continue;
       // Fresh buffers (poisoned again) for every variant.
       BwdBuffers b = make_buffers(s, in, d_o);
       b.bwd.variant = variant;
@@ -208,7 +211,9 @@ int main(int argc, char** argv) {
   app.add_flag("--causal", causal, "Causal mask (bottom-right aligned)");
   app.add_option("--dtype", dtype, "bf16 or fp16")->check(CLI::IsMember({"bf16", "fp16"}));
   app.add_option("--variants", variants,
-                 fmt::format("With --time: also time these kernel variants' backward (1..{})", kBwdVariants))
+                 fmt::format("With --time: also time these kernel variants' backward (1..{}); with --check: check "
+                             "only these",
+                             kBwdVariants))
       ->check(CLI::Range(1, kBwdVariants))
       ->delimiter(',');
   app.add_option("--variant", variant, "The variant --time's fwd/bwd/step and --once use (0 = default)")
@@ -244,7 +249,7 @@ int main(int argc, char** argv) {
     if (g_rung != &kRungMma && prog.dev.cc_major != 9)
       return prog.skip(fmt::format("{} needs an sm_90 GPU (wgmma, TMA; this GPU: {}, compute capability {}.{})",
                                    g_rung->kernel, prog.dev.name, prog.dev.cc_major, prog.dev.cc_minor));
-    if (check) return run_check(quick);
+    if (check) return run_check(quick, variants);
     cudaStream_t st = nullptr;
     if (once) {
       BwdBuffers b = make_buffers(s, make_inputs(s, 1), make_grad_output(s, 2));
@@ -335,9 +340,12 @@ int main(int argc, char** argv) {
     backward["variants"] = variant_times;
     backward["variants_note"] =
         g_rung != &kRungMma
-            ? std::string("attn-bwd-hopper: one variant (Br 64, Bc 128, 2 consumer warpgroups + 1 producer, wgmma, "
-                          "TMA, 16-byte dQ reds from registers); its fwd+bwd step uses attn-mma's forward (the "
-                          "Hopper forward writes no lse)")
+            ? std::string("attn-bwd-hopper variants (attn-bwd.hpp; Br 64, Bc 128, 2 consumer warpgroups + 1 "
+                          "producer, wgmma, TMA, 16-byte dQ reds from registers): 1 = one step at a time, 2 = the "
+                          "next step's S^T, dP^T issued before this step's dQ reds. Its fwd+bwd step uses attn-mma's "
+                          "forward (the Hopper forward writes no lse). ") +
+                  (fastest ? "fwd/bwd/step runs use the fastest listed variant on each shape (their 'variant')."
+                           : "fwd/bwd/step runs use --variant (their 'variant').")
             : "variants (attn-bwd.hpp): 1-6 one warp per 16 keys, Pᵀ and dSᵀ kept in its registers, Br 64: 1 = Bc 64 "
         "(4 warps), 8-byte dQ reds; 2 = Bc 128 (8 warps), 8-byte reds; 3 = Bc 128, 16-byte reds; 4 = Bc 64, "
         "16-byte reds; 5, 6 = 2, 4 with each block starting its walk over the query tiles at a different tile. "
