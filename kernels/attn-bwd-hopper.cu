@@ -149,7 +149,11 @@ __global__ void __launch_bounds__(kThreads, 1)
   using L = Smem<D>;
   constexpr bool kFp16 = std::is_same_v<T, __half>;
   constexpr int kAtoms = D / 64;  // 128-byte column blocks per row
-  constexpr int kDqN = kOwnKeys ? D : D / 2;  // dQ columns per consumer warpgroup
+  // dQ columns per consumer warpgroup and product: d/2 over all keys; kOwnKeys: all of d over its
+  // own keys, in parts of 64 columns (d128: two, so that dq takes 32 registers, not 64: with 64,
+  // ptxas serialises the wgmmas for want of registers, warning C7512).
+  constexpr int kDqParts = kOwnKeys ? D / 64 : 1;
+  constexpr int kDqN = kOwnKeys ? 64 : D / 2;
   extern __shared__ __align__(1024) unsigned char smem_raw[];
   const uint32_t base = (smem_u32(smem_raw) + 1023u) & ~1023u;
   const uint32_t sk = base + L::k_off, sv = base + L::v_off;
@@ -232,7 +236,7 @@ __global__ void __launch_bounds__(kThreads, 1)
   const int key_a = k0 + cw * 64 + warp * 16 + g;  // this thread's accumulator rows: key_a, key_a + 8
   float dv[D / 2], dk[D / 2];  // dVj, dKj rows of this warpgroup (64 keys × d)
   float st[Br / 2], dpt[Br / 2];  // Sᵀ then Pᵀ; dPᵀ then dSᵀ (64 keys × Br queries)
-  float dq[kDqN / 2];          // dQi partial, Br queries × this warpgroup's d/2 columns
+  float dq[kDqN / 2];          // dQi partial, Br queries × kDqN columns
   uint32_t pa[Br / 16][4], da[Br / 16][4];  // Pᵀ, dSᵀ as wgmma A fragments, one per 16 queries
 #pragma unroll
   for (int i = 0; i < D / 2; ++i) dv[i] = dk[i] = 0.f;
@@ -330,36 +334,42 @@ __global__ void __launch_bounds__(kThreads, 1)
       named_sync(1);
     // dQi[:, cw·d/2 ..] = dSi Kj: A = dS, M-major (dSᵀ rows are keys = the k dimension), B = Kj
     // N-major; 16 keys a k-step. d64: the 32 columns start 64 bytes into the swizzled row.
-    if constexpr (kOwnKeys) {
-      // dQi = dSi[:, own keys] Kj[own keys, :]: 4 k-steps of 16 keys from row 64·cw.
 #pragma unroll
-      for (int kk = 0; kk < 64 / 16; ++kk) {
-        const uint32_t row = (cw * 64 + kk * 16) * 128;
-        wgmma_ss_tt<kDqN, kFp16>(dq, make_desc(ds_buf + row, Br * 128, 1024), make_desc(sk + row, Bc * 128, 1024),
-                                kk > 0);
-      }
-    } else {
+    for (int part = 0; part < kDqParts; ++part) {
+      if (part > 0) wgmma_fence();  // dq was read by the reds of the previous part
+      if constexpr (kOwnKeys) {
+        // dQi[:, part] = dSi[:, own keys] Kj[own keys, part]: 4 k-steps of 16 keys from row 64·cw;
+        // the part's 64 columns are one 128-byte column block of Kj.
 #pragma unroll
-      for (int kk = 0; kk < Bc / 16; ++kk) {
-        const uint32_t kb = sk + (kDqN == 64 ? cw * Bc * 128 : cw * 64) + kk * 16 * 128;
-        wgmma_ss_tt<kDqN, kFp16>(dq, make_desc(ds_buf + kk * 16 * 128, Br * 128, 1024), make_desc(kb, Bc * 128, 1024),
-                                kk > 0);
+        for (int kk = 0; kk < 64 / 16; ++kk) {
+          const uint32_t row = (cw * 64 + kk * 16) * 128;
+          wgmma_ss_tt<kDqN, kFp16>(dq, make_desc(ds_buf + row, Br * 128, 1024),
+                                  make_desc(sk + part * Bc * 128 + row, Bc * 128, 1024), kk > 0);
+        }
+      } else {
+#pragma unroll
+        for (int kk = 0; kk < Bc / 16; ++kk) {
+          const uint32_t kb = sk + (kDqN == 64 ? cw * Bc * 128 : cw * 64) + kk * 16 * 128;
+          wgmma_ss_tt<kDqN, kFp16>(dq, make_desc(ds_buf + kk * 16 * 128, Br * 128, 1024),
+                                  make_desc(kb, Bc * 128, 1024), kk > 0);
+        }
       }
+      wgmma_commit();
+      wgmma_wait<0>();  // dV, dK, dQ products done: Qi, dOi no longer read; dq valid
+      fence_regs(dv);
+      fence_regs(dk);
+      fence_regs(dq);
+      if (part == 0 && lane == 0) mbar_arrive(empty(s));  // this warp is done with stage s
+      // kPipe: the tensor cores run step i+1's Sᵀ, dPᵀ while the reds below go out. (Issuing them
+      // before the wait above, so that they also overlap the dQ product, makes ptxas serialise the
+      // wgmmas: warning C7515, the fences on dv, dk, dq count as writes inside the pipeline.)
+      if (kPipe && part == kDqParts - 1 && i + 1 < total) issue_sdp(i + 1);
+      // dQ partial into the fp32 accumulator (pad rows add zeros into the padded buffer).
+      float* dq_rows = p.dq_accum + ((size_t(b) * p.heads + h) * p.seq_q_pad + q0 + warp * 16 + g) * D +
+                       (kOwnKeys ? part * kDqN : cw * kDqN);
+#pragma unroll
+      for (int nb = 0; nb < kDqN / 8; nb += 2) add_dq_pair(dq_rows + nb * 8, D, &dq[4 * nb], &dq[4 * nb + 4], t);
     }
-    wgmma_commit();
-    wgmma_wait<0>();  // dV, dK, dQ products done: Qi, dOi no longer read; dq valid
-    fence_regs(dv);
-    fence_regs(dk);
-    fence_regs(dq);
-    if (lane == 0) mbar_arrive(empty(s));  // this warp is done with stage s
-    // kPipe: the tensor cores run step i+1's Sᵀ, dPᵀ while the reds below go out. (Issuing them
-    // before the wait above, so that they also overlap the dQ product, makes ptxas serialise the
-    // wgmmas: warning C7515, the fences on dv, dk, dq count as writes inside the pipeline.)
-    if (kPipe && i + 1 < total) issue_sdp(i + 1);
-    // dQ partial into the fp32 accumulator (pad rows add zeros into the padded buffer).
-    float* dq_rows = p.dq_accum + ((size_t(b) * p.heads + h) * p.seq_q_pad + q0 + warp * 16 + g) * D + (kOwnKeys ? 0 : cw * kDqN);
-#pragma unroll
-    for (int nb = 0; nb < kDqN / 8; nb += 2) add_dq_pair(dq_rows + nb * 8, D, &dq[4 * nb], &dq[4 * nb + 4], t);
   }
 
   // dKj = scale · Σ dSᵀ Q, dVj = Σ Pᵀ dO: rows inside Nkv, 4-byte stores.
