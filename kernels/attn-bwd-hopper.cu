@@ -35,10 +35,63 @@
 // blocks skip the query tiles that see none of their keys. Shared memory (d128): Kj, Vj 64 KiB,
 // 2 stages × (Qi, dOi) 64 KiB, dSᵀ 2 × 16 KiB, 160 KiB in all: one block (384 threads) per SM.
 //
-// Run: attnlab-attn-bwd-mma --rung hopper --check | --time --sweep key --json F | --once ...
-//      (kernels/backward-device.sh: RUNG=hopper).
+// Barriers and waits, each with its reason: kv_full (Kj, Vj landed: once, before the first Sᵀ);
+// full[s] (Qi, dOi, lse, D of a step landed); empty[s] (all 8 consumer warps are done with stage s:
+// their last wgmma on Qi, dOi completed and lse, D were read; the producer waits on it before
+// refilling the stage); named barrier 1 over the 256 consumer threads (both halves of dSᵀ are in
+// shared memory before either warpgroup's dQ product reads them; variant 3: 2 + cw over one
+// warpgroup, its own half). wgmma waits: wait<1> after Sᵀ, dPᵀ (Sᵀ done, dPᵀ may run on while
+// Pᵀ = exp2(..) is computed), wait<0> before dS (dPᵀ), wait<0> at the end of a step (dV, dK, dQ
+// products done: the stage may be released and dq read).
 //
-// MEASURED: see the table at the end of this header (filled in from the device run).
+// Variants (attn-bwd.hpp): 1 (the default) as above; 2 issues step i+1's Sᵀ, dPᵀ before step i's
+// dQ reds (FA3 overlaps more than that); 3 lets each warpgroup compute dQi over its own 64 keys
+// and all of d (no barrier between the warpgroups, so that one's exp2 can overlap the other's
+// wgmmas; twice the dQ reds). Both are slower (below): variant 2 because ptxas then serialises
+// the wgmmas (warning C7515, plus 512 bytes of spills at d128): a register-defining instruction
+// (the accumulator fences) sits inside what it takes for the wgmma pipeline; variant 3 because
+// of its doubled reds.
+//
+// Run: attnlab-attn-bwd-mma --rung hopper --check       (fp64 reference, every variant)
+//      attnlab-attn-bwd-mma --rung hopper --time --sweep key --variants 1,2,3 --fastest --json F
+//      kernels/backward-device.sh (RUNGS="mma hopper"; its device call: wt/H/dev/final.sh)
+//
+// MEASURED (NVIDIA H200, driver 580.159.04, CUDA 13.0, PyTorch 2.11, 2026-12-02T11:52Z; B8 H16
+// N4096 bf16, CUDA events, 2 warm-ups, L2 flushed, median of 10; backward = 2.5x the forward's
+// FLOPs, causal at half; RUNGS="mma hopper" VARIANTS=7,8,10,11 backward-device.sh check time ...;
+// assets/measurements/h200-backward.json). Correctness first, same call: 96 of 96 (config,
+// variant) pairs match the fp64 reference (bf16/fp16, d64/d128, causal and not, ragged, GQA/MQA,
+// Nq != Nkv; bf16 rel-L2 <= 0.02, fp16 <= 0.003), rung 1 352 of 352.
+//                      bwd-hopper  bwd-mma   SDPA FA2        cuDNN          (TFLOP/s; ratio ours/theirs)
+//   bwd d64              327.4      244.8    255.1  1.28     415.1  0.79
+//   bwd d64 causal       292.9      229.9    211.8  1.38     354.4  0.83
+//   bwd d128             395.2      266.7    280.3  1.41     526.9  0.75
+//   bwd d128 causal      357.6      245.4    249.4  1.43     448.4  0.80
+//   fwd+bwd d64 / causal   313.9 / 282.9   vs cuDNN 446.3 / 377.8 (0.70 / 0.75)  (our forward: attn-mma,
+//   fwd+bwd d128 / causal  357.2 / 323.8   vs cuDNN 531.0 / 492.8 (0.67 / 0.66)   the Hopper one writes no lse)
+// Variants, same call (bwd TFLOP/s; d64, d64 causal, d128, d128 causal): v1 325.2 293.1 397.8 360.5;
+// v2 266.2 244.1 310.8 282.6; v3 306.2 278.0 342.9 316.0. Two earlier calls of the same day measured
+// v1 at 320.4 / 290.5 / 409.7 / 372.5 (first build) and 324.9 / 293.0 / 398.0 / 360.4: a 3% spread.
+// Short of the goal (>= 1.0x cuDNN): by 21% at d64 and 25% at d128 (non-causal), 17-20% causal;
+// the FA3 paper's ~560 at d128 (H100) is 1.42x ours. What limits (ncu --clock-control none, main
+// kernel, B4 H16 N4096, variant 1): tensor pipe 43% (d128) / 35% (d64) of peak, issue slots 29% /
+// 38% busy, 8.9 warps active per SM (the 8 consumer warps + the producer's thread), DRAM 4%, L2
+// 47% / 38%, L1 54%; stalls per issued instruction: long scoreboard 2.02 / 1.31, wait 1.08 / 1.06,
+// barrier 0.89 / 0.51, short scoreboard 0.69 / 0.58. Reading: a step of a warpgroup is a chain
+// (Sᵀ, dPᵀ -> exp2 -> dS -> dV, dK, then the barrier -> dQ -> wait -> reds) and the two warpgroups,
+// tied by the dSᵀ barrier every step, walk it in step: the tensor cores idle while both compute
+// Pᵀ and dS and while both issue their reds. FA3 keeps them busy by overlapping the next step's
+// products with this step's elementwise work and by moving the dQ reduction to a separate warp
+// (dQ through shared memory, TMA reduce-add); variant 2 was the first half of that and lost to
+// ptxas' serialisation, variant 3 broke the lock-step and lost more to its doubled reds. Next to
+// try: the dQ reds moved to the producer warpgroup (dq through shared memory), then the overlap
+// again with the accumulator fences taken out of the pipelined region.
+// ncu bytes, B4 H16 N4096 (whole backward): d128 DRAM 687 + 412 MB, L2 12.3 GB (rung 1: 11.7 GB);
+// d64 339 + 174 MB, 6.1 GB (rung 1, Bc 64: 11.6 GB): the same walk and dQ reds as rung 1.
+// compute-sanitizer (3 sizes incl. a ragged GQA one, every variant): memcheck and synccheck clean;
+// racecheck reports 12 hazards at the bulk copies of lse and D (assets/measurements/
+// sanitizer-h200-backward.txt; likely reading: the stage is released by lane 0 of each warp with no __syncwarp
+// after the other lanes' ld.shared of lse/D; fix proposed there, not yet run).
 //
 // Caveats: the dQ atomics make dQ's low bits depend on the order blocks finish; dK, dV are
 // bitwise reproducible. P and dS are rounded to bf16/fp16 before the products that use them.

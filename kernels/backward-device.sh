@@ -65,7 +65,7 @@ PY
         for tool in memcheck racecheck synccheck; do
           echo "== compute-sanitizer --tool $tool: --rung $r --check --quick (every variant)"
           only=""; [ $r = hopper ] && only="--variants ${HOPPER_VARIANTS:-1,2,3}"
-          compute-sanitizer --tool $tool --error-exitcode 9 $BIN --rung $r --check --quick $only 2>&1 | grep -E "SUMMARY|match|FAIL|rror"
+          compute-sanitizer --tool $tool --error-exitcode 9 $BIN --rung $r --check --quick $only 2>&1 | grep -E "SUMMARY|match|FAIL|rror|access at"
           echo "rc=${PIPESTATUS[0]}"
         done
       done 2>&1 | tee $OUT/sanitizer.txt ;;
