@@ -88,6 +88,11 @@
 // again with the accumulator fences taken out of the pipelined region.
 // ncu bytes, B4 H16 N4096 (whole backward): d128 DRAM 687 + 412 MB, L2 12.3 GB (rung 1: 11.7 GB);
 // d64 339 + 174 MB, 6.1 GB (rung 1, Bc 64: 11.6 GB): the same walk and dQ reds as rung 1.
+// Simulator (attnlab measured --ncu --kernel bwd: flash2's backward with Br 64, Bc 128), 6 sizes:
+// DRAM -1.8% .. -10.2%, L2 -13.8% .. -18.4% (the model under ncu), inside ±20% / ±25%; rung 1's
+// L2 misses by -6.7% .. -18.8%. At the same tiles (d128) this rung moves 4-9% more L2 bytes than
+// rung 1 (N4096: 12.28 vs 11.74 GB); where they come from (TMA boxes, the lse/D bulk copies, the
+// fabric between L2 halves) was not measured.
 // compute-sanitizer (3 sizes incl. a ragged GQA one, every variant): memcheck and synccheck clean;
 // racecheck reports 12 hazards at the bulk copies of lse and D (assets/measurements/
 // sanitizer-h200-backward.txt; likely reading: the stage is released by lane 0 of each warp with no __syncwarp
