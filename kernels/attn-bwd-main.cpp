@@ -1,4 +1,5 @@
-// attnlab-attn-bwd-mma: checks, then times, the backward rung (kernels/attn-bwd-mma.cu).
+// attnlab-attn-bwd-mma: checks, then times, the backward rungs: --rung mma (kernels/attn-bwd-mma.cu,
+// the default) or --rung hopper (kernels/attn-bwd-hopper.cu, sm_90a; only where nvcc built it).
 // Plain C++ (not .cu) so that nvcc never parses CLI11 or nlohmann/json. On the shared launcher
 // (launcher.hpp): its exits (2 bad input, 77 no GPU, 1 error) and its measurement file, whose
 // standard part (device, date, command, tool, the forward runs) is written and validated by
@@ -12,6 +13,7 @@
 //                       as one training step; CUDA events, warm-up, L2 flushed, median.
 //   --once              one forward + backward of the given shape (for ncu / compute-sanitizer).
 #include <CLI/CLI.hpp>
+#include <algorithm>
 #include <chrono>
 #include <cmath>
 #include <fmt/format.h>
@@ -33,7 +35,23 @@ using nlohmann::json;
 namespace {
 
 constexpr const char* kProg = "attnlab-attn-bwd-mma";
-// The kernel's variants 1..kBwdVariants (attn-bwd.hpp's table; attn-bwd-mma.cu's bwd_dispatch).
+
+// One backward rung as the program runs it: its entry point, variants 1..variants (attn-bwd.hpp),
+// their tiles, and how its runs are named in the measurement file.
+struct Rung {
+  const char* kernel;  // the runs' "kernel"
+  int number;          // the runs' "rung" (the forward ladder's number of the same instructions)
+  int variants;
+  cudaError_t (*backward)(const AttnBackwardProblem&, cudaStream_t);
+  BwdTiles (*tiles)(int head_dim, int variant);
+  int (*variant_of)(int head_dim, int variant);  // 0 -> the default variant
+};
+const Rung kRungMma{"attn-bwd-mma", 3, kBwdVariants, attn_bwd_mma, attn_bwd_tiles, attn_bwd_variant};
+#ifdef ATTNLAB_BWD_HOPPER
+const Rung kRungHopper{"attn-bwd-hopper", 4, kBwdHopperVariants, attn_bwd_hopper, bwd_hopper_tiles,
+                       bwd_hopper_variant};
+#endif
+const Rung* g_rung = &kRungMma;
 
 // Device buffers of one problem: inputs, forward outputs, dO, gradients, workspace.
 struct BwdBuffers {
@@ -74,7 +92,7 @@ std::vector<std::uint16_t> make_grad_output(const AttnShape& s, std::uint64_t se
 
 void run_step(BwdBuffers& b, cudaStream_t st) {
   ATTN_CUDA(attn_mma_forward(b.fwd, st));
-  ATTN_CUDA(attn_bwd_mma(b.bwd, st));
+  ATTN_CUDA(g_rung->backward(b.bwd, st));
 }
 
 std::vector<std::uint16_t> download(const DeviceBuffer& d) {
@@ -107,7 +125,8 @@ std::vector<AttnShape> check_shapes(bool quick) {
   return out;
 }
 
-int run_check(bool quick) {
+// `only`: the variants to check (empty = every variant of the rung).
+int run_check(bool quick, const std::vector<int>& only) {
   cudaStream_t st = nullptr;
   int failures = 0, n = 0, checked = 0;
   std::uint64_t seed = static_cast<std::uint64_t>(std::chrono::steady_clock::now().time_since_epoch().count());
@@ -118,7 +137,8 @@ int run_check(bool quick) {
     const std::vector<std::uint16_t> d_o = make_grad_output(s, seed + 17 * n + 5);
     const BackwardReference ref = reference_backward(s, in, d_o, 1.0 / std::sqrt(double(s.head_dim)));
     const GradTolerance tol = grad_tolerance(s.dtype);
-    for (int variant = 1; variant <= kBwdVariants; ++variant) {
+    for (int variant = 1; variant <= g_rung->variants; ++variant) {
+      if (!only.empty() && std::find(only.begin(), only.end(), variant) == only.end()) continue;
       // Fresh buffers (poisoned again) for every variant.
       BwdBuffers b = make_buffers(s, in, d_o);
       b.bwd.variant = variant;
@@ -154,7 +174,7 @@ json fwd_config_json(const AttnShape& s) {
   return config_json(s, t.block_q, t.block_kv);
 }
 json bwd_config_json(const AttnShape& s, int variant) {
-  const BwdTiles t = attn_bwd_tiles(s.head_dim, variant);
+  const BwdTiles t = g_rung->tiles(s.head_dim, variant);
   return config_json(s, t.block_q, t.block_kv);
 }
 json time_json(const Stats& t, int repeats) {
@@ -172,6 +192,9 @@ int main(int argc, char** argv) {
   int repeats = 10;
   std::vector<int> variants;
   int variant = 0;
+  std::string rung = "mma";
+  app.add_option("--rung", rung, "Backward rung: mma (attn-bwd-mma.cu) or hopper (attn-bwd-hopper.cu, sm_90a)")
+      ->check(CLI::IsMember({"mma", "hopper"}));
   app.add_flag("--check", check, "dQ, dK, dV vs the fp64 CPU reference (exit 0 match, 1 mismatch, 77 no GPU)");
   app.add_flag("--quick", quick, "With --check: the three sizes the sanitizers run");
   app.add_flag("--time", time_it, "Time forward, backward and forward + backward");
@@ -188,7 +211,9 @@ int main(int argc, char** argv) {
   app.add_flag("--causal", causal, "Causal mask (bottom-right aligned)");
   app.add_option("--dtype", dtype, "bf16 or fp16")->check(CLI::IsMember({"bf16", "fp16"}));
   app.add_option("--variants", variants,
-                 fmt::format("With --time: also time these kernel variants' backward (1..{})", kBwdVariants))
+                 fmt::format("With --time: also time these kernel variants' backward (1..{}); with --check: check "
+                             "only these",
+                             kBwdVariants))
       ->check(CLI::Range(1, kBwdVariants))
       ->delimiter(',');
   app.add_option("--variant", variant, "The variant --time's fwd/bwd/step and --once use (0 = default)")
@@ -206,10 +231,25 @@ int main(int argc, char** argv) {
       throw BadInput(fmt::format("--kv-heads must divide --heads (got {} and {})", s.kv_heads, s.heads));
     if (int(check) + int(time_it) + int(once) != 1) throw BadInput("give exactly one of --check, --time, --once");
     if (fastest && variants.empty()) throw BadInput("--fastest needs --variants (the variants to choose from)");
+    if (rung == "hopper") {
+#ifdef ATTNLAB_BWD_HOPPER
+      g_rung = &kRungHopper;
+#else
+      throw BadInput("--rung hopper: this build has no bwd-hopper (nvcc < 12.0 cannot assemble sm_90a)");
+#endif
+    }
+    for (int v : variants)
+      if (v > g_rung->variants)
+        throw BadInput(fmt::format("--variants: {} has variants 1..{} (got {})", g_rung->kernel, g_rung->variants, v));
+    if (variant > g_rung->variants)
+      throw BadInput(fmt::format("--variant: {} has variants 1..{} (got {})", g_rung->kernel, g_rung->variants, variant));
     return std::nullopt;
   };
   return run_program(app, argc, argv, kProg, before_gpu, [&](Program& prog) -> int {
-    if (check) return run_check(quick);
+    if (g_rung != &kRungMma && prog.dev.cc_major != 9)
+      return prog.skip(fmt::format("{} needs an sm_90 GPU (wgmma, TMA; this GPU: {}, compute capability {}.{})",
+                                   g_rung->kernel, prog.dev.name, prog.dev.cc_major, prog.dev.cc_minor));
+    if (check) return run_check(quick, variants);
     cudaStream_t st = nullptr;
     if (once) {
       BwdBuffers b = make_buffers(s, make_inputs(s, 1), make_grad_output(s, 2));
@@ -254,7 +294,7 @@ int main(int argc, char** argv) {
       };
       const Pass passes[] = {
           {"fwd", f, [&](cudaStream_t x) { ATTN_CUDA(attn_mma_forward(b.fwd, x)); }},
-          {"bwd", 2.5 * f, [&](cudaStream_t x) { ATTN_CUDA(attn_bwd_mma(b.bwd, x)); }},
+          {"bwd", 2.5 * f, [&](cudaStream_t x) { ATTN_CUDA(g_rung->backward(b.bwd, x)); }},
           {"fwd+bwd", 3.5 * f, [&](cudaStream_t x) { run_step(b, x); }},
       };
       // Every variant's backward, then the chosen one's passes.
@@ -286,20 +326,29 @@ int main(int argc, char** argv) {
         }
         // bwd and fwd+bwd: the backward's tiles (the forward's are kernel_tiles(mma)).
         backward["runs"].push_back(
-            {{"kernel", "attn-bwd-mma"},
-             {"rung", 3},
+            {{"kernel", g_rung->kernel},
+             {"rung", g_rung->number},
              {"source", "attnlab"},
              {"pass", p.name},
              {"config", bwd_config_json(t, chosen)},
              {"time_ms", time_json(ts, repeats)},
              {"tflops", tflops},
-             {"variant", attn_bwd_variant(t.head_dim, chosen)},
+             {"variant", g_rung->variant_of(t.head_dim, chosen)},
              {"note", "correctness: --check (fp64 reference on small shapes), not re-checked at this size"}});
       }
     }
     backward["variants"] = variant_times;
     backward["variants_note"] =
-        "variants (attn-bwd.hpp): 1-6 one warp per 16 keys, Pᵀ and dSᵀ kept in its registers, Br 64: 1 = Bc 64 "
+        g_rung != &kRungMma
+            ? std::string("attn-bwd-hopper variants (attn-bwd.hpp; Br 64, Bc 128, 2 consumer warpgroups + 1 "
+                          "producer, wgmma, TMA, 16-byte dQ reds from registers): 1 = one step at a time, 2 = the "
+                          "next step's S^T, dP^T issued before this step's dQ reds, 3 = each consumer warpgroup's "
+                          "dQ over its own 64 keys (no barrier between the warpgroups, twice the dQ reds). Its "
+                          "fwd+bwd step uses attn-mma's "
+                          "forward (the Hopper forward writes no lse). ") +
+                  (fastest ? "fwd/bwd/step runs use the fastest listed variant on each shape (their 'variant')."
+                           : "fwd/bwd/step runs use --variant (their 'variant').")
+            : "variants (attn-bwd.hpp): 1-6 one warp per 16 keys, Pᵀ and dSᵀ kept in its registers, Br 64: 1 = Bc 64 "
         "(4 warps), 8-byte dQ reds; 2 = Bc 128 (8 warps), 8-byte reds; 3 = Bc 128, 16-byte reds; 4 = Bc 64, "
         "16-byte reds; 5, 6 = 2, 4 with each block starting its walk over the query tiles at a different tile. "
         "7-9 the 2-D kernel (P and dS through shared memory, FlashAttention-2's warp layouts, 16-byte reds): 7 = "

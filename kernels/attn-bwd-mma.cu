@@ -54,6 +54,11 @@
 //   bwd  d128 causal (v10) 249.3  246.0 1.01     479.2 0.52
 //   fwd+bwd d64 / causal  253.7 / 235.1  vs FA2 275.3 / 238.3 (0.92 / 0.99)   (3.5x forward FLOPs)
 //   fwd+bwd d128 / causal 271.3 / 254.0  vs FA2 302.3 / 274.9 (0.90 / 0.92)   (our forward: attn-mma)
+// Re-measured 2026-12-02T11:52Z in the call that measured rung 2 (attn-bwd-hopper.cu; same driver,
+// CUDA, PyTorch; this kernel unchanged, its pre-pass and dQ conversion now launched through
+// attn_bwd_launch_prepass / attn_bwd_launch_dq_convert; 352 of 352 checks match): bwd d64 (v8)
+// 244.8, causal 229.9, d128 (v10) 266.7, causal 245.4 vs FA2 255.1 / 211.8 / 280.3 / 249.4 and
+// cuDNN 415.1 / 354.4 / 526.9 / 448.4 (these are h200-backward.json's runs now).
 // Software pipelining of the fragment loads (variants 10, 11), same call, backward TFLOP/s:
 //   d64        v7 245.2  v8 248.3  v10 (8 pipelined) 243.2  v11 (7 pipelined) 244.8
 //   d64 causal v7 227.6  v8 232.5  v10 228.8  v11 228.6
@@ -815,44 +820,58 @@ size_t align256(size_t x) { return (x + 255) / 256 * 256; }
 constexpr int kPadRows = 128;
 int padded_seq_q(const AttnShape& s) { return (s.seq_q + kPadRows - 1) / kPadRows * kPadRows; }
 
+template <typename T, int D>
+cudaError_t launch_prepass(const AttnBackwardProblem& pr, const BwdWorkspace& w, cudaStream_t stream) {
+  const AttnShape& s = pr.shape;
+  const size_t rows = size_t(s.batch) * s.heads * w.seq_q_pad;
+  const long long n = (long long)rows * (D / 8);
+  const int block = 256;
+  attn_bwd_prepass<T, D><<<unsigned((n + block - 1) / block), block, 0, stream>>>(
+      static_cast<const T*>(pr.o), static_cast<const T*>(pr.d_o), pr.lse, w.dd, w.lse2, w.dq_accum, s.seq_q,
+      w.seq_q_pad, (long long)rows);
+  return cudaGetLastError();
+}
+template <typename T, int D>
+cudaError_t launch_dq_convert(const AttnBackwardProblem& pr, const BwdWorkspace& w, cudaStream_t stream) {
+  const AttnShape& s = pr.shape;
+  const long long chunks = (long long)s.batch * s.heads * s.seq_q * (D / 8);
+  attn_bwd_dq_convert<T, D><<<unsigned((chunks + 255) / 256), 256, 0, stream>>>(
+      w.dq_accum, static_cast<T*>(pr.dq), s.seq_q, w.seq_q_pad, chunks, pr.scale);
+  return cudaGetLastError();
+}
+template <typename T>
+cudaError_t prepass_of(const AttnBackwardProblem& pr, cudaStream_t stream) {
+  const BwdWorkspace w = attn_bwd_workspace(pr);
+  return pr.shape.head_dim == 64 ? launch_prepass<T, 64>(pr, w, stream) : launch_prepass<T, 128>(pr, w, stream);
+}
+template <typename T>
+cudaError_t dq_convert_of(const AttnBackwardProblem& pr, cudaStream_t stream) {
+  const BwdWorkspace w = attn_bwd_workspace(pr);
+  return pr.shape.head_dim == 64 ? launch_dq_convert<T, 64>(pr, w, stream) : launch_dq_convert<T, 128>(pr, w, stream);
+}
+
 // Pre-pass, the main kernel (`kernel`, Bc keys per block, `smem` bytes, `threads`), dQ conversion.
 template <typename T, int D, typename Kernel>
 cudaError_t bwd_run(const AttnBackwardProblem& pr, cudaStream_t stream, Kernel kernel, int Bc, int threads, int smem,
                     int stagger) {
   const AttnShape& s = pr.shape;
-  const int nq_pad = padded_seq_q(s);
-  const size_t rows = size_t(s.batch) * s.heads * nq_pad;
-  unsigned char* ws = static_cast<unsigned char*>(pr.workspace);
-  float* dq_accum = reinterpret_cast<float*>(ws);
-  float* dd = reinterpret_cast<float*>(ws + align256(rows * D * 4));
-  float* lse2 = reinterpret_cast<float*>(ws + align256(rows * D * 4) + align256(rows * 4));
-
-  {
-    const long long n = (long long)rows * (D / 8);
-    const int block = 256;
-    attn_bwd_prepass<T, D><<<unsigned((n + block - 1) / block), block, 0, stream>>>(
-        static_cast<const T*>(pr.o), static_cast<const T*>(pr.d_o), pr.lse, dd, lse2, dq_accum, s.seq_q, nq_pad,
-        (long long)rows);
-    cudaError_t e = cudaGetLastError();
-    if (e != cudaSuccess) return e;
-  }
+  const BwdWorkspace w = attn_bwd_workspace(pr);
+  cudaError_t e = launch_prepass<T, D>(pr, w, stream);
+  if (e != cudaSuccess) return e;
   BwdParams p{};
   p.q = pr.q, p.k = pr.k, p.v = pr.v, p.d_o = pr.d_o;
-  p.dq_accum = dq_accum, p.lse2 = lse2, p.dd = dd, p.dk = pr.dk, p.dv = pr.dv;
+  p.dq_accum = w.dq_accum, p.lse2 = w.lse2, p.dd = w.dd, p.dk = pr.dk, p.dv = pr.dv;
   p.heads = s.heads, p.kv_heads = s.kv_heads, p.group = s.group(), p.seq_q = s.seq_q, p.seq_kv = s.seq_kv;
-  p.seq_q_pad = nq_pad, p.causal = s.causal ? 1 : 0, p.offset = s.seq_kv - s.seq_q;
+  p.seq_q_pad = w.seq_q_pad, p.causal = s.causal ? 1 : 0, p.offset = s.seq_kv - s.seq_q;
   p.scale = pr.scale, p.scale_log2 = pr.scale * kLog2e;
   p.stagger = stagger;
-  cudaError_t e = cudaFuncSetAttribute(kernel, cudaFuncAttributeMaxDynamicSharedMemorySize, smem);
+  e = cudaFuncSetAttribute(kernel, cudaFuncAttributeMaxDynamicSharedMemorySize, smem);
   if (e != cudaSuccess) return e;
   dim3 grid((s.seq_kv + Bc - 1) / Bc, s.kv_heads, s.batch);
   kernel<<<grid, threads, smem, stream>>>(p);
   e = cudaGetLastError();
   if (e != cudaSuccess) return e;
-  const long long chunks = (long long)s.batch * s.heads * s.seq_q * (D / 8);
-  attn_bwd_dq_convert<T, D><<<unsigned((chunks + 255) / 256), 256, 0, stream>>>(
-      dq_accum, static_cast<T*>(pr.dq), s.seq_q, nq_pad, chunks, pr.scale);
-  return cudaGetLastError();
+  return launch_dq_convert<T, D>(pr, w, stream);
 }
 
 template <typename T, int D, int kWarps, int kMinBlocks, bool kRed16>
@@ -913,6 +932,26 @@ cudaError_t bwd_dispatch(const AttnBackwardProblem& p, cudaStream_t stream) {
 }
 
 }  // namespace
+
+BwdWorkspace attn_bwd_workspace(const AttnBackwardProblem& p) {
+  const AttnShape& s = p.shape;
+  const int nq_pad = padded_seq_q(s);
+  const size_t rows = size_t(s.batch) * s.heads * nq_pad;
+  unsigned char* ws = static_cast<unsigned char*>(p.workspace);
+  BwdWorkspace w;
+  w.dq_accum = reinterpret_cast<float*>(ws);
+  w.dd = reinterpret_cast<float*>(ws + align256(rows * s.head_dim * 4));
+  w.lse2 = reinterpret_cast<float*>(ws + align256(rows * s.head_dim * 4) + align256(rows * 4));
+  w.seq_q_pad = nq_pad;
+  return w;
+}
+
+cudaError_t attn_bwd_launch_prepass(const AttnBackwardProblem& p, cudaStream_t stream) {
+  return p.shape.dtype == ElemType::bf16 ? prepass_of<__nv_bfloat16>(p, stream) : prepass_of<__half>(p, stream);
+}
+cudaError_t attn_bwd_launch_dq_convert(const AttnBackwardProblem& p, cudaStream_t stream) {
+  return p.shape.dtype == ElemType::bf16 ? dq_convert_of<__nv_bfloat16>(p, stream) : dq_convert_of<__half>(p, stream);
+}
 
 size_t attn_bwd_workspace_bytes(const AttnShape& s) {
   const size_t rows = size_t(s.batch) * s.heads * padded_seq_q(s);

@@ -65,4 +65,30 @@ size_t attn_bwd_workspace_bytes(const AttnShape& s);
 // d = 64 or 128, bf16 or fp16; three launches (pre-pass, main, dQ conversion) on `stream`.
 cudaError_t attn_bwd_mma(const AttnBackwardProblem& p, cudaStream_t stream);
 
+// The workspace's fp32 buffers, rows padded to seq_q_pad (a multiple of 128): dQ accumulator
+// [B][H][seq_q_pad][d], D and lse·log2 e [B][H][seq_q_pad] (+inf on pad rows and rows that see no
+// key, so their P is 0). Shared by every backward rung, as are the two launches below
+// (attn-bwd-mma.cu): the pre-pass (D, lse·log2 e, dQ accumulator zeroed) and the conversion
+// dQ = scale · accumulator rounded to bf16/fp16.
+struct BwdWorkspace {
+  float* dq_accum;
+  float* dd;
+  float* lse2;
+  int seq_q_pad;
+};
+BwdWorkspace attn_bwd_workspace(const AttnBackwardProblem& p);
+cudaError_t attn_bwd_launch_prepass(const AttnBackwardProblem& p, cudaStream_t stream);
+cudaError_t attn_bwd_launch_dq_convert(const AttnBackwardProblem& p, cudaStream_t stream);
+
+// Rung 2, attn-bwd-hopper.cu (sm_90a: wgmma, TMA, warp specialisation), built only where nvcc
+// assembles sm_90a (ATTNLAB_BWD_HOPPER defined): same problem, same workspace; its tiles are
+// Br = 64, Bc = 128 (bwd_hopper_tiles). Returns cudaErrorInvalidValue on a shape it does not take.
+// Variants: 1 (the default, 0) = one step at a time; 2 = the next step's Sᵀ, dPᵀ issued before
+// this step's dQ reds; 3 = each consumer warpgroup's dQ over its own 64 keys (no barrier between
+// the two warpgroups, twice the dQ reds).
+inline constexpr int kBwdHopperVariants = 3;
+inline int bwd_hopper_variant(int /*head_dim*/, int variant) { return variant != 0 ? variant : 1; }
+inline BwdTiles bwd_hopper_tiles(int /*head_dim*/, int /*variant*/) { return {64, 128}; }
+cudaError_t attn_bwd_hopper(const AttnBackwardProblem& p, cudaStream_t stream);
+
 }  // namespace attnlab::kernels

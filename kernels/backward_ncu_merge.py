@@ -5,8 +5,8 @@ measurement file's "backward"/"ncu" records (one record per (kernel, config): th
     python3 kernels/backward_ncu_merge.py --into assets/measurements/h200-backward.json \
         ncu-ours.csv [ncu-torch.csv]
 
-Each CSV holds blocks that start with a line "# ours B4 H16 N4096 d64 --causal" (or "# torch-flash
-...") followed by `ncu --csv --print-units base` rows. A record replaces the file's record of the
+Each CSV holds blocks that start with a line "# ours B4 H16 N4096 d64 --causal" (attn-bwd-mma;
+"# ours-hopper ..." attn-bwd-hopper, "# torch-flash ..." PyTorch's) followed by `ncu --csv --print-units base` rows. A record replaces the file's record of the
 same kernel and config; the others are kept. Ours carry the tiles of the variant that ran (block_q,
 block_kv, from `--tiles d64=BQxBKV,d128=BQxBKV`), so that the simulator can model the same launch.
 """
@@ -18,6 +18,7 @@ import sys
 
 METRIC_KEYS = {"dram__bytes_read.sum": "dram_read_bytes", "dram__bytes_write.sum": "dram_write_bytes",
                "lts__t_bytes.sum": "l2_bytes", "gpu__time_duration.sum": "duration_ns"}
+OURS = {"ours": "attn-bwd-mma", "ours-hopper": "attn-bwd-hopper"}  # our rungs' CSV tags -> kernel
 SCALE = {"byte": 1, "Kbyte": 1e3, "Mbyte": 1e6, "Gbyte": 1e9, "nsecond": 1, "usecond": 1e3, "msecond": 1e6}
 
 
@@ -77,7 +78,7 @@ def main():
     new = []
     for path in args.csv:
         for block in parse_blocks(path):
-            kernel = "attn-bwd-mma" if block["who"] == "ours" else block["who"]
+            kernel = OURS.get(block["who"], block["who"])
             rec = record(block, kernel)
             if kernel == "attn-bwd-mma" and rec["config"]["head_dim"] in tiles:
                 rec["config"]["block_q"], rec["config"]["block_kv"] = tiles[rec["config"]["head_dim"]]
@@ -90,7 +91,8 @@ def main():
     replaced = {key(r) for r in new}
     old = [r for r in doc["backward"].get("ncu", []) if key(r) not in replaced]
     doc["backward"]["ncu"] = sorted(old + new, key=lambda r: (r["config"]["head_dim"] == 64, r["config"]["seq_q"],
-                                                             r["config"]["causal"], r["kernel"] != "attn-bwd-mma"))
+                                                             r["config"]["causal"], r["kernel"] not in OURS.values(),
+                                                             r["kernel"]))
     with open(args.into, "w") as f:
         json.dump(doc, f, indent=2)
         f.write("\n")

@@ -147,7 +147,7 @@ def main():
     by = {}
     for r in refs:
         by[(tuple(r["config"][k] for k in KEYS), r["backend"], r["pass"])] = r
-    print(f"{'pass':<8} {'config':<26} {'ours':>7} {'flash':>7} {'x':>5} {'cudnn':>7} {'x':>5}   (TFLOP/s)")
+    print(f"{'pass':<8} {'kernel':<16} {'config':<26} {'ours':>7} {'flash':>7} {'x':>5} {'cudnn':>7} {'x':>5}   (TFLOP/s)")
     for run in doc["backward"]["runs"] + [r for r in doc["runs"]]:
         c = run["config"]
         key = tuple(c[k] for k in KEYS)
@@ -157,7 +157,7 @@ def main():
         for b in ("flash", "cudnn"):
             r = by.get((key, b, pname))
             cols.append(f"{r['tflops']:7.1f} {run['tflops'] / r['tflops']:5.2f}" if r else f"{'-':>7} {'-':>5}")
-        print(f"{pname:<8} {lab:<26} {run['tflops']:7.1f} {cols[0]} {cols[1]}")
+        print(f"{pname:<8} {run.get('kernel', '')[:16]:<16} {lab:<26} {run['tflops']:7.1f} {cols[0]} {cols[1]}")
     for s in skips:
         print(f"skipped torch-{s['backend']} {s['config']}: {s['reason']}")
     return 0

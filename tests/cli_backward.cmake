@@ -13,3 +13,12 @@ if(TARGET attnlab-attn-bwd-mma)
                    STDERR "--fastest needs --variants" ARGS --time --fastest)
   set_tests_properties(cli.backward_bad_gqa cli.backward_no_mode cli.backward_fastest_alone PROPERTIES LABELS kernels)
 endif()
+# Rung 2 (kernels/attn-bwd-hopper.cu, sm_90a): the same check through --rung hopper, only where
+# nvcc built it. Without an sm_90 GPU (or without a GPU) it exits 77: "skipped", never "passed".
+if(TARGET attnlab_kernels_bwd_hopper)
+  add_test(NAME kernels.bwd_hopper_check COMMAND attnlab-attn-bwd-mma --rung hopper --check)
+  set_tests_properties(kernels.bwd_hopper_check PROPERTIES SKIP_RETURN_CODE 77 TIMEOUT 900 LABELS kernels)
+  attnlab_cli_test(backward_hopper_bad_variant EXE $<TARGET_FILE:attnlab-attn-bwd-mma> RC 2 EMPTY_STDOUT
+                   STDERR "attn-bwd-hopper has variants 1..3 \\(got 4\\)" ARGS --rung hopper --time --variants 4)
+  set_tests_properties(cli.backward_hopper_bad_variant PROPERTIES LABELS kernels)
+endif()

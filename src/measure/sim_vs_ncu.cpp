@@ -202,7 +202,7 @@ std::optional<SimVsNcu> sim_vs_ncu(const NcuRecord& n, const MeasuredDevice& dev
   Algo algo;
   TrafficOptions opt;
   if (n.pass == "bwd") {
-    if (n.kernel != "attn-bwd-mma" && n.kernel != "torch-flash") return std::nullopt;
+    if (n.kernel != "attn-bwd-mma" && n.kernel != "attn-bwd-hopper" && n.kernel != "torch-flash") return std::nullopt;
     algo = Algo::flash2;
     c.pass = Pass::bwd;
     c.block_q_bwd = m.block_q;  // 0: FlashAttention-2's backward tiles (PyTorch's kernel)

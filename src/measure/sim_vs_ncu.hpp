@@ -9,8 +9,9 @@
 // record's (Br, Bc) (FP8: Q, K, V one byte, O two, an fp32 scale per tile: sim/config.hpp);
 // attn-decode(-paged) = decode_traffic (block_kv = keys per split, 16-token pages), attn-window =
 // window_tiles, scan-selective = scan_traffic (heads = channels D, head_dim = state N, block_kv =
-// channels per warp). Backward records (pass "bwd", src/measure/backward_measured): attn-bwd-mma =
-// flash2's backward with the record's tiles; torch-flash = flash2's backward with FlashAttention-2's
+// channels per warp). Backward records (pass "bwd", src/measure/backward_measured): attn-bwd-mma
+// and attn-bwd-hopper (the same walk: one block per K/V tile, dQ by fp32 reds) = flash2's backward
+// with the record's tiles; torch-flash = flash2's backward with FlashAttention-2's
 // tiles plus PyTorch's two layout copies of O and dO. DRAM is compared as read + write, the writes
 // without the dirty lines the model still holds in L2 at each kernel's end (ncu does not count
 // them); L2 as the model's SM-side bytes (hbm_*) plus the bytes that cross between the chip's L2

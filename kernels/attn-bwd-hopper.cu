@@ -1,0 +1,499 @@
+// attn-bwd-hopper.cu — backward rung 2: FlashAttention-3-style backward on Hopper (sm_90a only):
+// wgmma, TMA loads completing on mbarriers, a producer warp and two consumer warpgroups.
+//
+// Same problem, workspace, pre-pass and dQ conversion as rung 1 (attn-bwd-mma.cu, whose header
+// explains what the backward recomputes and why: P = exp2(scale·log2e·S − lse·log2e) from the
+// forward's lse, D = rowsum(dO ∘ O), dS = P ∘ (dP − D)). What changes, and why:
+//   * wgmma instead of mma.sync (the forward Hopper rung, attn-hopper.cu, says why: mma.sync tops
+//     out near two thirds of Hopper's tensor peak, and every operand is first ldmatrix'ed into
+//     registers; wgmma reads B, and A where we choose, straight from shared memory and runs
+//     asynchronously). All five tile products are wgmmas of one warpgroup (M = 64 rows):
+//       Sᵀ  = Kj Qiᵀ       A = Kj (64 keys of this warpgroup, smem, K-major), B = Qi (smem, K-major)
+//       dPᵀ = Vj dOiᵀ      A = Vj, B = dOi, alike
+//       dVj += Pᵀ dOi      A = Pᵀ from registers (the Sᵀ accumulator re-packed), B = dOi N-major
+//       dKj += dSᵀ Qi      A = dSᵀ from registers, B = Qi N-major
+//       dQi  = dSi Kj      A = dS from smem (dSᵀ stored [key][query]: M-major), B = Kj N-major
+//     The transposed products (Sᵀ, dPᵀ rather than S, dP) make Pᵀ and dSᵀ land in the registers
+//     layout that the A operand of dVj, dKj wants (FA2's trick, rung 1 does the same), and lse, D
+//     become per-column values. dQ needs every key of the tile for each query: the two warpgroups
+//     write their dSᵀ halves to shared memory and each computes dQi for half of d's columns over
+//     all Bc keys.
+//   * TMA instead of cp.async: one thread issues the copies of Kj, Vj (once) and, per step, of
+//     Qi, dOi (tensor copies, 128-byte swizzle as wgmma reads it, zero rows past Nq) and of
+//     lse·log2e, D (plain bulk copies of Br floats), all completing on an mbarrier by bytes.
+//   * Warp specialisation: warpgroup 0 is the producer (setmaxnreg.dec to 24: it holds no tiles);
+//     warpgroups 1, 2 are consumers of 64 keys each (setmaxnreg.inc to 240: dKj, dVj stay in
+//     registers for the whole walk, d/2 + d/2 fp32 per thread, plus Sᵀ, dPᵀ). The Qi, dOi ring has
+//     2 stages: the copy of step i+1 runs during step i.
+//   * dQ: the fp32 partial dSi Kj goes from the wgmma accumulators straight to the dQ accumulator
+//     with 16-byte red.global.add (as rung 1; FA3 stages it in shared memory and issues a TMA
+//     reduce-add instead).
+//
+// Tiles (paper names): Bc = 128 keys per block (2 consumer warpgroups × 64 keys), Br = 64 query
+// rows per step; d = 64 or 128. Grid: Tc = ceil(Nkv/Bc) × kv heads × batch; a block walks the
+// query tiles of every head of its GQA group (dKj, dVj come out summed over the group), causal
+// blocks skip the query tiles that see none of their keys. Shared memory (d128): Kj, Vj 64 KiB,
+// 2 stages × (Qi, dOi) 64 KiB, dSᵀ 2 × 16 KiB, 160 KiB in all: one block (384 threads) per SM.
+//
+// Barriers and waits, each with its reason: kv_full (Kj, Vj landed: once, before the first Sᵀ);
+// full[s] (Qi, dOi, lse, D of a step landed); empty[s] (all 8 consumer warps are done with stage s:
+// their last wgmma on Qi, dOi completed and lse, D were read; the producer waits on it before
+// refilling the stage); named barrier 1 over the 256 consumer threads (both halves of dSᵀ are in
+// shared memory before either warpgroup's dQ product reads them; variant 3: 2 + cw over one
+// warpgroup, its own half). wgmma waits: wait<1> after Sᵀ, dPᵀ (Sᵀ done, dPᵀ may run on while
+// Pᵀ = exp2(..) is computed), wait<0> before dS (dPᵀ), wait<0> at the end of a step (dV, dK, dQ
+// products done: the stage may be released and dq read).
+//
+// Variants (attn-bwd.hpp): 1 (the default) as above; 2 issues step i+1's Sᵀ, dPᵀ before step i's
+// dQ reds (FA3 overlaps more than that); 3 lets each warpgroup compute dQi over its own 64 keys
+// and all of d (no barrier between the warpgroups, so that one's exp2 can overlap the other's
+// wgmmas; twice the dQ reds). Both are slower (below): variant 2 because ptxas then serialises
+// the wgmmas (warning C7515, plus 512 bytes of spills at d128): a register-defining instruction
+// (the accumulator fences) sits inside what it takes for the wgmma pipeline; variant 3 because
+// of its doubled reds.
+//
+// Run: attnlab-attn-bwd-mma --rung hopper --check       (fp64 reference, every variant)
+//      attnlab-attn-bwd-mma --rung hopper --time --sweep key --variants 1,2,3 --fastest --json F
+//      kernels/backward-device.sh (RUNGS="mma hopper"; its device call: wt/H/dev/final.sh)
+//
+// MEASURED (NVIDIA H200, driver 580.159.04, CUDA 13.0, PyTorch 2.11, 2026-12-02T11:52Z; B8 H16
+// N4096 bf16, CUDA events, 2 warm-ups, L2 flushed, median of 10; backward = 2.5x the forward's
+// FLOPs, causal at half; RUNGS="mma hopper" VARIANTS=7,8,10,11 backward-device.sh check time ...;
+// assets/measurements/h200-backward.json). Correctness first, same call: 96 of 96 (config,
+// variant) pairs match the fp64 reference (bf16/fp16, d64/d128, causal and not, ragged, GQA/MQA,
+// Nq != Nkv; bf16 rel-L2 <= 0.02, fp16 <= 0.003), rung 1 352 of 352.
+//                      bwd-hopper  bwd-mma   SDPA FA2        cuDNN          (TFLOP/s; ratio ours/theirs)
+//   bwd d64              327.4      244.8    255.1  1.28     415.1  0.79
+//   bwd d64 causal       292.9      229.9    211.8  1.38     354.4  0.83
+//   bwd d128             395.2      266.7    280.3  1.41     526.9  0.75
+//   bwd d128 causal      357.6      245.4    249.4  1.43     448.4  0.80
+//   fwd+bwd d64 / causal   313.9 / 282.9   vs cuDNN 446.3 / 377.8 (0.70 / 0.75)  (our forward: attn-mma,
+//   fwd+bwd d128 / causal  357.2 / 323.8   vs cuDNN 531.0 / 492.8 (0.67 / 0.66)   the Hopper one writes no lse)
+// Variants, same call (bwd TFLOP/s; d64, d64 causal, d128, d128 causal): v1 325.2 293.1 397.8 360.5;
+// v2 266.2 244.1 310.8 282.6; v3 306.2 278.0 342.9 316.0. Two earlier calls of the same day measured
+// v1 at 320.4 / 290.5 / 409.7 / 372.5 (first build) and 324.9 / 293.0 / 398.0 / 360.4: a 3% spread.
+// Short of the goal (>= 1.0x cuDNN): by 21% at d64 and 25% at d128 (non-causal), 17-20% causal;
+// the FA3 paper's ~560 at d128 (H100) is 1.42x ours. What limits (ncu --clock-control none, main
+// kernel, B4 H16 N4096, variant 1): tensor pipe 43% (d128) / 35% (d64) of peak, issue slots 29% /
+// 38% busy, 8.9 warps active per SM (the 8 consumer warps + the producer's thread), DRAM 4%, L2
+// 47% / 38%, L1 54%; stalls per issued instruction: long scoreboard 2.02 / 1.31, wait 1.08 / 1.06,
+// barrier 0.89 / 0.51, short scoreboard 0.69 / 0.58. Reading: a step of a warpgroup is a chain
+// (Sᵀ, dPᵀ -> exp2 -> dS -> dV, dK, then the barrier -> dQ -> wait -> reds) and the two warpgroups,
+// tied by the dSᵀ barrier every step, walk it in step: the tensor cores idle while both compute
+// Pᵀ and dS and while both issue their reds. FA3 keeps them busy by overlapping the next step's
+// products with this step's elementwise work and by moving the dQ reduction to a separate warp
+// (dQ through shared memory, TMA reduce-add); variant 2 was the first half of that and lost to
+// ptxas' serialisation, variant 3 broke the lock-step and lost more to its doubled reds. Next to
+// try: the dQ reds moved to the producer warpgroup (dq through shared memory), then the overlap
+// again with the accumulator fences taken out of the pipelined region.
+// ncu bytes, B4 H16 N4096 (whole backward): d128 DRAM 687 + 412 MB, L2 12.3 GB (rung 1: 11.7 GB);
+// d64 339 + 174 MB, 6.1 GB (rung 1, Bc 64: 11.6 GB): the same walk and dQ reds as rung 1.
+// Simulator (attnlab measured --ncu --kernel bwd: flash2's backward with Br 64, Bc 128), 6 sizes:
+// DRAM -1.8% .. -10.2%, L2 -13.8% .. -18.4% (the model under ncu), inside ±20% / ±25%; rung 1's
+// L2 misses by -6.7% .. -18.8%. At the same tiles (d128) this rung moves 4-9% more L2 bytes than
+// rung 1 (N4096: 12.28 vs 11.74 GB); where they come from (TMA boxes, the lse/D bulk copies, the
+// fabric between L2 halves) was not measured.
+// compute-sanitizer (3 sizes incl. a ragged GQA one, every variant): memcheck and synccheck clean;
+// racecheck reports 12 hazards at the bulk copies of lse and D (assets/measurements/
+// sanitizer-h200-backward.txt; likely reading: the stage is released by lane 0 of each warp with no __syncwarp
+// after the other lanes' ld.shared of lse/D; fix proposed there, not yet run).
+//
+// Caveats: the dQ atomics make dQ's low bits depend on the order blocks finish; dK, dV are
+// bitwise reproducible. P and dS are rounded to bf16/fp16 before the products that use them.
+#include <cuda.h>  // CUtensorMap (types only: the encoder is fetched from the driver)
+#include <cuda_bf16.h>
+#include <cuda_fp16.h>
+#include <cuda_runtime.h>
+
+#include <cstdint>
+#include <type_traits>
+
+#include "attn-bwd.hpp"
+#include "bwd-hopper-wgmma.cuh"
+#include "hopper-sync.cuh"
+#include "hopper-wgmma.cuh"
+#include "mma-ptx.cuh"
+#include "tensor-map.hpp"
+
+using namespace attnlab::kernels;
+using namespace attnlab::kernels::hopper;
+
+namespace {
+
+constexpr int Br = 64;             // query rows per step (Qi, dOi)
+constexpr int Bc = 128;            // keys per block (Kj, Vj): 2 consumer warpgroups × 64
+constexpr int kThreads = 384;      // warpgroup 0: producer; 1, 2: consumers
+constexpr int kStages = 2;         // the Qi, dOi, lse, D ring
+constexpr int kConsumerWarps = 8;  // arrivals on an "empty" barrier
+constexpr float kLog2e = 1.4426950408889634f;
+
+// Shared memory, every tile 1024-byte aligned (the 128-byte swizzle's period, 8 rows × 128 B) and
+// stored as d/64 column blocks of [rows][64] 16-bit values (128 bytes a row), as TMA writes them.
+template <int D>
+struct Smem {
+  static constexpr int kv_bytes = Bc * D * 2;
+  static constexpr int q_bytes = Br * D * 2;
+  static constexpr int ds_bytes = Bc * Br * 2;  // dSᵀ [key][query]: one 128-byte row per key
+  static constexpr int k_off = 0;
+  static constexpr int v_off = k_off + kv_bytes;
+  static constexpr int q_off = v_off + kv_bytes;            // kStages Qi tiles
+  static constexpr int do_off = q_off + kStages * q_bytes;  // kStages dOi tiles
+  static constexpr int ds_off = do_off + kStages * q_bytes; // 2 dSᵀ buffers (steps alternate)
+  static constexpr int lse_off = ds_off + 2 * ds_bytes;     // kStages × Br floats
+  static constexpr int dd_off = lse_off + kStages * Br * 4;
+  static constexpr int bar_off = dd_off + kStages * Br * 4;
+  static constexpr int bars = 1 + 2 * kStages;  // kv_full, full[], empty[]
+  static constexpr int bytes = bar_off + bars * 8;
+  static constexpr int alloc = bytes + 1024;  // room to align the dynamic base to 1024
+};
+
+struct BwdHopperParams {
+  float* dq_accum;     // [B][H][Nq_pad][d]
+  const float* lse2;   // [B][H][Nq_pad]
+  const float* dd;     // [B][H][Nq_pad]
+  void* dk;
+  void* dv;
+  int heads, kv_heads, group, seq_q, seq_kv, seq_q_pad;
+  int causal, offset;  // query q sees key k when k <= q + offset (offset = Nkv − Nq)
+  float scale, scale_log2;
+};
+
+// wgmma shared-memory descriptor, 128-byte swizzle (as attn-hopper.cu's).
+__device__ __forceinline__ uint64_t make_desc(uint32_t addr, uint32_t lbo, uint32_t sbo) {
+  return uint64_t((addr & 0x3FFFF) >> 4) | (uint64_t(lbo >> 4) << 16) | (uint64_t(sbo >> 4) << 32) | (1ull << 62);
+}
+__device__ __forceinline__ void bulk_load(uint32_t dst, const void* src, uint32_t bytes, uint32_t bar) {
+  asm volatile("cp.async.bulk.shared::cluster.global.mbarrier::complete_tx::bytes [%0], [%1], %2, [%3];" ::"r"(dst),
+               "l"(src), "r"(bytes), "r"(bar)
+               : "memory");
+}
+__device__ __forceinline__ void fence_proxy_async() { asm volatile("fence.proxy.async.shared::cta;" ::: "memory"); }
+__device__ __forceinline__ float2 ld_shared_f2(uint32_t addr) {  // ld.shared, not a generic load
+  float2 v;
+  asm volatile("ld.shared.v2.f32 {%0, %1}, [%2];" : "=f"(v.x), "=f"(v.y) : "r"(addr) : "memory");
+  return v;
+}
+__device__ __forceinline__ void st_shared_u32(uint32_t addr, uint32_t v) {
+  asm volatile("st.shared.b32 [%0], %1;" ::"r"(addr), "r"(v) : "memory");
+}
+
+using ptx::fast_exp2;
+using ptx::pack2;
+
+// Adds the n8 accumulator blocks a, b (columns c0..c0+15 of rows g, g+8; a thread holds columns
+// 2t, 2t+1 of each) into dQ with 16-byte reds: lanes t, t^1 swap halves so that each holds 4
+// adjacent columns. `row0` points at row g, column c0.
+__device__ __forceinline__ void add_dq_pair(float* row0, int ld, const float* a, const float* b, int t) {
+  const bool odd = t & 1;
+#pragma unroll
+  for (int r = 0; r < 2; ++r) {
+    const float s0 = odd ? a[2 * r] : b[2 * r], s1 = odd ? a[2 * r + 1] : b[2 * r + 1];
+    const float g0 = __shfl_xor_sync(0xffffffffu, s0, 1), g1 = __shfl_xor_sync(0xffffffffu, s1, 1);
+    const float4 v = odd ? make_float4(g0, g1, b[2 * r], b[2 * r + 1]) : make_float4(a[2 * r], a[2 * r + 1], g0, g1);
+    const int col = odd ? 8 + (t - 1) * 2 : t * 2;
+    atomicAdd(reinterpret_cast<float4*>(row0 + size_t(r * 8) * ld + col), v);
+  }
+}
+
+// kPipe (variant 2): the next step's Sᵀ, dPᵀ issued before this step's dQ reds. kOwnKeys
+// (variant 3): each consumer warpgroup computes dQi over its own 64 keys and all of d, so the two
+// warpgroups never wait for each other (no shared dSᵀ), at twice the dQ reds.
+template <int D, typename T, bool kPipe, bool kOwnKeys>
+__global__ void __launch_bounds__(kThreads, 1)
+    attn_bwd_hopper_kernel(const __grid_constant__ CUtensorMap tq, const __grid_constant__ CUtensorMap tk,
+                           const __grid_constant__ CUtensorMap tv, const __grid_constant__ CUtensorMap tdo,
+                           const BwdHopperParams p) {
+#if defined(__CUDA_ARCH__) && __CUDA_ARCH__ >= 900
+  using L = Smem<D>;
+  constexpr bool kFp16 = std::is_same_v<T, __half>;
+  constexpr int kAtoms = D / 64;  // 128-byte column blocks per row
+  // dQ columns per consumer warpgroup and product: d/2 over all keys; kOwnKeys: all of d over its
+  // own keys, in parts of 64 columns (d128: two, so that dq takes 32 registers, not 64: with 64,
+  // ptxas serialises the wgmmas for want of registers, warning C7512).
+  constexpr int kDqParts = kOwnKeys ? D / 64 : 1;
+  constexpr int kDqN = kOwnKeys ? 64 : D / 2;
+  extern __shared__ __align__(1024) unsigned char smem_raw[];
+  const uint32_t base = (smem_u32(smem_raw) + 1023u) & ~1023u;
+  const uint32_t sk = base + L::k_off, sv = base + L::v_off;
+  auto sq = [&](int s) { return base + L::q_off + s * L::q_bytes; };
+  auto sdo = [&](int s) { return base + L::do_off + s * L::q_bytes; };
+  auto sds = [&](int s) { return base + L::ds_off + s * L::ds_bytes; };
+  auto slse = [&](int s) { return base + L::lse_off + s * Br * 4; };
+  auto sdd = [&](int s) { return base + L::dd_off + s * Br * 4; };
+  const uint32_t bars = base + L::bar_off;
+  const uint32_t kv_full = bars;
+  auto full = [&](int s) { return bars + 8 * (1 + s); };
+  auto empty = [&](int s) { return bars + 8 * (1 + kStages + s); };
+
+  const int kt = blockIdx.x, kvh = blockIdx.y, b = blockIdx.z;
+  const int k0 = kt * Bc;
+  // The walk: every query tile that sees a key of Kj, for every query head of the group. Causal:
+  // query q sees key k when k <= q + offset, so tiles before (k0 − offset)/Br see none.
+  const int n_qt = (p.seq_q + Br - 1) / Br;
+  int qt_begin = 0;
+  if (p.causal) {
+    const int q_first = max(0, k0 - p.offset);
+    qt_begin = q_first >= p.seq_q ? n_qt : q_first / Br;
+  }
+  const int per_head = n_qt - qt_begin;
+  const int total = per_head * p.group;
+  auto step_head = [&](int i) { return kvh * p.group + i / per_head; };
+  auto step_q0 = [&](int i) { return (qt_begin + i % per_head) * Br; };
+
+  const int wg = threadIdx.x / 128;
+  const int warp = (threadIdx.x / 32) % 4;
+  const int lane = threadIdx.x % 32;
+
+  if (threadIdx.x == 0) {
+    mbar_init(kv_full, 1);
+    for (int s = 0; s < kStages; ++s) {
+      mbar_init(full(s), 1);                  // the producer's expect_tx (plus the bytes)
+      mbar_init(empty(s), kConsumerWarps);    // every consumer warp is done with the stage
+    }
+    // The copy engine (async proxy) must see initialised barriers before any TMA arrives on one.
+    asm volatile("fence.mbarrier_init.release.cluster;" ::: "memory");
+  }
+  // Every thread must see initialised barriers before it waits on one.
+  __syncthreads();
+
+  if (wg == 0) {
+    // ---------------- producer: one thread issues every copy
+    asm volatile("setmaxnreg.dec.sync.aligned.u32 24;");
+    if (warp == 0 && lane == 0) {
+      const int zkv = b * p.kv_heads + kvh;
+      mbar_arrive_expect_tx(kv_full, 2 * L::kv_bytes);  // rows past Nkv arrive as zeros and count
+      for (int a = 0; a < kAtoms; ++a) {
+        tma_load_3d(sk + a * Bc * 128, &tk, a * 64, k0, zkv, kv_full);
+        tma_load_3d(sv + a * Bc * 128, &tv, a * 64, k0, zkv, kv_full);
+      }
+      for (int i = 0; i < total; ++i) {
+        const int s = i % kStages;
+        const uint32_t ph = (i / kStages) & 1;
+        // Stage s held step i − kStages: every consumer warp must be done reading it (its last
+        // wgmma on Qi, dOi completed, lse and D read) before the copy engine overwrites it.
+        mbar_wait(empty(s), ph ^ 1);
+        const int h = step_head(i), q0 = step_q0(i);
+        const int zq = b * p.heads + h;
+        mbar_arrive_expect_tx(full(s), 2 * L::q_bytes + 2 * Br * 4);
+        for (int a = 0; a < kAtoms; ++a) {
+          tma_load_3d(sq(s) + a * Br * 128, &tq, a * 64, q0, zq, full(s));
+          tma_load_3d(sdo(s) + a * Br * 128, &tdo, a * 64, q0, zq, full(s));
+        }
+        const size_t row = size_t(zq) * p.seq_q_pad + q0;  // the fp32 buffers are padded: always whole
+        bulk_load(base + L::lse_off + s * Br * 4, p.lse2 + row, Br * 4, full(s));
+        bulk_load(base + L::dd_off + s * Br * 4, p.dd + row, Br * 4, full(s));
+      }
+    }
+    return;
+  }
+
+  // ---------------- consumers: warpgroup cw owns keys k0 + 64·cw .. + 63
+  asm volatile("setmaxnreg.inc.sync.aligned.u32 240;");
+  const int cw = wg - 1;
+  const int g = lane / 4, t = lane % 4;
+  const int key_a = k0 + cw * 64 + warp * 16 + g;  // this thread's accumulator rows: key_a, key_a + 8
+  float dv[D / 2], dk[D / 2];  // dVj, dKj rows of this warpgroup (64 keys × d)
+  float st[Br / 2], dpt[Br / 2];  // Sᵀ then Pᵀ; dPᵀ then dSᵀ (64 keys × Br queries)
+  float dq[kDqN / 2];          // dQi partial, Br queries × kDqN columns
+  uint32_t pa[Br / 16][4], da[Br / 16][4];  // Pᵀ, dSᵀ as wgmma A fragments, one per 16 queries
+#pragma unroll
+  for (int i = 0; i < D / 2; ++i) dv[i] = dk[i] = 0.f;
+
+  // Sᵀ = Kj Qiᵀ, dPᵀ = Vj dOiᵀ of step i: two commit groups.
+  auto issue_sdp = [&](int i) {
+    const int s = i % kStages;
+    // Qi, dOi, lse, D of step i have landed.
+    mbar_wait(full(s), (i / kStages) & 1);
+    wgmma_fence();  // Sᵀ, dPᵀ registers were last touched by ordinary instructions
+#pragma unroll
+    for (int kk = 0; kk < D / 16; ++kk) {
+      const uint32_t off = (kk / 4) * Bc * 128 + cw * 64 * 128 + (kk % 4) * 32;
+      const uint32_t qoff = (kk / 4) * Br * 128 + (kk % 4) * 32;
+      wgmma_ss<Br, kFp16>(st, make_desc(sk + off, 16, 1024), make_desc(sq(s) + qoff, 16, 1024), kk > 0);
+    }
+    wgmma_commit();
+#pragma unroll
+    for (int kk = 0; kk < D / 16; ++kk) {
+      const uint32_t off = (kk / 4) * Bc * 128 + cw * 64 * 128 + (kk % 4) * 32;
+      const uint32_t qoff = (kk / 4) * Br * 128 + (kk % 4) * 32;
+      wgmma_ss<Br, kFp16>(dpt, make_desc(sv + off, 16, 1024), make_desc(sdo(s) + qoff, 16, 1024), kk > 0);
+    }
+    wgmma_commit();
+  };
+
+  // Kj and Vj must have landed before the first Sᵀ, dPᵀ read them.
+  mbar_wait(kv_full, 0);
+  // kPipe: step i+1's Sᵀ, dPᵀ are issued before step i's dQ reds (below); without it, each step
+  // starts only once the previous one is done.
+  if (kPipe && total > 0) issue_sdp(0);
+  for (int i = 0; i < total; ++i) {
+    const int s = i % kStages;
+    const int h = step_head(i), q0 = step_q0(i);
+    if (!kPipe) issue_sdp(i);
+    wgmma_wait<1>();  // Sᵀ done (groups complete in order); dPᵀ may still run
+    fence_regs(st);
+    // Pᵀ = exp2(Sᵀ·scale·log2e − lse·log2e), overlapping the dPᵀ wgmma. Register r holds key
+    // key_a + 8·((r%4)/2), query q0 + 8·(r/4) + 2t + (r%2). Pad query rows have lse = +inf: P = 0.
+    const uint32_t lse = slse(s);
+    const bool mask = (p.causal && k0 + Bc - 1 > q0 + p.offset) || k0 + Bc > p.seq_kv;
+#pragma unroll
+    for (int nb = 0; nb < Br / 8; ++nb) {
+      const float2 l2 = ld_shared_f2(lse + (nb * 8 + 2 * t) * 4);
+#pragma unroll
+      for (int e = 0; e < 4; ++e) {
+        const int r = 4 * nb + e;
+        float x = fast_exp2(fmaf(st[r], p.scale_log2, -((e & 1) ? l2.y : l2.x)));
+        if (mask) {
+          const int key = key_a + 8 * (e / 2), q = q0 + nb * 8 + 2 * t + (e & 1);
+          if (key >= p.seq_kv || (p.causal && key > q + p.offset)) x = 0.f;
+        }
+        st[r] = x;
+      }
+    }
+    wgmma_wait<0>();  // dPᵀ done
+    fence_regs(dpt);
+    // dSᵀ = Pᵀ ∘ (dPᵀ − D), D per query (column). Pack Pᵀ, dSᵀ into A fragments (16 queries each)
+    // and store dSᵀ into this step's [key][query] buffer (128-byte swizzle, as wgmma reads it).
+    const uint32_t dd = sdd(s);
+    const uint32_t ds_buf = sds(i & 1);
+#pragma unroll
+    for (int nb = 0; nb < Br / 8; ++nb) {
+      const float2 d2 = ld_shared_f2(dd + (nb * 8 + 2 * t) * 4);
+#pragma unroll
+      for (int e = 0; e < 4; ++e) dpt[4 * nb + e] = st[4 * nb + e] * (dpt[4 * nb + e] - ((e & 1) ? d2.y : d2.x));
+      const int row = cw * 64 + warp * 16 + g;  // key row inside the tile (and row + 8)
+      const uint32_t lo = pack2<T>(dpt[4 * nb], dpt[4 * nb + 1]), hi = pack2<T>(dpt[4 * nb + 2], dpt[4 * nb + 3]);
+      st_shared_u32(ds_buf + row * 128 + ((nb ^ (row & 7)) << 4) + t * 4, lo);
+      st_shared_u32(ds_buf + (row + 8) * 128 + ((nb ^ ((row + 8) & 7)) << 4) + t * 4, hi);
+      // A fragment of k-step nb/2: rows g, g+8 × queries 2t.. and 2t+8.. of the 16-query slice
+      pa[nb / 2][(nb % 2) * 2 + 0] = pack2<T>(st[4 * nb], st[4 * nb + 1]);
+      pa[nb / 2][(nb % 2) * 2 + 1] = pack2<T>(st[4 * nb + 2], st[4 * nb + 3]);
+      da[nb / 2][(nb % 2) * 2 + 0] = lo;
+      da[nb / 2][(nb % 2) * 2 + 1] = hi;
+    }
+    // The dQ wgmma (async proxy) reads what these ordinary stores wrote.
+    fence_proxy_async();
+    wgmma_fence();  // pa, da, dv, dk, dq were written by ordinary instructions
+    // dVj += Pᵀ dOi, dKj += dSᵀ Qi: B = dOi / Qi as stored ([query][d]: N-major), 16 queries a
+    // k-step; the next 64-column block of d is Br·128 bytes further (LBO).
+#pragma unroll
+    for (int kk = 0; kk < Br / 16; ++kk) {
+      wgmma_rs_tb<D, kFp16>(dv, pa[kk], make_desc(sdo(s) + kk * 16 * 128, Br * 128, 1024));
+      wgmma_rs_tb<D, kFp16>(dk, da[kk], make_desc(sq(s) + kk * 16 * 128, Br * 128, 1024));
+    }
+    wgmma_commit();
+    // Both warpgroups' dSᵀ halves are in shared memory (named barrier 1, the 256 consumer
+    // threads; kOwnKeys: this warpgroup's half, barrier 2 + cw over its 128 threads). The other buffer (step i−1) is not rewritten before the next step's barrier, which
+    // each warpgroup reaches only after its own dQ wgmma of step i−1 completed (the wait at the end
+    // of step i−1 covers it, pipelined or not).
+    if (kOwnKeys)
+      asm volatile("bar.sync %0, 128;" ::"r"(2 + cw) : "memory");
+    else
+      named_sync(1);
+    // dQi[:, cw·d/2 ..] = dSi Kj: A = dS, M-major (dSᵀ rows are keys = the k dimension), B = Kj
+    // N-major; 16 keys a k-step. d64: the 32 columns start 64 bytes into the swizzled row.
+#pragma unroll
+    for (int part = 0; part < kDqParts; ++part) {
+      if (part > 0) wgmma_fence();  // dq was read by the reds of the previous part
+      if constexpr (kOwnKeys) {
+        // dQi[:, part] = dSi[:, own keys] Kj[own keys, part]: 4 k-steps of 16 keys from row 64·cw;
+        // the part's 64 columns are one 128-byte column block of Kj.
+#pragma unroll
+        for (int kk = 0; kk < 64 / 16; ++kk) {
+          const uint32_t row = (cw * 64 + kk * 16) * 128;
+          wgmma_ss_tt<kDqN, kFp16>(dq, make_desc(ds_buf + row, Br * 128, 1024),
+                                  make_desc(sk + part * Bc * 128 + row, Bc * 128, 1024), kk > 0);
+        }
+      } else {
+#pragma unroll
+        for (int kk = 0; kk < Bc / 16; ++kk) {
+          const uint32_t kb = sk + (kDqN == 64 ? cw * Bc * 128 : cw * 64) + kk * 16 * 128;
+          wgmma_ss_tt<kDqN, kFp16>(dq, make_desc(ds_buf + kk * 16 * 128, Br * 128, 1024),
+                                  make_desc(kb, Bc * 128, 1024), kk > 0);
+        }
+      }
+      wgmma_commit();
+      wgmma_wait<0>();  // dV, dK, dQ products done: Qi, dOi no longer read; dq valid
+      fence_regs(dv);
+      fence_regs(dk);
+      fence_regs(dq);
+      if (part == 0 && lane == 0) mbar_arrive(empty(s));  // this warp is done with stage s
+      // kPipe: the tensor cores run step i+1's Sᵀ, dPᵀ while the reds below go out. (Issuing them
+      // before the wait above, so that they also overlap the dQ product, makes ptxas serialise the
+      // wgmmas: warning C7515, the fences on dv, dk, dq count as writes inside the pipeline.)
+      if (kPipe && part == kDqParts - 1 && i + 1 < total) issue_sdp(i + 1);
+      // dQ partial into the fp32 accumulator (pad rows add zeros into the padded buffer).
+      float* dq_rows = p.dq_accum + ((size_t(b) * p.heads + h) * p.seq_q_pad + q0 + warp * 16 + g) * D +
+                       (kOwnKeys ? part * kDqN : cw * kDqN);
+#pragma unroll
+      for (int nb = 0; nb < kDqN / 8; nb += 2) add_dq_pair(dq_rows + nb * 8, D, &dq[4 * nb], &dq[4 * nb + 4], t);
+    }
+  }
+
+  // dKj = scale · Σ dSᵀ Q, dVj = Σ Pᵀ dO: rows inside Nkv, 4-byte stores.
+  T* dK = static_cast<T*>(p.dk) + (size_t(b) * p.kv_heads + kvh) * size_t(p.seq_kv) * D;
+  T* dV = static_cast<T*>(p.dv) + (size_t(b) * p.kv_heads + kvh) * size_t(p.seq_kv) * D;
+#pragma unroll
+  for (int r = 0; r < 2; ++r) {
+    const int key = key_a + 8 * r;
+    if (key >= p.seq_kv) continue;
+#pragma unroll
+    for (int nb = 0; nb < D / 8; ++nb) {
+      const int col = nb * 8 + 2 * t;
+      *reinterpret_cast<uint32_t*>(dK + size_t(key) * D + col) =
+          pack2<T>(dk[4 * nb + 2 * r] * p.scale, dk[4 * nb + 2 * r + 1] * p.scale);
+      *reinterpret_cast<uint32_t*>(dV + size_t(key) * D + col) = pack2<T>(dv[4 * nb + 2 * r], dv[4 * nb + 2 * r + 1]);
+    }
+  }
+#endif
+}
+
+// [z][rows][d] 16-bit tensor, boxes of 64 columns (128 bytes: the swizzle span) × box_rows × 1.
+CUtensorMap make_map(const void* ptr, ElemType t, int d, int rows, int z, int box_rows) {
+  return tensor_map_3d(ptr, t == ElemType::bf16 ? CU_TENSOR_MAP_DATA_TYPE_BFLOAT16 : CU_TENSOR_MAP_DATA_TYPE_FLOAT16, 2,
+                       d, rows, z, 64, box_rows, CU_TENSOR_MAP_SWIZZLE_128B);
+}
+
+template <int D, typename T>
+cudaError_t launch(const AttnBackwardProblem& pr, cudaStream_t st) {
+  const AttnShape& s = pr.shape;
+  const BwdWorkspace w = attn_bwd_workspace(pr);
+  cudaError_t e = attn_bwd_launch_prepass(pr, st);
+  if (e != cudaSuccess) return e;
+  const CUtensorMap tq = make_map(pr.q, s.dtype, D, s.seq_q, s.batch * s.heads, Br);
+  const CUtensorMap tdo = make_map(pr.d_o, s.dtype, D, s.seq_q, s.batch * s.heads, Br);
+  const CUtensorMap tk = make_map(pr.k, s.dtype, D, s.seq_kv, s.batch * s.kv_heads, Bc);
+  const CUtensorMap tv = make_map(pr.v, s.dtype, D, s.seq_kv, s.batch * s.kv_heads, Bc);
+  BwdHopperParams p{};
+  p.dq_accum = w.dq_accum, p.lse2 = w.lse2, p.dd = w.dd, p.dk = pr.dk, p.dv = pr.dv;
+  p.heads = s.heads, p.kv_heads = s.kv_heads, p.group = s.group(), p.seq_q = s.seq_q, p.seq_kv = s.seq_kv;
+  p.seq_q_pad = w.seq_q_pad, p.causal = s.causal ? 1 : 0, p.offset = s.seq_kv - s.seq_q;
+  p.scale = pr.scale, p.scale_log2 = pr.scale * kLog2e;
+  const int v = bwd_hopper_variant(D, pr.variant);
+  auto kern = v == 2   ? attn_bwd_hopper_kernel<D, T, true, false>
+              : v == 3 ? attn_bwd_hopper_kernel<D, T, false, true>
+                       : attn_bwd_hopper_kernel<D, T, false, false>;
+  e = cudaFuncSetAttribute(kern, cudaFuncAttributeMaxDynamicSharedMemorySize, Smem<D>::alloc);
+  if (e != cudaSuccess) return e;
+  dim3 grid((s.seq_kv + Bc - 1) / Bc, s.kv_heads, s.batch);
+  kern<<<grid, kThreads, Smem<D>::alloc, st>>>(tq, tk, tv, tdo, p);
+  e = cudaGetLastError();
+  if (e != cudaSuccess) return e;
+  return attn_bwd_launch_dq_convert(pr, st);
+}
+
+}  // namespace
+
+namespace attnlab::kernels {
+
+cudaError_t attn_bwd_hopper(const AttnBackwardProblem& p, cudaStream_t stream) {
+  const AttnShape& s = p.shape;
+  if (s.head_dim != 64 && s.head_dim != 128) return cudaErrorInvalidValue;
+  if (s.kv_heads <= 0 || s.heads % s.kv_heads != 0) return cudaErrorInvalidValue;
+  if (p.workspace_bytes < attn_bwd_workspace_bytes(s)) return cudaErrorInvalidValue;
+  const bool bf = s.dtype == ElemType::bf16;
+  if (s.head_dim == 64) return bf ? launch<64, __nv_bfloat16>(p, stream) : launch<64, __half>(p, stream);
+  return bf ? launch<128, __nv_bfloat16>(p, stream) : launch<128, __half>(p, stream);
+}
+
+}  // namespace attnlab::kernels
