@@ -9,12 +9,13 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cctype>
+#include <cstring>
 #include <cstdio>
 #include <iostream>
-#include <regex>
 #include <set>
-#include <sstream>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "cli/run.hpp"
@@ -91,6 +92,34 @@ Run run_attnlab(std::vector<std::string> args) {
 // Negative, zero, huge, past 64 bits, non-numeric, NaN, trailing junk, far past a double.
 const std::vector<std::string> bad_values{"-1", "0", "1e99", "99999999999999999999", "abc", "nan", "12x", "1e999"};
 
+// The option a --help line lists, if it takes a number: "  -d,--head-dim INT=64  ..." -> --head-dim
+// (what `^ +(-[A-Za-z],)?(--[a-z0-9-]+) (INT|UINT|FLOAT)` matches; no <regex>, which would double
+// this file's compile time under the sanitizers).
+std::string number_option(std::string_view line) {
+  const size_t start = line.find_first_not_of(' ');
+  if (start == 0 || start == std::string_view::npos) return "";
+  line.remove_prefix(start);
+  if (line.size() > 3 && line[0] == '-' && std::isalpha(static_cast<unsigned char>(line[1])) && line[2] == ',')
+    line.remove_prefix(3);
+  if (line.substr(0, 2) != "--") return "";
+  size_t end = 2;
+  while (end < line.size() && (std::islower(static_cast<unsigned char>(line[end])) ||
+                               std::isdigit(static_cast<unsigned char>(line[end])) || line[end] == '-'))
+    ++end;
+  if (end == 2) return "";
+  const std::string_view type = line.substr(end);
+  for (const char* t : {" INT", " UINT", " FLOAT"})
+    if (type.substr(0, std::strlen(t)) == t) return std::string(line.substr(0, end));
+  return "";
+}
+
+// Whether --help lists `opt` as an option (after a space or a short name's comma).
+bool help_lists(const std::string& help, const std::string& opt) {
+  for (size_t at = help.find(opt + " "); at != std::string::npos; at = help.find(opt + " ", at + 1))
+    if (at > 0 && (help[at - 1] == ' ' || help[at - 1] == ',')) return true;
+  return false;
+}
+
 // `extra`: options read as text that hold numbers (not listed as INT/UINT/FLOAT in --help);
 // `zero_ok`: options for which 0 is a meaningful value (default, none, off, or a valid seed).
 void sweep(const std::string& cmd, const std::vector<std::string>& extra, const std::set<std::string>& zero_ok) {
@@ -99,15 +128,13 @@ void sweep(const std::string& cmd, const std::vector<std::string>& extra, const 
   std::vector<std::string> options = extra;
   for (const std::string& o : extra) {
     CAPTURE(o);
-    CHECK(std::regex_search(help.out, std::regex("[ ,]" + o + " ")));  // a renamed option is not swept silently
+    CHECK(help_lists(help.out, o));  // a renamed option is not swept silently
   }
-  const std::regex number_option("^ +(-[A-Za-z],)?(--[a-z0-9-]+) (INT|UINT|FLOAT)");
-  std::istringstream lines(help.out);
-  for (std::string line; std::getline(lines, line);) {
-    std::smatch m;
-    if (std::regex_search(line, m, number_option) &&
-        std::find(options.begin(), options.end(), m[2].str()) == options.end())
-      options.push_back(m[2].str());
+  for (size_t at = 0; at < help.out.size();) {
+    const size_t end = std::min(help.out.find('\n', at), help.out.size());
+    const std::string o = number_option(std::string_view(help.out).substr(at, end - at));
+    if (!o.empty() && std::find(options.begin(), options.end(), o) == options.end()) options.push_back(o);
+    at = end + 1;
   }
   REQUIRE_MESSAGE(!options.empty(), "attnlab " << cmd << ": no number options found in --help");
   for (const std::string& z : zero_ok) {
