@@ -124,6 +124,9 @@ if(ATTNLAB_HAVE_GUI)
     if(_first_lesson)
       list(GET _first_lesson 0 _first_lesson)
       get_filename_component(_first_lesson ${_first_lesson} NAME_WE)
+      # Its PNG's folder made here: the screenshot tests make it too, but this test may run first
+      # (ctest -R, or -j2 ordering), and then the dashboard cannot write the file.
+      file(MAKE_DIRECTORY ${PROJECT_BINARY_DIR}/screenshots)
       attnlab_cli_test(hardening_gui_fonts_missing EXE ${CMAKE_COMMAND}
         STDERR "attnlab-gui: font not found: /nonexistent-attnlab-fonts/DejaVuSans.ttf \\(install fonts-dejavu-core or set ATTNLAB_FONT_DIR\\)"
         ARGS -E env ATTNLAB_FONT_DIR=/nonexistent-attnlab-fonts ${ATTNLAB_XVFB_RUN} -a -s "-screen 0 1280x800x24"
