@@ -8,6 +8,7 @@
 #if ATTNLAB_HAVE_GUI
 
 #include <algorithm>
+#include <fmt/format.h>
 #include <string>
 
 #include "gui_headless.hpp"
