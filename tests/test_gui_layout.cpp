@@ -17,6 +17,7 @@
 #include <vector>
 
 #include "frame.hpp"
+#include "gui_loaded.hpp"
 #include "panels/widgets.hpp"
 #include "plot/plot.hpp"
 #include "style.hpp"
@@ -24,6 +25,7 @@
 
 using namespace attnlab;
 using namespace attnlab::gui;
+using namespace attnlab::gui::test;
 
 namespace {
 
@@ -118,10 +120,8 @@ double filled_height(const ImGuiWindow* panel, float bin) {
   return static_cast<double>(std::count(hit.begin(), hit.end(), true)) / bins;
 }
 
-View loaded_view(bool present) {
-  View v;
-  v.headless_capture = true;  // sweeps run synchronously, animations on a fixed step
-  v.load(std::nullopt, {});
+View layout_view(bool present) {
+  View v = loaded_view(LessonText::rendered);
   v.settings.present = present;
   v.settings.autoplay = true;
   return v;
@@ -172,7 +172,7 @@ TEST_CASE("no legend covers a series, in any chapter, presenter and desk") {
     const bool present = m.present;
     const Size sz = m.size;
     Context ctx(present, sz.h);
-    View v = loaded_view(present);
+    View v = layout_view(present);
     {
       for (int c = 0; c < static_cast<int>(v.lessons.size()); ++c) {
         v.set_chapter(c);
@@ -207,7 +207,7 @@ TEST_CASE("no legend covers a series, in any chapter, presenter and desk") {
 TEST_CASE("in presenter mode every chapter's panel fills its height, at 1920x1080 and 1280x720") {
   for (const Size sz : {Size{1920, 1080}, Size{1280, 720}}) {
     Context ctx(true, sz.h);
-    View v = loaded_view(true);
+    View v = layout_view(true);
     for (int c = 0; c < static_cast<int>(v.lessons.size()); ++c) {
       v.set_chapter(c);
       for (int k = 0; k < 4; ++k) draw_frame(v, sz.w, sz.h);

@@ -11,6 +11,7 @@
 
 #include "frame.hpp"
 #include "gui_headless.hpp"
+#include "gui_loaded.hpp"
 #include "lessons/lesson.hpp"
 #include "markdown/md_render.hpp"
 #include "models/kv_cache.hpp"
@@ -42,13 +43,6 @@ std::string first_paragraph(const md::Document& doc) {
   for (const auto& b : doc.blocks)
     if (b.kind == md::BlockKind::paragraph) return md::plain_text(b.text);
   return "";
-}
-
-View loaded_view() {
-  View v;
-  v.headless_capture = true;  // sweeps run synchronously
-  v.load(std::nullopt, {});
-  return v;
 }
 
 }  // namespace
@@ -120,7 +114,7 @@ TEST_CASE("the growth panel prints the simulator's figures for its settings") {
 }
 
 TEST_CASE("the whole frame: every chapter, desk and presenter, and a tiny window") {
-  View v = loaded_view();
+  View v = loaded_view(LessonText::rendered);
   REQUIRE_FALSE(v.lessons.empty());
   FrameRequests req;
   // Desk: the menu bar names the chapter, the chapter list holds every title, the lesson column

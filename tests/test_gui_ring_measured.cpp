@@ -8,10 +8,14 @@
 #if ATTNLAB_HAVE_GUI
 
 #include <algorithm>
+#include <fmt/format.h>
 #include <string>
 
 #include "gui_headless.hpp"
+#include "gui_loaded.hpp"
+#include "hw/link.hpp"
 #include "measure/measurement.hpp"
+#include "models/ring.hpp"
 #include "panels/registry.hpp"
 #include "panels/ring_measured.hpp"
 #include "style.hpp"
@@ -38,9 +42,7 @@ const RingComparedRow* find_row(const RingSeries& s, u64 block) {
 }  // namespace
 
 TEST_CASE("ring panel: the view finds the shipped NCCL measurement") {
-  View v;
-  v.headless_capture = true;
-  v.load(std::nullopt, {});
+  View v = loaded_view();
   const auto it = std::find_if(v.ring_measurements.begin(), v.ring_measurements.end(),
                                [](const RingMeasurementSet& s) { return s.file.filename() == "ring-h200x2.json"; });
   REQUIRE(it != v.ring_measurements.end());
@@ -173,9 +175,7 @@ TEST_CASE("ring panel: the verdict and the table print the file's and the model'
 }
 
 TEST_CASE("ring panel: the measured tab draws") {
-  View v;
-  v.headless_capture = true;
-  v.load(std::nullopt, {});
+  View v = loaded_view();
   REQUIRE_FALSE(v.ring_measurements.empty());
   SUBCASE("every series and both model inputs print their verdict and every row") {
     for (int series = 0; series < 3; ++series)
@@ -202,17 +202,56 @@ TEST_CASE("ring panel: the measured tab draws") {
     const std::string text = frame_text(1400, 2400, [&] { draw_ring_measured(v); });
     CHECK(text.find("n = " + format_count(last.rows.back().measured.block) + ": one pass") != std::string::npos);
   }
-  SUBCASE("--view measured asks for the tab once") {
+  SUBCASE("--view measured brings the measured tab to the front once") {
+    const RingMeasuredData d = ring_measured_data(v.ring_measurements[0].data, false, v.gpu);
+    const std::string verdict = ring_measured_verdict(d.series[0]);
+    // Without it the model tab is in front (ImGui selects a tab bar's first tab).
+    frame(1000, 780, [&] { panel_find("ring")->draw(v); });
+    std::string text = frame_text(1000, 780, [&] { panel_find("ring")->draw(v); });
+    CHECK(text.find("Per step: compute") != std::string::npos);
+    CHECK(text.find(verdict) == std::string::npos);
+    // Asked for: from the next frame on the measured tab is in front, and the request is used up.
     v.settings.ring_measured = true;
     frame(1000, 780, [&] { panel_find("ring")->draw(v); });
     CHECK_FALSE(v.settings.ring_measured);
+    text = frame_text(1000, 780, [&] { panel_find("ring")->draw(v); });
+    CHECK(text.find(verdict) != std::string::npos);
+    CHECK(text.find("Per step: compute") == std::string::npos);
   }
-  SUBCASE("no ring file: a note, no table") {
+  SUBCASE("no ring file: a note, no table; the panel shows the model alone") {
     v.ring_measurements.clear();
     const std::string text = frame_text(1000, 780, [&] { draw_ring_measured(v); });
     CHECK(text.find("No ring-attention measurement file was found") != std::string::npos);
     CHECK(text.find("Transfers hide") == std::string::npos);
-    CHECK(frame(1000, 780, [&] { panel_find("ring")->draw(v); }) > 1000);  // the model tab alone
+    // The model's verdict for the panel's settings (8 H100s, N = 262,144, 32 heads / 32 K/V heads,
+    // d = 128, bf16, NVLink 4), worked by hand: n = 32,768 tokens per GPU; one block pair
+    // 4 H n^2 d = 1.759e13 FLOP at 989.4 TFLOP/s = 17.8 ms; one K and V block 2 n Hkv d 2 B = 512 MiB
+    // at 450 GB/s = 1.19 ms, so it hides; the smallest hiding block 2,199 (as in the measured tab).
+    const Settings& s = v.settings;
+    REQUIRE(s.ring_devices == 8);
+    REQUIRE(s.ring_seq == 262144);
+    REQUIRE(s.ring_kv_heads == 32);
+    REQUIRE(v.gpu.name == "h100-sxm");
+    const std::string model = frame_text(1000, 780, [&] { panel_find("ring")->draw(v); });
+    CHECK(model.find("No ring-attention measurement") == std::string::npos);  // no tab bar, no note
+    CHECK(model.find("Per step: compute " + format_seconds(4.0 * 32 * 32768.0 * 32768 * 128 / 989.4e12) + ", transfer " +
+                     format_seconds(2.0 * 32768 * 32 * 128 * 2 / 450e9) +
+                     " -> transfers hide behind compute. Block n = 32,768 tokens; hidden from n >= 2,199.") !=
+          std::string::npos);
+    // The pass line: the ring model's own figures for the same inputs.
+    RingConfig c;
+    c.seq = s.ring_seq;
+    c.devices = s.ring_devices;
+    c.heads = 32;
+    c.kv_heads = s.ring_kv_heads;
+    c.head_dim = 128;
+    c.flops_per_s = v.gpu.peak_flops(DType::bf16);
+    c.efficiency = s.ring_efficiency;
+    c.link_bytes_per_s = link_find(s.ring_link).bytes_per_s;
+    const RingResult r = ring_analyze(c);
+    CHECK(model.find(fmt::format("Pass {} (without overlap {}, ideal {}); memory per device {}.",
+                                 format_seconds(r.pass_s), format_seconds(r.no_overlap_s), format_seconds(r.ideal_s),
+                                 format_bytes(r.memory.total))) != std::string::npos);
   }
 }
 #endif

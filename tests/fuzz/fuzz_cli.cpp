@@ -1,6 +1,6 @@
 // Fuzz target (a): argument parsing and validation of every `attnlab` subcommand.
 // The input is an argument list, one argument per line ('\n' or '\0' separated), without the
-// program name. The App is built the way src/cli/main.cpp builds it, from src/cli/commands.def,
+// program name. The App is built by the program's own app_build (src/cli/run.cpp),
 // then parsed; the subcommand callbacks run (that is where validation happens) with stdout sent to
 // /dev/null. Bad input must end as CLI11's ParseError or attnlab::InputError; anything else
 // (another exception, a crash, a sanitizer report, a hang) is a finding.
@@ -22,29 +22,14 @@
 #include <string>
 #include <vector>
 
-#include "cli/common.hpp"
+#include "cli/run.hpp"
 #include "util/errors.hpp"
-
-#define ATTNLAB_COMMAND(name) void setup_##name(CLI::App& app);
-namespace attnlab::cli {
-#include "cli/commands.def"
-}
-#undef ATTNLAB_COMMAND
 
 namespace {
 
-void build_app(CLI::App& app) {
-  app.require_subcommand(1);
-  app.fallthrough(false);
-#define ATTNLAB_COMMAND(name) attnlab::cli::setup_##name(app);
-#include "cli/commands.def"
-#undef ATTNLAB_COMMAND
-  attnlab::cli::harden_number_options(app);
-}
-
 void write_dict(const char* path) {
   CLI::App app{"attnlab fuzz", "attnlab"};
-  build_app(app);
+  attnlab::cli::app_build(app);
   std::set<std::string> words;
   for (const auto* sub : app.get_subcommands([](const CLI::App*) { return true; })) {
     words.insert(sub->get_name());
@@ -163,7 +148,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   for (auto& a : args) argv.push_back(a.data());
 
   CLI::App app{"attnlab fuzz", "attnlab"};
-  build_app(app);
+  attnlab::cli::app_build(app);
   guard_costly(app);
   try {
     app.parse(static_cast<int>(argv.size()), argv.data());
