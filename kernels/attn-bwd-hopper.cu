@@ -19,8 +19,9 @@
 //     write their dSᵀ halves to shared memory and each computes dQi for half of d's columns over
 //     all Bc keys.
 //   * TMA instead of cp.async: one thread issues the copies of Kj, Vj (once) and, per step, of
-//     Qi, dOi (tensor copies, 128-byte swizzle as wgmma reads it, zero rows past Nq) and of
-//     lse·log2e, D (plain bulk copies of Br floats), all completing on an mbarrier by bytes.
+//     Qi, dOi (tensor copies, 128-byte swizzle as wgmma reads it, zero rows past Nq), completing
+//     on an mbarrier by bytes; the producer warp writes the step's lse·log2e and D (Br floats
+//     each) with plain stores and adds a second arrival to the same mbarrier.
 //   * Warp specialisation: warpgroup 0 is the producer (setmaxnreg.dec to 24: it holds no tiles);
 //     warpgroups 1, 2 are consumers of 64 keys each (setmaxnreg.inc to 240: dKj, dVj stay in
 //     registers for the whole walk, d/2 + d/2 fp32 per thread, plus Sᵀ, dPᵀ). The Qi, dOi ring has
@@ -54,26 +55,28 @@
 //
 // Run: attnlab-attn-bwd-mma --rung hopper --check       (fp64 reference, every variant)
 //      attnlab-attn-bwd-mma --rung hopper --time --sweep key --variants 1,2,3 --fastest --json F
-//      kernels/backward-device.sh (RUNGS="mma hopper"; its device call: wt/H/dev/final.sh)
+//      kernels/backward-device.sh (RUNGS="mma hopper": check, time, sanitize, ncu-ours in one call)
 //
-// MEASURED (NVIDIA H200, driver 580.159.04, CUDA 13.0, PyTorch 2.11, 2026-12-02T11:52Z; B8 H16
+// MEASURED (NVIDIA H200, driver 580.159.04, CUDA 13.0, PyTorch 2.11, 2026-12-02T12:22Z; B8 H16
 // N4096 bf16, CUDA events, 2 warm-ups, L2 flushed, median of 10; backward = 2.5x the forward's
-// FLOPs, causal at half; RUNGS="mma hopper" VARIANTS=7,8,10,11 backward-device.sh check time ...;
-// assets/measurements/h200-backward.json). Correctness first, same call: 96 of 96 (config,
-// variant) pairs match the fp64 reference (bf16/fp16, d64/d128, causal and not, ragged, GQA/MQA,
-// Nq != Nkv; bf16 rel-L2 <= 0.02, fp16 <= 0.003), rung 1 352 of 352.
+// FLOPs, causal at half; RUNGS="mma hopper" VARIANTS=7,8,10,11 SANITIZE_RUNGS=hopper
+// backward-device.sh check time sanitize ncu-ours; assets/measurements/h200-backward.json).
+// Correctness first, same call: 96 of 96 (config, variant) pairs match the fp64 reference
+// (bf16/fp16, d64/d128, causal and not, ragged, GQA/MQA, Nq != Nkv; bf16 rel-L2 <= 0.02, fp16 <=
+// 0.003), rung 1 352 of 352.
 //                      bwd-hopper  bwd-mma   SDPA FA2        cuDNN          (TFLOP/s; ratio ours/theirs)
-//   bwd d64              327.4      244.8    255.1  1.28     415.1  0.79
-//   bwd d64 causal       292.9      229.9    211.8  1.38     354.4  0.83
-//   bwd d128             395.2      266.7    280.3  1.41     526.9  0.75
-//   bwd d128 causal      357.6      245.4    249.4  1.43     448.4  0.80
-//   fwd+bwd d64 / causal   313.9 / 282.9   vs cuDNN 446.3 / 377.8 (0.70 / 0.75)  (our forward: attn-mma,
-//   fwd+bwd d128 / causal  357.2 / 323.8   vs cuDNN 531.0 / 492.8 (0.67 / 0.66)   the Hopper one writes no lse)
-// Variants, same call (bwd TFLOP/s; d64, d64 causal, d128, d128 causal): v1 325.2 293.1 397.8 360.5;
-// v2 266.2 244.1 310.8 282.6; v3 306.2 278.0 342.9 316.0. Two earlier calls of the same day measured
-// v1 at 320.4 / 290.5 / 409.7 / 372.5 (first build) and 324.9 / 293.0 / 398.0 / 360.4: a 3% spread.
-// Short of the goal (>= 1.0x cuDNN): by 21% at d64 and 25% at d128 (non-causal), 17-20% causal;
-// the FA3 paper's ~560 at d128 (H100) is 1.42x ours. What limits (ncu --clock-control none, main
+//   bwd d64              331.2      246.5    257.5  1.29     417.7  0.79
+//   bwd d64 causal       300.1      231.7    212.5  1.41     355.3  0.84
+//   bwd d128             399.8      266.5    283.0  1.41     527.4  0.76
+//   bwd d128 causal      361.8      247.8    249.6  1.45     452.9  0.80
+//   fwd+bwd d64 / causal   317.2 / 287.9   vs cuDNN 446.7 / 387.1 (0.71 / 0.74)  (our forward: attn-mma,
+//   fwd+bwd d128 / causal  358.5 / 327.7   vs cuDNN 547.2 / 501.1 (0.66 / 0.65)   the Hopper one writes no lse)
+// Variants, same call (bwd TFLOP/s; d64, d64 causal, d128, d128 causal): v1 331.8 302.0 403.0 364.6;
+// v2 270.0 247.9 305.6 280.6; v3 297.5 270.7 351.1 332.8. Earlier calls of the same day (lse and D
+// still by bulk copy) measured v1 at 320.4 / 290.5 / 409.7 / 372.5, 324.9 / 293.0 / 398.0 / 360.4,
+// 325.2 / 293.1 / 397.8 / 360.5 and 332.1 / 298.7 / 381.1 / 346.2: a 3-5% spread between calls.
+// Short of the goal (>= 1.0x cuDNN): by 21% at d64 and 24% at d128 (non-causal), 16-20% causal;
+// the FA3 paper's ~560 at d128 (H100) is 1.40x ours. What limits (ncu --clock-control none, 11:52Z, the bulk-copy build; main
 // kernel, B4 H16 N4096, variant 1): tensor pipe 43% (d128) / 35% (d64) of peak, issue slots 29% /
 // 38% busy, 8.9 warps active per SM (the 8 consumer warps + the producer's thread), DRAM 4%, L2
 // 47% / 38%, L1 54%; stalls per issued instruction: long scoreboard 2.02 / 1.31, wait 1.08 / 1.06,
@@ -86,17 +89,19 @@
 // ptxas' serialisation, variant 3 broke the lock-step and lost more to its doubled reds. Next to
 // try: the dQ reds moved to the producer warpgroup (dq through shared memory), then the overlap
 // again with the accumulator fences taken out of the pipelined region.
-// ncu bytes, B4 H16 N4096 (whole backward): d128 DRAM 687 + 412 MB, L2 12.3 GB (rung 1: 11.7 GB);
-// d64 339 + 174 MB, 6.1 GB (rung 1, Bc 64: 11.6 GB): the same walk and dQ reds as rung 1.
-// Simulator (attnlab measured --ncu --kernel bwd: flash2's backward with Br 64, Bc 128), 6 sizes:
-// DRAM -1.8% .. -10.2%, L2 -13.8% .. -18.4% (the model under ncu), inside ±20% / ±25%; rung 1's
-// L2 misses by -6.7% .. -18.8%. At the same tiles (d128) this rung moves 4-9% more L2 bytes than
-// rung 1 (N4096: 12.28 vs 11.74 GB); where they come from (TMA boxes, the lse/D bulk copies, the
-// fabric between L2 halves) was not measured.
-// compute-sanitizer (3 sizes incl. a ragged GQA one, every variant): memcheck and synccheck clean;
-// racecheck reports 12 hazards at the bulk copies of lse and D (assets/measurements/
-// sanitizer-h200-backward.txt; likely reading: the stage is released by lane 0 of each warp with no __syncwarp
-// after the other lanes' ld.shared of lse/D; fix proposed there, not yet run).
+// ncu bytes, B4 H16 N4096 (whole backward, the shipped build): d128 DRAM 686 + 410 MB, L2 12.4 GB
+// (rung 1: 11.6 GB); d64 339 + 174 MB, 6.2 GB (rung 1, Bc 64: 11.6 GB): the same walk and dQ reds as
+// rung 1. Simulator (attnlab measured --ncu --kernel bwd: flash2's backward with Br 64, Bc 128),
+// 6 sizes: within ±20% DRAM / ±25% L2 (the model under ncu). At the same tiles (d128) this rung
+// moves 3-10% more L2 bytes than rung 1; where they come from (TMA boxes, the fabric between the L2
+// halves) was not measured.
+// compute-sanitizer (3 sizes incl. a ragged GQA one, every variant; sanitizer-h200-backward.txt):
+// memcheck and synccheck 0 errors. racecheck reports hazards between the producer's writes of lse
+// and D into a stage and the consumers' ld.shared of them. A first build wrote them by bulk copy
+// (12 hazards); a __syncwarp before each warp's release changed nothing; the shipped build writes
+// them with plain st.shared from the producer warp, ordered by the full[s] / empty[s] mbarriers
+// alone (release on arrive, acquire on wait, one memory proxy), and racecheck reports 36: it does
+// not follow mbarrier arrive/wait as synchronisation. Every fp64 check matched, under each tool too.
 //
 // Caveats: the dQ atomics make dQ's low bits depend on the order blocks finish; dK, dV are
 // bitwise reproducible. P and dS are rounded to bf16/fp16 before the products that use them.
@@ -161,11 +166,6 @@ struct BwdHopperParams {
 // wgmma shared-memory descriptor, 128-byte swizzle (as attn-hopper.cu's).
 __device__ __forceinline__ uint64_t make_desc(uint32_t addr, uint32_t lbo, uint32_t sbo) {
   return uint64_t((addr & 0x3FFFF) >> 4) | (uint64_t(lbo >> 4) << 16) | (uint64_t(sbo >> 4) << 32) | (1ull << 62);
-}
-__device__ __forceinline__ void bulk_load(uint32_t dst, const void* src, uint32_t bytes, uint32_t bar) {
-  asm volatile("cp.async.bulk.shared::cluster.global.mbarrier::complete_tx::bytes [%0], [%1], %2, [%3];" ::"r"(dst),
-               "l"(src), "r"(bytes), "r"(bar)
-               : "memory");
 }
 __device__ __forceinline__ void fence_proxy_async() { asm volatile("fence.proxy.async.shared::cta;" ::: "memory"); }
 __device__ __forceinline__ float2 ld_shared_f2(uint32_t addr) {  // ld.shared, not a generic load
@@ -247,7 +247,7 @@ __global__ void __launch_bounds__(kThreads, 1)
   if (threadIdx.x == 0) {
     mbar_init(kv_full, 1);
     for (int s = 0; s < kStages; ++s) {
-      mbar_init(full(s), 1);                  // the producer's expect_tx (plus the bytes)
+      mbar_init(full(s), 2);  // the producer's expect_tx (plus the TMA bytes), then its lse/D stores
       mbar_init(empty(s), kConsumerWarps);    // every consumer warp is done with the stage
     }
     // The copy engine (async proxy) must see initialised barriers before any TMA arrives on one.
@@ -257,31 +257,43 @@ __global__ void __launch_bounds__(kThreads, 1)
   __syncthreads();
 
   if (wg == 0) {
-    // ---------------- producer: one thread issues every copy
+    // ---------------- producer: warp 0; lane 0 issues the TMA copies, the warp copies lse and D
     asm volatile("setmaxnreg.dec.sync.aligned.u32 24;");
-    if (warp == 0 && lane == 0) {
+    if (warp == 0) {
       const int zkv = b * p.kv_heads + kvh;
-      mbar_arrive_expect_tx(kv_full, 2 * L::kv_bytes);  // rows past Nkv arrive as zeros and count
-      for (int a = 0; a < kAtoms; ++a) {
-        tma_load_3d(sk + a * Bc * 128, &tk, a * 64, k0, zkv, kv_full);
-        tma_load_3d(sv + a * Bc * 128, &tv, a * 64, k0, zkv, kv_full);
+      if (lane == 0) {
+        mbar_arrive_expect_tx(kv_full, 2 * L::kv_bytes);  // rows past Nkv arrive as zeros and count
+        for (int a = 0; a < kAtoms; ++a) {
+          tma_load_3d(sk + a * Bc * 128, &tk, a * 64, k0, zkv, kv_full);
+          tma_load_3d(sv + a * Bc * 128, &tv, a * 64, k0, zkv, kv_full);
+        }
       }
       for (int i = 0; i < total; ++i) {
         const int s = i % kStages;
         const uint32_t ph = (i / kStages) & 1;
         // Stage s held step i − kStages: every consumer warp must be done reading it (its last
-        // wgmma on Qi, dOi completed, lse and D read) before the copy engine overwrites it.
+        // wgmma on Qi, dOi completed, lse and D read) before it is overwritten.
         mbar_wait(empty(s), ph ^ 1);
         const int h = step_head(i), q0 = step_q0(i);
         const int zq = b * p.heads + h;
-        mbar_arrive_expect_tx(full(s), 2 * L::q_bytes + 2 * Br * 4);
-        for (int a = 0; a < kAtoms; ++a) {
-          tma_load_3d(sq(s) + a * Br * 128, &tq, a * 64, q0, zq, full(s));
-          tma_load_3d(sdo(s) + a * Br * 128, &tdo, a * 64, q0, zq, full(s));
+        if (lane == 0) {
+          mbar_arrive_expect_tx(full(s), 2 * L::q_bytes);
+          for (int a = 0; a < kAtoms; ++a) {
+            tma_load_3d(sq(s) + a * Br * 128, &tq, a * 64, q0, zq, full(s));
+            tma_load_3d(sdo(s) + a * Br * 128, &tdo, a * 64, q0, zq, full(s));
+          }
         }
+        // lse and D (Br floats each) by ordinary loads and stores rather than a bulk copy: the
+        // consumers read them with ld.shared, so writes and reads stay in one memory proxy and the
+        // mbarrier's release (arrive) / acquire (wait) alone orders them, in both directions.
         const size_t row = size_t(zq) * p.seq_q_pad + q0;  // the fp32 buffers are padded: always whole
-        bulk_load(base + L::lse_off + s * Br * 4, p.lse2 + row, Br * 4, full(s));
-        bulk_load(base + L::dd_off + s * Br * 4, p.dd + row, Br * 4, full(s));
+        for (int r = lane; r < Br; r += 32) {
+          st_shared_u32(base + L::lse_off + (s * Br + r) * 4, __float_as_uint(p.lse2[row + r]));
+          st_shared_u32(base + L::dd_off + (s * Br + r) * 4, __float_as_uint(p.dd[row + r]));
+        }
+        // Every lane's stores are ordered before lane 0's arrival, the barrier's second one.
+        __syncwarp();
+        if (lane == 0) mbar_arrive(full(s));
       }
     }
     return;
@@ -417,7 +429,12 @@ __global__ void __launch_bounds__(kThreads, 1)
       fence_regs(dv);
       fence_regs(dk);
       fence_regs(dq);
-      if (part == 0 && lane == 0) mbar_arrive(empty(s));  // this warp is done with stage s
+      if (part == 0) {
+        // Every lane's ld.shared of this stage's lse and D is ordered before lane 0's release of
+        // the stage (the producer's next stores overwrite them): the warp converges first.
+        __syncwarp();
+        if (lane == 0) mbar_arrive(empty(s));  // this warp is done with stage s
+      }
       // kPipe: the tensor cores run step i+1's Sᵀ, dPᵀ while the reds below go out. (Issuing them
       // before the wait above, so that they also overlap the dQ product, makes ptxas serialise the
       // wgmmas: warning C7515, the fences on dv, dk, dq count as writes inside the pipeline.)

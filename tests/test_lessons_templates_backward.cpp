@@ -66,7 +66,7 @@ TEST_CASE("backward: what is not in the file is an error naming it") {
   CHECK(error_of("backward kernel=attn-bwd-warp9 field=time") ==
         "t.md:3: {{backward kernel=attn-bwd-warp9 field=time}}: h200-backward.json has no bwd run of kernel "
         "'attn-bwd-warp9' with batch=8 heads=16 kv_heads=16 seq=4096 d=128 causal=false dtype=bf16 (kernels: "
-        "attn-bwd-mma, attn-mma, torch-flash, torch-cudnn)");
+        "attn-bwd-mma, attn-bwd-hopper, attn-mma, torch-flash, torch-cudnn)");
   CHECK(error_of("backward pass=bwd2 field=time").find("key 'pass' must be fwd, bwd or fwd+bwd (got 'bwd2')") !=
         std::string::npos);
   // PyTorch's rows have no speed-up over themselves.
