@@ -124,7 +124,7 @@ bool TrafficRun::step(u64 work) {
 bool TrafficRun::step_for(double seconds) {
   using clock = std::chrono::steady_clock;
   const auto t0 = clock::now();
-  constexpr u64 kSlice = 8192;  // work units between two looks at the clock (well under a millisecond)
+  constexpr u64 kSlice = 2048;  // work units between two looks at the clock (well under a millisecond)
   try {
     while (!step(kSlice))
       if (std::chrono::duration<double>(clock::now() - t0).count() >= seconds) return false;
