@@ -100,7 +100,9 @@ int app_run(const AppOptions& o) {
     const Lesson& l = lesson_find(v.lessons, o.chapter);
     v.set_chapter(static_cast<int>(&l - v.lessons.data()));
   }
-  v.load_measurements(o.measurement_dirs);
+  ATTNLAB_LOOP_STATE bool measurements_pending = o.defer_measurements;
+  if (!measurements_pending) v.load_measurements(o.measurement_dirs);
+  platform::mark("attnlab: inputs read");
   v.render_lessons();
   ATTNLAB_LOOP_STATE const bool capture = o.screenshot.has_value();
   ATTNLAB_LOOP_STATE const bool bench = o.bench_frames > 0;
@@ -144,6 +146,7 @@ int app_run(const AppOptions& o) {
     return 1;
   }
   glfwMakeContextCurrent(window);
+  platform::mark("attnlab: GL context");
 #ifndef __EMSCRIPTEN__  // the page's animation frames pace the browser
   glfwSwapInterval(v.headless_capture ? 0 : 1);
 #endif
@@ -173,6 +176,7 @@ int app_run(const AppOptions& o) {
                  "drawing with ImGui's built-in font\n",
                  fonts().missing.c_str());
   style_apply(v.settings.present, built_px);
+  platform::mark("attnlab: fonts");
 
   // ---- backends ----------------------------------------------------------------------------
   ImGui_ImplGlfw_InitForOpenGL(window, true);
@@ -183,6 +187,13 @@ int app_run(const AppOptions& o) {
 #endif
   ATTNLAB_LOOP_STATE std::string toast = platform::start(v, window);
   ATTNLAB_LOOP_STATE double toast_until = toast.empty() ? 0 : now_s() + 8;
+  // The status bar names the measurements loaded: until they are, it says that they are coming.
+  static const std::string reading = "Reading the bundled measurement files…";
+  if (measurements_pending && toast.empty()) {
+    toast = reading;
+    toast_until = now_s() + 60;
+  }
+  platform::mark("attnlab: window");
 
   // ---- loop --------------------------------------------------------------------------------
   [[maybe_unused]] ATTNLAB_LOOP_STATE int windowed_x = 80, windowed_y = 60, windowed_w = o.width, windowed_h = o.height;  // not in the browser
@@ -198,6 +209,18 @@ int app_run(const AppOptions& o) {
     ++frame;
     if (glfwWindowShouldClose(window)) return false;
     const double t0 = now_s(), c0 = cpu_s();
+    if (frame == 1 && measurements_pending) {
+      // The first frame is on the screen: now the measurement files it did not need.
+      measurements_pending = false;
+      if (toast == reading) toast_until = 0;
+      try {
+        v.load_measurements(o.measurement_dirs);
+      } catch (const std::exception& e) {
+        toast = e.what();
+        toast_until = now_s() + 8;
+      }
+      platform::mark("attnlab: measurements read");
+    }
     // poll
     glfwPollEvents();
     if (std::string note = platform::frame_begin(v, window); !note.empty()) {
@@ -228,6 +251,7 @@ int app_run(const AppOptions& o) {
     // draw
     FrameRequests req;
     frame_draw(v, req, t < toast_until ? toast : std::string());
+    if (frame == 0) platform::mark("attnlab: frame 1 built");
 
     // render
     ImGui::Render();

@@ -24,6 +24,9 @@ struct AppOptions {
   // Render each lesson when its chapter is first shown instead of all at load (the browser: the
   // templates run the simulator, and all thirteen lessons delayed the page's first frame by seconds).
   bool lazy_lessons = false;
+  // Read the bundled measurement files after the first frame, not before it (the browser: a
+  // megabyte of JSON parsed and checked that no first frame shows; the status bar says so meanwhile).
+  bool defer_measurements = false;
 };
 
 // Parses "1280x720" into width/height; InputError naming --size and the limits.

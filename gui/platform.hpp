@@ -57,6 +57,10 @@ void show_note(const std::string& text);
 // text is sharp on HiDPI screens); 1 on the desktop.
 float ui_scale();
 
+// A named moment of the start-up (a performance mark in the browser, read by
+// tests/web/bench_first_frame.py); nothing on the desktop.
+void mark(const char* what);
+
 // Browser: the rectangle of a slider drawn this frame, by its ImGui id, so that tests can drag it.
 void note_widget(const char* id);
 

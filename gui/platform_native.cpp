@@ -16,6 +16,7 @@ bool can_pick_files() { return false; }
 std::optional<PickedFile> take_picked_file(const std::string&) { return std::nullopt; }
 void show_note(const std::string&) {}
 void note_widget(const char*) {}
+void mark(const char*) {}
 float ui_scale() { return 1.0f; }
 
 }  // namespace attnlab::gui::platform

@@ -1,17 +1,17 @@
 // traffic: bytes moved vs sequence length N for naive / FlashAttention-1 / FlashAttention-2.
 // HBM = every global-memory access the kernels make (the closed forms, exact, instant); DRAM =
-// what is left after the L2 cache (the simulator's L2 model, filled in point by point off the UI
-// thread). Measured Nsight Compute DRAM bytes appear on top where a measurement file has them for
+// what is left after the L2 cache (the simulator's L2 model: a TrafficSweep advanced a few
+// milliseconds per frame, so the curve fills in point by point while the panel stays live, on the
+// desktop as in the browser, which has no threads). Measured Nsight Compute DRAM bytes appear on top where a measurement file has them for
 // the same shape.
 #include <algorithm>
 #include <cmath>
 #include <fmt/format.h>
 
-#include "panels/background.hpp"
 #include "panels/registry.hpp"
 #include "panels/widgets.hpp"
 #include "plot/plot.hpp"
-#include "sim/traffic.hpp"
+#include "sim/traffic_run.hpp"
 #include "style.hpp"
 #include "util/units.hpp"
 #include "view.hpp"
@@ -23,6 +23,9 @@ namespace {
 constexpr Algo kAlgos[] = {Algo::naive, Algo::flash1, Algo::flash2};
 constexpr u64 kMinN = 256, kMaxN = 131072;  // HBM curve (closed forms)
 constexpr u64 kMaxDramN = 16384;            // DRAM curve: the L2 model takes seconds per point beyond
+// The DRAM sweep's share of a frame: a 60 Hz frame keeps room for drawing (and, in the browser,
+// for SwiftShader's rasterizing).
+constexpr double kDramSliceS = 0.008;
 
 struct Point {
   u64 n = 0;
@@ -33,7 +36,7 @@ struct TrafficCache : PanelCache {
   std::string key;
   std::string error;
   std::vector<Point> hbm;  // closed forms
-  Sweep<Point> dram;       // L2 model
+  TrafficSweep dram;       // L2 model, one run per length
 };
 
 AttnConfig traffic_config(const View& v, u64 n) {
@@ -73,19 +76,9 @@ void refresh(View& v, TrafficCache& cache) {
     cache.error = e.what();
     return;
   }
-  const auto ns = lengths(kMaxDramN);
   std::vector<AttnConfig> cfgs;
-  for (u64 n : ns) cfgs.push_back(traffic_config(v, n));
-  const GpuSpec gpu = v.gpu;
-  cache.dram.start(
-      ns.size(),
-      [cfgs, gpu](size_t i) {
-        const auto rep = simulate_traffic(cfgs[i], gpu, {std::begin(kAlgos), std::end(kAlgos)});
-        Point p{cfgs[i].seq, {}};
-        for (int a = 0; a < 3; ++a) p.bytes[a] = rep.results[a].dram.total();
-        return p;
-      },
-      v.headless_capture);
+  for (u64 n : lengths(kMaxDramN)) cfgs.push_back(traffic_config(v, n));
+  cache.dram = TrafficSweep(std::move(cfgs), v.gpu, {std::begin(kAlgos), std::end(kAlgos)});
 }
 
 }  // namespace
@@ -135,25 +128,24 @@ void draw_traffic(View& v) {
     }
     ps.series.push_back(std::move(s));
   }
-  size_t dram_done = 0, dram_total = 0;
   if (v.settings.traffic_dram) {
-    // While a slider is held every frame restarts the sweep: the browser computes no DRAM point
-    // then (its points run on the page's one thread, up to seconds each at N = 16K) and goes on
-    // when the learner lets go. The desktop's worker thread is not affected.
-    const auto res = ImGui::IsAnyItemActive() ? cache.dram.results_so_far() : cache.dram.results();
-    dram_total = res.size();
+    // While a slider is held every frame restarts the sweep: no DRAM point is simulated then, and
+    // the sweep goes on when the learner lets go. Screenshots wait for the whole curve.
+    if (v.headless_capture) cache.dram.step_for(1e300);
+    else if (!ImGui::IsAnyItemActive()) cache.dram.step_for(kDramSliceS);
+    // Finished runs only: a run under way has no number to show.
     for (int a = 0; a < 3; ++a) {
       Series s;
       s.name = std::string(names[a]) + " DRAM (after L2)";
       s.color = colors[a];
       s.dashed = true;
-      for (const auto& r : res) {
+      for (const auto& r : cache.dram.reports()) {
         if (!r) continue;
-        s.x.push_back(double(r->n));
-        s.y.push_back(to_double(r->bytes[a]));
-        s.notes.push_back(fmt::format("exact: {} B (L2 model)", format_count(r->bytes[a])));
+        const u128 bytes = r->results[a].dram.total();
+        s.x.push_back(double(r->config.seq));
+        s.y.push_back(to_double(bytes));
+        s.notes.push_back(fmt::format("exact: {} B (L2 model)", format_count(bytes)));
       }
-      if (a == 0) dram_done = s.x.size();
       ps.series.push_back(std::move(s));
     }
   }
@@ -181,9 +173,12 @@ void draw_traffic(View& v) {
     }
 
   std::string note;
-  if (v.settings.traffic_dram && dram_done < dram_total)
-    note = fmt::format("DRAM after L2: simulating N = {} ... ({} of {} lengths)", plot::format_tick(double(kMinN << dram_done), plot::Unit::tokens),
-                       dram_done, dram_total);
+  if (v.settings.traffic_dram && cache.dram.current())
+    note = fmt::format("DRAM after L2: simulating N = {} … {:.0f} % ({} of {} lengths done)",
+                       plot::format_tick(double(cache.dram.current()->seq), plot::Unit::tokens),
+                       100 * cache.dram.current_progress(), cache.dram.done(), cache.dram.size());
+  else if (v.settings.traffic_dram && !cache.dram.error().empty())
+    note = "DRAM after L2: " + cache.dram.error();
   else if (v.settings.traffic_dram)
     note = fmt::format("DRAM (dashed) simulated up to N = {}: the L2 model takes seconds per point beyond.",
                        plot::format_tick(double(kMaxDramN), plot::Unit::tokens));

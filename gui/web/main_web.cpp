@@ -7,12 +7,19 @@
 #include <exception>
 
 #include "app.hpp"
+#include "platform.hpp"
 
 int main() {
   static attnlab::gui::AppOptions o;  // the loop outlives main's frame (app.cpp, ATTNLAB_LOOP_STATE)
   o.lazy_lessons = true;  // the first frame comes before every lesson's numbers are simulated
+  o.defer_measurements = true;  // ... and before the bundled measurement files are read
+  attnlab::gui::platform::mark("attnlab: main");
   try {
-    return attnlab::gui::app_run(o);  // the browser drives the loop from here on
+    // The browser drives the loop from here on; app_run returns only when it could not start.
+    const int rc = attnlab::gui::app_run(o);
+    if (rc != 0)
+      EM_ASM({ Module.onAbort("no WebGL 2 drawing context for the page's canvas (the browser refused it)"); });
+    return rc;
   } catch (const std::exception& e) {
     // Nothing the learner can do about a broken bundle but report it: say it in the page.
     std::fprintf(stderr, "attnlab: %s\n", e.what());

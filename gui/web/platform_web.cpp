@@ -84,6 +84,9 @@ EM_JS(void, js_frame_done, (double t0), {
   Module.attnlabLastTick = t;
   Module.attnlabFrames = (Module.attnlabFrames || 0) + 1;
 });
+EM_JS(void, js_mark, (const char* what), {
+  performance.mark(UTF8ToString(what));
+});
 EM_JS(void, js_widget, (const char* id, float x0, float y0, float x1, float y1), {
   (Module.attnlabWidgets = Module.attnlabWidgets || {})[UTF8ToString(id)] = {x0: x0, y0: y0, x1: x1, y1: y1};
 });
@@ -245,6 +248,8 @@ std::optional<PickedFile> take_picked_file(const std::string& purpose) {
 }
 
 void show_note(const std::string& text) { js_note(text.c_str()); }
+
+void mark(const char* what) { js_mark(what); }
 
 void note_widget(const char* id) {
   // Tests find sliders by id: the page keeps the last rectangle of each, in CSS pixels.
