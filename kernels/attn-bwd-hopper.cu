@@ -26,32 +26,48 @@
 //     warpgroups 1, 2 are consumers of 64 keys each (setmaxnreg.inc to 240: dKj, dVj stay in
 //     registers for the whole walk, d/2 + d/2 fp32 per thread, plus Sᵀ, dPᵀ). The Qi, dOi ring has
 //     2 stages: the copy of step i+1 runs during step i.
-//   * dQ: the fp32 partial dSi Kj goes from the wgmma accumulators straight to the dQ accumulator
-//     with 16-byte red.global.add (as rung 1; FA3 stages it in shared memory and issues a TMA
-//     reduce-add instead).
+//   * dQ: variant 1 sends the fp32 partial dSi Kj from the wgmma accumulators straight to the dQ
+//     accumulator with 16-byte red.global.add (as rung 1). Variant 4 (the default at d128) moves
+//     the reds off the consumers, as FA3 does: they store the partial into a shared-memory dQi
+//     buffer (fp32, Br × d, two of them: steps alternate) and go on with the next step; warps 1-3
+//     of the producer warpgroup, idle otherwise, load it and issue the red.global.add.v4's. (FA3
+//     issues one TMA reduce-add from shared memory instead; that needs the tile stored exactly as
+//     in global memory, row-major, whose 512-byte rows put the consumers' stores 8-way into the
+//     same banks at d128, and a padded layout does not fit twice in 227 KiB: hence swizzled
+//     16-byte chunks and the producer warps' own loads.)
 //
 // Tiles (paper names): Bc = 128 keys per block (2 consumer warpgroups × 64 keys), Br = 64 query
 // rows per step; d = 64 or 128. Grid: Tc = ceil(Nkv/Bc) × kv heads × batch; a block walks the
 // query tiles of every head of its GQA group (dKj, dVj come out summed over the group), causal
 // blocks skip the query tiles that see none of their keys. Shared memory (d128): Kj, Vj 64 KiB,
-// 2 stages × (Qi, dOi) 64 KiB, dSᵀ 2 × 16 KiB, 160 KiB in all: one block (384 threads) per SM.
+// 2 stages × (Qi, dOi) 64 KiB, dSᵀ 2 × 16 KiB, 160 KiB in all (variant 4: + 2 × 32 KiB of dQi,
+// 226 KiB of the 227 with the alignment slack): one block (384 threads) per SM. Registers: the producer warpgroup's 24 per
+// thread (setmaxnreg.dec) are what lets the consumers have 240 (128·24 + 256·240 = 64512, the
+// 168 per thread the launch allocates); variant 4's build has a 16-24-byte stack frame (variant 1's
+// none: cuobjdump --dump-resource-usage), a few spilled registers; where was not looked at.
 //
 // Barriers and waits, each with its reason: kv_full (Kj, Vj landed: once, before the first Sᵀ);
 // full[s] (Qi, dOi, lse, D of a step landed); empty[s] (all 8 consumer warps are done with stage s:
 // their last wgmma on Qi, dOi completed and lse, D were read; the producer waits on it before
 // refilling the stage); named barrier 1 over the 256 consumer threads (both halves of dSᵀ are in
 // shared memory before either warpgroup's dQ product reads them; variant 3: 2 + cw over one
-// warpgroup, its own half). wgmma waits: wait<1> after Sᵀ, dPᵀ (Sᵀ done, dPᵀ may run on while
+// warpgroup, its own half); variant 4: dq_full[b] (all 8 consumer warps stored their rows of the
+// dQi of a step into buffer b: the producer warps wait on it before loading it) and dq_empty[b]
+// (producer warps 1-3 loaded all of buffer b: the consumers wait on it before storing the dQi of
+// the step two later into it). wgmma waits: wait<1> after Sᵀ, dPᵀ (Sᵀ done, dPᵀ may run on while
 // Pᵀ = exp2(..) is computed), wait<0> before dS (dPᵀ), wait<0> at the end of a step (dV, dK, dQ
 // products done: the stage may be released and dq read).
 //
-// Variants (attn-bwd.hpp): 1 (the default) as above; 2 issues step i+1's Sᵀ, dPᵀ before step i's
+// Variants (attn-bwd.hpp): 1 (the default at d64) as above; 2 issues step i+1's Sᵀ, dPᵀ before step i's
 // dQ reds (FA3 overlaps more than that); 3 lets each warpgroup compute dQi over its own 64 keys
 // and all of d (no barrier between the warpgroups, so that one's exp2 can overlap the other's
 // wgmmas; twice the dQ reds). Both are slower (below): variant 2 because ptxas then serialises
 // the wgmmas (warning C7515, plus 512 bytes of spills at d128): a register-defining instruction
 // (the accumulator fences) sits inside what it takes for the wgmma pipeline; variant 3 because
-// of its doubled reds.
+// of its doubled reds. 4 (the dQ reds by the producer warps) is the faster at d128, +10-12%:
+// the consumers no longer spend a step's tail issuing Br·d/8 16-byte reds per warpgroup; 2-3% slower at
+// d64, where a step's products are half as long and the hand-off (st.shared, two mbarriers) costs
+// about what the reds it moves did.
 //
 // Run: attnlab-attn-bwd-mma --rung hopper --check       (fp64 reference, every variant)
 //      attnlab-attn-bwd-mma --rung hopper --time --sweep key --variants 1,2,3 --fastest --json F
@@ -89,6 +105,17 @@
 // ptxas' serialisation, variant 3 broke the lock-step and lost more to its doubled reds. Next to
 // try: the dQ reds moved to the producer warpgroup (dq through shared memory), then the overlap
 // again with the accumulator fences taken out of the pipelined region.
+// Variant 4 against 1, one later call (NVIDIA H200, driver 580.159.04, CUDA 13.0, 2026-12-02T12:34Z;
+// same sizes and timing; attnlab-attn-bwd-mma --rung hopper --time --sweep key --variants 1,4
+// --fastest; --check in the same call: 128 of 128 (config, variant) pairs match the fp64
+// reference, variants 1-4; compute-sanitizer memcheck --rung hopper --check --quick --variants 4:
+// 0 errors), bwd TFLOP/s:
+//                      v1      v4
+//   bwd d64            329.8   322.4   (v4 0.98x)
+//   bwd d64 causal     302.7   292.2   (0.97x)
+//   bwd d128           399.7   439.8   (1.10x; 0.83x cuDNN's 527.4 of the 12:22Z call)
+//   bwd d128 causal    361.6   404.4   (1.12x; 0.89x cuDNN's 452.9)
+// The table above (12:22Z) predates variant 4; ncu's figures below are variant 1's.
 // ncu bytes, B4 H16 N4096 (whole backward, the shipped build): d128 DRAM 686 + 410 MB, L2 12.4 GB
 // (rung 1: 11.6 GB); d64 339 + 174 MB, 6.2 GB (rung 1, Bc 64: 11.6 GB): the same walk and dQ reds as
 // rung 1. Simulator (attnlab measured --ncu --kernel bwd: flash2's backward with Br 64, Bc 128),
@@ -134,7 +161,9 @@ constexpr float kLog2e = 1.4426950408889634f;
 
 // Shared memory, every tile 1024-byte aligned (the 128-byte swizzle's period, 8 rows × 128 B) and
 // stored as d/64 column blocks of [rows][64] 16-bit values (128 bytes a row), as TMA writes them.
-template <int D>
+// kDqBuf (variant 4): two fp32 dQi tiles (Br × d, 32 KiB each at d128) through which the consumers
+// hand their dQ partials to the producer warpgroup, and their two pairs of mbarriers.
+template <int D, bool kDqBuf = false>
 struct Smem {
   static constexpr int kv_bytes = Bc * D * 2;
   static constexpr int q_bytes = Br * D * 2;
@@ -146,10 +175,13 @@ struct Smem {
   static constexpr int ds_off = do_off + kStages * q_bytes; // 2 dSᵀ buffers (steps alternate)
   static constexpr int lse_off = ds_off + 2 * ds_bytes;     // kStages × Br floats
   static constexpr int dd_off = lse_off + kStages * Br * 4;
-  static constexpr int bar_off = dd_off + kStages * Br * 4;
-  static constexpr int bars = 1 + 2 * kStages;  // kv_full, full[], empty[]
+  static constexpr int dq_bytes = kDqBuf ? Br * D * 4 : 0;  // one fp32 dQi tile, 16-byte chunks swizzled
+  static constexpr int dq_off = dd_off + kStages * Br * 4;  // 2 dQi buffers (steps alternate)
+  static constexpr int bar_off = dq_off + 2 * dq_bytes;
+  static constexpr int bars = 1 + 2 * kStages + (kDqBuf ? 4 : 0);  // kv_full, full[], empty[], dq_full[], dq_empty[]
   static constexpr int bytes = bar_off + bars * 8;
   static constexpr int alloc = bytes + 1024;  // room to align the dynamic base to 1024
+  static_assert(alloc <= 227 * 1024, "more shared memory than a Hopper block may have");
 };
 
 struct BwdHopperParams {
@@ -195,16 +227,27 @@ __device__ __forceinline__ void add_dq_pair(float* row0, int ld, const float* a,
   }
 }
 
+// Byte offset of the 16-byte chunk `ch` (4 fp32 columns) of row `row` in a dQi buffer of d columns:
+// the chunk index is XORed with 2·(row % 8), so that a consumer half-warp's 8-byte stores (4 rows ×
+// 2 adjacent chunks) and a producer warp's 16-byte loads (consecutive chunks of a row) each touch
+// every bank once.
+template <int D>
+__device__ __forceinline__ uint32_t dq_chunk(int row, int ch) {
+  return uint32_t(row * D * 4 + ((ch ^ ((row & 7) << 1)) << 4));
+}
+
 // kPipe (variant 2): the next step's Sᵀ, dPᵀ issued before this step's dQ reds. kOwnKeys
 // (variant 3): each consumer warpgroup computes dQi over its own 64 keys and all of d, so the two
-// warpgroups never wait for each other (no shared dSᵀ), at twice the dQ reds.
-template <int D, typename T, bool kPipe, bool kOwnKeys>
+// warpgroups never wait for each other (no shared dSᵀ), at twice the dQ reds. kSmemDq (variant 4):
+// the consumers write their dQi partial into a shared-memory buffer and go on; warps 1-3 of the
+// producer warpgroup issue the reds from there.
+template <int D, typename T, bool kPipe, bool kOwnKeys, bool kSmemDq>
 __global__ void __launch_bounds__(kThreads, 1)
     attn_bwd_hopper_kernel(const __grid_constant__ CUtensorMap tq, const __grid_constant__ CUtensorMap tk,
                            const __grid_constant__ CUtensorMap tv, const __grid_constant__ CUtensorMap tdo,
                            const BwdHopperParams p) {
 #if defined(__CUDA_ARCH__) && __CUDA_ARCH__ >= 900
-  using L = Smem<D>;
+  using L = Smem<D, kSmemDq>;
   constexpr bool kFp16 = std::is_same_v<T, __half>;
   constexpr int kAtoms = D / 64;  // 128-byte column blocks per row
   // dQ columns per consumer warpgroup and product: d/2 over all keys; kOwnKeys: all of d over its
@@ -224,6 +267,9 @@ __global__ void __launch_bounds__(kThreads, 1)
   const uint32_t kv_full = bars;
   auto full = [&](int s) { return bars + 8 * (1 + s); };
   auto empty = [&](int s) { return bars + 8 * (1 + kStages + s); };
+  auto sdq = [&](int s) { return base + L::dq_off + s * L::dq_bytes; };
+  auto dq_full = [&](int s) { return bars + 8 * (1 + 2 * kStages + s); };
+  auto dq_empty = [&](int s) { return bars + 8 * (3 + 2 * kStages + s); };
 
   const int kt = blockIdx.x, kvh = blockIdx.y, b = blockIdx.z;
   const int k0 = kt * Bc;
@@ -249,6 +295,12 @@ __global__ void __launch_bounds__(kThreads, 1)
     for (int s = 0; s < kStages; ++s) {
       mbar_init(full(s), 2);  // the producer's expect_tx (plus the TMA bytes), then its lse/D stores
       mbar_init(empty(s), kConsumerWarps);    // every consumer warp is done with the stage
+    }
+    if (kSmemDq) {
+      for (int s = 0; s < 2; ++s) {
+        mbar_init(dq_full(s), kConsumerWarps);  // every consumer warp wrote its rows of dQi
+        mbar_init(dq_empty(s), 3);              // producer warps 1-3 read the whole buffer
+      }
     }
     // The copy engine (async proxy) must see initialised barriers before any TMA arrives on one.
     asm volatile("fence.mbarrier_init.release.cluster;" ::: "memory");
@@ -294,6 +346,32 @@ __global__ void __launch_bounds__(kThreads, 1)
         // Every lane's stores are ordered before lane 0's arrival, the barrier's second one.
         __syncwarp();
         if (lane == 0) mbar_arrive(full(s));
+      }
+    } else if (kSmemDq) {
+      // Warps 1-3: the dQ reduction. Step i's dQi partial sits in buffer i % 2; its 16-byte chunks
+      // are added into the fp32 accumulator with red.global.add.v4 (a warp: 32 consecutive chunks,
+      // one row at d128, two half rows at d64: whole 128-byte lines).
+      const int pt = threadIdx.x - 32;  // 0..95
+      for (int i = 0; i < total; ++i) {
+        const int buf = i & 1;
+        // The consumers' st.shared of step i's dQi (all 8 warps) are complete and visible.
+        mbar_wait(dq_full(buf), (i / 2) & 1);
+        const int h = step_head(i), q0 = step_q0(i);
+        float* dq_tile = p.dq_accum + ((size_t(b) * p.heads + h) * p.seq_q_pad + q0) * D;  // pad rows: whole
+#pragma unroll 4
+        for (int c = pt; c < Br * D / 4; c += 96) {
+          const int row = c / (D / 4), ch = c % (D / 4);
+          float4 v;
+          asm volatile("ld.shared.v4.f32 {%0, %1, %2, %3}, [%4];"
+                       : "=f"(v.x), "=f"(v.y), "=f"(v.z), "=f"(v.w)
+                       : "r"(sdq(buf) + dq_chunk<D>(row, ch))
+                       : "memory");
+          atomicAdd(reinterpret_cast<float4*>(dq_tile + row * D + ch * 4), v);
+        }
+        // Every lane's loads of the buffer have returned (their values feed the reds above) before
+        // lane 0 releases it: the consumers overwrite it two steps later.
+        __syncwarp();
+        if (lane == 0) mbar_arrive(dq_empty(buf));
       }
     }
     return;
@@ -439,6 +517,26 @@ __global__ void __launch_bounds__(kThreads, 1)
       // before the wait above, so that they also overlap the dQ product, makes ptxas serialise the
       // wgmmas: warning C7515, the fences on dv, dk, dq count as writes inside the pipeline.)
       if (kPipe && part == kDqParts - 1 && i + 1 < total) issue_sdp(i + 1);
+      if constexpr (kSmemDq) {
+        // The producer's warps 1-3 are done reading this buffer's previous tile (step i − 2).
+        mbar_wait(dq_empty(i & 1), ((i / 2) & 1) ^ 1);
+        const uint32_t dbuf = sdq(i & 1);
+        const int row = warp * 16 + g;  // query rows row, row + 8 of the tile
+#pragma unroll
+        for (int nb = 0; nb < kDqN / 8; ++nb) {
+          const int col = cw * kDqN + nb * 8 + 2 * t;  // fp32 columns col, col + 1: half a chunk
+#pragma unroll
+          for (int r = 0; r < 2; ++r) {
+            const uint32_t a = dbuf + dq_chunk<D>(row + 8 * r, col / 4) + (col % 4) * 4;
+            asm volatile("st.shared.v2.f32 [%0], {%1, %2};" ::"r"(a), "f"(dq[4 * nb + 2 * r]), "f"(dq[4 * nb + 2 * r + 1])
+                         : "memory");
+          }
+        }
+        // Every lane's stores are ordered before lane 0's arrival (the release the producer acquires).
+        __syncwarp();
+        if (lane == 0) mbar_arrive(dq_full(i & 1));
+        continue;
+      }
       // dQ partial into the fp32 accumulator (pad rows add zeros into the padded buffer).
       float* dq_rows = p.dq_accum + ((size_t(b) * p.heads + h) * p.seq_q_pad + q0 + warp * 16 + g) * D +
                        (kOwnKeys ? part * kDqN : cw * kDqN);
@@ -487,13 +585,15 @@ cudaError_t launch(const AttnBackwardProblem& pr, cudaStream_t st) {
   p.seq_q_pad = w.seq_q_pad, p.causal = s.causal ? 1 : 0, p.offset = s.seq_kv - s.seq_q;
   p.scale = pr.scale, p.scale_log2 = pr.scale * kLog2e;
   const int v = bwd_hopper_variant(D, pr.variant);
-  auto kern = v == 2   ? attn_bwd_hopper_kernel<D, T, true, false>
-              : v == 3 ? attn_bwd_hopper_kernel<D, T, false, true>
-                       : attn_bwd_hopper_kernel<D, T, false, false>;
-  e = cudaFuncSetAttribute(kern, cudaFuncAttributeMaxDynamicSharedMemorySize, Smem<D>::alloc);
+  auto kern = v == 2   ? attn_bwd_hopper_kernel<D, T, true, false, false>
+              : v == 3 ? attn_bwd_hopper_kernel<D, T, false, true, false>
+              : v == 4 ? attn_bwd_hopper_kernel<D, T, false, false, true>
+                       : attn_bwd_hopper_kernel<D, T, false, false, false>;
+  const int alloc = v == 4 ? Smem<D, true>::alloc : Smem<D>::alloc;
+  e = cudaFuncSetAttribute(kern, cudaFuncAttributeMaxDynamicSharedMemorySize, alloc);
   if (e != cudaSuccess) return e;
   dim3 grid((s.seq_kv + Bc - 1) / Bc, s.kv_heads, s.batch);
-  kern<<<grid, kThreads, Smem<D>::alloc, st>>>(tq, tk, tv, tdo, p);
+  kern<<<grid, kThreads, alloc, st>>>(tq, tk, tv, tdo, p);
   e = cudaGetLastError();
   if (e != cudaSuccess) return e;
   return attn_bwd_launch_dq_convert(pr, st);

@@ -343,7 +343,9 @@ int main(int argc, char** argv) {
             ? std::string("attn-bwd-hopper variants (attn-bwd.hpp; Br 64, Bc 128, 2 consumer warpgroups + 1 "
                           "producer, wgmma, TMA, 16-byte dQ reds from registers): 1 = one step at a time, 2 = the "
                           "next step's S^T, dP^T issued before this step's dQ reds, 3 = each consumer warpgroup's "
-                          "dQ over its own 64 keys (no barrier between the warpgroups, twice the dQ reds). Its "
+                          "dQ over its own 64 keys (no barrier between the warpgroups, twice the dQ reds), 4 = "
+                          "the dQ partials through shared memory, the reds issued by the producer warpgroup's "
+                          "warps 1-3. Its "
                           "fwd+bwd step uses attn-mma's "
                           "forward (the Hopper forward writes no lse). ") +
                   (fastest ? "fwd/bwd/step runs use the fastest listed variant on each shape (their 'variant')."

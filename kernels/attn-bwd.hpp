@@ -83,11 +83,13 @@ cudaError_t attn_bwd_launch_dq_convert(const AttnBackwardProblem& p, cudaStream_
 // Rung 2, attn-bwd-hopper.cu (sm_90a: wgmma, TMA, warp specialisation), built only where nvcc
 // assembles sm_90a (ATTNLAB_BWD_HOPPER defined): same problem, same workspace; its tiles are
 // Br = 64, Bc = 128 (bwd_hopper_tiles). Returns cudaErrorInvalidValue on a shape it does not take.
-// Variants: 1 (the default, 0) = one step at a time; 2 = the next step's Sᵀ, dPᵀ issued before
+// Variants: 1 (the default, 0, at d64) = one step at a time; 2 = the next step's Sᵀ, dPᵀ issued before
 // this step's dQ reds; 3 = each consumer warpgroup's dQ over its own 64 keys (no barrier between
-// the two warpgroups, twice the dQ reds).
-inline constexpr int kBwdHopperVariants = 3;
-inline int bwd_hopper_variant(int /*head_dim*/, int variant) { return variant != 0 ? variant : 1; }
+// the two warpgroups, twice the dQ reds); 4 = the dQ partials handed through shared memory to the
+// producer warpgroup's idle warps, which issue the reds (the default at d128: the faster there, as
+// measured on the H200; 1 is the faster at d64).
+inline constexpr int kBwdHopperVariants = 4;
+inline int bwd_hopper_variant(int head_dim, int variant) { return variant != 0 ? variant : (head_dim == 128 ? 4 : 1); }
 inline BwdTiles bwd_hopper_tiles(int /*head_dim*/, int /*variant*/) { return {64, 128}; }
 cudaError_t attn_bwd_hopper(const AttnBackwardProblem& p, cudaStream_t stream);
 
