@@ -70,30 +70,32 @@
 // about what the reds it moves did.
 //
 // Run: attnlab-attn-bwd-mma --rung hopper --check       (fp64 reference, every variant)
-//      attnlab-attn-bwd-mma --rung hopper --time --sweep key --variants 1,2,3 --fastest --json F
+//      attnlab-attn-bwd-mma --rung hopper --time --sweep key --variants 1,2,3,4 --fastest --json F
 //      kernels/backward-device.sh (RUNGS="mma hopper": check, time, sanitize, ncu-ours in one call)
 //
-// MEASURED (NVIDIA H200, driver 580.159.04, CUDA 13.0, PyTorch 2.11, 2026-12-02T12:22Z; B8 H16
+// MEASURED (NVIDIA H200, driver 580.159.04, CUDA 13.0, PyTorch 2.11, 2026-12-02T12:41Z; B8 H16
 // N4096 bf16, CUDA events, 2 warm-ups, L2 flushed, median of 10; backward = 2.5x the forward's
 // FLOPs, causal at half; RUNGS="mma hopper" VARIANTS=7,8,10,11 SANITIZE_RUNGS=hopper
 // backward-device.sh check time sanitize ncu-ours; assets/measurements/h200-backward.json).
-// Correctness first, same call: 96 of 96 (config, variant) pairs match the fp64 reference
-// (bf16/fp16, d64/d128, causal and not, ragged, GQA/MQA, Nq != Nkv; bf16 rel-L2 <= 0.02, fp16 <=
-// 0.003), rung 1 352 of 352.
+// Correctness first, same call: 128 of 128 (config, variant) pairs match the fp64 reference
+// (variants 1-4; bf16/fp16, d64/d128, causal and not, ragged, GQA/MQA, Nq != Nkv; bf16 rel-L2 <=
+// 0.02, fp16 <= 0.003), rung 1 352 of 352.
 //                      bwd-hopper  bwd-mma   SDPA FA2        cuDNN          (TFLOP/s; ratio ours/theirs)
-//   bwd d64              331.2      246.5    257.5  1.29     417.7  0.79
-//   bwd d64 causal       300.1      231.7    212.5  1.41     355.3  0.84
-//   bwd d128             399.8      266.5    283.0  1.41     527.4  0.76
-//   bwd d128 causal      361.8      247.8    249.6  1.45     452.9  0.80
-//   fwd+bwd d64 / causal   317.2 / 287.9   vs cuDNN 446.7 / 387.1 (0.71 / 0.74)  (our forward: attn-mma,
-//   fwd+bwd d128 / causal  358.5 / 327.7   vs cuDNN 547.2 / 501.1 (0.66 / 0.65)   the Hopper one writes no lse)
-// Variants, same call (bwd TFLOP/s; d64, d64 causal, d128, d128 causal): v1 331.8 302.0 403.0 364.6;
-// v2 270.0 247.9 305.6 280.6; v3 297.5 270.7 351.1 332.8. Earlier calls of the same day (lse and D
-// still by bulk copy) measured v1 at 320.4 / 290.5 / 409.7 / 372.5, 324.9 / 293.0 / 398.0 / 360.4,
-// 325.2 / 293.1 / 397.8 / 360.5 and 332.1 / 298.7 / 381.1 / 346.2: a 3-5% spread between calls.
-// Short of the goal (>= 1.0x cuDNN): by 21% at d64 and 24% at d128 (non-causal), 16-20% causal;
-// the FA3 paper's ~560 at d128 (H100) is 1.40x ours. What limits (ncu --clock-control none, 11:52Z, the bulk-copy build; main
-// kernel, B4 H16 N4096, variant 1): tensor pipe 43% (d128) / 35% (d64) of peak, issue slots 29% /
+//   bwd d64 (v1)         332.7      248.7    260.8  1.28     413.4  0.80
+//   bwd d64 causal (v1)  301.2      231.2    213.5  1.41     328.7  0.92
+//   bwd d128 (v4)        437.1      266.6    277.9  1.57     523.2  0.84
+//   bwd d128 causal (v4) 386.1      247.6    247.6  1.56     447.7  0.86
+//   fwd+bwd d64 / causal   317.9 / 289.5   vs cuDNN 439.4 / 387.8 (0.72 / 0.75)  (our forward: attn-mma,
+//   fwd+bwd d128 / causal  368.1 / 336.9   vs cuDNN 527.8 / 496.4 (0.70 / 0.68)   the Hopper one writes no lse)
+// Variants, same call (bwd TFLOP/s; d64, d64 causal, d128, d128 causal): v1 330.2 299.3 399.5 362.2;
+// v2 270.0 246.2 306.2 280.4; v3 297.4 270.4 351.2 330.1; v4 323.2 290.2 429.6 388.1 (the fastest
+// per shape is the row above: the sweep and the final timing are separate medians). A call at 12:34Z
+// (variants 1 and 4 only): v1 329.8 302.7 399.7 361.6, v4 322.4 292.2 439.8 404.4. Calls before
+// variant 4 measured v1 at 320-332 (d64) and 381-410 (d128): a 3-5% spread between calls.
+// Short of the goal (>= 1.0x cuDNN): by 20% at d64 and 16% at d128 (non-causal), 8-14% causal;
+// the FA3 paper's ~560 at d128 (H100) is 1.28x ours.
+// What limits variant 1 (ncu --clock-control none, 11:52Z, the build with lse/D by bulk copy; main
+// kernel, B4 H16 N4096): tensor pipe 43% (d128) / 35% (d64) of peak, issue slots 29% /
 // 38% busy, 8.9 warps active per SM (the 8 consumer warps + the producer's thread), DRAM 4%, L2
 // 47% / 38%, L1 54%; stalls per issued instruction: long scoreboard 2.02 / 1.31, wait 1.08 / 1.06,
 // barrier 0.89 / 0.51, short scoreboard 0.69 / 0.58. Reading: a step of a warpgroup is a chain
@@ -101,34 +103,28 @@
 // tied by the dSᵀ barrier every step, walk it in step: the tensor cores idle while both compute
 // Pᵀ and dS and while both issue their reds. FA3 keeps them busy by overlapping the next step's
 // products with this step's elementwise work and by moving the dQ reduction to a separate warp
-// (dQ through shared memory, TMA reduce-add); variant 2 was the first half of that and lost to
-// ptxas' serialisation, variant 3 broke the lock-step and lost more to its doubled reds. Next to
-// try: the dQ reds moved to the producer warpgroup (dq through shared memory), then the overlap
-// again with the accumulator fences taken out of the pipelined region.
-// Variant 4 against 1, one later call (NVIDIA H200, driver 580.159.04, CUDA 13.0, 2026-12-02T12:34Z;
-// same sizes and timing; attnlab-attn-bwd-mma --rung hopper --time --sweep key --variants 1,4
-// --fastest; --check in the same call: 128 of 128 (config, variant) pairs match the fp64
-// reference, variants 1-4; compute-sanitizer memcheck --rung hopper --check --quick --variants 4:
-// 0 errors), bwd TFLOP/s:
-//                      v1      v4
-//   bwd d64            329.8   322.4   (v4 0.98x)
-//   bwd d64 causal     302.7   292.2   (0.97x)
-//   bwd d128           399.7   439.8   (1.10x; 0.83x cuDNN's 527.4 of the 12:22Z call)
-//   bwd d128 causal    361.6   404.4   (1.12x; 0.89x cuDNN's 452.9)
-// The table above (12:22Z) predates variant 4; ncu's figures below are variant 1's.
-// ncu bytes, B4 H16 N4096 (whole backward, the shipped build): d128 DRAM 686 + 410 MB, L2 12.4 GB
-// (rung 1: 11.6 GB); d64 339 + 174 MB, 6.2 GB (rung 1, Bc 64: 11.6 GB): the same walk and dQ reds as
-// rung 1. Simulator (attnlab measured --ncu --kernel bwd: flash2's backward with Br 64, Bc 128),
-// 6 sizes: within ±20% DRAM / ±25% L2 (the model under ncu). At the same tiles (d128) this rung
-// moves 3-10% more L2 bytes than rung 1; where they come from (TMA boxes, the fabric between the L2
-// halves) was not measured.
+// (dQ through shared memory, TMA reduce-add). Variant 2 was the first half of that and lost to
+// ptxas' serialisation, variant 3 broke the lock-step and lost more to its doubled reds; variant 4
+// is the second half (the reds leave the consumers' chain for the producer's idle warps): +10% at
+// d128, where a step's dQ is 64x128 fp32 and its reds were the longest link; at d64 the copy
+// through shared memory and the extra waits cost more than the reds saved (-2 to -3%). Not
+// profiled with ncu after variant 4. Next to try: the overlap of step i+1's Sᵀ, dPᵀ with step i's
+// elementwise work again, with the accumulator fences taken out of the pipelined region.
+// ncu bytes, B4 H16 N4096 (whole backward, the shipped build; d128 variant 4, d64 variant 1):
+// d128 DRAM 689 + 413 MB, L2 12.1 GB (rung 1: 11.7 GB); d64 339 + 174 MB, 6.2 GB (rung 1, Bc 64:
+// 11.6 GB): the same walk and dQ reds as rung 1. Simulator (attnlab measured --ncu --kernel bwd:
+// flash2's backward with Br 64, Bc 128), 6 sizes: within ±20% DRAM / ±25% L2 (the model under ncu).
+// At the same tiles (d128) this rung moves 2-6% more L2 bytes than rung 1; where they come from
+// (TMA boxes, the fabric between the L2 halves) was not measured.
 // compute-sanitizer (3 sizes incl. a ragged GQA one, every variant; sanitizer-h200-backward.txt):
-// memcheck and synccheck 0 errors. racecheck reports hazards between the producer's writes of lse
-// and D into a stage and the consumers' ld.shared of them. A first build wrote them by bulk copy
-// (12 hazards); a __syncwarp before each warp's release changed nothing; the shipped build writes
-// them with plain st.shared from the producer warp, ordered by the full[s] / empty[s] mbarriers
-// alone (release on arrive, acquire on wait, one memory proxy), and racecheck reports 36: it does
-// not follow mbarrier arrive/wait as synchronisation. Every fp64 check matched, under each tool too.
+// memcheck and synccheck 0 errors. racecheck reports hazards between plain shared-memory accesses
+// that an mbarrier orders: the producer's writes of lse and D into a stage and the consumers'
+// ld.shared of them, and (variant 4) the consumers' stores of the dQ tile and the producer warps'
+// loads of it. A first build wrote lse and D by bulk copy (12 hazards); a __syncwarp before each
+// warp's release changed nothing; the shipped build writes them with st.shared, ordered by the
+// full[s] / empty[s] mbarriers alone (release on arrive, acquire on wait, one memory proxy), and
+// racecheck reports them all the same (68 with variant 4): it does not follow mbarrier arrive/wait
+// as synchronisation. Every fp64 check matched, under each tool too.
 //
 // Caveats: the dQ atomics make dQ's low bits depend on the order blocks finish; dK, dV are
 // bitwise reproducible. P and dS are rounded to bf16/fp16 before the products that use them.

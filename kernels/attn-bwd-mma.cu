@@ -54,12 +54,13 @@
 //   bwd  d128 causal (v10) 249.3  246.0 1.01     479.2 0.52
 //   fwd+bwd d64 / causal  253.7 / 235.1  vs FA2 275.3 / 238.3 (0.92 / 0.99)   (3.5x forward FLOPs)
 //   fwd+bwd d128 / causal 271.3 / 254.0  vs FA2 302.3 / 274.9 (0.90 / 0.92)   (our forward: attn-mma)
-// Re-measured 2026-12-02T12:22Z in the call that measured rung 2's shipped build (attn-bwd-hopper.cu;
+// Re-measured 2026-12-02T12:41Z in the call that measured rung 2's shipped build (attn-bwd-hopper.cu;
 // same driver, CUDA, PyTorch; this kernel unchanged, its pre-pass and dQ conversion now launched
 // through attn_bwd_launch_prepass / attn_bwd_launch_dq_convert; 352 of 352 checks match): bwd d64
-// (v8) 246.5, causal 231.7, d128 (v10) 266.5, causal 247.8 vs FA2 257.5 / 212.5 / 283.0 / 249.6
-// (0.96 / 1.09 / 0.94 / 0.99) and cuDNN 417.7 / 355.3 / 527.4 / 452.9 (these are h200-backward.json's
-// runs now). A call at 11:52Z the same day: 244.8 / 229.9 / 266.7 / 245.4.
+// (v8) 248.7, causal 231.2, d128 (v10) 266.6, causal 247.6 vs FA2 260.8 / 213.5 / 277.9 / 247.6
+// (0.95 / 1.08 / 0.96 / 1.00) and cuDNN 413.4 / 328.7 / 523.2 / 447.7 (these are h200-backward.json's
+// runs now). Calls at 11:52Z and 12:22Z the same day: 244.8 / 229.9 / 266.7 / 245.4 and
+// 246.5 / 231.7 / 266.5 / 247.8.
 // Software pipelining of the fragment loads (variants 10, 11), same call, backward TFLOP/s:
 //   d64        v7 245.2  v8 248.3  v10 (8 pipelined) 243.2  v11 (7 pipelined) 244.8
 //   d64 causal v7 227.6  v8 232.5  v10 228.8  v11 228.6
