@@ -8,6 +8,7 @@
 #include <memory>
 #include <mutex>
 
+#include "lessons/cached_file.hpp"
 #include "lessons/templates.hpp"
 #include "measure/backward_compare.hpp"
 #include "measure/sim_vs_ncu.hpp"
@@ -23,26 +24,18 @@ struct BackwardFileData {
   std::vector<BackwardProblem> problems;  // point into m
 };
 
+// Moving the loaded value keeps `problems` valid: they point at elements of m's vectors, whose
+// buffers move with them.
+BackwardFileData backward_file_load(const std::filesystem::path& path) {
+  BackwardFileData d;
+  d.m = backward_measured_load(path);
+  d.problems = backward_problems(d.m);
+  return d;
+}
+
 const BackwardFileData& backward_file(const std::string& name) {
-  static std::mutex mu;
-  static std::map<std::string, std::unique_ptr<BackwardFileData>> cache;
-  const std::string stem = name.size() > 5 && name.ends_with(".json") ? name.substr(0, name.size() - 5) : name;
-  if (stem.empty() || stem.find_first_of("/\\") != std::string::npos)
-    throw InputError(fmt::format("key 'file' must name a file of {} (got '{}')", measurement_dir().string(), name));
-  std::lock_guard<std::mutex> lock(mu);
-  auto it = cache.find(stem);
-  if (it != cache.end()) return *it->second;
-  const std::filesystem::path path = measurement_dir() / (stem + ".json");
-  if (!std::filesystem::exists(path)) {
-    std::string known;
-    for (const auto& f : backward_measured_files(measurement_dir())) known += (known.empty() ? "" : ", ") + f.stem().string();
-    throw InputError(fmt::format("key 'file': no measurement file '{}' in {} (files with a backward section: {})", stem,
-                                 measurement_dir().string(), known.empty() ? "none" : known));
-  }
-  auto d = std::make_unique<BackwardFileData>();
-  d->m = backward_measured_load(path);
-  d->problems = backward_problems(d->m);
-  return *cache.emplace(stem, std::move(d)).first->second;
+  return cached_file<BackwardFileData>(name, backward_file_load, backward_measured_files,
+                                       "files with a backward section");
 }
 
 struct ProblemKeys {

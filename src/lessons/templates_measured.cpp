@@ -7,6 +7,7 @@
 #include <memory>
 #include <mutex>
 
+#include "lessons/cached_file.hpp"
 #include "lessons/templates.hpp"
 #include "measure/fp8_measured.hpp"
 #include "measure/measurement.hpp"
@@ -15,32 +16,6 @@
 namespace attnlab {
 
 namespace {
-
-// The file named by `file=` ("h100-ladder" or "h100-ladder.json") in measurement_dir(), loaded
-// once by `load` (a file's path -> T) and kept for the process. `files` lists the files that
-// could have been meant, for the error naming a missing one ("known: ..." / `known_what`).
-template <class T>
-const T& cached_file(const std::string& name, T (*load)(const std::filesystem::path&),
-                     std::vector<std::filesystem::path> (*files)(const std::filesystem::path&),
-                     const char* known_what) {
-  static std::mutex mu;
-  static std::map<std::string, std::unique_ptr<T>> cache;
-  const std::string stem = name.size() > 5 && name.ends_with(".json") ? name.substr(0, name.size() - 5) : name;
-  if (stem.empty() || stem.find_first_of("/\\") != std::string::npos)
-    throw InputError(fmt::format("key 'file' must name a file of {} (got '{}')", measurement_dir().string(), name));
-  std::lock_guard<std::mutex> lock(mu);
-  auto it = cache.find(stem);
-  if (it != cache.end()) return *it->second;
-  const std::filesystem::path path = measurement_dir() / (stem + ".json");
-  if (!std::filesystem::exists(path)) {
-    std::string known;
-    for (const auto& f : files(measurement_dir())) known += (known.empty() ? "" : ", ") + f.stem().string();
-    throw InputError(fmt::format("key 'file': no measurement file '{}' in {} ({}: {})", stem,
-                                 measurement_dir().string(), known_what, known.empty() ? "none" : known));
-  }
-  auto m = std::make_unique<T>(load(path));
-  return *cache.emplace(stem, std::move(m)).first->second;
-}
 
 const Measurements& measured_file(const std::string& name) {
   return cached_file<Measurements>(name, measurement_load, measurement_files, "known");
