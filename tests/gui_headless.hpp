@@ -74,4 +74,19 @@ std::string frame_text(float w, float h, F draw) {
   return frame_run(w, h, draw).text;
 }
 
+// The text with every space and line break removed: ImGui's log puts a space between items drawn on
+// one line (and between table cells) and a line break where the layout wraps, so only the characters
+// themselves are compared.
+inline std::string squeeze(const std::string& text) {
+  std::string out;
+  for (char c : text)
+    if (c != ' ' && c != '\n' && c != '\t' && c != '\r') out += c;
+  return out;
+}
+
+// Whether `what` appears in a frame's text, spacing aside.
+inline bool prints(const std::string& text, const std::string& what) {
+  return squeeze(text).find(squeeze(what)) != std::string::npos;
+}
+
 }  // namespace attnlab::gui::test

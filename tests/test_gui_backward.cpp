@@ -17,20 +17,6 @@ using namespace attnlab;
 using namespace attnlab::gui;
 using namespace attnlab::gui::test;
 
-namespace {
-
-// ImGui's log separates table cells and wrapped lines by spaces and line breaks: compared without.
-std::string squeeze(const std::string& text) {
-  std::string out;
-  for (char c : text)
-    if (c != ' ' && c != '\n' && c != '\t' && c != '\r') out += c;
-  return out;
-}
-
-bool prints(const std::string& text, const std::string& what) { return squeeze(text).find(squeeze(what)) != std::string::npos; }
-
-}  // namespace
-
 TEST_CASE("backward panel: prints the measurement's figures") {
   View v;
   v.headless_capture = true;

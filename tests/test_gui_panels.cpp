@@ -29,15 +29,6 @@ using namespace attnlab::gui::test;
 
 namespace {
 
-// The text with every space and line break removed: ImGui's log puts a space between items drawn on
-// one line and a line break where the layout wraps, so only the characters themselves are compared.
-std::string squeeze(const std::string& text) {
-  std::string out;
-  for (char c : text)
-    if (c != ' ' && c != '\n' && c != '\t' && c != '\r') out += c;
-  return out;
-}
-
 // The first paragraph of a lesson as a reader sees it (templates filled in).
 std::string first_paragraph(const md::Document& doc) {
   for (const auto& b : doc.blocks)
