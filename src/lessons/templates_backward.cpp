@@ -150,7 +150,7 @@ void register_templates_backward(std::vector<TemplateDef>& reg) {
                  backward_value});
   std::vector<TemplateParam> ncu_params = {
       {"file", "h200-backward", "measurement file with a backward section, without .json"},
-      {"kernel", "attn-bwd-mma", "attn-bwd-mma (ours) or torch-flash (PyTorch's FA2)"}};
+      {"kernel", "attn-bwd-mma", "ours (attn-bwd-mma, attn-bwd-hopper) or torch-flash (PyTorch's FA2)"}};
   for (auto& p : problem_params("4", "4096")) ncu_params.push_back(p);
   reg.push_back({"backward_ncu",
                  "Nsight Compute's counters for a whole backward pass (every kernel of it, summed) beside the "
