@@ -4,6 +4,7 @@
 # ATTNLAB_CUDA_ARCHITECTURES like the other generic rungs. Tests: tests/cli_backward.cmake.
 add_executable(attnlab-attn-bwd-mma attn-bwd-mma.cu attn-bwd-main.cpp backward-reference.cpp)
 target_link_libraries(attnlab-attn-bwd-mma PRIVATE attnlab_kernels CLI11::CLI11 nlohmann_json::nlohmann_json)
+target_precompile_headers(attnlab-attn-bwd-mma REUSE_FROM attnlab_kernels_pch)
 set_target_properties(attnlab-attn-bwd-mma PROPERTIES
   CUDA_ARCHITECTURES "${ATTNLAB_CUDA_ARCHITECTURES}"
   CUDA_STANDARD 17

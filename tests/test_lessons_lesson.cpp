@@ -10,7 +10,7 @@ using namespace attnlab;
 namespace fs = std::filesystem;
 
 namespace {
-fs::path data(const char* dir) { return fs::path(ATTNLAB_TEST_DATA) / dir; }
+fs::path lesson_dir(const char* dir) { return fs::path(ATTNLAB_TEST_DATA) / dir; }
 }  // namespace
 
 TEST_CASE("lesson front matter") {
@@ -54,7 +54,7 @@ TEST_CASE("lesson front matter") {
 
 TEST_CASE("lesson folders: listing and lookup") {
   SUBCASE("README.md is skipped and lessons come sorted by chapter") {
-    auto ls = lesson_list(data("lessons_good"));
+    auto ls = lesson_list(lesson_dir("lessons_good"));
     REQUIRE(ls.size() == 2);
     CHECK(ls[0].title == "Alpha");
     CHECK(ls[1].title == "Beta: quoted");
@@ -68,10 +68,10 @@ TEST_CASE("lesson folders: listing and lookup") {
     CHECK_THROWS_WITH_AS(lesson_find(ls, "gamma"), "lesson: no lesson named 'gamma' (known: alpha, beta)", InputError);
   }
   SUBCASE("two lessons with one chapter number") {
-    CHECK_THROWS_WITH_AS(lesson_list(data("lessons_dup")), doctest::Contains("chapter 1 is also used by"), InputError);
+    CHECK_THROWS_WITH_AS(lesson_list(lesson_dir("lessons_dup")), doctest::Contains("chapter 1 is also used by"), InputError);
   }
   SUBCASE("a missing folder") {
-    CHECK_THROWS_WITH_AS(lessons_dir_find(data("no_such_folder")), doctest::Contains("--lessons: no such folder"), InputError);
+    CHECK_THROWS_WITH_AS(lessons_dir_find(lesson_dir("no_such_folder")), doctest::Contains("--lessons: no such folder"), InputError);
   }
   SUBCASE("the source tree's lessons are found without --lessons") {
     CHECK(fs::exists(lessons_dir_find() / "03-flashattention.md"));
@@ -79,7 +79,7 @@ TEST_CASE("lesson folders: listing and lookup") {
 }
 
 TEST_CASE("lesson rendering fills templates and checks quizzes") {
-  auto ls = lesson_list(data("lessons_good"));
+  auto ls = lesson_list(lesson_dir("lessons_good"));
   RenderedLesson r = lesson_render(ls[0]);
   SUBCASE("templates filled, literal braces kept") {
     CHECK(r.markdown.find("An H100 has 132 SMs and 50.0 MiB of L2.") != std::string::npos);
@@ -109,13 +109,13 @@ TEST_CASE("lesson rendering fills templates and checks quizzes") {
     CHECK(md::plain_text(quiz->quiz.answer) == "1,000,000");
   }
   SUBCASE("a wrong worked answer is caught") {
-    auto bad = lesson_list(data("lessons_wrong_quiz"));
+    auto bad = lesson_list(lesson_dir("lessons_wrong_quiz"));
     RenderedLesson w = lesson_render(bad[0]);
     REQUIRE(w.quizzes.size() == 1);
     CHECK(!w.quizzes[0].confirmed());
   }
   SUBCASE("an unknown template names file and line") {
-    auto bad = lesson_list(data("lessons_bad_template"));
+    auto bad = lesson_list(lesson_dir("lessons_bad_template"));
     CHECK_THROWS_WITH_AS(lesson_render(bad[0]), doctest::Contains("01-bad.md:7: {{nosuch key=1}}: unknown template 'nosuch'"),
                          InputError);
   }
@@ -130,7 +130,7 @@ TEST_CASE("lesson rendering fills templates and checks quizzes") {
 }
 
 TEST_CASE("terminal rendering") {
-  auto ls = lesson_list(data("lessons_good"));
+  auto ls = lesson_list(lesson_dir("lessons_good"));
   RenderedLesson r = lesson_render(ls[0]);
   std::string t = render_terminal(r, {60, false});
   CHECK(t.rfind("Chapter 1 · Alpha\n═════════════════\nDashboard panels: growth, traffic\n", 0) == 0);

@@ -15,13 +15,13 @@ using namespace attnlab;
 
 namespace {
 
-std::filesystem::path data(const std::string& name) {
+std::filesystem::path backward_file(const std::string& name) {
   return std::filesystem::path(ATTNLAB_TEST_DATA) / "backward" / (name + ".json");
 }
 
-std::string error_of(const std::string& name) {
+std::string backward_read_error(const std::string& name) {
   try {
-    backward_measured_load(data(name));
+    backward_measured_load(backward_file(name));
   } catch (const InputError& e) {
     return e.what();
   }
@@ -32,39 +32,39 @@ std::string error_of(const std::string& name) {
 
 TEST_CASE("backward_measured: malformed files are refused with one line") {
   SUBCASE("missing fields") {
-    CHECK(error_of("missing-median") == "missing-median.json: backward.runs[0].time_ms.median is missing");
-    CHECK(error_of("missing-pass") == "missing-pass.json: backward.runs[1].pass is missing");
-    CHECK(error_of("no-section") == "no-section.json: has no \"backward\" section");
+    CHECK(backward_read_error("missing-median") == "missing-median.json: backward.runs[0].time_ms.median is missing");
+    CHECK(backward_read_error("missing-pass") == "missing-pass.json: backward.runs[1].pass is missing");
+    CHECK(backward_read_error("no-section") == "no-section.json: has no \"backward\" section");
   }
   SUBCASE("zero and negative times") {
-    CHECK(error_of("zero-time") == "zero-time.json: backward.runs[0].time_ms.median must be a positive number (got 0)");
-    CHECK(error_of("negative-time") == "negative-time.json: backward.references[2].time_ms.min must be a positive number (got -1)");
+    CHECK(backward_read_error("zero-time") == "zero-time.json: backward.runs[0].time_ms.median must be a positive number (got 0)");
+    CHECK(backward_read_error("negative-time") == "negative-time.json: backward.references[2].time_ms.min must be a positive number (got -1)");
   }
   SUBCASE("wrong types") {
-    CHECK(error_of("wrong-type-tflops") == "wrong-type-tflops.json: backward.runs[0].tflops must be a number");
-    CHECK(error_of("wrong-type-runs") == "wrong-type-runs.json: backward.runs must be an array");
+    CHECK(backward_read_error("wrong-type-tflops") == "wrong-type-tflops.json: backward.runs[0].tflops must be a number");
+    CHECK(backward_read_error("wrong-type-runs") == "wrong-type-runs.json: backward.runs must be an array");
   }
   SUBCASE("unknown pass and unknown kernel") {
-    CHECK(error_of("unknown-pass") == "unknown-pass.json: backward.runs[0].pass must be fwd, bwd or fwd+bwd (got 'bwd2')");
-    CHECK(error_of("unknown-kernel") ==
+    CHECK(backward_read_error("unknown-pass") == "unknown-pass.json: backward.runs[0].pass must be fwd, bwd or fwd+bwd (got 'bwd2')");
+    CHECK(backward_read_error("unknown-kernel") ==
           "unknown-kernel.json: backward.ncu[0].kernel 'attn-bwd-warp9' is neither a PyTorch reference of this section "
           "nor a kernel with a timed run of head size 128 and bf16 to take its tiles from (give config.block_q and "
           "block_kv)");
   }
   SUBCASE("empty runs") {
-    CHECK(error_of("empty-runs") == "empty-runs.json: backward.runs must list at least one timed run of ours");
+    CHECK(backward_read_error("empty-runs") == "empty-runs.json: backward.runs must list at least one timed run of ours");
   }
   SUBCASE("a rate of another convention, totals that are not the kernels' sum") {
-    CHECK(error_of("wrong-rate") ==
+    CHECK(backward_read_error("wrong-rate") ==
           "wrong-rate.json: backward.runs[0].tflops must be 2.5 x the forward's FLOPs / median = 246.4 TFLOP/s for "
           "pass bwd (got 197.1)");
-    CHECK(error_of("ncu-sum") ==
+    CHECK(backward_read_error("ncu-sum") ==
           "ncu-sum.json: backward.ncu[0].dram_read_bytes must be the sum over kernels[] (168728832; got 1)");
   }
 }
 
 TEST_CASE("backward_measured: the good file, read") {
-  const BackwardMeasurements m = backward_measured_load(data("good"));
+  const BackwardMeasurements m = backward_measured_load(backward_file("good"));
   REQUIRE(m.runs.size() == 2);
   REQUIRE(m.references.size() == 6);
   REQUIRE(m.ncu.size() == 2);
@@ -80,7 +80,7 @@ TEST_CASE("backward_measured: the good file, read") {
 }
 
 TEST_CASE("backward_compare: rows per problem, speed-ups worked out from the file's medians") {
-  const BackwardMeasurements m = backward_measured_load(data("good"));
+  const BackwardMeasurements m = backward_measured_load(backward_file("good"));
   const auto problems = backward_problems(m);
   REQUIRE(problems.size() == 1);
   const BackwardProblem& p = problems[0];

@@ -27,7 +27,7 @@ std::string edited(const std::string& from, const std::string& to) {
   return s.replace(at, from.size(), to);
 }
 
-std::string error_of(const std::string& text) {
+std::string fp8_read_error(const std::string& text) {
   try {
     fp8_measured_parse(text, "f.json");
   } catch (const InputError& e) {
@@ -105,40 +105,40 @@ TEST_CASE("fp8 section: a bf16 run pairs only with the same problem") {
 }
 
 TEST_CASE("fp8 section: each malformed case gives its one line") {
-  CHECK(error_of(edited("\"method\": \"bf16\"", "\"method\": \"fp4\"")) ==
+  CHECK(fp8_read_error(edited("\"method\": \"bf16\"", "\"method\": \"fp4\"")) ==
         "f.json: fp8.accuracy[0].method must be one of bf16, fp8-tensor, fp8-block, fp8-block-hadamard (got 'fp4')");
-  CHECK(error_of(edited("\"input\": \"random\"", "\"input\": \"gaussian\"")) ==
+  CHECK(fp8_read_error(edited("\"input\": \"random\"", "\"input\": \"gaussian\"")) ==
         "f.json: fp8.accuracy[0].input must be one of random, outliers (got 'gaussian')");
-  CHECK(error_of(edited("\"rmse\": 0.00021,", "")) == "f.json: fp8.accuracy[0].rmse is missing");
-  CHECK(error_of(edited("\"rmse\": 0.00021,", "\"rmse\": -1,")) ==
+  CHECK(fp8_read_error(edited("\"rmse\": 0.00021,", "")) == "f.json: fp8.accuracy[0].rmse is missing");
+  CHECK(fp8_read_error(edited("\"rmse\": 0.00021,", "\"rmse\": -1,")) ==
         "f.json: fp8.accuracy[0].rmse must be a finite number >= 0 (got -1)");
-  CHECK(error_of(edited("\"max_abs\": 0.0016", "\"max_abs\": 0.0001")) ==
+  CHECK(fp8_read_error(edited("\"max_abs\": 0.0016", "\"max_abs\": 0.0001")) ==
         "f.json: fp8.accuracy[0].max_abs must be >= rmse (got 0.0001 < 0.00021)");
-  CHECK(error_of(edited("\"method\": \"fp8-tensor\"", "\"method\": \"bf16\"")) ==
+  CHECK(fp8_read_error(edited("\"method\": \"fp8-tensor\"", "\"method\": \"bf16\"")) ==
         "f.json: fp8.accuracy[1] repeats fp8.accuracy[0] (the same input, method and shape)");
-  CHECK(error_of(edited("\"kv_heads\": 4,", "\"kv_heads\": 3,")) ==
+  CHECK(fp8_read_error(edited("\"kv_heads\": 4,", "\"kv_heads\": 3,")) ==
         "f.json: fp8.accuracy[0].kv_heads must divide heads (got 3 kv_heads for 4 heads)");
-  CHECK(error_of(edited("\"outlier_fraction\": 0.001", "\"outlier_fraction\": 2")) ==
+  CHECK(fp8_read_error(edited("\"outlier_fraction\": 0.001", "\"outlier_fraction\": 2")) ==
         "f.json: fp8.outlier_fraction must be at most 1 (got 2)");
-  CHECK(error_of(edited("\"outlier_scale\": 10", "\"outlier_scale\": 0")) ==
+  CHECK(fp8_read_error(edited("\"outlier_scale\": 10", "\"outlier_scale\": 0")) ==
         "f.json: fp8.outlier_scale must be a positive number (got 0)");
-  CHECK(error_of(edited("\"kernel\": \"fp8-quantize-tensor\"", "\"kernel\": \"fp8-quantize-row\"")) ==
+  CHECK(fp8_read_error(edited("\"kernel\": \"fp8-quantize-tensor\"", "\"kernel\": \"fp8-quantize-row\"")) ==
         "f.json: fp8.quantize[0].kernel must be one of fp8-quantize-tensor, fp8-quantize-block, "
         "fp8-quantize-block-hadamard (got 'fp8-quantize-row')");
-  CHECK(error_of(edited("\"median\": 0.21,", "\"median\": 0.1,")) ==
+  CHECK(fp8_read_error(edited("\"median\": 0.21,", "\"median\": 0.1,")) ==
         "f.json: fp8.quantize[0].time_ms.min must be <= median (got 0.2079 > 0.1)");
-  CHECK(error_of(edited("\"gbps\": 2876", "\"gbps\": -2876")).find("f.json: fp8.quantize[0].gbps must be a positive number") == 0);
-  CHECK(error_of(edited("\"fp8\": {", "\"fp8\": 5, \"was\": {")) == "f.json: fp8 must be an object");
+  CHECK(fp8_read_error(edited("\"gbps\": 2876", "\"gbps\": -2876")).find("f.json: fp8.quantize[0].gbps must be a positive number") == 0);
+  CHECK(fp8_read_error(edited("\"fp8\": {", "\"fp8\": 5, \"was\": {")) == "f.json: fp8 must be an object");
   // The ordinary part is checked first: a bad run is named as in any measurement file.
-  CHECK(error_of(edited("\"dtype\": \"fp8\"", "\"dtype\": \"fp6\"")) ==
+  CHECK(fp8_read_error(edited("\"dtype\": \"fp8\"", "\"dtype\": \"fp6\"")) ==
         "f.json: runs[0].config.dtype must be bf16, fp16 or fp8 (got 'fp6')");
 }
 
 TEST_CASE("fp8 section: empty or absent") {
   const std::string empty = edited("\"accuracy\": [", "\"accuracy\": [], \"was\": [");
-  CHECK(error_of(empty) == "f.json: fp8.accuracy must list at least one row");
+  CHECK(fp8_read_error(empty) == "f.json: fp8.accuracy must list at least one row");
   const std::string none = edited("\"fp8\": {", "\"other\": {");
-  CHECK(error_of(none) == "f.json: has no \"fp8\" section (not an FP8 attention measurement)");
+  CHECK(fp8_read_error(none) == "f.json: has no \"fp8\" section (not an FP8 attention measurement)");
   // Only files with the section are FP8 files.
   for (const auto& p : fp8_measured_files(fixture.parent_path())) CHECK(p.filename() == "measured-fp8-fixture.json");
   CHECK(fp8_measured_files(fixture.parent_path()).size() == 1);

@@ -31,12 +31,12 @@
 using namespace attnlab;
 
 namespace {
-const RingMeasurements& shipped() {
+const RingMeasurements& shipped_ring() {
   static const RingMeasurements m = ring_measured_load(measurement_dir() / "ring-h200x2.json");
   return m;
 }
 const RingMeasuredRow& row(u64 heads, u64 kv_heads, u64 block, bool causal = false) {
-  for (const auto& r : shipped().rows)
+  for (const auto& r : shipped_ring().rows)
     if (r.heads == heads && r.kv_heads == kv_heads && r.block == block && r.causal == causal) return r;
   static const RingMeasuredRow none;
   FAIL_CHECK("no row " << heads << "/" << kv_heads << " n=" << block);
@@ -52,7 +52,7 @@ RingConfig datasheet() {
 }  // namespace
 
 TEST_CASE("the shipped ring measurement: two H200s, every shape checked against one GPU and fp64") {
-  const RingMeasurements& m = shipped();
+  const RingMeasurements& m = shipped_ring();
   CHECK(m.devices == 2);
   CHECK(m.device.name.find("H200") != std::string::npos);
   CHECK(m.device_names.size() == 2);
@@ -99,7 +99,7 @@ TEST_CASE("the shipped ring measurement: two H200s, every shape checked against 
 }
 
 TEST_CASE("ring model with datasheet inputs vs the H200 measurements: the systematic differences") {
-  const auto rows = ring_compare(shipped(), datasheet());
+  const auto rows = ring_compare(shipped_ring(), datasheet());
   REQUIRE(rows.size() == 22);
   for (const auto& x : rows) {
     INFO(x.measured.heads << "/" << x.measured.kv_heads << " n=" << x.measured.block);
@@ -110,7 +110,7 @@ TEST_CASE("ring model with datasheet inputs vs the H200 measurements: the system
     CHECK(x.transfer_ratio > 1.4);
   }
   // 268 MB in 0.905 ms: 297 GB/s against 450: ratio 1.52.
-  CHECK(ring_compare(shipped(), datasheet())[9].transfer_ratio == doctest::Approx(1.52).epsilon(0.03));
+  CHECK(ring_compare(shipped_ring(), datasheet())[9].transfer_ratio == doctest::Approx(1.52).epsilon(0.03));
   // The paper's n >= F/B at peak: 989.4e12 / 450e9 = 2198.7 -> 2199 (MHA); GQA-4: 8 x 2 x 989.4e12 /
   // (2 x 32 x 450e9) = 549.7 -> 550. Measured: 2048 and 1536. The model's MHA figure lands near the
   // measurement only because its two errors (compute 3.4x too fast, link 1.5x too fast) half cancel.
@@ -123,7 +123,7 @@ TEST_CASE("ring model with datasheet inputs vs the H200 measurements: the system
 
 TEST_CASE("ring model calibrated from the measurement: within 12% (compute) and 25% (link) from n = 2048") {
   const GpuSpec gpu = gpu_find("h200");
-  const RingCalibration cal = ring_calibrate(shipped(), gpu);
+  const RingCalibration cal = ring_calibrate(shipped_ring(), gpu);
   // 4 x 32 x 16384^2 x 128 FLOPs in 15.134 ms = 290.6 TFLOP/s = 0.2937 of 989.4.
   CHECK(cal.efficiency_block == 16384);
   CHECK(cal.efficiency == doctest::Approx(0.2937).epsilon(0.01));
@@ -135,7 +135,7 @@ TEST_CASE("ring model calibrated from the measurement: within 12% (compute) and 
   base.link_bytes_per_s = cal.link_bytes_per_s;
   base.link_latency_s = cal.link_latency_s;
   int agree = 0;
-  for (const auto& x : ring_compare(shipped(), base)) {
+  for (const auto& x : ring_compare(shipped_ring(), base)) {
     const auto& r = x.measured;
     INFO(r.heads << "/" << r.kv_heads << " n=" << r.block << (r.causal ? " causal" : ""));
     if (r.block >= 2048) CHECK(std::fabs(x.compute_ratio - 1) <= 0.12);

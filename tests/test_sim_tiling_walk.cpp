@@ -20,7 +20,7 @@ AttnConfig head(u64 n, u64 d, bool causal) {
   c.causal = causal;
   return c;
 }
-void check_equal(const LevelBytes& a, const LevelBytes& b) {
+void check_levels_equal(const LevelBytes& a, const LevelBytes& b) {
   CHECK(to_string_u128(a.read) == to_string_u128(b.read));
   CHECK(to_string_u128(a.write) == to_string_u128(b.write));
 }
@@ -39,10 +39,10 @@ TEST_CASE("the tiling walk ends on the simulator's totals") {
         w.seek(w.size());
         const auto rep = simulate_traffic(c, gpu, {a});
         const AlgoTraffic& r = rep.results[0];
-        check_equal(w.hbm(), r.hbm);
-        check_equal(w.sram(), r.sram);
+        check_levels_equal(w.hbm(), r.hbm);
+        check_levels_equal(w.sram(), r.sram);
         // DRAM depends on the order the L2 sees accesses: equal in the simulator's (GPU) order.
-        if (gpu_order) check_equal(w.dram(), r.dram);
+        if (gpu_order) check_levels_equal(w.dram(), r.dram);
         CHECK(w.resident().empty());  // every block has finished and freed its SRAM
       }
 }

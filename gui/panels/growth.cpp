@@ -16,7 +16,7 @@ namespace attnlab::gui {
 
 namespace {
 
-constexpr u64 kMinN = 16, kMaxN = u64{1} << 20;
+constexpr u64 kGrowthMinN = 16, kGrowthMaxN = u64{1} << 20;
 
 struct Curve {
   std::string name;
@@ -48,7 +48,7 @@ std::vector<Curve> families() {
           {"SSM scan (Mamba)", Family::ssm, Direction::paper, {}}};
 }
 
-void refresh(View& v, GrowthCache& c) {
+void refresh_growth(View& v, GrowthCache& c) {
   const std::string key = fmt::format("{}|{}|{}|{}", v.settings.growth_d, v.settings.growth_window, v.settings.growth_n,
                                       dtype_name(v.settings.dtype));
   if (key == c.key) return;
@@ -58,7 +58,7 @@ void refresh(View& v, GrowthCache& c) {
   c.curves = families();
   c.at_n = families();
   try {
-    for (u64 n = kMinN; n <= kMaxN; n *= 2) c.ns.push_back(n);
+    for (u64 n = kGrowthMinN; n <= kGrowthMaxN; n *= 2) c.ns.push_back(n);
     for (auto& curve : c.curves) {
       ScalingConfig cfg = growth_config(v);
       cfg.direction = curve.direction;
@@ -82,7 +82,7 @@ void draw_growth(View& v) {
   panel_header("How the cost grows with length", "scaling model (src/models/scaling): exact counts per layer, 12 heads");
 
   ImGui::SetNextItemWidth(control_width(3));
-  slider_pow2("##n", "N", v.settings.growth_n, kMinN, kMaxN, "tokens");
+  slider_pow2("##n", "N", v.settings.growth_n, kGrowthMinN, kGrowthMaxN, "tokens");
   ImGui::SameLine();
   ImGui::SetNextItemWidth(control_width(2));
   slider_pow2("##w", "window w", v.settings.growth_window, 64, 65536);
@@ -90,7 +90,7 @@ void draw_growth(View& v) {
   ImGui::SetNextItemWidth(control_width(1));
   slider_pow2("##d", "d", v.settings.growth_d, 16, 256);
 
-  refresh(v, cache);
+  refresh_growth(v, cache);
   if (!cache.error.empty()) {
     panel_error(cache.error);
     return;

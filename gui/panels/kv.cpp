@@ -29,7 +29,7 @@ struct KvCache : PanelCache {
   std::vector<std::vector<double>> curve_bytes;  // [variant][length]; NaN where impossible
 };
 
-void refresh(View& v, KvCache& c) {
+void refresh_kv(View& v, KvCache& c) {
   const Settings& s = v.settings;
   const std::string key = fmt::format("{}|{}|{}|{}|{}", s.kv_model, s.kv_seq, s.kv_batch, v.gpu.name, dtype_name(s.dtype));
   if (key == c.key) return;
@@ -89,7 +89,7 @@ void draw_kv(View& v) {
   ImGui::SetNextItemWidth(control_width(1));
   slider_pow2("##batch", "batch", s.kv_batch, 1, 256);
 
-  refresh(v, cache);
+  refresh_kv(v, cache);
   if (!cache.error.empty()) {
     panel_error(cache.error);
     return;

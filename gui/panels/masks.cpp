@@ -36,7 +36,7 @@ MaskPattern make_pattern(const Settings& s) {
   }
 }
 
-void refresh(View& v, MaskCache& c) {
+void refresh_masks(View& v, MaskCache& c) {
   const Settings& s = v.settings;
   const std::string key = fmt::format("{}|{}|{}|{}|{}|{}|{}|{}", s.mask_kind, s.mask_n, s.mask_window, s.mask_stride,
                                       s.mask_globals, s.mask_every_k, s.mask_layer, s.mask_causal);
@@ -124,7 +124,7 @@ void draw_masks(View& v) {
     ImGui::NewLine();
   }
 
-  refresh(v, cache);
+  refresh_masks(v, cache);
   if (!cache.error.empty()) {
     panel_error(cache.error);
     return;

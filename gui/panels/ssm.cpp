@@ -18,7 +18,7 @@ namespace attnlab::gui {
 
 namespace {
 
-constexpr u64 kMinN = 64, kMaxN = u64{1} << 20;
+constexpr u64 kSsmMinN = 64, kSsmMaxN = u64{1} << 20;
 
 struct SsmCache : PanelCache {
   std::string key, error;
@@ -57,7 +57,7 @@ void draw_ssm(View& v) {
       cfg.channels = s.ssm_channels;
       cfg.dtype = s.dtype;
       cfg.direction = Direction::causal;
-      for (u64 n = kMinN; n <= kMaxN; n *= 2) {
+      for (u64 n = kSsmMinN; n <= kSsmMaxN; n *= 2) {
         cache.ns.push_back(n);
         cache.attn.push_back(scaling_cost(Family::full, n, cfg));
         cache.scan.push_back(scaling_cost(Family::ssm, n, cfg));

@@ -51,7 +51,7 @@ AttnConfig head_config(const View& v) {
   return c;
 }
 
-void refresh(View& v, TilingCache& cache) {
+void refresh_tiling(View& v, TilingCache& cache) {
   const Settings& s = v.settings;
   const std::string key = fmt::format("{}|{}|{}|{}|{}|{}|{}|{}|{}|{}", v.gpu.name, s.tiling_n, s.tiling_d, s.tiling_sram_kib,
                                       s.tiling_br, s.tiling_bc, s.tiling_causal, s.tiling_flash1, s.tiling_gpu_order,
@@ -300,7 +300,7 @@ void draw_tiling(View& v) {
   if (folded) ImGui::TreePop();
   }
 
-  refresh(v, cache);
+  refresh_tiling(v, cache);
   if (!cache.error.empty() || !cache.flash || !cache.naive) {
     panel_error(cache.error);
     return;

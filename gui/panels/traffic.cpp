@@ -21,7 +21,7 @@ namespace attnlab::gui {
 namespace {
 
 constexpr Algo kAlgos[] = {Algo::naive, Algo::flash1, Algo::flash2};
-constexpr u64 kMinN = 256, kMaxN = 131072;  // HBM curve (closed forms)
+constexpr u64 kTrafficMinN = 256, kTrafficMaxN = 131072;  // HBM curve (closed forms)
 constexpr u64 kMaxDramN = 16384;            // DRAM curve: the L2 model takes seconds per point beyond
 // The DRAM sweep's share of a frame: a 60 Hz frame keeps room for drawing (and, in the browser,
 // for SwiftShader's rasterizing).
@@ -52,11 +52,11 @@ AttnConfig traffic_config(const View& v, u64 n) {
 
 std::vector<u64> lengths(u64 hi) {
   std::vector<u64> ns;
-  for (u64 n = kMinN; n <= hi; n *= 2) ns.push_back(n);
+  for (u64 n = kTrafficMinN; n <= hi; n *= 2) ns.push_back(n);
   return ns;
 }
 
-void refresh(View& v, TrafficCache& cache) {
+void refresh_traffic(View& v, TrafficCache& cache) {
   const std::string key = fmt::format("{}|{}|{}|{}|{}|{}", v.gpu.name, v.settings.traffic_batch, v.settings.traffic_heads,
                                       v.settings.traffic_d, v.settings.traffic_causal, dtype_name(v.settings.dtype));
   if (key == cache.key) return;
@@ -66,7 +66,7 @@ void refresh(View& v, TrafficCache& cache) {
   try {
     TrafficOptions fast;
     fast.l2_model = false;
-    for (u64 n : lengths(kMaxN)) {
+    for (u64 n : lengths(kTrafficMaxN)) {
       const auto rep = simulate_traffic(traffic_config(v, n), v.gpu, {std::begin(kAlgos), std::end(kAlgos)}, fast);
       Point p{n, {}};
       for (int a = 0; a < 3; ++a) p.bytes[a] = rep.results[a].hbm.total();
@@ -104,7 +104,7 @@ void draw_traffic(View& v) {
   ImGui::Checkbox("DRAM", &v.settings.traffic_dram);
   if (ImGui::IsItemHovered()) ImGui::SetTooltip("also plot DRAM bytes: what is left after the L2 cache catches re-reads");
 
-  refresh(v, cache);
+  refresh_traffic(v, cache);
   if (!cache.error.empty()) {
     panel_error(cache.error);
     return;

@@ -26,7 +26,7 @@ struct KvOptions {
 
 const std::vector<DType> kv_dtypes = {DType::fp32, DType::fp16, DType::bf16, DType::fp8, DType::int4};
 
-struct Row {  // one model, fully resolved
+struct KvRow {  // one model, fully resolved
   ModelSpec m;
   KvResult kv;
   std::vector<KvVariant> variants;
@@ -55,7 +55,7 @@ std::string fit_text(const KvFit& f) {
 }
 
 // "1.00x", "1/4", "1/14.2", "2.50x": fractions read better than 0.07x for a smaller cache.
-std::string ratio_text(double r) {
+std::string kv_ratio_text(double r) {
   if (r <= 0) return "-";
   if (r >= 0.995) return format_ratio(r);
   return fmt::format("1/{:.3g}", 1.0 / r);
@@ -84,7 +84,7 @@ void json_model(JsonWriter& w, const ModelSpec& m) {
   w.end_object();
 }
 
-std::string render_json(const std::vector<Row>& rows, const KvOptions& o, const GpuSpec* gpu) {
+std::string render_json(const std::vector<KvRow>& rows, const KvOptions& o, const GpuSpec* gpu) {
   JsonWriter w;
   w.begin_object().field("dtype", std::string(dtype_name(rows[0].kv.dtype))).field("batch", rows[0].kv.batch);
   if (gpu) w.field("gpu", gpu->name).field("gpu_count", static_cast<long long>(o.gpu_count));
@@ -128,7 +128,7 @@ std::string render_json(const std::vector<Row>& rows, const KvOptions& o, const 
 }
 
 // Several models: one row each.
-Table compare_table(const std::vector<Row>& rows, const GpuSpec* gpu) {
+Table compare_table(const std::vector<KvRow>& rows, const GpuSpec* gpu) {
   std::vector<Table::Column> cols = {{"model", false}, {"attention", false}, {"layers", false}, {"cached/token/layer", false},
                                      {"per token/layer"}, {"per token"}, {"seq"}, {"per sequence"}, {"x batch"}};
   if (gpu) cols.push_back({"seqs that fit"});
@@ -144,7 +144,7 @@ Table compare_table(const std::vector<Row>& rows, const GpuSpec* gpu) {
   return t;
 }
 
-Table variant_table(const Row& r, const GpuSpec* gpu) {
+Table variant_table(const KvRow& r, const GpuSpec* gpu) {
   std::vector<Table::Column> cols = {{"variant", false}, {"KV heads"}, {"cached/token/layer"}, {"per token/layer"},
                                      {"per token"}, {"per sequence"}, {"x batch"}, {"vs model"}};
   if (gpu) cols.push_back({"seqs that fit"});
@@ -162,7 +162,7 @@ Table variant_table(const Row& r, const GpuSpec* gpu) {
                                              v.kind == AttnKind::mla ? "" : to_string_u128(v.spec.kv_heads)),
                            cell_count(v.kv.elems_per_token_layer), cell_bytes(v.kv.bytes_per_token_layer),
                            cell_bytes(v.kv.bytes_per_token), cell_bytes(v.kv.bytes_per_seq), cell_bytes(v.kv.bytes_total),
-                           cell(ratio_text(ratio), fmt::format("{}", ratio))};
+                           cell(kv_ratio_text(ratio), fmt::format("{}", ratio))};
     if (gpu) {
       KvFit f = kv_fit(v.spec, v.kv, r.fit->memory_bytes, 1, r.weight_dtype);
       c.push_back(f.weights_fit ? cell_count(f.seqs_fit) : cell("-", "0"));
@@ -172,7 +172,7 @@ Table variant_table(const Row& r, const GpuSpec* gpu) {
   return t;
 }
 
-std::string render_table(const std::vector<Row>& rows, const KvOptions& o, const GpuSpec* gpu) {
+std::string render_table(const std::vector<KvRow>& rows, const KvOptions& o, const GpuSpec* gpu) {
   std::string out;
   const KvResult& kv0 = rows[0].kv;
   if (rows.size() > 1) {
@@ -188,7 +188,7 @@ std::string render_table(const std::vector<Row>& rows, const KvOptions& o, const
     return out;
   }
 
-  const Row& r = rows[0];
+  const KvRow& r = rows[0];
   const ModelSpec& m = r.m;
   out += shape_line(m) + "\n";
   out += fmt::format("KV cache in {} ({} bits per value), {} of {} tokens{}\n\n", dtype_name(kv0.dtype),
@@ -246,7 +246,7 @@ std::string render_table(const std::vector<Row>& rows, const KvOptions& o, const
   return out;
 }
 
-std::string render_csv(const std::vector<Row>& rows, const GpuSpec* gpu) {
+std::string render_csv(const std::vector<KvRow>& rows, const GpuSpec* gpu) {
   if (rows.size() > 1) return compare_table(rows, gpu).to_csv();
   return variant_table(rows[0], gpu).to_csv();
 }
@@ -263,9 +263,9 @@ void run_kv(const KvOptions& o) {
   std::optional<DType> wdt;
   if (o.weight_dtype) wdt = parse_dtype(*o.weight_dtype, "--weight-dtype", kv_dtypes);
 
-  std::vector<Row> rows;
+  std::vector<KvRow> rows;
   for (ModelSpec& m : resolve_models(o.model)) {
-    Row r{m, {}, {}, {}, wdt.value_or(m.weight_dtype)};
+    KvRow r{m, {}, {}, {}, wdt.value_or(m.weight_dtype)};
     u64 s = seq.value_or(m.context);
     r.kv = kv_cache_size(m, dtype, s, batch);
     r.variants = kv_what_if(m, dtype, s, batch);

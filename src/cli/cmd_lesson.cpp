@@ -14,6 +14,7 @@
 #include "lessons/giveaway.hpp"
 #include "lessons/render.hpp"
 #include "util/errors.hpp"
+#include "util/text.hpp"
 
 namespace attnlab::cli {
 
@@ -36,12 +37,6 @@ LessonFormat parse_lesson_format(const std::string& s) {
   if (s == "json") return LessonFormat::json;
   if (s == "csv") return LessonFormat::csv;
   throw InputError(fmt::format("--format must be table, md, json or csv (got '{}')", s));
-}
-
-std::string join(const std::vector<std::string>& v, const char* sep = ", ") {
-  std::string out;
-  for (const auto& s : v) out += (out.empty() ? "" : sep) + s;
-  return out;
 }
 
 void value_json(JsonWriter& w, const TemplateResult& r) {

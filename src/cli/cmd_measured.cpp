@@ -79,7 +79,7 @@ bool wanted(const MeasuredOptions& o, const std::string& kernel) {
 }
 
 // Word-wraps `text` at `width` columns, each line indented.
-std::string wrap(const std::string& text, size_t width, const std::string& indent) {
+std::string wrap_words(const std::string& text, size_t width, const std::string& indent) {
   std::string out, line;
   size_t start = 0;
   while (start < text.size()) {
@@ -313,7 +313,7 @@ std::string render_ncu(const std::vector<LoadedFile>& files, const std::vector<B
       out += fmt::format("  {}{} {}{}{}{}:\n", k.kernel, k.backward ? " bwd" : "", k.level == NcuLevel::dram ? "DRAM" : "L2",
                          k.head_dim ? fmt::format(" d{}", k.head_dim) : "",
                          k.max_seq ? fmt::format(" N <= {}", k.max_seq) : "", k.causal_only ? " causal" : "");
-      out += wrap(k.why, 96, "    ");
+      out += wrap_words(k.why, 96, "    ");
     }
   } else {
     out += "Known misses are explained with --why.\n";

@@ -71,7 +71,7 @@ double latency_s(const RingOptions& o) {
 }
 
 // `attnlab ring --measured FILE`: every measured row beside the model of the same shape.
-void run_measured(const RingOptions& o, OutputFormat f) {
+void run_ring_measured(const RingOptions& o, OutputFormat f) {
   const RingMeasurements m = ring_measured_load(o.measured);
   // The GPU: --gpu when given, else the preset the file's device stands for.
   GpuOptions go = o.gpu;
@@ -185,7 +185,7 @@ void run_ring(const RingOptions& o) {
     return;
   }
   if (!o.measured.empty()) {
-    run_measured(o, f);
+    run_ring_measured(o, f);
     return;
   }
   if (o.calibrate) throw InputError("--calibrate needs --measured FILE");

@@ -198,7 +198,7 @@ Cell per_layer_cell(const PerLayer& p, std::string (*text)(const PerLayer&)) {
 }
 
 // 64x, 0.65x, and below 1/100 the way people say it: "1/10,417" (ten thousand times less).
-std::string ratio_text(double r) {
+std::string cost_ratio_text(double r) {
   if (r >= 1.0 || r <= 0.0) return format_ratio(r);
   if (r >= 0.1) return fmt::format("{:.2f}x", r);
   if (r >= 0.01) return fmt::format("{:.3f}x", r);
@@ -261,18 +261,18 @@ void json_config(JsonWriter& w, const Query& q) {
 
 // ---- main table ---------------------------------------------------------------------------------
 
-struct Row {
+struct StepsRow {
   FamilyCost cost;
   FamilyCost full;  // full attention, same direction, same N: the "vs full" reference
   std::string pattern;
   double vs_full = 0, baseline_ratio = 0, seconds = 0;
 };
 
-std::vector<Row> compute_rows(const Query& q) {
-  std::vector<Row> rows;
+std::vector<StepsRow> compute_rows(const Query& q) {
+  std::vector<StepsRow> rows;
   for (u64 n : q.seqs) {
     for (Family f : q.families) {
-      Row r;
+      StepsRow r;
       r.cost = scaling_cost(f, n, q.cfg);
       ScalingConfig same = q.cfg;
       same.direction = r.cost.causal ? Direction::causal : Direction::bidirectional;
@@ -293,7 +293,7 @@ std::vector<Row> compute_rows(const Query& q) {
 bool shows(const Query& q, Family f) { return std::find(q.families.begin(), q.families.end(), f) != q.families.end(); }
 
 std::string render_main(const Query& q) {
-  std::vector<Row> rows = compute_rows(q);
+  std::vector<StepsRow> rows = compute_rows(q);
   const ScalingConfig& c = q.cfg;
   ReceptiveField rf = scaling_receptive_field(c.window, c.layers, family_causal(Family::window, c.direction));
 
@@ -309,7 +309,7 @@ std::string render_main(const Query& q) {
     w.key("receptive_field").begin_object().field("window", c.window).field("layers", c.layers)
         .field("paper", rf.paper).field("exact", rf.exact).end_object();
     w.key("rows").begin_array();
-    for (const Row& r : rows) {
+    for (const StepsRow& r : rows) {
       const FamilyCost& x = r.cost;
       bool attention = family_is_attention(x.family);
       w.begin_object().field("seq", x.n).field("family", std::string(family_name(x.family)))
@@ -343,7 +343,7 @@ std::string render_main(const Query& q) {
   Table t(cols);
   u64 last_n = 0;
   bool any_covered = false, any_rounded = false;
-  for (const Row& r : rows) {
+  for (const StepsRow& r : rows) {
     const FamilyCost& x = r.cost;
     if (last_n != 0 && x.n != last_n) t.add_separator();
     last_n = x.n;
@@ -355,10 +355,10 @@ std::string render_main(const Query& q) {
                           attention ? cell(per_layer_text(x.work), per_layer_raw(x.work)) : cell("-", ""),
                           attention ? cell("-", "") : cell_count(x.n),
                           per_layer_cell(x.flops, flops_text),
-                          cell(ratio_text(r.vs_full), fmt::format("{}", r.vs_full)),
+                          cell(cost_ratio_text(r.vs_full), fmt::format("{}", r.vs_full)),
                           per_layer_cell(x.decode_flops, flops_text),
                           per_layer_cell(x.decode_bytes, bytes_text)};
-    if (q.has_baseline) row.push_back(cell(ratio_text(r.baseline_ratio), fmt::format("{}", r.baseline_ratio)));
+    if (q.has_baseline) row.push_back(cell(cost_ratio_text(r.baseline_ratio), fmt::format("{}", r.baseline_ratio)));
     if (q.has_time) row.push_back(cell(format_seconds(r.seconds), fmt::format("{}", r.seconds)));
     t.add_row(std::move(row));
   }

@@ -26,7 +26,7 @@ struct TrafficOptionsCli {
 };
 
 // --config: the model's attention shape, except where --heads/--kv-heads/--head-dim are given.
-const ModelSpec* apply_config(TrafficOptionsCli& o) {
+const ModelSpec* apply_traffic_config(TrafficOptionsCli& o) {
   if (o.config.empty()) return nullptr;
   const ModelSpec& m = model_find(o.config);
   if (!o.cmd->count("--heads")) o.heads = static_cast<long long>(m.heads);
@@ -67,7 +67,7 @@ std::string bound_of(const AlgoTraffic& r, const GpuSpec& g, DType t) {
   return r.intensity() >= g.ridge_point(t) ? "compute" : "memory";
 }
 
-std::string render_json(const TrafficReport& rep, const std::vector<VerifyResult>& ver) {
+std::string traffic_json(const TrafficReport& rep, const std::vector<VerifyResult>& ver) {
   const AttnConfig& c = rep.config;
   JsonWriter w;
   w.begin_object().key("config").begin_object();
@@ -141,7 +141,7 @@ Table results_table(const TrafficReport& rep) {
   return t;
 }
 
-std::string render_csv(const TrafficReport& rep) {
+std::string traffic_csv(const TrafficReport& rep) {
   const AttnConfig& c = rep.config;
   Table t({{"algo"}, {"block_q"}, {"block_kv"}, {"hbm_read_bytes"}, {"hbm_write_bytes"}, {"dram_read_bytes"},
            {"dram_write_bytes"}, {"sram_read_bytes"}, {"sram_write_bytes"}, {"flops"}, {"est_time_s"}, {"dram_method"},
@@ -158,7 +158,7 @@ std::string render_csv(const TrafficReport& rep) {
   return t.to_csv();
 }
 
-std::string render_table(const TrafficReport& rep, const std::vector<VerifyResult>& ver, bool per_kernel) {
+std::string traffic_table(const TrafficReport& rep, const std::vector<VerifyResult>& ver, bool per_kernel) {
   const AttnConfig& c = rep.config;
   const GpuSpec& g = rep.gpu;
   std::string out = fmt::format(
@@ -252,7 +252,7 @@ void write_trace(const std::string& path, const TrafficReport& rep) {
 
 void run_traffic(TrafficOptionsCli o) {
   const OutputFormat fmt_out = parse_output_format(o.format);
-  const ModelSpec* model = apply_config(o);
+  const ModelSpec* model = apply_traffic_config(o);
   const AttnConfig c = to_config(o);
   const GpuSpec gpu = resolve_gpu(o.gpu);
   const std::vector<Algo> algos = parse_algo_list(o.algos);
@@ -270,10 +270,10 @@ void run_traffic(TrafficOptionsCli o) {
   }
   if (!o.trace_file.empty()) write_trace(o.trace_file, rep);
 
-  if (fmt_out == OutputFormat::json) print_out(render_json(rep, ver));
-  else if (fmt_out == OutputFormat::csv) print_out(render_csv(rep));
+  if (fmt_out == OutputFormat::json) print_out(traffic_json(rep, ver));
+  else if (fmt_out == OutputFormat::csv) print_out(traffic_csv(rep));
   else
-    print_out(render_table(rep, ver, o.per_kernel) +
+    print_out(traffic_table(rep, ver, o.per_kernel) +
               (model ? config_summary(*model, fmt::format("{} heads, {} K/V heads, head size {} (one layer)", o.heads,
                                                           o.kv_heads, o.head_dim))
                      : ""));

@@ -13,7 +13,7 @@ namespace attnlab::cli {
 
 namespace {
 
-bool wanted(const std::string& filter, const std::string& kernel) {
+bool backward_wanted(const std::string& filter, const std::string& kernel) {
   return filter.empty() || kernel.find(filter) != std::string::npos;
 }
 
@@ -31,7 +31,7 @@ Table runs_table(const std::vector<BackwardFile>& files, const std::string& kern
   };
   for (const auto& f : files) {
     for (const auto& r : f.m.runs) {
-      if (!wanted(kernel, r.run.kernel)) continue;
+      if (!backward_wanted(kernel, r.run.kernel)) continue;
       const auto& c = r.run.config;
       t.add_row({cell(f.name), cell(r.run.kernel), cell(r.pass), cell(config_text(c)),
                  cell(c.block_q || c.block_kv ? fmt::format("{}x{}", c.block_q, c.block_kv) : std::string("-")),
@@ -40,7 +40,7 @@ Table runs_table(const std::vector<BackwardFile>& files, const std::string& kern
                  ratio(backward_speedup(f.m, r, "cudnn"))});
     }
     for (const auto& r : f.m.references) {
-      if (!wanted(kernel, r.run.kernel)) continue;
+      if (!backward_wanted(kernel, r.run.kernel)) continue;
       t.add_row({cell(f.name), cell(r.run.kernel), cell(r.pass), cell(config_text(r.run.config)), cell("-"),
                  cell(format_seconds(r.run.time.median_ms * 1e-3), fmt::format("{}", r.run.time.median_ms * 1e-3)),
                  cell_num(r.run.tflops, 1), cell("-", ""), cell("-", "")});
@@ -62,8 +62,8 @@ std::vector<BackwardFile> measured_backward_load(const std::vector<std::filesyst
 size_t measured_backward_run_count(const std::vector<BackwardFile>& files, const std::string& kernel) {
   size_t n = 0;
   for (const auto& f : files) {
-    for (const auto& r : f.m.runs) n += wanted(kernel, r.run.kernel);
-    for (const auto& r : f.m.references) n += wanted(kernel, r.run.kernel);
+    for (const auto& r : f.m.runs) n += backward_wanted(kernel, r.run.kernel);
+    for (const auto& r : f.m.references) n += backward_wanted(kernel, r.run.kernel);
   }
   return n;
 }
@@ -99,9 +99,9 @@ void measured_backward_runs_json(JsonWriter& w, const std::vector<BackwardFile>&
       w.end_object();
     };
     for (const auto& r : f.m.runs)
-      if (wanted(kernel, r.run.kernel)) row(r, true);
+      if (backward_wanted(kernel, r.run.kernel)) row(r, true);
     for (const auto& r : f.m.references)
-      if (wanted(kernel, r.run.kernel)) row(r, false);
+      if (backward_wanted(kernel, r.run.kernel)) row(r, false);
   }
   w.end_array();
 }
@@ -111,7 +111,7 @@ void measured_backward_runs_csv(Table& t, const std::vector<BackwardFile>& files
   for (const auto& f : files)
     for (const BackwardProblem& p : backward_problems(f.m))
       for (const BackwardKernelRow& row : p.rows) {
-        if (row.forward_only || !wanted(kernel, row.kernel)) continue;  // the forward rows are the forward's
+        if (row.forward_only || !backward_wanted(kernel, row.kernel)) continue;  // the forward rows are the forward's
         for (const char* pass : {"fwd", "bwd", "fwd+bwd"}) {
           const BackwardPassCell& c = backward_cell(row, pass);
           if (c.run == nullptr) continue;

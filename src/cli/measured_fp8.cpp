@@ -23,7 +23,7 @@ std::string shape_label(u64 b, u64 h, u64 hkv, u64 nq, u64 nkv, u64 d, bool caus
   s += nq == nkv ? fmt::format("N{}", nq) : fmt::format("Nq{} Nkv{}", nq, nkv);
   return s + fmt::format(" d{}{}", d, causal ? " causal" : "");
 }
-std::string config_label(const MeasuredConfig& c) {
+std::string fp8_shape_label(const MeasuredConfig& c) {
   return shape_label(c.batch, c.heads, c.kv_heads, c.seq_q, c.seq_kv, c.head_dim, c.causal);
 }
 std::string tile_label(const MeasuredConfig& c) {
@@ -48,7 +48,7 @@ Table speed_table(const std::vector<Fp8File>& files) {
            {"bf16 median"}, {"bf16 TFLOP/s"}, {"speed-up"}, {"quantize"}, {"with quantize"}});
   for (const auto& x : files)
     for (const auto& r : fp8_speed_rows(x.m.base, x.m.quantize))
-      t.add_row({cell(x.name), cell(r.fp8.kernel), cell(config_label(r.fp8.config)), cell(tile_label(r.fp8.config)),
+      t.add_row({cell(x.name), cell(r.fp8.kernel), cell(fp8_shape_label(r.fp8.config)), cell(tile_label(r.fp8.config)),
                  ms_cell(r.fp8.time.median_ms), cell_num(r.fp8.tflops, 1),
                  ms_cell(r.bf16 ? std::optional<double>(r.bf16->time.median_ms) : std::nullopt),
                  r.bf16 ? cell_num(r.bf16->tflops, 1) : cell("-", ""), ratio_cell(r.speedup),
@@ -118,7 +118,7 @@ Table quantize_table(const std::vector<Fp8File>& files) {
   Table t({{"file", false}, {"kernel", false}, {"config", false}, {"median"}, {"min"}, {"max"}, {"GB/s"}, {"note", false}});
   for (const auto& x : files)
     for (const auto& q : x.m.quantize)
-      t.add_row({cell(x.name), cell(q.kernel), cell(config_label(q.config)), ms_cell(q.time.median_ms),
+      t.add_row({cell(x.name), cell(q.kernel), cell(fp8_shape_label(q.config)), ms_cell(q.time.median_ms),
                  ms_cell(q.time.min_ms), ms_cell(q.time.max_ms), cell_num(q.gbps, 0), cell(q.note)});
   return t;
 }

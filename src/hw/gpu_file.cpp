@@ -1,6 +1,7 @@
 // Reading a GPU description file into GpuSpec. Every figure is checked against a range that real
 // GPUs sit well inside, so that a unit slip (GB for bytes, TFLOP/s for FLOP/s) is an error naming
 // the field, not a roofline that is silently a thousand times off.
+#include "util/units.hpp"
 #include "hw/gpu_file.hpp"
 
 #include <algorithm>
@@ -55,9 +56,8 @@ struct Fields {
   }
 };
 
-constexpr u64 KiB = 1024;
 
-GpuSpec parse_object(const json& j, const std::string& path) {
+GpuSpec parse_gpu_object(const json& j, const std::string& path) {
   if (!j.is_object()) throw InputError(fmt::format("{}: not a GPU file (expected a JSON object)", path));
   static const std::vector<std::string> known = {
       "schema", "name", "full_name", "arch", "sm_count", "smem_per_sm_bytes", "smem_per_block_bytes", "regs_per_sm",
@@ -109,7 +109,7 @@ std::string read_text(const std::string& path) {
   return text;
 }
 
-std::deque<GpuSpec>& session() {
+std::deque<GpuSpec>& gpu_session() {
   static std::deque<GpuSpec> gpus;
   return gpus;
 }
@@ -125,7 +125,7 @@ GpuSpec gpu_file_parse(std::string_view text, const std::string& path) {
     throw InputError(fmt::format("{}: not valid JSON: {}", path, what));
   }
   try {
-    return parse_object(doc, path);
+    return parse_gpu_object(doc, path);
   } catch (const json::exception& e) {
     throw InputError(fmt::format("{}: unexpected value: {}", path, e.what()));
   }
@@ -148,11 +148,11 @@ const GpuSpec& gpu_from_file(const std::string& path) {
 
 const GpuSpec& gpu_session_add(std::string_view text, const std::string& label) {
   GpuSpec g = gpu_file_parse(text, label);
-  for (auto& s : session())
+  for (auto& s : gpu_session())
     if (s.name == g.name) return s = std::move(g);
-  return session().emplace_back(std::move(g));
+  return gpu_session().emplace_back(std::move(g));
 }
 
-const std::deque<GpuSpec>& gpu_session_gpus() { return session(); }
+const std::deque<GpuSpec>& gpu_session_gpus() { return gpu_session(); }
 
 }  // namespace attnlab

@@ -8,16 +8,17 @@
 #include <cmath>
 #include <fmt/format.h>
 
+#include "util/units.hpp"
 #include "hw/gpu.hpp"
 #include "hw/gpu_file.hpp"
+#include "util/text.hpp"
 
 namespace attnlab {
 
 namespace {
-constexpr u64 KiB = 1024, MiB = 1024 * KiB, GB = 1000ull * 1000 * 1000;
 constexpr double T = 1e12;
 
-std::vector<GpuSpec> make_presets() {
+std::vector<GpuSpec> make_gpu_presets() {
   std::vector<GpuSpec> p;
   // H100 SXM5: 132 SMs, 228 KB shared memory per SM (227 KB per block), 50 MB L2, HBM3 3.35 TB/s.
   p.push_back({"h100-sxm", "NVIDIA H100 SXM5 80GB", "Hopper (sm_90)", 132, 228 * KiB, 227 * KiB, 65536,
@@ -65,11 +66,6 @@ std::vector<GpuSpec> make_presets() {
   return p;
 }
 
-std::string lower(std::string_view s) {
-  std::string r(s);
-  std::transform(r.begin(), r.end(), r.begin(), [](unsigned char c) { return std::tolower(c); });
-  return r;
-}
 }  // namespace
 
 double GpuSpec::peak_flops(DType t) const {
@@ -85,7 +81,7 @@ double GpuSpec::peak_flops(DType t) const {
 }
 
 const std::vector<GpuSpec>& gpu_presets() {
-  static const std::vector<GpuSpec> presets = make_presets();
+  static const std::vector<GpuSpec> presets = make_gpu_presets();
   return presets;
 }
 

@@ -7,6 +7,7 @@
 
 #include "hw/link.hpp"
 #include "util/errors.hpp"
+#include "util/text.hpp"
 
 namespace attnlab {
 
@@ -14,7 +15,7 @@ namespace {
 // PCIe x16 payload rate: transfers/s x 16 lanes x 128/130 (the 128b/130b encoding of PCIe 3.0+) / 8 bits.
 constexpr double pcie_x16(double gigatransfers) { return gigatransfers * 1e9 * 16 * 128.0 / 130.0 / 8; }
 
-std::vector<LinkSpec> make_presets() {
+std::vector<LinkSpec> make_link_presets() {
   return {
       {"nvlink4", "NVLink 4 (H100 SXM: 18 links)", 450e9,
        "NVIDIA H100 datasheet: NVLink 900 GB/s per GPU (both directions; Hopper whitepaper: 18 links x 50 GB/s) -> 450 GB/s each way"},
@@ -33,15 +34,10 @@ std::vector<LinkSpec> make_presets() {
   };
 }
 
-std::string lower(std::string_view s) {
-  std::string r(s);
-  std::transform(r.begin(), r.end(), r.begin(), [](unsigned char c) { return std::tolower(c); });
-  return r;
-}
 }  // namespace
 
 const std::vector<LinkSpec>& link_presets() {
-  static const std::vector<LinkSpec> presets = make_presets();
+  static const std::vector<LinkSpec> presets = make_link_presets();
   return presets;
 }
 

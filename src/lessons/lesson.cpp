@@ -10,18 +10,13 @@
 #include <system_error>
 
 #include "util/errors.hpp"
+#include "util/text.hpp"
 
 namespace attnlab {
 
 namespace fs = std::filesystem;
 
 namespace {
-
-std::string_view trim(std::string_view s) {
-  while (!s.empty() && std::isspace(static_cast<unsigned char>(s.front()))) s.remove_prefix(1);
-  while (!s.empty() && std::isspace(static_cast<unsigned char>(s.back()))) s.remove_suffix(1);
-  return s;
-}
 
 [[noreturn]] void fail(std::string_view file, int line, const std::string& what) {
   throw InputError(fmt::format("{}:{}: {}", file, line, what));
@@ -31,12 +26,6 @@ std::string unquote(std::string_view v) {
   if (v.size() >= 2 && ((v.front() == '"' && v.back() == '"') || (v.front() == '\'' && v.back() == '\'')))
     v = v.substr(1, v.size() - 2);
   return std::string(v);
-}
-
-std::string join(const std::vector<std::string>& v) {
-  std::string out;
-  for (const auto& s : v) out += (out.empty() ? "" : ", ") + s;
-  return out;
 }
 
 }  // namespace

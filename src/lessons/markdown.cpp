@@ -9,6 +9,7 @@
 #include <optional>
 
 #include "util/errors.hpp"
+#include "util/text.hpp"
 
 namespace attnlab::md {
 
@@ -18,12 +19,6 @@ namespace {
 
 bool is_space(char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r'; }
 bool is_punct(char c) { return std::ispunct(static_cast<unsigned char>(c)) != 0; }
-
-std::string_view trim(std::string_view s) {
-  while (!s.empty() && is_space(s.front())) s.remove_prefix(1);
-  while (!s.empty() && is_space(s.back())) s.remove_suffix(1);
-  return s;
-}
 
 int indent_of(std::string_view s) {
   int n = 0;

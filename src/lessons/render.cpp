@@ -6,16 +6,11 @@
 #include <fmt/format.h>
 
 #include "util/errors.hpp"
+#include "util/text.hpp"
 
 namespace attnlab {
 
 namespace {
-
-std::string_view trim(std::string_view s) {
-  while (!s.empty() && (s.front() == ' ' || s.front() == '\t' || s.front() == '\r')) s.remove_prefix(1);
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\t' || s.back() == '\r')) s.remove_suffix(1);
-  return s;
-}
 
 bool is_fence(std::string_view l) { return trim(l).substr(0, 3) == "```"; }
 

@@ -11,22 +11,11 @@
 #include "util/errors.hpp"
 #include "util/parse_number.hpp"
 #include "util/units.hpp"
+#include "util/text.hpp"
 
 namespace attnlab {
 
 namespace {
-
-std::string_view trim(std::string_view s) {
-  while (!s.empty() && std::isspace(static_cast<unsigned char>(s.front()))) s.remove_prefix(1);
-  while (!s.empty() && std::isspace(static_cast<unsigned char>(s.back()))) s.remove_suffix(1);
-  return s;
-}
-
-std::string join(const std::vector<std::string>& v) {
-  std::string out;
-  for (const auto& s : v) out += (out.empty() ? "" : ", ") + s;
-  return out;
-}
 
 [[noreturn]] void fail(std::string_view file, int line, std::string_view call, const std::string& what) {
   throw InputError(fmt::format("{}:{}: {{{{{}}}}}: {}", file, line, trim(call), what));

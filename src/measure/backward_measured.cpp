@@ -36,7 +36,7 @@ std::string read_pass(const JsonNode& n) {
   return pass;
 }
 
-BackwardRun read_run(const JsonNode& n, bool reference) {
+BackwardRun read_backward_run(const JsonNode& n, bool reference) {
   BackwardRun r;
   r.pass = read_pass(n);
   r.run = measured_run_read(n, reference);
@@ -71,7 +71,7 @@ void check_sum(const JsonNode& n, const char* key, double total, double sum) {
     n.at(key).fail(fmt::format("must be the sum over kernels[] ({:.0f}; got {:.0f})", sum, total));
 }
 
-void read_ncu(const JsonNode& n, const std::string& options, BackwardMeasurements& m) {
+void read_backward_ncu(const JsonNode& n, const std::string& options, BackwardMeasurements& m) {
   NcuRecord r;
   r.kernel = n.at("kernel").str();
   r.pass = n.at("pass").str();
@@ -131,15 +131,15 @@ BackwardMeasurements read_backward(const JsonNode& root) {
   m.flops_note = b.str_or("flops_note", "");
   m.ncu_note = b.str_or("ncu_note", "");
   m.variants_note = b.str_or("variants_note", "");
-  for (const JsonNode& n : b.at("runs").items()) m.runs.push_back(read_run(n, false));
+  for (const JsonNode& n : b.at("runs").items()) m.runs.push_back(read_backward_run(n, false));
   if (m.runs.empty()) b.at("runs").fail("must list at least one timed run of ours");
   if (b.has("references"))
-    for (const JsonNode& n : b.at("references").items()) m.references.push_back(read_run(n, true));
+    for (const JsonNode& n : b.at("references").items()) m.references.push_back(read_backward_run(n, true));
   if (b.has("variants"))
     for (const JsonNode& n : b.at("variants").items()) m.variants.push_back(read_variant(n));
   // ncu's options are in the note (one command for every record).
   if (b.has("ncu"))
-    for (const JsonNode& n : b.at("ncu").items()) read_ncu(n, m.ncu_note, m);
+    for (const JsonNode& n : b.at("ncu").items()) read_backward_ncu(n, m.ncu_note, m);
   fill_tiles(b, m);
   return m;
 }

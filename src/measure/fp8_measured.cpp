@@ -7,22 +7,17 @@
 
 #include "util/errors.hpp"
 #include "util/json_read.hpp"
+#include "util/text.hpp"
 
 namespace attnlab {
 
 namespace {
 
-std::string joined(const std::vector<std::string>& names) {
-  std::string s;
-  for (const auto& n : names) s += (s.empty() ? "" : ", ") + n;
-  return s;
-}
-
 // A string field that must be one of `allowed`.
 std::string one_of(const JsonNode& n, const std::vector<std::string>& allowed) {
   std::string v = n.str();
   if (std::find(allowed.begin(), allowed.end(), v) == allowed.end())
-    n.fail(fmt::format("must be one of {} (got '{}')", joined(allowed), v));
+    n.fail(fmt::format("must be one of {} (got '{}')", join(allowed), v));
   return v;
 }
 

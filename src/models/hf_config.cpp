@@ -15,6 +15,7 @@
 #include <sstream>
 
 #include "util/json_read.hpp"
+#include "util/text.hpp"
 
 namespace attnlab {
 
@@ -22,14 +23,7 @@ namespace {
 using nlohmann::json;
 
 // The same limits as the presets file: past these a config is a typo or a joke, not a model.
-constexpr u64 max_layers = 65536, max_heads = 65536, max_dim = 65536, max_tokens = 1ull << 30,
-              max_width = 1ull << 24, max_vocab = 1ull << 24, max_experts = 65536;
-
-std::string join(const std::vector<std::string>& v) {
-  std::string out;
-  for (const auto& s : v) out += (out.empty() ? "" : "; ") + s;
-  return out;
-}
+constexpr u64 max_width = 1ull << 24, max_vocab = 1ull << 24, max_experts = 65536;
 
 // Reads fields of one JSON object, recording what was read and what was defaulted; every error
 // names the file and the field.
@@ -205,7 +199,7 @@ Params count_params(const Fields& f, const Shape& s, const ModelSpec& m, HfConfi
     // DeepSeek-V2/V3 MLA: q through a low-rank q_a/q_b (or q_proj), kv_a to (d_c + d_h^R), kv_b back to
     // K_nope and V for every head, o_proj; MoE from layer first_k_dense_replace on, with shared experts.
     u64 nope = m.head_dim, rope = m.rope_dim, dc = m.kv_lora_rank;
-    u64 vd = f.or_default("v_head_dim", 1, max_dim, nope, "qk_nope_head_dim");
+    u64 vd = f.or_default("v_head_dim", 1, kMaxModelDim, nope, "qk_nope_head_dim");
     u64 qr = f.count("q_lora_rank", 1, max_width).value_or(0);
     u128 attn = qr ? cmul(h, qr) + qr + cprod("parameters", qr, H, nope + rope) : cprod("parameters", h, H, nope + rope);
     attn += cmul(h, dc + rope) + dc + cprod("parameters", dc, H, nope + vd) + cprod("parameters", H, vd, h);
@@ -319,7 +313,7 @@ bool is_encoder(const std::string& t, const json& j) {
   return false;
 }
 
-HfConfigRead parse_object(const json& top, const std::string& path, const std::string& name) {
+HfConfigRead parse_hf_object(const json& top, const std::string& path, const std::string& name) {
   HfConfigRead out;
   if (!top.is_object()) throw InputError(fmt::format("{}: not a config.json (expected a JSON object)", path));
   // Multimodal configs (Gemma 3, Llava ...) keep the language model's fields in text_config.
@@ -344,8 +338,8 @@ HfConfigRead parse_object(const json& top, const std::string& path, const std::s
   m.name = name;
   std::string display = Fields{top, path, out}.text("_name_or_path");
   m.display = display.empty() ? name : display;
-  m.layers = f.need({"num_hidden_layers", "n_layer", "num_layers"}, 1, max_layers, "the layer count");
-  m.heads = f.need({"num_attention_heads", "n_head"}, 1, max_heads, "the query head count");
+  m.layers = f.need({"num_hidden_layers", "n_layer", "num_layers"}, 1, kMaxModelLayers, "the layer count");
+  m.heads = f.need({"num_attention_heads", "n_head"}, 1, kMaxModelHeads, "the query head count");
   m.hidden = f.need({"hidden_size", "n_embd", "d_model"}, 1, max_width, "the model width");
 
   // K/V heads: GQA's num_key_value_heads; Falcon's multi_query (one K/V head) unless its new
@@ -354,11 +348,11 @@ HfConfigRead parse_object(const json& top, const std::string& path, const std::s
   std::optional<u64> kv;
   if (falcon) {
     bool nda = f.flag("new_decoder_architecture").value_or(false);
-    if (nda) kv = f.need({"num_kv_heads", "n_head_kv"}, 1, max_heads, "K/V heads of the new decoder architecture");
+    if (nda) kv = f.need({"num_kv_heads", "n_head_kv"}, 1, kMaxModelHeads, "K/V heads of the new decoder architecture");
     else if (f.flag("multi_query").value_or(true)) kv = 1;
     if (!nda && !f.has("multi_query")) out.defaulted.push_back("multi_query = true (Falcon's default): 1 K/V head");
   }
-  if (!kv) kv = f.count_any({"num_key_value_heads", "num_kv_heads", "n_head_kv"}, 1, max_heads);
+  if (!kv) kv = f.count_any({"num_key_value_heads", "num_kv_heads", "n_head_kv"}, 1, kMaxModelHeads);
   if (!kv && !falcon && f.flag("multi_query").value_or(false)) kv = 1;
   if (!kv) {
     kv = m.heads;
@@ -370,11 +364,11 @@ HfConfigRead parse_object(const json& top, const std::string& path, const std::s
            fmt::format("{} K/V heads do not divide {} query heads", m.kv_heads, m.heads));
 
   // MLA: the cache holds a latent of kv_lora_rank plus one RoPE key of qk_rope_head_dim per token.
-  m.kv_lora_rank = f.count("kv_lora_rank", 1, max_dim).value_or(0);
+  m.kv_lora_rank = f.count("kv_lora_rank", 1, kMaxModelDim).value_or(0);
   if (m.is_mla()) {
-    m.rope_dim = f.need({"qk_rope_head_dim"}, 1, max_dim, "MLA's decoupled RoPE key size");
-    m.head_dim = f.need({"qk_nope_head_dim", "v_head_dim"}, 1, max_dim, "MLA's per-head size");
-  } else if (auto hd = f.count("head_dim", 1, max_dim)) {
+    m.rope_dim = f.need({"qk_rope_head_dim"}, 1, kMaxModelDim, "MLA's decoupled RoPE key size");
+    m.head_dim = f.need({"qk_nope_head_dim", "v_head_dim"}, 1, kMaxModelDim, "MLA's per-head size");
+  } else if (auto hd = f.count("head_dim", 1, kMaxModelDim)) {
     m.head_dim = *hd;
   } else {
     if (m.hidden % m.heads != 0)
@@ -383,7 +377,7 @@ HfConfigRead parse_object(const json& top, const std::string& path, const std::s
     out.defaulted.push_back(fmt::format("head_dim = hidden_size / num_attention_heads = {}", m.head_dim));
   }
 
-  if (auto c = f.count_any({"max_position_embeddings", "n_positions", "max_seq_len", "seq_length"}, 1, max_tokens)) {
+  if (auto c = f.count_any({"max_position_embeddings", "n_positions", "max_seq_len", "seq_length"}, 1, kMaxModelTokens)) {
     m.context = *c;
   } else {
     // Gemma 3's published text_config leaves out what equals Gemma3TextConfig's defaults.
@@ -398,35 +392,35 @@ HfConfigRead parse_object(const json& top, const std::string& path, const std::s
   std::string layers = pattern_from_list(f, "layer_types", m.layers);
   if (layers.empty()) layers = pattern_from_list(f, "layers_block_type", m.layers);
   u64 window = 0;
-  auto sliding = [&]() { return f.count("sliding_window", 1, max_tokens); };
+  auto sliding = [&]() { return f.count("sliding_window", 1, kMaxModelTokens); };
   if (layers.empty()) {
     layers.assign(m.layers, 'G');
     if (type == "gemma2") {
       // Gemma2DecoderLayer: layers with an even index slide (the first layer is local).
-      window = f.need({"sliding_window"}, 1, max_tokens, "Gemma 2's local window");
+      window = f.need({"sliding_window"}, 1, kMaxModelTokens, "Gemma 2's local window");
       for (u64 i = 0; i < m.layers; ++i) layers[i] = i % 2 == 0 ? 'L' : 'G';
     } else if (type == "gemma3" || type == "gemma3_text") {
       // Gemma 3: every sliding_window_pattern-th layer is global, the others local.
-      window = f.need({"sliding_window"}, 1, max_tokens, "Gemma 3's local window");
-      u64 k = f.or_default("sliding_window_pattern", 1, max_layers, 6, "Gemma 3's default: 5 local, 1 global");
+      window = f.need({"sliding_window"}, 1, kMaxModelTokens, "Gemma 3's local window");
+      u64 k = f.or_default("sliding_window_pattern", 1, kMaxModelLayers, 6, "Gemma 3's default: 5 local, 1 global");
       for (u64 i = 0; i < m.layers; ++i) layers[i] = (i + 1) % k == 0 ? 'G' : 'L';
     } else if (type == "modernbert") {
       // ModernBERT: global attention every global_attn_every_n_layers (layer 0 global), local otherwise.
-      u64 k = f.or_default("global_attn_every_n_layers", 1, max_layers, 3, "ModernBERT's default");
-      window = f.or_default("local_attention", 1, max_tokens, 128, "ModernBERT's default");
+      u64 k = f.or_default("global_attn_every_n_layers", 1, kMaxModelLayers, 3, "ModernBERT's default");
+      window = f.or_default("local_attention", 1, kMaxModelTokens, 128, "ModernBERT's default");
       for (u64 i = 0; i < m.layers; ++i) layers[i] = i % k == 0 ? 'G' : 'L';
     } else if (type == "jamba") {
       // Jamba: layer i is attention when i % attn_layer_period == attn_layer_offset, Mamba otherwise.
-      u64 period = f.or_default("attn_layer_period", 1, max_layers, 8, "Jamba's default");
-      u64 offset = f.or_default("attn_layer_offset", 0, max_layers, 4, "Jamba's default");
+      u64 period = f.or_default("attn_layer_period", 1, kMaxModelLayers, 8, "Jamba's default");
+      u64 offset = f.or_default("attn_layer_offset", 0, kMaxModelLayers, 4, "Jamba's default");
       if (offset >= period) f.fail("attn_layer_offset", fmt::format("must be below attn_layer_period {} (got {})", period, offset));
       for (u64 i = 0; i < m.layers; ++i) layers[i] = i % period == offset ? 'G' : 'M';
     } else if (type == "qwen2" || type == "qwen2_moe" || type == "qwen3" || type == "qwen3_moe") {
       // Qwen2: a sliding window only with use_sliding_window, on layers from max_window_layers on.
       bool use = f.flag("use_sliding_window").value_or(false);
       if (use) {
-        window = f.need({"sliding_window"}, 1, max_tokens, "the window of use_sliding_window");
-        u64 first = f.or_default("max_window_layers", 0, max_layers, 0, "every layer");
+        window = f.need({"sliding_window"}, 1, kMaxModelTokens, "the window of use_sliding_window");
+        u64 first = f.or_default("max_window_layers", 0, kMaxModelLayers, 0, "every layer");
         for (u64 i = first; i < m.layers; ++i) layers[i] = 'L';
       } else if (f.has("sliding_window")) {
         out.notes.push_back("sliding_window ignored: use_sliding_window is false (every layer global)");
@@ -437,11 +431,11 @@ HfConfigRead parse_object(const json& top, const std::string& path, const std::s
       layers.assign(m.layers, 'L');
     }
   } else if (layers.find('L') != std::string::npos) {
-    window = f.need({"sliding_window"}, 1, max_tokens, "the window of the sliding_attention layers");
+    window = f.need({"sliding_window"}, 1, kMaxModelTokens, "the window of the sliding_attention layers");
   }
   if (layers.find('M') != std::string::npos) {
-    m.ssm = SsmShape{f.or_default("mamba_d_state", 1, max_dim, 16, "Mamba's default"),
-                     f.or_default("mamba_d_conv", 1, max_dim, 4, "Mamba's default"),
+    m.ssm = SsmShape{f.or_default("mamba_d_state", 1, kMaxModelDim, 16, "Mamba's default"),
+                     f.or_default("mamba_d_conv", 1, kMaxModelDim, 4, "Mamba's default"),
                      f.or_default("mamba_expand", 1, 64, 2, "Mamba's default")};
   }
   m.window = window;
@@ -465,9 +459,9 @@ HfConfigRead parse_object(const json& top, const std::string& path, const std::s
   m.sources["params"] = fmt::format("computed from the config: {}", p.rule);
   if (window > 0) m.sources["window"] = fmt::format("config.json {}: window {}", path, window);
   if (m.is_mla()) m.sources["mla"] = fmt::format("config.json {}: kv_lora_rank {}, qk_rope_head_dim {}", path, m.kv_lora_rank, m.rope_dim);
-  m.sources["config: read"] = join(out.read);
-  if (!out.defaulted.empty()) m.sources["config: defaulted"] = join(out.defaulted);
-  if (!out.notes.empty()) m.sources["config: note"] = join(out.notes);
+  m.sources["config: read"] = join(out.read, "; ");
+  if (!out.defaulted.empty()) m.sources["config: defaulted"] = join(out.defaulted, "; ");
+  if (!out.notes.empty()) m.sources["config: note"] = join(out.notes, "; ");
   return out;
 }
 
@@ -491,7 +485,7 @@ HfConfigRead hf_config_parse(std::string_view text, const std::string& path, con
     throw InputError(fmt::format("{}: not valid JSON: {}", path, what));
   }
   try {
-    return parse_object(doc, path, name);
+    return parse_hf_object(doc, path, name);
   } catch (const OverflowError& e) {
     throw InputError(fmt::format("{}: sizes too large to count: {}", path, e.what()));
   } catch (const json::exception& e) {
@@ -523,7 +517,7 @@ const ModelSpec& model_from_config_file(const std::string& path) {
 }
 
 namespace {
-std::deque<ModelSpec>& session() {
+std::deque<ModelSpec>& model_session() {
   static std::deque<ModelSpec> models;
   return models;
 }
@@ -531,13 +525,13 @@ std::deque<ModelSpec>& session() {
 
 const ModelSpec& model_session_add(std::string_view text, const std::string& label) {
   ModelSpec m = hf_config_parse(text, label, file_stem(label)).spec;
-  for (auto& s : session())
+  for (auto& s : model_session())
     if (s.name == m.name) return s = std::move(m);
-  return session().emplace_back(std::move(m));
+  return model_session().emplace_back(std::move(m));
 }
 
 const ModelSpec& model_session_add_file(const std::string& path) { return model_session_add(read_config_text(path), path); }
 
-const std::deque<ModelSpec>& model_session_models() { return session(); }
+const std::deque<ModelSpec>& model_session_models() { return model_session(); }
 
 }  // namespace attnlab

@@ -6,7 +6,6 @@
 namespace attnlab {
 
 namespace {
-u128 bits_to_bytes(u128 bits) { return ceil_div(bits, 8); }
 
 // GQA what-if: the largest divisor of `heads` in 2..8 that is below `heads` (8 groups is the
 // Llama 2/3 choice; smaller models fall back to what divides). 0 = none (a prime head count).

@@ -13,6 +13,7 @@
 #include "models/hf_config.hpp"
 #include "models/model_spec.hpp"
 #include "util/json_read.hpp"
+#include "util/text.hpp"
 
 #ifndef ATTNLAB_SOURCE_ROOT
 #define ATTNLAB_SOURCE_ROOT "."
@@ -21,13 +22,6 @@
 namespace attnlab {
 
 namespace {
-constexpr u64 max_layers = 65536, max_heads = 65536, max_dim = 65536, max_tokens = 1ull << 30;
-
-std::string lower(std::string_view s) {
-  std::string r(s);
-  std::transform(r.begin(), r.end(), r.begin(), [](unsigned char c) { return std::tolower(c); });
-  return r;
-}
 
 LayerKind kind_of_letter(char c) {
   if (c == 'L') return LayerKind::local;
@@ -60,15 +54,15 @@ ModelSpec read_model(const JsonNode& o) {
   m.kind = o.at("kind").str();
   if (m.kind != "decoder" && m.kind != "encoder" && m.kind != "hybrid")
     o.at("kind").fail(fmt::format("must be decoder, encoder or hybrid (got '{}')", m.kind));
-  m.layers = o.at("layers").count_in(1, max_layers);
+  m.layers = o.at("layers").count_in(1, kMaxModelLayers);
   m.hidden = o.at("hidden").count_in(1, 1u << 24);
-  m.heads = o.at("heads").count_in(1, max_heads);
-  m.kv_heads = o.at("kv_heads").count_in(1, max_heads);
-  m.head_dim = o.at("head_dim").count_in(1, max_dim);
-  m.context = o.at("context").count_in(1, max_tokens);
-  m.window = optional("window", max_tokens);
-  m.kv_lora_rank = optional("kv_lora_rank", max_dim);
-  m.rope_dim = optional("rope_dim", max_dim);
+  m.heads = o.at("heads").count_in(1, kMaxModelHeads);
+  m.kv_heads = o.at("kv_heads").count_in(1, kMaxModelHeads);
+  m.head_dim = o.at("head_dim").count_in(1, kMaxModelDim);
+  m.context = o.at("context").count_in(1, kMaxModelTokens);
+  m.window = optional("window", kMaxModelTokens);
+  m.kv_lora_rank = optional("kv_lora_rank", kMaxModelDim);
+  m.rope_dim = optional("rope_dim", kMaxModelDim);
   m.params = o.at("params").count_or_zero();
   m.active_params = optional("active_params", ~u64{0});
   if (o.has("pattern")) m.pattern = o.at("pattern").str();
@@ -83,7 +77,7 @@ ModelSpec read_model(const JsonNode& o) {
   if (o.has("ssm")) {
     const JsonNode s = o.at("ssm");
     if (!s.is_object()) s.fail("must be an object {d_state, d_conv, expand}");
-    m.ssm = SsmShape{s.at("d_state").count_in(1, max_dim), s.at("d_conv").count_in(1, max_dim),
+    m.ssm = SsmShape{s.at("d_state").count_in(1, kMaxModelDim), s.at("d_conv").count_in(1, kMaxModelDim),
                      s.at("expand").count_in(1, 64)};
   }
   const JsonNode sources = o.at("sources");
@@ -237,14 +231,14 @@ void model_validate(const ModelSpec& m) {
   auto range = [](u64 v, const char* opt, u64 lo, u64 hi) {
     if (v < lo || v > hi) throw InputError(fmt::format("{} must be between {} and {} (got {})", opt, lo, hi, v));
   };
-  range(m.layers, "--layers", 1, max_layers);
-  range(m.heads, "--heads", 1, max_heads);
-  range(m.kv_heads, "--kv-heads", 1, max_heads);
-  range(m.head_dim, "--head-dim", 1, max_dim);
-  range(m.context, "--context", 1, max_tokens);
-  range(m.window, "--window", 0, max_tokens);
-  range(m.kv_lora_rank, "--kv-lora-rank", 0, max_dim);
-  range(m.rope_dim, "--rope-dim", 0, max_dim);
+  range(m.layers, "--layers", 1, kMaxModelLayers);
+  range(m.heads, "--heads", 1, kMaxModelHeads);
+  range(m.kv_heads, "--kv-heads", 1, kMaxModelHeads);
+  range(m.head_dim, "--head-dim", 1, kMaxModelDim);
+  range(m.context, "--context", 1, kMaxModelTokens);
+  range(m.window, "--window", 0, kMaxModelTokens);
+  range(m.kv_lora_rank, "--kv-lora-rank", 0, kMaxModelDim);
+  range(m.rope_dim, "--rope-dim", 0, kMaxModelDim);
   if (m.kv_heads > m.heads || m.heads % m.kv_heads != 0)
     throw InputError(fmt::format("--kv-heads must divide --heads ({} heads, got {} KV heads)", m.heads, m.kv_heads));
   if (m.rope_dim > 0 && m.kv_lora_rank == 0)
@@ -264,20 +258,20 @@ ModelSpec model_apply_overrides(ModelSpec m, const ModelOverrides& o) {
   };
   // Changing the heads of an MHA (or MLA) model without naming its K/V heads keeps it MHA.
   const bool keep_mha = m.kv_heads == m.heads && o.heads && !o.kv_heads;
-  take(o.layers, "--layers", 1, max_layers, m.layers);
-  take(o.heads, "--heads", 1, max_heads, m.heads);
-  take(o.kv_heads, "--kv-heads", 1, max_heads, m.kv_heads);
-  take(o.head_dim, "--head-dim", 1, max_dim, m.head_dim);
-  take(o.context, "--context", 1, max_tokens, m.context);
-  take(o.kv_lora_rank, "--kv-lora-rank", 0, max_dim, m.kv_lora_rank);
-  take(o.rope_dim, "--rope-dim", 0, max_dim, m.rope_dim);
+  take(o.layers, "--layers", 1, kMaxModelLayers, m.layers);
+  take(o.heads, "--heads", 1, kMaxModelHeads, m.heads);
+  take(o.kv_heads, "--kv-heads", 1, kMaxModelHeads, m.kv_heads);
+  take(o.head_dim, "--head-dim", 1, kMaxModelDim, m.head_dim);
+  take(o.context, "--context", 1, kMaxModelTokens, m.context);
+  take(o.kv_lora_rank, "--kv-lora-rank", 0, kMaxModelDim, m.kv_lora_rank);
+  take(o.rope_dim, "--rope-dim", 0, kMaxModelDim, m.rope_dim);
   if (keep_mha) m.kv_heads = m.heads;
   if (o.pattern) {
     m.pattern = *o.pattern;
     m.overridden = true;
   }
   if (o.window) {
-    take(o.window, "--window", 0, max_tokens, m.window);
+    take(o.window, "--window", 0, kMaxModelTokens, m.window);
     // A window on a model without local layers: make every attention layer local.
     if (m.window > 0 && !o.pattern && m.pattern.find('L') == std::string::npos) {
       for (char& c : m.pattern)

@@ -15,6 +15,11 @@
 
 namespace attnlab {
 
+// Past these a model's size is a typo, not a model: the presets file and a Hugging Face config.json
+// are held to the same limits.
+inline constexpr u64 kMaxModelLayers = 65536, kMaxModelHeads = 65536, kMaxModelDim = 65536,
+                     kMaxModelTokens = 1ull << 30;
+
 // What one layer keeps per token. Patterns spell a model's layers with one letter each.
 enum class LayerKind {
   global,  // 'G': attention over every earlier token: caches the whole sequence

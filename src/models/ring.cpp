@@ -9,7 +9,6 @@
 namespace attnlab {
 
 namespace {
-u128 bits_to_bytes(u128 bits) { return ceil_div(bits, 8); }
 
 // Bits one device holds per token of its block: Q and O (H heads), K and V plus, in a ring of more
 // than one device, the incoming K and V (Hkv heads each), in the element type; the softmax

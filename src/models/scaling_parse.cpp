@@ -7,28 +7,22 @@
 #include <string>
 
 #include "util/errors.hpp"
+#include "util/text.hpp"
 
 namespace attnlab {
 
 namespace {
 
-std::string trim(std::string_view s) {
-  size_t b = 0, e = s.size();
-  while (b < e && std::isspace(static_cast<unsigned char>(s[b]))) ++b;
-  while (e > b && std::isspace(static_cast<unsigned char>(s[e - 1]))) --e;
-  return std::string(s.substr(b, e - b));
-}
-
 }  // namespace
 
 double parse_duration(std::string_view raw, std::string_view option) {
-  std::string text = trim(raw);
+  std::string text(trim(raw));
   const char* begin = text.c_str();
   char* end = nullptr;
   double v = std::strtod(begin, &end);
   if (end == begin)
     throw InputError(fmt::format("{} must be a duration such as 1s, 250ms or 2min (got '{}')", option, text));
-  std::string unit = trim(std::string_view(end));
+  std::string unit(trim(std::string_view(end)));
   double scale = 0;
   if (unit.empty() || unit == "s" || unit == "sec") scale = 1;
   else if (unit == "ms") scale = 1e-3;

@@ -6,6 +6,7 @@
 #include <fstream>
 
 #include "util/parse_number.hpp"
+#include "util/text.hpp"
 
 namespace attnlab {
 
@@ -20,13 +21,6 @@ std::vector<std::string> split(std::string_view s, char sep) {
     start = end + 1;
   }
   return out;
-}
-
-std::string trim(std::string_view s) {
-  size_t a = s.find_first_not_of(" \t\r");
-  if (a == std::string_view::npos) return {};
-  size_t b = s.find_last_not_of(" \t\r");
-  return std::string(s.substr(a, b - a + 1));
 }
 
 bool parse_double(const std::string& s, double& out) {
@@ -155,7 +149,7 @@ std::vector<ServeRequest> workload_read_csv(const std::string& path, u64 max_len
   auto fail = [&](const std::string& why) -> InputError { return InputError(fmt::format("{}:{}: {}", path, lineno, why)); };
   while (std::getline(in, line)) {
     ++lineno;
-    std::string t = trim(line);
+    std::string t(trim(line));
     if (t.empty() || t[0] == '#') continue;
     auto fields = split(t, ',');
     for (auto& f : fields) f = trim(f);

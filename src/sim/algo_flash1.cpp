@@ -10,7 +10,6 @@ namespace attnlab {
 void flash_bwd_step(BlockEmitter& em, const Shape& s, u64 bh, u64 i, u64 j, u64 r, u64 c);  // algo_flash2.cpp
 
 namespace {
-constexpr u64 kStat = 4;
 constexpr u64 kStatCols = 2;  // m and l, fp32 each
 
 // One tile a kernel stores to initialise: `cols` columns of `elem` bytes, Br rows.
@@ -88,7 +87,7 @@ std::vector<KernelPlan> plan_flash1(const AttnConfig& c, const TilePlan& t) {
   if (c.has_fwd()) {
     // Alg. 1 line 2: initialize O = 0, l = 0, m = -inf in HBM.
     plans.push_back(plan_init("flash1_init", next_index(), s, Br,
-                              {{Tensor::O, s.d, s.eo}, {Tensor::stats, kStatCols, kStat}}));
+                              {{Tensor::O, s.d, s.eo}, {Tensor::stats, kStatCols, kStatBytes}}));
     const auto k = next_index();
     KernelPlan p = plan_per_head("flash1_fwd", s, t.smem_fwd, flops_fwd(c));
     // Tc·Tr passes 2^64 with 1 x 1 tiles at N = 2^32: checked like every count.
@@ -106,15 +105,15 @@ std::vector<KernelPlan> plan_flash1(const AttnConfig& c, const TilePlan& t) {
           at.em.load(Tensor::Q, at.bh, at.i, 0, at.r, s.d, s.e);
           at.em.load_scale(Tensor::Qscale, at.bh, at.i, s.sb);
           at.em.load(Tensor::O, at.bh, at.i, 0, at.r, s.d, s.eo);
-          at.em.load(Tensor::stats, at.bh, at.i, 0, at.r, kStatCols, kStat);
+          at.em.load(Tensor::stats, at.bh, at.i, 0, at.r, kStatCols, kStatBytes);
           // S = Qi Kjᵀ, m̃, P̃, l̃ (paper lines 9-11), then the rescaled O update (line 12):
           // reads Qi, Kj, S, P̃, Vj and the old Oi; writes S and P̃ on chip.
           const u64 r = at.r, cj = at.cj, rc = r * cj;
           at.em.compute(Tensor::S, at.bh, at.i, at.j,
-                       (r + cj) * s.d * s.e + rc * kStat + rc * s.e + cj * s.d * s.e + r * s.d * s.eo,
-                       rc * kStat + rc * s.e);
+                       (r + cj) * s.d * s.e + rc * kStatBytes + rc * s.e + cj * s.d * s.e + r * s.d * s.eo,
+                       rc * kStatBytes + rc * s.e);
           at.em.store(Tensor::O, at.bh, at.i, 0, r, s.d, s.eo);
-          at.em.store(Tensor::stats, at.bh, at.i, 0, r, kStatCols, kStat);
+          at.em.store(Tensor::stats, at.bh, at.i, 0, r, kStatCols, kStatBytes);
         },
         [](Step&) {});
     plans.push_back(std::move(p));
@@ -135,7 +134,7 @@ std::vector<KernelPlan> plan_flash1(const AttnConfig& c, const TilePlan& t) {
         },
         [=](Step& at) {
           for (Tensor x : {Tensor::Q, Tensor::O, Tensor::dO, Tensor::dQ}) at.em.load(x, at.bh, at.i, 0, at.r, s.d, s.e);
-          at.em.load(Tensor::stats, at.bh, at.i, 0, at.r, kStatCols, kStat);
+          at.em.load(Tensor::stats, at.bh, at.i, 0, at.r, kStatCols, kStatBytes);
           flash_bwd_step(at.em, s, at.bh, at.i, at.j, at.r, at.cj);
           at.em.store(Tensor::dQ, at.bh, at.i, 0, at.r, s.d, s.e);
         },

@@ -9,12 +9,11 @@
 namespace attnlab {
 
 namespace {
-constexpr u64 kStat = 4;  // fp32 per row statistic
 
 // On-chip bytes of one (i, j) forward step: S = Qi Kjᵀ, P = softmax(S), O += P Vj.
 void fwd_step(BlockEmitter& em, const Shape& s, u64 bh, u64 i, u64 j, u64 r, u64 c) {
-  const u64 read = (r + c) * s.d * s.e + r * c * kStat + r * c * s.e + c * s.d * s.e;
-  const u64 write = r * c * kStat + r * c * s.e;
+  const u64 read = (r + c) * s.d * s.e + r * c * kStatBytes + r * c * s.e + c * s.d * s.e;
+  const u64 write = r * c * kStatBytes + r * c * s.e;
   em.compute(Tensor::S, bh, i, j, read, write);
 }
 // The most K/V tiles one query tile visits: a window's band spans Br + left + right keys, which
@@ -33,9 +32,9 @@ u64 kv_tiles_max(const AttnConfig& c, u64 Br, u64 Bc, u64 Tc) {
 // dV += Pᵀ dO, dP = dO Vᵀ, dS = P ∘ (dP − D), dQ += dS K, dK += dSᵀ Q).
 void flash_bwd_step(BlockEmitter& em, const Shape& s, u64 bh, u64 i, u64 j, u64 r, u64 c) {
   const u64 rc = r * c, rd = r * s.d * s.e, cd = c * s.d * s.e;
-  const u64 read = (rd + cd) + rc * kStat + (rc * s.e + rd) + (rd + cd) + (rc * s.e + rc * kStat) +
+  const u64 read = (rd + cd) + rc * kStatBytes + (rc * s.e + rd) + (rd + cd) + (rc * s.e + rc * kStatBytes) +
                    (rc * s.e + cd) + (rc * s.e + rd);
-  const u64 write = rc * kStat + rc * s.e + rc * kStat + rc * s.e;
+  const u64 write = rc * kStatBytes + rc * s.e + rc * kStatBytes + rc * s.e;
   em.compute(Tensor::dS, bh, i, j, read, write);
 }
 
@@ -71,7 +70,7 @@ std::vector<KernelPlan> plan_flash2(const AttnConfig& c, const TilePlan& t) {
         fwd_step(em, s, bh, i, j, r, cj);
       }
       em.store(Tensor::O, bh, i, 0, r, s.d, s.eo);
-      em.store(Tensor::stats, bh, i, 0, r, 1, kStat);  // log-sum-exp, kept for the backward pass
+      em.store(Tensor::stats, bh, i, 0, r, 1, kStatBytes);  // log-sum-exp, kept for the backward pass
     };
     if (c.windowed()) p.flops = cprod("FLOPs", 4, c.head_dim, visible_pairs(c), c.batch, c.heads);  // the band only
     plans.push_back(std::move(p));
@@ -93,8 +92,8 @@ std::vector<KernelPlan> plan_flash2(const AttnConfig& c, const TilePlan& t) {
         em.load(Tensor::O, bh, i, 0, r, s.d, s.e);
         em.load(Tensor::dO, bh, i, 0, r, s.d, s.e);
         em.compute(Tensor::D, bh, i, 0, 2 * r * s.d * s.e, 0);
-        em.store(Tensor::D, bh, i, 0, r, 1, kStat);
-        em.store(Tensor::dQacc, bh, i, 0, r, s.d, kStat);
+        em.store(Tensor::D, bh, i, 0, r, 1, kStatBytes);
+        em.store(Tensor::dQacc, bh, i, 0, r, s.d, kStatBytes);
       };
       plans.push_back(std::move(p));
     }
@@ -116,14 +115,14 @@ std::vector<KernelPlan> plan_flash2(const AttnConfig& c, const TilePlan& t) {
           const u64 r = s.rows(i, Br);
           em.load(Tensor::Q, bh, i, 0, r, s.d, s.e);
           em.load(Tensor::dO, bh, i, 0, r, s.d, s.e);
-          em.load(Tensor::stats, bh, i, 0, r, 1, kStat);
-          em.load(Tensor::D, bh, i, 0, r, 1, kStat);
+          em.load(Tensor::stats, bh, i, 0, r, 1, kStatBytes);
+          em.load(Tensor::D, bh, i, 0, r, 1, kStatBytes);
           flash_bwd_step(em, s, bh, i, j, r, cj);
           // dQi += dS Kj: fp32 atomic adds (red.global.add), done by the L2: the block sends its
           // share once and reads nothing back. Counted as a read and a write per visit, the model
           // gave 1.12-1.34x the lts__t_bytes of PyTorch's FA2 backward on an H200; counted once,
           // -14..+6% (assets/measurements/h200-backward.json, attnlab measured --ncu).
-          em.reduce(Tensor::dQacc, bh, i, 0, r, s.d, kStat);
+          em.reduce(Tensor::dQacc, bh, i, 0, r, s.d, kStatBytes);
         }
         em.store(expand ? Tensor::dKexp : Tensor::dK, expand ? bh : kvh, j, 0, cj, s.d, s.e);
         em.store(expand ? Tensor::dVexp : Tensor::dV, expand ? bh : kvh, j, 0, cj, s.d, s.e);
@@ -135,13 +134,13 @@ std::vector<KernelPlan> plan_flash2(const AttnConfig& c, const TilePlan& t) {
       KernelPlan p;
       p.name = "flash2_bwd_convert_dq";
       p.grid = to_u64(cmul(s.BH, Tr, "thread blocks"), "thread blocks");
-      p.smem_bytes = Br * s.d * kStat;
+      p.smem_bytes = Br * s.d * kStatBytes;
       p.max_blocks_per_sm = 8;
       p.events_per_block = 2;
       p.emit = [=](u64 b, std::vector<TileEvent>& out, u64 limit) {
         BlockEmitter em{out, k, b, limit};
         const u64 bh = b / Tr, i = b % Tr, r = s.rows(i, Br);
-        em.load(Tensor::dQacc, bh, i, 0, r, s.d, kStat);
+        em.load(Tensor::dQacc, bh, i, 0, r, s.d, kStatBytes);
         em.store(Tensor::dQ, bh, i, 0, r, s.d, s.e);
       };
       plans.push_back(std::move(p));

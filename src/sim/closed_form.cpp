@@ -5,7 +5,6 @@
 namespace attnlab {
 
 namespace {
-constexpr u64 kStat = 4;
 
 // Accumulates per-head formulas, then scales them by the number of heads.
 struct Acc {
@@ -107,8 +106,8 @@ std::vector<KernelCounts> closed_form_counts(Algo algo, const AttnConfig& c, con
       a.rd(Tensor::Kscale, p.pairs * sb);
       a.rd(Tensor::Vscale, p.pairs * sb);
       a.wr(Tensor::O, nd_out);
-      a.wr(Tensor::stats, N * kStat);
-      a.on_chip((p.sum_r + 2 * p.sum_c) * de + p.sum_rc * (kStat + e), p.sum_rc * (kStat + e));
+      a.wr(Tensor::stats, N * kStatBytes);
+      a.on_chip((p.sum_r + 2 * p.sum_c) * de + p.sum_rc * (kStatBytes + e), p.sum_rc * (kStatBytes + e));
       out.push_back(a.done("flash2_fwd", BH));
     }
     if (c.has_bwd()) {
@@ -116,8 +115,8 @@ std::vector<KernelCounts> closed_form_counts(Algo algo, const AttnConfig& c, con
       Acc pre;
       pre.rd(Tensor::O, nd);
       pre.rd(Tensor::dO, nd);
-      pre.wr(Tensor::D, N * kStat);
-      pre.wr(Tensor::dQacc, N * s.d * kStat);
+      pre.wr(Tensor::D, N * kStatBytes);
+      pre.wr(Tensor::dQacc, N * s.d * kStatBytes);
       pre.on_chip(2 * nd, 0);
       out.push_back(pre.done("flash2_bwd_preprocess", BH));
       Acc a;
@@ -125,15 +124,15 @@ std::vector<KernelCounts> closed_form_counts(Algo algo, const AttnConfig& c, con
       a.rd(Tensor::V, nd);
       a.rd(Tensor::Q, p.sum_r * de);
       a.rd(Tensor::dO, p.sum_r * de);
-      a.rd(Tensor::stats, p.sum_r * kStat);
-      a.rd(Tensor::D, p.sum_r * kStat);
-      a.wr(Tensor::dQacc, p.sum_r * s.d * kStat);  // atomic adds: sent once (EventOp::reduce)
+      a.rd(Tensor::stats, p.sum_r * kStatBytes);
+      a.rd(Tensor::D, p.sum_r * kStatBytes);
+      a.wr(Tensor::dQacc, p.sum_r * s.d * kStatBytes);  // atomic adds: sent once (EventOp::reduce)
       a.wr(expand ? Tensor::dKexp : Tensor::dK, nd);
       a.wr(expand ? Tensor::dVexp : Tensor::dV, nd);
       flash_bwd_on_chip(a, s, p);
       out.push_back(a.done("flash2_bwd", BH));
       Acc cv;
-      cv.rd(Tensor::dQacc, N * s.d * kStat);
+      cv.rd(Tensor::dQacc, N * s.d * kStatBytes);
       cv.wr(Tensor::dQ, nd);
       out.push_back(cv.done("flash2_bwd_convert_dq", BH));
       if (expand) out.push_back(gqa_reduce(s, BHkv));
@@ -146,7 +145,7 @@ std::vector<KernelCounts> closed_form_counts(Algo algo, const AttnConfig& c, con
     if (c.has_fwd()) {
       Acc init;
       init.wr(Tensor::O, nd_out);
-      init.wr(Tensor::stats, N * 2 * kStat);
+      init.wr(Tensor::stats, N * 2 * kStatBytes);
       out.push_back(init.done("flash1_init", BH));
       Acc a;
       const u128 Tc = s.tiles(t.Bc);
@@ -157,10 +156,10 @@ std::vector<KernelCounts> closed_form_counts(Algo algo, const AttnConfig& c, con
       a.rd(Tensor::Q, p.sum_r * de);
       a.rd(Tensor::Qscale, p.pairs * sb);
       a.rd(Tensor::O, p.sum_r * de_out);
-      a.rd(Tensor::stats, p.sum_r * 2 * kStat);
+      a.rd(Tensor::stats, p.sum_r * 2 * kStatBytes);
       a.wr(Tensor::O, p.sum_r * de_out);
-      a.wr(Tensor::stats, p.sum_r * 2 * kStat);
-      a.on_chip((p.sum_r + 2 * p.sum_c) * de + p.sum_r * de_out + p.sum_rc * (kStat + e), p.sum_rc * (kStat + e));
+      a.wr(Tensor::stats, p.sum_r * 2 * kStatBytes);
+      a.on_chip((p.sum_r + 2 * p.sum_c) * de + p.sum_r * de_out + p.sum_rc * (kStatBytes + e), p.sum_rc * (kStatBytes + e));
       out.push_back(a.done("flash1_fwd", BH));
     }
     if (c.has_bwd()) {
@@ -171,7 +170,7 @@ std::vector<KernelCounts> closed_form_counts(Algo algo, const AttnConfig& c, con
       a.rd(Tensor::K, nd);
       a.rd(Tensor::V, nd);
       for (Tensor x : {Tensor::Q, Tensor::O, Tensor::dO, Tensor::dQ}) a.rd(x, p.sum_r * de);
-      a.rd(Tensor::stats, p.sum_r * 2 * kStat);
+      a.rd(Tensor::stats, p.sum_r * 2 * kStatBytes);
       a.wr(Tensor::dQ, p.sum_r * de);
       a.wr(expand ? Tensor::dKexp : Tensor::dK, nd);
       a.wr(expand ? Tensor::dVexp : Tensor::dV, nd);

@@ -13,6 +13,9 @@
 
 namespace attnlab {
 
+// A row statistic of the online softmax (m or l, or the backward's lse and D): one fp32 per query row.
+inline constexpr u64 kStatBytes = 4;
+
 struct LevelBytes {
   u128 read = 0, write = 0;
   u128 total() const { return cadd(read, write, "bytes"); }

@@ -42,6 +42,8 @@ u128 cprod(std::string_view what, u128 first, T... rest) {
 }
 // ceil(a / b) without forming a + b - 1, which wraps for a near 2^128 (b = 0 gives 0).
 inline u128 ceil_div(u128 a, u128 b) { return b == 0 ? 0 : a / b + (a % b != 0 ? 1 : 0); }
+// Bytes that hold `bits` (a 4-bit KV cache entry rounds up to whole bytes per tensor, not per value).
+inline u128 bits_to_bytes(u128 bits) { return ceil_div(bits, 8); }
 
 // Narrowing with a check: for APIs (JSON doubles, loop bounds) that need 64 bits.
 u64 to_u64(u128 v, std::string_view what);

@@ -34,7 +34,7 @@ void Table::add_separator() { rows_.emplace_back(); }
 
 namespace {
 // Display width: count UTF-8 code points, not bytes ("µs" is two columns wide, three bytes long).
-size_t display_width(std::string_view s) {
+size_t utf8_columns(std::string_view s) {
   size_t n = 0;
   for (unsigned char c : s) n += (c & 0xC0) != 0x80;
   return n;
@@ -43,12 +43,12 @@ size_t display_width(std::string_view s) {
 
 std::string Table::to_text() const {
   std::vector<size_t> width(columns_.size());
-  for (size_t c = 0; c < columns_.size(); ++c) width[c] = display_width(columns_[c].header);
+  for (size_t c = 0; c < columns_.size(); ++c) width[c] = utf8_columns(columns_[c].header);
   for (const auto& row : rows_)
-    for (size_t c = 0; c < row.size(); ++c) width[c] = std::max(width[c], display_width(row[c].text));
+    for (size_t c = 0; c < row.size(); ++c) width[c] = std::max(width[c], utf8_columns(row[c].text));
 
   auto pad = [](std::string_view s, size_t w, bool right) {
-    std::string fill(w - std::min(w, display_width(s)), ' ');
+    std::string fill(w - std::min(w, utf8_columns(s)), ' ');
     return right ? fill + std::string(s) : std::string(s) + fill;
   };
   auto rule = [&] {

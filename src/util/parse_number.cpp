@@ -4,6 +4,7 @@
 #include <fmt/format.h>
 
 #include "util/errors.hpp"
+#include "util/text.hpp"
 
 namespace attnlab {
 
@@ -16,12 +17,6 @@ bool all_digits(std::string_view s) {
   for (char c : s)
     if (!is_digit(c)) return false;
   return true;
-}
-
-std::string_view trim(std::string_view s) {
-  while (!s.empty() && std::isspace(static_cast<unsigned char>(s.front()))) s.remove_prefix(1);
-  while (!s.empty() && std::isspace(static_cast<unsigned char>(s.back()))) s.remove_suffix(1);
-  return s;
 }
 
 // Digits to u128; false past 128 bits.

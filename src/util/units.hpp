@@ -7,6 +7,9 @@
 
 namespace attnlab {
 
+// Binary byte units for sizes written in code (preset tables, file limits); GB is decimal (HBM capacity).
+inline constexpr u64 KiB = 1024, MiB = 1024 * KiB, GB = 1000ull * 1000 * 1000;
+
 std::string format_bytes(u128 bytes);        // "512 B", "1.50 KiB", "40.3 GiB"
 std::string format_bytes(double bytes);
 std::string format_seconds(double seconds);  // "812 ns", "12.3 µs", "4.56 ms", "1.20 s"
