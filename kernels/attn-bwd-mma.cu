@@ -505,7 +505,12 @@ __device__ __forceinline__ void tile_product(LoadA&& load_a, LoadB&& load_b, Mma
   }
 }
 
-template <typename T, int D, int Bc, int BrT, int kWarps, int kSM, int kKM, int kQM, int kMinBlocks, bool kPipe>
+// kOpt (variants 14-17): which order the step's products run in.
+constexpr int kFuseSdP = 1;  // Sᵀ and dPᵀ in one loop over d (16 independent mmas per k-step, not 8)
+constexpr int kDqFirst = 2;  // dQ (and its reds) before dK/dV, so the step ends on mmas nothing waits for
+
+template <typename T, int D, int Bc, int BrT, int kWarps, int kSM, int kKM, int kQM, int kMinBlocks, bool kPipe,
+          int kOpt>
 __global__ void __launch_bounds__(kWarps * 32, kMinBlocks) attn_bwd_kernel_2d(BwdParams p) {
   constexpr int kThreads = kWarps * 32;
   using Tile = Bwd2dTile<D, Bc, BrT>;
@@ -582,9 +587,37 @@ __global__ void __launch_bounds__(kWarps * 32, kMinBlocks) attn_bwd_kernel_2d(Bw
     const float* sL = reinterpret_cast<const float*>(smem + (sQ - sK) + 2 * Tile::kQBytes);
     const float* sD = sL + BrT;
 
-    // Sᵀ = Kj Qiᵀ on this warp's SK keys × SQ queries.
+    // Sᵀ = Kj Qiᵀ on this warp's SK keys × SQ queries (kFuseSdP: and dPᵀ = Vj dOiᵀ in the same loop,
+    // the K and V fragments of a k-step loaded together, so a warp has twice the independent mmas
+    // between two groups of loads and one product's start-up and drain instead of two).
     float s[kSMT][kSNT][4] = {};
-    {
+    float dp[kSMT][kSNT][4] = {};
+    if constexpr ((kOpt & kFuseSdP) != 0) {
+      uint32_t ak[2][kSMT][4], av[2][kSMT][4], bq[2][4], bo[2][4];
+      tile_product<D / 16, SQ / 16, kPipe>(
+          [&](int kk, int buf) {
+#pragma unroll
+            for (int mt = 0; mt < kSMT; ++mt) {
+              const uint32_t off = swizzle<D>(s_k0 + mt * 16 + lane % 16, kk * 2 + lane / 16);
+              ldmatrix_x4(ak[buf][mt], sK + off);
+              ldmatrix_x4(av[buf][mt], sV + off);
+            }
+          },
+          [&](int kk, int nb, int buf) {
+            const uint32_t off = swizzle<D>(s_q0 + nb * 16 + lane % 8 + (lane / 16) * 8, kk * 2 + (lane / 8) % 2);
+            ldmatrix_x4(bq[buf], sQ + off);
+            ldmatrix_x4(bo[buf], sdO + off);
+          },
+          [&](int nb, int ab, int bb) {
+#pragma unroll
+            for (int mt = 0; mt < kSMT; ++mt) {
+              mma_16816<T>(s[mt][2 * nb], ak[ab][mt], bq[bb][0], bq[bb][1]);
+              mma_16816<T>(s[mt][2 * nb + 1], ak[ab][mt], bq[bb][2], bq[bb][3]);
+              mma_16816<T>(dp[mt][2 * nb], av[ab][mt], bo[bb][0], bo[bb][1]);
+              mma_16816<T>(dp[mt][2 * nb + 1], av[ab][mt], bo[bb][2], bo[bb][3]);
+            }
+          });
+    } else {
       uint32_t a[2][kSMT][4], bq[2][4];
       tile_product<D / 16, SQ / 16, kPipe>(
           [&](int kk, int buf) {
@@ -633,26 +666,27 @@ __global__ void __launch_bounds__(kWarps * 32, kMinBlocks) attn_bwd_kernel_2d(Bw
       }
     }
 
-    // dPᵀ = Vj dOiᵀ on the same tile, then dSᵀ = Pᵀ ∘ (dPᵀ − D) to shared memory.
+    // dPᵀ = Vj dOiᵀ on the same tile (unless fused above), then dSᵀ = Pᵀ ∘ (dPᵀ − D) to shared memory.
     {
-      float dp[kSMT][kSNT][4] = {};
-      uint32_t a[2][kSMT][4], bo[2][4];
-      tile_product<D / 16, SQ / 16, kPipe>(
-          [&](int kk, int buf) {
+      if constexpr ((kOpt & kFuseSdP) == 0) {
+        uint32_t a[2][kSMT][4], bo[2][4];
+        tile_product<D / 16, SQ / 16, kPipe>(
+            [&](int kk, int buf) {
 #pragma unroll
-            for (int mt = 0; mt < kSMT; ++mt)
-              ldmatrix_x4(a[buf][mt], sV + swizzle<D>(s_k0 + mt * 16 + lane % 16, kk * 2 + lane / 16));
-          },
-          [&](int kk, int nb, int buf) {
-            ldmatrix_x4(bo[buf], sdO + swizzle<D>(s_q0 + nb * 16 + lane % 8 + (lane / 16) * 8, kk * 2 + (lane / 8) % 2));
-          },
-          [&](int nb, int ab, int bb) {
+              for (int mt = 0; mt < kSMT; ++mt)
+                ldmatrix_x4(a[buf][mt], sV + swizzle<D>(s_k0 + mt * 16 + lane % 16, kk * 2 + lane / 16));
+            },
+            [&](int kk, int nb, int buf) {
+              ldmatrix_x4(bo[buf], sdO + swizzle<D>(s_q0 + nb * 16 + lane % 8 + (lane / 16) * 8, kk * 2 + (lane / 8) % 2));
+            },
+            [&](int nb, int ab, int bb) {
 #pragma unroll
-            for (int mt = 0; mt < kSMT; ++mt) {
-              mma_16816<T>(dp[mt][2 * nb], a[ab][mt], bo[bb][0], bo[bb][1]);
-              mma_16816<T>(dp[mt][2 * nb + 1], a[ab][mt], bo[bb][2], bo[bb][3]);
-            }
-          });
+              for (int mt = 0; mt < kSMT; ++mt) {
+                mma_16816<T>(dp[mt][2 * nb], a[ab][mt], bo[bb][0], bo[bb][1]);
+                mma_16816<T>(dp[mt][2 * nb + 1], a[ab][mt], bo[bb][2], bo[bb][3]);
+              }
+            });
+      }
 #pragma unroll
       for (int nt = 0; nt < kSNT; ++nt) {
         const float2 dd = *reinterpret_cast<const float2*>(sD + s_q0 + nt * 8 + tig * 2);
@@ -671,7 +705,7 @@ __global__ void __launch_bounds__(kWarps * 32, kMinBlocks) attn_bwd_kernel_2d(Bw
 
     // dVj += Pᵀ dOi and dKj += dSᵀ Qi on this warp's KK keys × KD columns, over the Br queries:
     // A = Pᵀ / dSᵀ rows (ldmatrix), B = dOi / Qi read with ldmatrix.trans.
-    {
+    auto dkdv_product = [&] {
       uint32_t pa[2][kKMT][4], da[2][kKMT][4], bo[2][4], bq[2][4];
       tile_product<BrT / 16, KD / 16, kPipe>(
           [&](int kk, int buf) {
@@ -695,11 +729,11 @@ __global__ void __launch_bounds__(kWarps * 32, kMinBlocks) attn_bwd_kernel_2d(Bw
               mma_16816<T>(dk[mt][2 * db + 1], da[ab][mt], bq[bb][2], bq[bb][3]);
             }
           });
-    }
+    };
 
     // dQi += dSi Kj on this warp's QQ rows × QD columns, over the Bc keys: A = dSi read from the
     // [key][query] tile with ldmatrix.trans, B = Kj with ldmatrix.trans; 16-byte reds on sm_90.
-    {
+    auto dq_product = [&] {
       float acc[kQMT][kQNT][4] = {};
       uint32_t dsa[2][kQMT][4], bk[2][4];
       tile_product<Bc / 16, QD / 16, kPipe>(
@@ -726,6 +760,13 @@ __global__ void __launch_bounds__(kWarps * 32, kMinBlocks) attn_bwd_kernel_2d(Bw
 #pragma unroll
         for (int nt = 0; nt < kQNT; nt += 2)
           add_dq_pair(dq_rows + size_t(mt * 16 + gid) * D + nt * 8, D, acc[mt][nt], acc[mt][nt + 1], tig);
+    };
+    if constexpr ((kOpt & kDqFirst) != 0) {
+      dq_product();
+      dkdv_product();
+    } else {
+      dkdv_product();
+      dq_product();
     }
   }
 
@@ -885,9 +926,10 @@ cudaError_t bwd_launch(const AttnBackwardProblem& pr, cudaStream_t stream) {
                        BwdTile<D, Bc>::kSmemBytes, stagger);
 }
 
-template <typename T, int D, int Bc, int BrT, int kWarps, int kSM, int kKM, int kQM, int kMinBlocks, bool kPipe = false>
+template <typename T, int D, int Bc, int BrT, int kWarps, int kSM, int kKM, int kQM, int kMinBlocks, bool kPipe = false,
+          int kOpt = 0>
 cudaError_t bwd_launch_2d(const AttnBackwardProblem& pr, cudaStream_t stream) {
-  return bwd_run<T, D>(pr, stream, attn_bwd_kernel_2d<T, D, Bc, BrT, kWarps, kSM, kKM, kQM, kMinBlocks, kPipe>, Bc,
+  return bwd_run<T, D>(pr, stream, attn_bwd_kernel_2d<T, D, Bc, BrT, kWarps, kSM, kKM, kQM, kMinBlocks, kPipe, kOpt>, Bc,
                        kWarps * 32, Bwd2dTile<D, Bc, BrT>::kSmemBytes, 0);
 }
 
@@ -913,12 +955,24 @@ cudaError_t bwd_dispatch(const AttnBackwardProblem& p, cudaStream_t stream) {
     if (v == 9) return bwd_launch_2d<T, 64, 128, 64, 8, 4, 4, 4, 1>(p, stream);
     if (v == 10) return bwd_launch_2d<T, 64, 64, 64, 4, 2, 2, 2, 3, true>(p, stream);
     if (v == 11) return bwd_launch_2d<T, 64, 128, 128, 8, 4, 4, 4, 1, true>(p, stream);
+    if (v == 12) return bwd_launch_2d<T, 64, 128, 128, 8, 2, 4, 4, 1>(p, stream);
+    if (v == 13) return bwd_launch_2d<T, 64, 128, 64, 8, 4, 4, 4, 2>(p, stream);
+    if (v == 14) return bwd_launch_2d<T, 64, 64, 64, 4, 2, 2, 2, 3, false, kFuseSdP | kDqFirst>(p, stream);
+    if (v == 15) return bwd_launch_2d<T, 64, 64, 64, 4, 2, 2, 2, 3, false, kDqFirst>(p, stream);
+    if (v == 16) return bwd_launch_2d<T, 64, 64, 64, 4, 2, 2, 2, 3, false, kFuseSdP>(p, stream);
+    if (v == 17) return bwd_launch_2d<T, 64, 128, 128, 8, 2, 4, 4, 1, false, kFuseSdP | kDqFirst>(p, stream);
   } else {
     if (v == 7) return bwd_launch_2d<T, 128, 128, 64, 8, 4, 4, 2, 1>(p, stream);
     if (v == 8) return bwd_launch_2d<T, 128, 64, 64, 4, 2, 2, 2, 2>(p, stream);
     if (v == 9) return bwd_launch_2d<T, 128, 128, 64, 8, 4, 4, 4, 1>(p, stream);
     if (v == 10) return bwd_launch_2d<T, 128, 128, 64, 8, 4, 4, 2, 1, true>(p, stream);
     if (v == 11) return bwd_launch_2d<T, 128, 64, 64, 4, 2, 2, 2, 2, true>(p, stream);
+    if (v == 12) return bwd_launch_2d<T, 128, 128, 64, 16, 4, 4, 4, 1>(p, stream);
+    if (v == 13) return bwd_launch_2d<T, 128, 64, 64, 8, 2, 2, 2, 2>(p, stream);
+    if (v == 14) return bwd_launch_2d<T, 128, 128, 64, 8, 4, 4, 2, 1, false, kFuseSdP | kDqFirst>(p, stream);
+    if (v == 15) return bwd_launch_2d<T, 128, 128, 64, 8, 4, 4, 2, 1, false, kDqFirst>(p, stream);
+    if (v == 16) return bwd_launch_2d<T, 128, 128, 64, 8, 4, 4, 2, 1, false, kFuseSdP>(p, stream);
+    if (v == 17) return bwd_launch_2d<T, 128, 128, 64, 16, 4, 4, 4, 1, false, kFuseSdP | kDqFirst>(p, stream);
   }
   if (v >= 5) v = v == 5 ? 2 : 4;  // 5, 6 = 2, 4 with the staggered walk (bwd_launch sets it)
   if (p.shape.head_dim == 64) {
