@@ -361,7 +361,9 @@ int main(int argc, char** argv) {
         "FlashAttention-2's d64 warp layout (d64) / Br 64 Bc 128, 16 warps (d128); 13 = Br 64 Bc 128, 8 warps, 2 "
         "blocks per SM (d64) / Br 64 Bc 64, 8 warps, 2 blocks per SM (d128). 14-17 = products reordered: 14 = S^T "
         "and dP^T in one loop + dQ before dK/dV, 15 = dQ first, 16 = one S^T/dP^T loop (8's tiles at d64, 7's at "
-        "d128); 17 = 14's order on 12's tiles. " +
+        "d128); 17 = 14's order on 12's tiles; 18 = one S^T/dP^T loop on 12's tiles (d64) / 8's (d128); 19 = "
+        "the same on 7's tiles (d64) / 9's (d128); 20 = 14's order on 7's tiles (d64) / one S^T/dP^T loop "
+        "pipelined on 7's tiles (d128). " +
         std::string(fastest ? "fwd/bwd/step runs use the fastest listed variant on each shape (their 'variant')."
                             : "fwd/bwd/step runs use --variant (their 'variant').");
     if (!json_path.empty()) {
