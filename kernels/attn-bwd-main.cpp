@@ -357,7 +357,13 @@ int main(int argc, char** argv) {
         "Br 128 Bc 128 (d64) / Br 64 Bc 128 (d128), 8 warps; 8 = Br 64 Bc 64, 4 warps, 3 (d64) / 2 (d128) blocks "
         "per SM; 9 = Br 64 Bc 128, 8 warps. 10, 11 = the 2-D kernel with its fragment loads software-pipelined "
         "(two register buffers: the next k-step's ldmatrix before this one's mmas): 10 = 8's tiles (d64) / 7's "
-        "(d128); 11 = 7's tiles (d64) / 8's (d128). " +
+        "(d128); 11 = 7's tiles (d64) / 8's (d128). 12, 13 = other warp counts: 12 = Br 128 Bc 128 with "
+        "FlashAttention-2's d64 warp layout (d64) / Br 64 Bc 128, 16 warps (d128); 13 = Br 64 Bc 128, 8 warps, 2 "
+        "blocks per SM (d64) / Br 64 Bc 64, 8 warps, 2 blocks per SM (d128). 14-17 = products reordered: 14 = S^T "
+        "and dP^T in one loop + dQ before dK/dV, 15 = dQ first, 16 = one S^T/dP^T loop (8's tiles at d64, 7's at "
+        "d128); 17 = 14's order on 12's tiles; 18 = one S^T/dP^T loop on 12's tiles (d64) / 8's (d128); 19 = "
+        "the same on 7's tiles (d64) / 9's (d128); 20 = 14's order on 7's tiles (d64) / one S^T/dP^T loop "
+        "pipelined on 7's tiles (d128). " +
         std::string(fastest ? "fwd/bwd/step runs use the fastest listed variant on each shape (their 'variant')."
                             : "fwd/bwd/step runs use --variant (their 'variant').");
     if (!json_path.empty()) {

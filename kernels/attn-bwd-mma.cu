@@ -26,13 +26,18 @@
 //     but each warp then reads all of Qi and dOi twice (once per layout) for only 16 keys, and the
 //     L1/shared-memory unit is the bottleneck (ncu, B4 H16 N4096 d128, Bc 64: L1/TEX 82% busy,
 //     tensor pipe 33%).
-//   - 2-D (variants 7-9, the defaults): FlashAttention-2's warp layout. Pᵀ and dSᵀ go through
+//   - 2-D (variants 7-9, 12, 13): FlashAttention-2's warp layout. Pᵀ and dSᵀ go through
 //     shared memory once, so every product is split over the warps in two dimensions and each
 //     fragment a warp loads feeds 2-4 mmas (d128, Br 64, Bc 128: 608 KB of shared-memory traffic
 //     per step against 736 KB).
-//   - 2-D pipelined (variants 10-11; 10 is the d128 default): the same kernel with every tile
-//     product's fragment loads software-pipelined (tile_product: two register buffers, the next
-//     k-step's A fragments and the next B fragments loaded before this group's mmas).
+//   - 2-D pipelined (variants 10-11): the same kernel with every tile product's fragment loads
+//     software-pipelined (tile_product: two register buffers, the next k-step's A fragments and
+//     the next B fragments loaded before this group's mmas).
+//   - 2-D with the step's products reordered (variants 14-20; the defaults: 17 at d64, 16 at
+//     d128): kFuseSdP computes Sᵀ = Kj Qiᵀ and dPᵀ = Vj dOiᵀ in one loop over d (the K and V
+//     fragments of a k-step loaded together: 16 independent mmas per k-step instead of 8, and one
+//     product's start-up and drain per step instead of two); kDqFirst runs dQ and its reds before
+//     dK/dV, so the step ends on mmas that nothing waits for.
 // dQ by atomics rather than a separate pass: a separate dQ kernel (forward-ordered, one block per
 // Qi) must recompute S, P, dP once more: 7 tile products instead of 5 (+40% tensor work) to save
 // the atomics' L2 traffic; FlashAttention-2 makes the same choice. Only the atomic form is built
@@ -40,59 +45,63 @@
 //
 // Run:  attnlab-attn-bwd-mma --check      (fp64 CPU reference, bf16/fp16, d 64/128, causal,
 //       ragged, GQA, every variant)
-//       attnlab-attn-bwd-mma --time --sweep key --variants 1,2,3,4,5,6,7,8,9,10,11 --fastest --json F
+//       attnlab-attn-bwd-mma --time --sweep key --variants 7,8,10,14,16,17,18,19,20 --fastest --json F
 //       python3 kernels/torch_backward_reference.py --into F      (kernels/backward-device.sh: all)
 //
-// Measured (NVIDIA H200, driver 580.159.04, CUDA 13.0, PyTorch 2.11, 2026-12-02T08:35Z; B8 H16
+// Measured (NVIDIA H200, driver 580.159.04, CUDA 13.0, PyTorch 2.11, 2026-12-02T14:53Z; B8 H16
 // N4096 bf16, CUDA events, 2 warm-ups, L2 flushed, median of 10; backward = 2.5x forward FLOPs,
-// causal at half; kernels/backward-device.sh check time with VARIANTS=7,8,10,11;
-// assets/measurements/h200-backward.json):
-//                         ours    SDPA FA2       cuDNN          (TFLOP/s, ratio ours / theirs)
-//   bwd  d64 (v8)         246.4   257.7 0.96     427.2 0.58
-//   bwd  d64 causal (v8)  231.2   213.5 1.08     352.4 0.66
-//   bwd  d128 (v10)       266.4   282.1 0.94     528.8 0.50
-//   bwd  d128 causal (v10) 249.3  246.0 1.01     479.2 0.52
-//   fwd+bwd d64 / causal  253.7 / 235.1  vs FA2 275.3 / 238.3 (0.92 / 0.99)   (3.5x forward FLOPs)
-//   fwd+bwd d128 / causal 271.3 / 254.0  vs FA2 302.3 / 274.9 (0.90 / 0.92)   (our forward: attn-mma)
-// Re-measured 2026-12-02T12:41Z in the call that measured rung 2's shipped build (attn-bwd-hopper.cu;
-// same driver, CUDA, PyTorch; this kernel unchanged, its pre-pass and dQ conversion now launched
-// through attn_bwd_launch_prepass / attn_bwd_launch_dq_convert; 352 of 352 checks match): bwd d64
-// (v8) 248.7, causal 231.2, d128 (v10) 266.6, causal 247.6 vs FA2 260.8 / 213.5 / 277.9 / 247.6
-// (0.95 / 1.08 / 0.96 / 1.00) and cuDNN 413.4 / 328.7 / 523.2 / 447.7 (these are h200-backward.json's
-// runs now). Calls at 11:52Z and 12:22Z the same day: 244.8 / 229.9 / 266.7 / 245.4 and
-// 246.5 / 231.7 / 266.5 / 247.8.
-// Software pipelining of the fragment loads (variants 10, 11), same call, backward TFLOP/s:
-//   d64        v7 245.2  v8 248.3  v10 (8 pipelined) 243.2  v11 (7 pipelined) 244.8
-//   d64 causal v7 227.6  v8 232.5  v10 228.8  v11 228.6
-//   d128       v7 264.8  v8 255.2  v10 (7 pipelined) 266.3  v11 (8 pipelined) 252.6
-//   d128 causal v7 244.5 v8 241.5  v10 247.4  v11 239.1
-// i.e. -2% at d64, +0.6% / +1.2% at d128: inside the run-to-run spread (the earlier run below
-// measured v7 266.7). v10 is the d128 default as the fastest of this call (ptxas -v, sm_90: 255
-// registers and no spill, where v7 spills 4 bytes); d64 keeps v8. The load-to-mma latency inside one
-// product is therefore not what keeps us 4-6% behind FA2 non-causal: ptxas already hoisted the
-// loads where registers allowed. Not tried: 12 warps per SM at d128 (at most 168 registers per
-// thread, but the dK, dV accumulators of a 32-key × 64-column warp tile alone take 128, and Sᵀ, dPᵀ
-// 64 more while dS is formed: it would spill), and a 3-stage cp.async for Qi, dOi (long-scoreboard
-// stalls, the global loads, are not among the top stalls below). Not profiled after this change.
-// The first run (2026-12-02T07:57Z, variants 1-9): bwd d64 245.1 (v8) vs FA2 257.8, causal 229.7 vs
-// 212.9; d128 266.7 (v7) vs 280.4, causal 249.9 vs 250.9; cuDNN 427.9 / 359.3 / 540.5 / 453.4.
-// The 1-D kernel's best in that run: d64 220.9 (v4), d128 250.1 (v2): the 2-D kernel is
-// +12% at d64, +7% at d128. Variants, d64 / d128: v7 245.5 / 266.7, v8 246.8 / 247.2, v9 211.8 /
-// 260.0. At d64 v7 (Br = Bc = 128, FA2's tiles, 8 warps, 1 block per SM) and v8 (Br = Bc = 64,
-// 4 warps, 3 blocks per SM) tie although v7 moves half the L2 bytes (ncu: v8 11.4 GB, FA2 6.0 GB
-// at B4 H16 N4096): L2 traffic is not the limit. A second run of the same day (08:09Z, a build
-// that also skipped the Sᵀ/dPᵀ products of warp tiles that see no key) measured d64 232.9 vs
-// FA2 254.1 (0.92), d128 265.9 vs 280.0 (0.95), causal 218.6 / 246.8 (FA2 211.3 / 246.1): the
-// skip saved nothing measurable and the 4-warp kernels lost ~5%, so it was taken out again.
-// Short of FA2 by 4% at d64 and 6% at d128 (non-causal, 08:35Z run). What limited before the
-// pipelining (ncu --clock-control none, main
-// kernel, B4 H16 N4096, second run's build): d128 v7: tensor pipe 43% of peak, L1/TEX 67%, issue
-// slots 34% busy, 8 warps per SM (255 registers × 256 threads fill the register file); stalls per
-// issued instruction: wait 1.60 (fixed-latency dependencies: mma chains, ldmatrix -> mma), short
-// scoreboard 1.14 (shared-memory loads, ex2), math-pipe throttle 0.68, barrier 0.28. d64 v8:
-// tensor 37%, L1/TEX 75%, 12 warps per SM, short scoreboard 1.68, wait 1.55, barrier 0.29. That
-// read as too few warps to hide the load-to-mma latency; the pipelined variants 10, 11 (above)
-// hide it in the code and gained nothing measurable, so that reading is not confirmed.
+// causal at half; VARIANTS=7,8,10,14,16,17,18,19,20 RUNGS=mma kernels/backward-device.sh check time;
+// 640 of 640 (config, variant) pairs match the fp64 reference, every variant 1-20):
+//                          ours    SDPA FA2       cuDNN          (TFLOP/s, ratio ours / theirs)
+//   bwd  d64 (v17)         252.0   256.5 0.98     422.6 0.60
+//   bwd  d64 causal (v17)  231.9   211.0 1.10     338.8 0.68
+//   bwd  d128 (v16)        282.9   280.9 1.01     531.0 0.53
+//   bwd  d128 causal (v16) 262.3   243.4 1.08     450.2 0.58
+//   fwd+bwd d64 / causal   260.6 / 240.7 vs FA2 270.4 / 233.8 (0.96 / 1.03)   (3.5x forward FLOPs;
+//   fwd+bwd d128 / causal  284.1 / 263.1 vs FA2 300.8 / 270.2 (0.94 / 0.97)    our forward: attn-mma)
+// Every variant timed in that call (bwd TFLOP/s: d64, d64 causal, d128, d128 causal):
+//   v7  248.9 230.4 266.7 247.9    v8  248.7 231.5 258.0 242.4    v10 245.0 227.8 266.7 247.5
+//   v14 245.5 229.4 272.9 253.7    v16 240.1 224.6 280.7 260.0    v17 250.0 231.9 225.4 209.2
+//   v18 248.5 230.7 247.4 230.4    v19 240.9 223.9 261.2 240.7    v20 238.6 221.9 272.8 253.5
+// The call before (14:42Z, same setup, 544 of 544 checks of variants 1-17; FA2 253.8 / 202.9 /
+// 281.4 / 246.8, cuDNN 414.1 / 332.0 / 531.2 / 451.4; chosen: d64 v17 251.7 = 0.99x FA2, d128 v16
+// 284.7 = 1.01x, causal 233.3 = 1.15x, 262.2 = 1.06x):
+//   v7  248.7 230.6 266.7 247.8    v8  248.6 230.7 256.1 242.7    v10 241.0 229.3 266.2 247.4
+//   v12 244.6 228.0 214.3 200.9    v13 202.6 185.4 215.8 203.8    v14 243.3 230.3 272.5 252.9
+//   v15 237.5 223.9 272.4 253.1    v16 238.0 223.2 282.5 259.9    v17 251.3 233.3 226.9 208.9
+// What each change did:
+//   - One Sᵀ/dPᵀ loop (16, on 7's tiles): +5-6% at d128 (266.7 -> 280.7 / 282.5, the first variant
+//     level with FA2 there), +5% causal. ptxas (sm_90): 255 registers, no spill. ncu (main kernel,
+//     B4 H16 N4096, --clock-control none; v7's figures from the 08:10Z profile in brackets): 4.81 ms
+//     (5.07), tensor pipe 45.6% of peak (43.2), L1/TEX 71% (67), issue slots 32.7% (34.5), shared-
+//     memory wavefronts 712 M (702 M; 31.6 M of them bank conflicts, 4.4%), stalls per issued
+//     instruction: short scoreboard 1.72 (1.14), wait 1.60 (1.60), math-pipe throttle 0.58 (0.68),
+//     barrier 0.27 (0.28). Same shared-memory traffic, fewer instructions: the gain is one product's
+//     start-up and drain per step fewer, and waiting on shared-memory loads is now the top stall.
+//     At d64 on 8's tiles (4 warps, 3 blocks per SM) the same change loses 3-4% (240.1), and on
+//     FlashAttention-2's d64 warp layout (18) it ties 8 (248.5).
+//   - dQ before dK/dV (15): +2% at d128 (272.4), -4% at d64; with the one loop (14) +2% at d128,
+//     not 16's +5%: at d128 the two do not add.
+//   - FlashAttention-2's d64 warp layout (12: Br = Bc = 128, 8 warps, a warp's Sᵀ tile 64 keys × 32
+//     queries): 244.6 alone, 251.3 / 250.0 with both changes (17, the d64 default: the fastest d64
+//     variant of both calls, +0.5-1% over 8). ncu of 18 (that layout, one loop): L1/TEX 66%, tensor
+//     41%, issue 33%, stalls wait 1.51, short scoreboard 1.13, math-pipe throttle 0.71, MIO
+//     throttle 0.61 (the shared-memory instruction queue full: K, V, Q, dO fragments loaded back to
+//     back). Short of FA2 at d64 by 1-2%: not closed.
+//   - More warps per SM under a 128-register cap (12 at d128: 16 warps; 13: 2 blocks of 8 warps):
+//     ptxas spills (56-200 bytes of stack frame) and they lose 15-20% (13 at d64 202.6; 12, 13 at
+//     d128 214-216): the dK/dV accumulators and Sᵀ, dPᵀ do not fit in 128 registers. One loop
+//     software-pipelined (20 at d128) 272.8, on 9's dQ layout (19) 261.2: both below 16.
+// Earlier (same device, driver, CUDA, PyTorch; 2026-12-02 07:57Z-12:41Z, variants 1-11): the 2-D
+// kernel beat the 1-D one by 12% at d64, 7% at d128 (1-D best: d64 220.9 (v4), d128 250.1 (v2));
+// 7 (Br = Bc = 128 at d64) and 8 (Br = Bc = 64) tied at d64 although 7 moves half the L2 bytes (ncu,
+// B4 H16 N4096: 8 11.4 GB, FA2 6.0 GB), so L2 traffic is not the limit; software-pipelined
+// fragment loads (10, 11) moved -2% / +1%, inside the run-to-run spread; the previous defaults (8 at
+// d64, 10 at d128) measured 248.7 / 266.6 vs FA2 260.8 / 277.9 at 12:41Z (0.95 / 0.96). Skipping the
+// Sᵀ/dPᵀ products of warp tiles that see no key (causal) saved nothing measurable and was taken out.
+// Not tried: 12 warps per SM at d128 (at most 168 registers per thread, below what 7's tiles need,
+// see 12, 13 above), a 3-stage cp.async for Qi, dOi (long-scoreboard stalls, the global loads, are
+// 0.09-0.13 per instruction), a separate dQ pass (above).
 //
 // Names (the paper's): Br, Bc tile rows; Tc = ceil(Nkv/Bc) blocks per kv head; lse = m + log l of
 // the forward (so no m, l are carried here); D the row correction.
@@ -505,7 +514,12 @@ __device__ __forceinline__ void tile_product(LoadA&& load_a, LoadB&& load_b, Mma
   }
 }
 
-template <typename T, int D, int Bc, int BrT, int kWarps, int kSM, int kKM, int kQM, int kMinBlocks, bool kPipe>
+// kOpt (variants 14-17): which order the step's products run in.
+constexpr int kFuseSdP = 1;  // Sᵀ and dPᵀ in one loop over d (16 independent mmas per k-step, not 8)
+constexpr int kDqFirst = 2;  // dQ (and its reds) before dK/dV, so the step ends on mmas nothing waits for
+
+template <typename T, int D, int Bc, int BrT, int kWarps, int kSM, int kKM, int kQM, int kMinBlocks, bool kPipe,
+          int kOpt>
 __global__ void __launch_bounds__(kWarps * 32, kMinBlocks) attn_bwd_kernel_2d(BwdParams p) {
   constexpr int kThreads = kWarps * 32;
   using Tile = Bwd2dTile<D, Bc, BrT>;
@@ -582,9 +596,37 @@ __global__ void __launch_bounds__(kWarps * 32, kMinBlocks) attn_bwd_kernel_2d(Bw
     const float* sL = reinterpret_cast<const float*>(smem + (sQ - sK) + 2 * Tile::kQBytes);
     const float* sD = sL + BrT;
 
-    // Sᵀ = Kj Qiᵀ on this warp's SK keys × SQ queries.
+    // Sᵀ = Kj Qiᵀ on this warp's SK keys × SQ queries (kFuseSdP: and dPᵀ = Vj dOiᵀ in the same loop,
+    // the K and V fragments of a k-step loaded together, so a warp has twice the independent mmas
+    // between two groups of loads and one product's start-up and drain instead of two).
     float s[kSMT][kSNT][4] = {};
-    {
+    float dp[kSMT][kSNT][4] = {};
+    if constexpr ((kOpt & kFuseSdP) != 0) {
+      uint32_t ak[2][kSMT][4], av[2][kSMT][4], bq[2][4], bo[2][4];
+      tile_product<D / 16, SQ / 16, kPipe>(
+          [&](int kk, int buf) {
+#pragma unroll
+            for (int mt = 0; mt < kSMT; ++mt) {
+              const uint32_t off = swizzle<D>(s_k0 + mt * 16 + lane % 16, kk * 2 + lane / 16);
+              ldmatrix_x4(ak[buf][mt], sK + off);
+              ldmatrix_x4(av[buf][mt], sV + off);
+            }
+          },
+          [&](int kk, int nb, int buf) {
+            const uint32_t off = swizzle<D>(s_q0 + nb * 16 + lane % 8 + (lane / 16) * 8, kk * 2 + (lane / 8) % 2);
+            ldmatrix_x4(bq[buf], sQ + off);
+            ldmatrix_x4(bo[buf], sdO + off);
+          },
+          [&](int nb, int ab, int bb) {
+#pragma unroll
+            for (int mt = 0; mt < kSMT; ++mt) {
+              mma_16816<T>(s[mt][2 * nb], ak[ab][mt], bq[bb][0], bq[bb][1]);
+              mma_16816<T>(s[mt][2 * nb + 1], ak[ab][mt], bq[bb][2], bq[bb][3]);
+              mma_16816<T>(dp[mt][2 * nb], av[ab][mt], bo[bb][0], bo[bb][1]);
+              mma_16816<T>(dp[mt][2 * nb + 1], av[ab][mt], bo[bb][2], bo[bb][3]);
+            }
+          });
+    } else {
       uint32_t a[2][kSMT][4], bq[2][4];
       tile_product<D / 16, SQ / 16, kPipe>(
           [&](int kk, int buf) {
@@ -633,26 +675,27 @@ __global__ void __launch_bounds__(kWarps * 32, kMinBlocks) attn_bwd_kernel_2d(Bw
       }
     }
 
-    // dPᵀ = Vj dOiᵀ on the same tile, then dSᵀ = Pᵀ ∘ (dPᵀ − D) to shared memory.
+    // dPᵀ = Vj dOiᵀ on the same tile (unless fused above), then dSᵀ = Pᵀ ∘ (dPᵀ − D) to shared memory.
     {
-      float dp[kSMT][kSNT][4] = {};
-      uint32_t a[2][kSMT][4], bo[2][4];
-      tile_product<D / 16, SQ / 16, kPipe>(
-          [&](int kk, int buf) {
+      if constexpr ((kOpt & kFuseSdP) == 0) {
+        uint32_t a[2][kSMT][4], bo[2][4];
+        tile_product<D / 16, SQ / 16, kPipe>(
+            [&](int kk, int buf) {
 #pragma unroll
-            for (int mt = 0; mt < kSMT; ++mt)
-              ldmatrix_x4(a[buf][mt], sV + swizzle<D>(s_k0 + mt * 16 + lane % 16, kk * 2 + lane / 16));
-          },
-          [&](int kk, int nb, int buf) {
-            ldmatrix_x4(bo[buf], sdO + swizzle<D>(s_q0 + nb * 16 + lane % 8 + (lane / 16) * 8, kk * 2 + (lane / 8) % 2));
-          },
-          [&](int nb, int ab, int bb) {
+              for (int mt = 0; mt < kSMT; ++mt)
+                ldmatrix_x4(a[buf][mt], sV + swizzle<D>(s_k0 + mt * 16 + lane % 16, kk * 2 + lane / 16));
+            },
+            [&](int kk, int nb, int buf) {
+              ldmatrix_x4(bo[buf], sdO + swizzle<D>(s_q0 + nb * 16 + lane % 8 + (lane / 16) * 8, kk * 2 + (lane / 8) % 2));
+            },
+            [&](int nb, int ab, int bb) {
 #pragma unroll
-            for (int mt = 0; mt < kSMT; ++mt) {
-              mma_16816<T>(dp[mt][2 * nb], a[ab][mt], bo[bb][0], bo[bb][1]);
-              mma_16816<T>(dp[mt][2 * nb + 1], a[ab][mt], bo[bb][2], bo[bb][3]);
-            }
-          });
+              for (int mt = 0; mt < kSMT; ++mt) {
+                mma_16816<T>(dp[mt][2 * nb], a[ab][mt], bo[bb][0], bo[bb][1]);
+                mma_16816<T>(dp[mt][2 * nb + 1], a[ab][mt], bo[bb][2], bo[bb][3]);
+              }
+            });
+      }
 #pragma unroll
       for (int nt = 0; nt < kSNT; ++nt) {
         const float2 dd = *reinterpret_cast<const float2*>(sD + s_q0 + nt * 8 + tig * 2);
@@ -671,7 +714,7 @@ __global__ void __launch_bounds__(kWarps * 32, kMinBlocks) attn_bwd_kernel_2d(Bw
 
     // dVj += Pᵀ dOi and dKj += dSᵀ Qi on this warp's KK keys × KD columns, over the Br queries:
     // A = Pᵀ / dSᵀ rows (ldmatrix), B = dOi / Qi read with ldmatrix.trans.
-    {
+    auto dkdv_product = [&] {
       uint32_t pa[2][kKMT][4], da[2][kKMT][4], bo[2][4], bq[2][4];
       tile_product<BrT / 16, KD / 16, kPipe>(
           [&](int kk, int buf) {
@@ -695,11 +738,11 @@ __global__ void __launch_bounds__(kWarps * 32, kMinBlocks) attn_bwd_kernel_2d(Bw
               mma_16816<T>(dk[mt][2 * db + 1], da[ab][mt], bq[bb][2], bq[bb][3]);
             }
           });
-    }
+    };
 
     // dQi += dSi Kj on this warp's QQ rows × QD columns, over the Bc keys: A = dSi read from the
     // [key][query] tile with ldmatrix.trans, B = Kj with ldmatrix.trans; 16-byte reds on sm_90.
-    {
+    auto dq_product = [&] {
       float acc[kQMT][kQNT][4] = {};
       uint32_t dsa[2][kQMT][4], bk[2][4];
       tile_product<Bc / 16, QD / 16, kPipe>(
@@ -726,6 +769,13 @@ __global__ void __launch_bounds__(kWarps * 32, kMinBlocks) attn_bwd_kernel_2d(Bw
 #pragma unroll
         for (int nt = 0; nt < kQNT; nt += 2)
           add_dq_pair(dq_rows + size_t(mt * 16 + gid) * D + nt * 8, D, acc[mt][nt], acc[mt][nt + 1], tig);
+    };
+    if constexpr ((kOpt & kDqFirst) != 0) {
+      dq_product();
+      dkdv_product();
+    } else {
+      dkdv_product();
+      dq_product();
     }
   }
 
@@ -885,9 +935,10 @@ cudaError_t bwd_launch(const AttnBackwardProblem& pr, cudaStream_t stream) {
                        BwdTile<D, Bc>::kSmemBytes, stagger);
 }
 
-template <typename T, int D, int Bc, int BrT, int kWarps, int kSM, int kKM, int kQM, int kMinBlocks, bool kPipe = false>
+template <typename T, int D, int Bc, int BrT, int kWarps, int kSM, int kKM, int kQM, int kMinBlocks, bool kPipe = false,
+          int kOpt = 0>
 cudaError_t bwd_launch_2d(const AttnBackwardProblem& pr, cudaStream_t stream) {
-  return bwd_run<T, D>(pr, stream, attn_bwd_kernel_2d<T, D, Bc, BrT, kWarps, kSM, kKM, kQM, kMinBlocks, kPipe>, Bc,
+  return bwd_run<T, D>(pr, stream, attn_bwd_kernel_2d<T, D, Bc, BrT, kWarps, kSM, kKM, kQM, kMinBlocks, kPipe, kOpt>, Bc,
                        kWarps * 32, Bwd2dTile<D, Bc, BrT>::kSmemBytes, 0);
 }
 
@@ -902,7 +953,14 @@ cudaError_t bwd_launch_2d(const AttnBackwardProblem& pr, cudaStream_t stream) {
 //   9, d64:  Br 64, Bc 128, 8 warps, Sᵀ 4×2 (32 × 32), dK/dV 4×2 (32 × 32), dQ 4×2 (16 × 32)
 //   9, d128: as 7 with dQ 4×2 (16 queries × 64 columns per warp)
 //   10, 11: the fragment loads software-pipelined (tile_product); 10 = 8's tiles at d64, 7's at
-//   d128 (the d128 default); 11 = 7's tiles at d64, 8's at d128
+//   d128; 11 = 7's tiles at d64, 8's at d128
+//   12, d64:  Br = Bc = 128, 8 warps, Sᵀ 2×4 (64 keys × 32 queries), dK/dV 4×2, dQ 4×2 (FA2's d64)
+//   12, d128: Br 64, Bc 128, 16 warps (128 registers), Sᵀ 4×4 (32 × 16), dK/dV 4×4, dQ 4×4
+//   13, d64:  as 9, 2 blocks per SM (128 registers); 13, d128: Br = Bc = 64, 8 warps, 2 blocks per SM
+//   14-20 (kOpt: kFuseSdP one Sᵀ/dPᵀ loop, kDqFirst dQ before dK/dV): 14 = both, 15 = kDqFirst,
+//   16 = kFuseSdP on 8's tiles (d64) / 7's (d128, the d128 default); 17 = both on 12's tiles (the
+//   d64 default); 18 = kFuseSdP on 12's tiles (d64) / 8's (d128); 19 = kFuseSdP on 7's (d64) / 9's
+//   (d128); 20 = both on 7's tiles (d64) / kFuseSdP pipelined on 7's (d128)
 // The default per d is the fastest measured on the H200 (header).
 template <typename T>
 cudaError_t bwd_dispatch(const AttnBackwardProblem& p, cudaStream_t stream) {
@@ -913,12 +971,30 @@ cudaError_t bwd_dispatch(const AttnBackwardProblem& p, cudaStream_t stream) {
     if (v == 9) return bwd_launch_2d<T, 64, 128, 64, 8, 4, 4, 4, 1>(p, stream);
     if (v == 10) return bwd_launch_2d<T, 64, 64, 64, 4, 2, 2, 2, 3, true>(p, stream);
     if (v == 11) return bwd_launch_2d<T, 64, 128, 128, 8, 4, 4, 4, 1, true>(p, stream);
+    if (v == 12) return bwd_launch_2d<T, 64, 128, 128, 8, 2, 4, 4, 1>(p, stream);
+    if (v == 13) return bwd_launch_2d<T, 64, 128, 64, 8, 4, 4, 4, 2>(p, stream);
+    if (v == 14) return bwd_launch_2d<T, 64, 64, 64, 4, 2, 2, 2, 3, false, kFuseSdP | kDqFirst>(p, stream);
+    if (v == 15) return bwd_launch_2d<T, 64, 64, 64, 4, 2, 2, 2, 3, false, kDqFirst>(p, stream);
+    if (v == 16) return bwd_launch_2d<T, 64, 64, 64, 4, 2, 2, 2, 3, false, kFuseSdP>(p, stream);
+    if (v == 17) return bwd_launch_2d<T, 64, 128, 128, 8, 2, 4, 4, 1, false, kFuseSdP | kDqFirst>(p, stream);
+    if (v == 18) return bwd_launch_2d<T, 64, 128, 128, 8, 2, 4, 4, 1, false, kFuseSdP>(p, stream);
+    if (v == 19) return bwd_launch_2d<T, 64, 128, 128, 8, 4, 4, 4, 1, false, kFuseSdP>(p, stream);
+    if (v == 20) return bwd_launch_2d<T, 64, 128, 128, 8, 4, 4, 4, 1, false, kFuseSdP | kDqFirst>(p, stream);
   } else {
     if (v == 7) return bwd_launch_2d<T, 128, 128, 64, 8, 4, 4, 2, 1>(p, stream);
     if (v == 8) return bwd_launch_2d<T, 128, 64, 64, 4, 2, 2, 2, 2>(p, stream);
     if (v == 9) return bwd_launch_2d<T, 128, 128, 64, 8, 4, 4, 4, 1>(p, stream);
     if (v == 10) return bwd_launch_2d<T, 128, 128, 64, 8, 4, 4, 2, 1, true>(p, stream);
     if (v == 11) return bwd_launch_2d<T, 128, 64, 64, 4, 2, 2, 2, 2, true>(p, stream);
+    if (v == 12) return bwd_launch_2d<T, 128, 128, 64, 16, 4, 4, 4, 1>(p, stream);
+    if (v == 13) return bwd_launch_2d<T, 128, 64, 64, 8, 2, 2, 2, 2>(p, stream);
+    if (v == 14) return bwd_launch_2d<T, 128, 128, 64, 8, 4, 4, 2, 1, false, kFuseSdP | kDqFirst>(p, stream);
+    if (v == 15) return bwd_launch_2d<T, 128, 128, 64, 8, 4, 4, 2, 1, false, kDqFirst>(p, stream);
+    if (v == 16) return bwd_launch_2d<T, 128, 128, 64, 8, 4, 4, 2, 1, false, kFuseSdP>(p, stream);
+    if (v == 17) return bwd_launch_2d<T, 128, 128, 64, 16, 4, 4, 4, 1, false, kFuseSdP | kDqFirst>(p, stream);
+    if (v == 18) return bwd_launch_2d<T, 128, 64, 64, 4, 2, 2, 2, 2, false, kFuseSdP>(p, stream);
+    if (v == 19) return bwd_launch_2d<T, 128, 128, 64, 8, 4, 4, 4, 1, false, kFuseSdP>(p, stream);
+    if (v == 20) return bwd_launch_2d<T, 128, 128, 64, 8, 4, 4, 2, 1, true, kFuseSdP>(p, stream);
   }
   if (v >= 5) v = v == 5 ? 2 : 4;  // 5, 6 = 2, 4 with the staggered walk (bwd_launch sets it)
   if (p.shape.head_dim == 64) {

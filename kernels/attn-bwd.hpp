@@ -36,7 +36,8 @@ struct AttnBackwardProblem {
   int variant = 0;  // kernel variant (attn_bwd_variant below); 0 = the default
 };
 
-// The variant a problem runs (variant 0 = the default per d, the fastest measured on the H200) and
+// The variant a problem runs (variant 0 = the default per d, the fastest measured on the H200:
+// 17 at d64, 16 at d128) and
 // its tiles in the simulator's vocabulary: Br = block_q (query rows per step), Bc = block_kv (keys
 // per block). Variants: 1 = Bc 64 (4 warps), 8-byte dQ reds; 2 = Bc 128 (8 warps), 8-byte reds;
 // 3 = Bc 128, 16-byte reds; 4 = Bc 64, 16-byte reds; 5, 6 = 2, 4 with each block starting its walk
@@ -45,9 +46,16 @@ struct AttnBackwardProblem {
 // d64, Br 64 Bc 128 at d128; 8 = Br 64 Bc 64 (4 warps, several blocks per SM); 9 = Br 64 Bc 128
 // (8 warps; at d128 7 with another dQ warp layout); 10, 11 = the 2-D kernel with its fragment
 // loads software-pipelined: 10 = 8's tiles at d64, 7's at d128; 11 = 7's at d64, 8's at d128.
+// 12, 13 = the 2-D kernel, other warp counts: 12 = d64 Br 128 Bc 128 with FlashAttention-2's d64
+// warp layout (Sᵀ 64 keys × 32 queries per warp), d128 Br 64 Bc 128 with 16 warps; 13 = d64 Br 64
+// Bc 128 (8 warps, 2 blocks per SM), d128 Br 64 Bc 64 (8 warps, 2 blocks per SM). 14-17 = the
+// 2-D kernel with its products reordered: 14 = Sᵀ and dPᵀ in one loop and dQ before dK/dV, 15 =
+// dQ first only, 16 = one Sᵀ/dPᵀ loop only (8's tiles at d64, 7's at d128); 17 = 14's order on
+// 12's tiles; 18, 19 = one Sᵀ/dPᵀ loop on 12's tiles (d64) / 8's (d128), on 7's tiles (d64) / 9's
+// (d128); 20 = 14's order on 7's tiles (d64), one Sᵀ/dPᵀ loop pipelined on 7's tiles (d128).
 // attn-bwd-mma.cu's dispatch follows this table.
-inline constexpr int kBwdVariants = 11;
-inline int attn_bwd_variant(int head_dim, int variant) { return variant != 0 ? variant : (head_dim == 64 ? 8 : 10); }
+inline constexpr int kBwdVariants = 20;
+inline int attn_bwd_variant(int head_dim, int variant) { return variant != 0 ? variant : (head_dim == 64 ? 17 : 16); }
 struct BwdTiles {
   int block_q, block_kv;
 };
@@ -58,6 +66,11 @@ inline BwdTiles attn_bwd_tiles(int head_dim, int variant) {
   if (v == 9) return {64, 128};
   if (v == 10) return head_dim == 64 ? BwdTiles{64, 64} : BwdTiles{64, 128};
   if (v == 11) return head_dim == 64 ? BwdTiles{128, 128} : BwdTiles{64, 64};
+  if (v == 12 || v == 17) return head_dim == 64 ? BwdTiles{128, 128} : BwdTiles{64, 128};
+  if (v == 13) return head_dim == 64 ? BwdTiles{64, 128} : BwdTiles{64, 64};
+  if (v == 18) return head_dim == 64 ? BwdTiles{128, 128} : BwdTiles{64, 64};
+  if (v >= 19) return head_dim == 64 ? BwdTiles{128, 128} : BwdTiles{64, 128};
+  if (v >= 14) return head_dim == 64 ? BwdTiles{64, 64} : BwdTiles{64, 128};
   return {64, v == 2 || v == 3 || v == 5 ? 128 : 64};
 }
 

@@ -40,7 +40,7 @@ for st in $stages; do
       first=""
       for r in $RUNGS; do
         if [ $r = mma ]; then
-          $BIN --time --sweep key --variants ${VARIANTS:-1,2,3,4,5,6,7,8,9,10,11} --fastest --json $OUT/time-$r.json > $OUT/time-$r.txt 2>&1
+          $BIN --time --sweep key --variants ${VARIANTS:-1,2,3,4,5,6,7,8,9,10,11,12,13,14,15,16,17,18,19,20} --fastest --json $OUT/time-$r.json > $OUT/time-$r.txt 2>&1
         else
           $BIN --rung $r --time --sweep key --variants ${HOPPER_VARIANTS:-1,2,3,4} --fastest --json $OUT/time-$r.json > $OUT/time-$r.txt 2>&1
         fi
