@@ -37,14 +37,15 @@
 //     16-byte chunks and the producer warps' own loads.)
 //
 // Tiles (paper names): Bc = 128 keys per block (2 consumer warpgroups × 64 keys), Br = 64 query
-// rows per step; d = 64 or 128. Grid: Tc = ceil(Nkv/Bc) × kv heads × batch; a block walks the
+// rows per step (variant 7 at d64: 128); d = 64 or 128. Grid: Tc = ceil(Nkv/Bc) × kv heads × batch; a block walks the
 // query tiles of every head of its GQA group (dKj, dVj come out summed over the group), causal
 // blocks skip the query tiles that see none of their keys. Shared memory (d128): Kj, Vj 64 KiB,
 // 2 stages × (Qi, dOi) 64 KiB, dSᵀ 2 × 16 KiB, 160 KiB in all (variant 4: + 2 × 32 KiB of dQi,
-// 226 KiB of the 227 with the alignment slack): one block (384 threads) per SM. Registers: the producer warpgroup's 24 per
-// thread (setmaxnreg.dec) are what lets the consumers have 240 (128·24 + 256·240 = 64512, the
-// 168 per thread the launch allocates); variant 4's build has a 16-24-byte stack frame (variant 1's
-// none: cuobjdump --dump-resource-usage), a few spilled registers; where was not looked at.
+// 226 KiB of the 227 with the alignment slack): one block (384 threads) per SM. Registers: the
+// producer warpgroup's 24 per thread (setmaxnreg.dec) are what lets the consumers have 240
+// (128·24 + 256·240 = 64512, the 168 per thread the launch allocates). Stack frames
+// (cuobjdump --dump-resource-usage): variants 1, 5 (d64), 7, 9 none; 4, 8: 16-24 bytes; 2 at
+// d128: 128; 5, 6 at d128: 200, 240 (with C7512: they do not fit).
 //
 // Barriers and waits, each with its reason: kv_full (Kj, Vj landed: once, before the first Sᵀ);
 // full[s] (Qi, dOi, lse, D of a step landed); empty[s] (all 8 consumer warps are done with stage s:
@@ -54,46 +55,67 @@
 // warpgroup, its own half); variant 4: dq_full[b] (all 8 consumer warps stored their rows of the
 // dQi of a step into buffer b: the producer warps wait on it before loading it) and dq_empty[b]
 // (producer warps 1-3 loaded all of buffer b: the consumers wait on it before storing the dQi of
-// the step two later into it). wgmma waits: wait<1> after Sᵀ, dPᵀ (Sᵀ done, dPᵀ may run on while
-// Pᵀ = exp2(..) is computed), wait<0> before dS (dPᵀ), wait<0> at the end of a step (dV, dK, dQ
-// products done: the stage may be released and dq read).
+// the step two later into it). wgmma waits (variant 1): wait<1> after Sᵀ, dPᵀ (Sᵀ done, dPᵀ may
+// run on while Pᵀ = exp2(..) is computed), wait<0> before dS (dPᵀ), wait<0> at the end of a step
+// (dV, dK, dQ products done: the stage may be released and dq read). Variants 5, 6 replace the
+// named barrier 1 and these waits with their own (the consumer loop).
 //
-// Variants (attn-bwd.hpp): 1 (the default at d64) as above; 2 issues step i+1's Sᵀ, dPᵀ before step i's
-// dQ reds (FA3 overlaps more than that); 3 lets each warpgroup compute dQi over its own 64 keys
-// and all of d (no barrier between the warpgroups, so that one's exp2 can overlap the other's
-// wgmmas; twice the dQ reds). Both are slower (below): variant 2 because ptxas then serialises
-// the wgmmas (warning C7515, plus 512 bytes of spills at d128): a register-defining instruction
-// (the accumulator fences) sits inside what it takes for the wgmma pipeline; variant 3 because
-// of its doubled reds. 4 (the dQ reds by the producer warps) is the faster at d128, +10-12%:
-// the consumers no longer spend a step's tail issuing Br·d/8 16-byte reds per warpgroup; 2-3% slower at
-// d64, where a step's products are half as long and the hand-off (st.shared, two mbarriers) costs
-// about what the reds it moves did.
+// Variants (attn-bwd.hpp): 1 as above; 2 issues step i+1's Sᵀ, dPᵀ before step i's dQ reds; 3
+// lets each warpgroup compute dQi over its own 64 keys and all of d (no barrier between the
+// warpgroups, so that one's exp2 can overlap the other's wgmmas; twice the dQ reds). Both are
+// slower (below): variant 2 because ptxas then serialises the wgmmas (warning C7515, plus 512
+// bytes of spills at d128): a register-defining instruction (the accumulator fences) sits inside
+// what it takes for the wgmma pipeline; variant 3 because of its doubled reds. 4 (the dQ reds by
+// the producer warps; the default at d128) is the faster at d128, +10-12%: the consumers no
+// longer spend a step's tail issuing Br·d/8 16-byte reds per warpgroup; 2-3% slower at d64, where
+// a step's products are half as long and the hand-off (st.shared, two mbarriers) costs about
+// what the reds it moves did.
+//   5 (the default at d64), 6 = 1, 4 with the dQ product deferred: step i's dSi Kj is issued in
+// step i+1, right after its Sᵀ, dPᵀ, and dVj += Pᵀ dOi is issued as soon as Pᵀ is packed, before
+// dSᵀ is computed. Why: in 1 the tensor cores idle while both warpgroups compute Pᵀ and dSᵀ;
+// now dQ(i−1) runs under Pᵀ and dSᵀ, and dV(i) under dSᵀ, with no register of an in-flight
+// wgmma touched (variant 2's trap): commit groups per step Sᵀ, dPᵀ, dQ(i−1), dV, dK, retired
+// by wait<2> three times and wait<0> once. The per-step barrier between the warpgroups becomes
+// a hand-over one step ahead (named barriers 1-4, bar.arrive / bar.sync; the consumer loop says
+// why its order is safe). Result: d64 +9% over 1 (344.5 vs 315.7), causal +6%; d128 -28%: there
+// dKj, dVj (128 registers) + Sᵀ, dPᵀ (64) + the in-flight dQ (32) + the Pᵀ, dSᵀ fragments do
+// not fit in 240, and ptxas serialises the wgmmas (C7512) and keeps a 200-byte stack frame (6:
+// 240). 6's hand-off to the producer warps costs more than the reds it moves at d64 (-5% vs 5).
+//   7 = 1 with Br 128 at d64 (at d128 it runs 5: Sᵀ, dPᵀ of 128 queries do not fit beside dKj,
+// dVj): half the steps, so half the per-step waits and barriers, and N = 128 Sᵀ/dPᵀ wgmmas; dSᵀ
+// is stored as two [Bc][64] column blocks and dQ is two M = 64 products. +4% over 1 (327.8),
+// less than 5; not combined with 5 (Sᵀ, dPᵀ of 128 queries + an in-flight dQ exceed 240 too).
+//   8, 9 = 4, 1 with only the early dV (no deferral): no gain, 8 -3% vs 4 at d128 (442.9 vs
+// 456.8), 9 -1 to -2% vs 1: dSᵀ is a short stretch (32 FMAs, 16 packs, 16 st.shared a thread),
+// and the extra commit group and wait cost about what the overlap saves.
 //
 // Run: attnlab-attn-bwd-mma --rung hopper --check       (fp64 reference, every variant)
-//      attnlab-attn-bwd-mma --rung hopper --time --sweep key --variants 1,2,3,4 --fastest --json F
+//      attnlab-attn-bwd-mma --rung hopper --time --sweep key --variants 1,4,5,7,8,9 --fastest --json F
 //      kernels/backward-device.sh (RUNGS="mma hopper": check, time, sanitize, ncu-ours in one call)
 //
-// MEASURED (NVIDIA H200, driver 580.159.04, CUDA 13.0, PyTorch 2.11, 2026-12-02T12:41Z; B8 H16
-// N4096 bf16, CUDA events, 2 warm-ups, L2 flushed, median of 10; backward = 2.5x the forward's
-// FLOPs, causal at half; RUNGS="mma hopper" VARIANTS=7,8,10,11 SANITIZE_RUNGS=hopper
-// backward-device.sh check time sanitize ncu-ours; assets/measurements/h200-backward.json).
-// Correctness first, same call: 128 of 128 (config, variant) pairs match the fp64 reference
-// (variants 1-4; bf16/fp16, d64/d128, causal and not, ragged, GQA/MQA, Nq != Nkv; bf16 rel-L2 <=
-// 0.02, fp16 <= 0.003), rung 1 352 of 352.
-//                      bwd-hopper  bwd-mma   SDPA FA2        cuDNN          (TFLOP/s; ratio ours/theirs)
-//   bwd d64 (v1)         332.7      248.7    260.8  1.28     413.4  0.80
-//   bwd d64 causal (v1)  301.2      231.2    213.5  1.41     328.7  0.92
-//   bwd d128 (v4)        437.1      266.6    277.9  1.57     523.2  0.84
-//   bwd d128 causal (v4) 386.1      247.6    247.6  1.56     447.7  0.86
-//   fwd+bwd d64 / causal   317.9 / 289.5   vs cuDNN 439.4 / 387.8 (0.72 / 0.75)  (our forward: attn-mma,
-//   fwd+bwd d128 / causal  368.1 / 336.9   vs cuDNN 527.8 / 496.4 (0.70 / 0.68)   the Hopper one writes no lse)
-// Variants, same call (bwd TFLOP/s; d64, d64 causal, d128, d128 causal): v1 330.2 299.3 399.5 362.2;
-// v2 270.0 246.2 306.2 280.4; v3 297.4 270.4 351.2 330.1; v4 323.2 290.2 429.6 388.1 (the fastest
-// per shape is the row above: the sweep and the final timing are separate medians). A call at 12:34Z
-// (variants 1 and 4 only): v1 329.8 302.7 399.7 361.6, v4 322.4 292.2 439.8 404.4. Calls before
-// variant 4 measured v1 at 320-332 (d64) and 381-410 (d128): a 3-5% spread between calls.
-// Short of the goal (>= 1.0x cuDNN): by 20% at d64 and 16% at d128 (non-causal), 8-14% causal;
-// the FA3 paper's ~560 at d128 (H100) is 1.28x ours.
+// MEASURED (NVIDIA H200, driver 580.159.04, CUDA 13.0, PyTorch 2.11.0+cu130, 2026-12-02T14:53Z;
+// B8 H16 N4096 bf16, CUDA events, 2 warm-ups, L2 flushed, median of 10; backward = 2.5x the
+// forward's FLOPs, causal at half; RUNGS=hopper HOPPER_VARIANTS=1,4,5,7,8,9 backward-device.sh
+// check time). Correctness first, same call: 288 of 288 (config, variant) pairs match the fp64
+// reference (variants 1-9; bf16/fp16, d64/d128, causal and not, ragged, GQA/MQA, Nq != Nkv; bf16
+// rel-L2 <= 0.02, fp16 <= 0.003).
+//                      bwd-hopper   SDPA FA2        cuDNN          (TFLOP/s; ratio ours/theirs)
+//   bwd d64 (v5)         343.8      257.5  1.34     417.0  0.82
+//   bwd d64 causal (v5)  312.8      211.2  1.48     336.3  0.93
+//   bwd d128 (v4)        435.8      278.3  1.57     523.4  0.83
+//   bwd d128 causal (v4) 405.4      242.5  1.67     458.8  0.88
+//   fwd+bwd d64 / causal   324.8 / 295.7   vs cuDNN 446.1 / 372.8 (0.73 / 0.79)  (our forward: attn-mma,
+//   fwd+bwd d128 / causal  380.4 / 344.9   vs cuDNN 537.6 / 497.8 (0.71 / 0.69)   the Hopper one writes no lse)
+// Variants, same call (bwd TFLOP/s; d64, d64 causal, d128, d128 causal): v1 315.7 297.4 408.1
+// 376.0; v4 321.5 297.0 456.8 406.8; v5 344.5 314.2 295.0 268.9; v7 327.8 302.7 296.3 269.0; v8
+// 317.9 292.2 442.9 408.6; v9 313.2 291.3 399.7 370.4 (the rows above are a separate median of
+// the fastest: v4's d128 456.8 in the sweep, 435.8 there, shows the 3-5% spread between runs).
+// The call a minute before (14:52Z, variants 1, 4-7; 224 of 224 checks of variants 1-7): v5
+// 344.9 312.5 296.2 267.7, v6 327.0 298.1 234.6 215.4; its table rows d64 345.1 / 313.0 vs cuDNN
+// 414.2 / 322.6, d128 446.6 / 415.4 vs 524.2 / 454.4. Variants 2, 3 (12:41Z, not re-timed): 270.0 246.2 306.2
+// 280.4; 297.4 270.4 351.2 330.1; rung 1 (bwd-mma) then: 248.7 231.2 266.6 247.6.
+// Short of the goal (>= 1.0x cuDNN): by 18% at d64 (v5) and 17% at d128 (v4), 7% and 12%
+// causal; the FA3 paper's ~560 at d128 (H100) is 1.28x ours.
 // What limits variant 1 (ncu --clock-control none, 11:52Z, the build with lse/D by bulk copy; main
 // kernel, B4 H16 N4096): tensor pipe 43% (d128) / 35% (d64) of peak, issue slots 29% /
 // 38% busy, 8.9 warps active per SM (the 8 consumer warps + the producer's thread), DRAM 4%, L2
@@ -103,14 +125,14 @@
 // tied by the dSᵀ barrier every step, walk it in step: the tensor cores idle while both compute
 // Pᵀ and dS and while both issue their reds. FA3 keeps them busy by overlapping the next step's
 // products with this step's elementwise work and by moving the dQ reduction to a separate warp
-// (dQ through shared memory, TMA reduce-add). Variant 2 was the first half of that and lost to
-// ptxas' serialisation, variant 3 broke the lock-step and lost more to its doubled reds; variant 4
-// is the second half (the reds leave the consumers' chain for the producer's idle warps): +10% at
-// d128, where a step's dQ is 64x128 fp32 and its reds were the longest link; at d64 the copy
-// through shared memory and the extra waits cost more than the reds saved (-2 to -3%). Not
-// profiled with ncu after variant 4. Next to try: the overlap of step i+1's Sᵀ, dPᵀ with step i's
-// elementwise work again, with the accumulator fences taken out of the pipelined region.
-// ncu bytes, B4 H16 N4096 (whole backward, the shipped build; d128 variant 4, d64 variant 1):
+// (dQ through shared memory, TMA reduce-add). Variant 4 is the second half (the reds leave the
+// consumers' chain), variant 5 the first (dQ and dV under the elementwise work): each helps
+// where registers allow it, 4 at d128, 5 at d64; at d128 5 runs out of registers. Not profiled
+// with ncu after variant 4 (no device time left this session). Next to try at d128: 5's
+// deferral with room made in registers (dSᵀ from the packed bf16 Pᵀ, so that the fp32 Pᵀ dies
+// at packing: 32 registers), or the dQ product moved off the consumers' accumulators.
+// ncu bytes, B4 H16 N4096 (whole backward, the 12:41Z build; d128 variant 4, d64 variant 1, not
+// re-measured for variant 5):
 // d128 DRAM 689 + 413 MB, L2 12.1 GB (rung 1: 11.7 GB); d64 339 + 174 MB, 6.2 GB (rung 1, Bc 64:
 // 11.6 GB): the same walk and dQ reds as rung 1. Simulator (attnlab measured --ncu --kernel bwd:
 // flash2's backward with Br 64, Bc 128), 6 sizes: within ±20% DRAM / ±25% L2 (the model under ncu).
