@@ -37,14 +37,15 @@
 //     16-byte chunks and the producer warps' own loads.)
 //
 // Tiles (paper names): Bc = 128 keys per block (2 consumer warpgroups × 64 keys), Br = 64 query
-// rows per step; d = 64 or 128. Grid: Tc = ceil(Nkv/Bc) × kv heads × batch; a block walks the
+// rows per step (variant 7 at d64: 128); d = 64 or 128. Grid: Tc = ceil(Nkv/Bc) × kv heads × batch; a block walks the
 // query tiles of every head of its GQA group (dKj, dVj come out summed over the group), causal
 // blocks skip the query tiles that see none of their keys. Shared memory (d128): Kj, Vj 64 KiB,
 // 2 stages × (Qi, dOi) 64 KiB, dSᵀ 2 × 16 KiB, 160 KiB in all (variant 4: + 2 × 32 KiB of dQi,
-// 226 KiB of the 227 with the alignment slack): one block (384 threads) per SM. Registers: the producer warpgroup's 24 per
-// thread (setmaxnreg.dec) are what lets the consumers have 240 (128·24 + 256·240 = 64512, the
-// 168 per thread the launch allocates); variant 4's build has a 16-24-byte stack frame (variant 1's
-// none: cuobjdump --dump-resource-usage), a few spilled registers; where was not looked at.
+// 226 KiB of the 227 with the alignment slack): one block (384 threads) per SM. Registers: the
+// producer warpgroup's 24 per thread (setmaxnreg.dec) are what lets the consumers have 240
+// (128·24 + 256·240 = 64512, the 168 per thread the launch allocates). Stack frames
+// (cuobjdump --dump-resource-usage): variants 1, 5 (d64), 7, 9 none; 4, 8: 16-24 bytes; 2 at
+// d128: 128; 5, 6 at d128: 200, 240 (with C7512: they do not fit).
 //
 // Barriers and waits, each with its reason: kv_full (Kj, Vj landed: once, before the first Sᵀ);
 // full[s] (Qi, dOi, lse, D of a step landed); empty[s] (all 8 consumer warps are done with stage s:
@@ -54,46 +55,67 @@
 // warpgroup, its own half); variant 4: dq_full[b] (all 8 consumer warps stored their rows of the
 // dQi of a step into buffer b: the producer warps wait on it before loading it) and dq_empty[b]
 // (producer warps 1-3 loaded all of buffer b: the consumers wait on it before storing the dQi of
-// the step two later into it). wgmma waits: wait<1> after Sᵀ, dPᵀ (Sᵀ done, dPᵀ may run on while
-// Pᵀ = exp2(..) is computed), wait<0> before dS (dPᵀ), wait<0> at the end of a step (dV, dK, dQ
-// products done: the stage may be released and dq read).
+// the step two later into it). wgmma waits (variant 1): wait<1> after Sᵀ, dPᵀ (Sᵀ done, dPᵀ may
+// run on while Pᵀ = exp2(..) is computed), wait<0> before dS (dPᵀ), wait<0> at the end of a step
+// (dV, dK, dQ products done: the stage may be released and dq read). Variants 5, 6 replace the
+// named barrier 1 and these waits with their own (the consumer loop).
 //
-// Variants (attn-bwd.hpp): 1 (the default at d64) as above; 2 issues step i+1's Sᵀ, dPᵀ before step i's
-// dQ reds (FA3 overlaps more than that); 3 lets each warpgroup compute dQi over its own 64 keys
-// and all of d (no barrier between the warpgroups, so that one's exp2 can overlap the other's
-// wgmmas; twice the dQ reds). Both are slower (below): variant 2 because ptxas then serialises
-// the wgmmas (warning C7515, plus 512 bytes of spills at d128): a register-defining instruction
-// (the accumulator fences) sits inside what it takes for the wgmma pipeline; variant 3 because
-// of its doubled reds. 4 (the dQ reds by the producer warps) is the faster at d128, +10-12%:
-// the consumers no longer spend a step's tail issuing Br·d/8 16-byte reds per warpgroup; 2-3% slower at
-// d64, where a step's products are half as long and the hand-off (st.shared, two mbarriers) costs
-// about what the reds it moves did.
+// Variants (attn-bwd.hpp): 1 as above; 2 issues step i+1's Sᵀ, dPᵀ before step i's dQ reds; 3
+// lets each warpgroup compute dQi over its own 64 keys and all of d (no barrier between the
+// warpgroups, so that one's exp2 can overlap the other's wgmmas; twice the dQ reds). Both are
+// slower (below): variant 2 because ptxas then serialises the wgmmas (warning C7515, plus 512
+// bytes of spills at d128): a register-defining instruction (the accumulator fences) sits inside
+// what it takes for the wgmma pipeline; variant 3 because of its doubled reds. 4 (the dQ reds by
+// the producer warps; the default at d128) is the faster at d128, +10-12%: the consumers no
+// longer spend a step's tail issuing Br·d/8 16-byte reds per warpgroup; 2-3% slower at d64, where
+// a step's products are half as long and the hand-off (st.shared, two mbarriers) costs about
+// what the reds it moves did.
+//   5 (the default at d64), 6 = 1, 4 with the dQ product deferred: step i's dSi Kj is issued in
+// step i+1, right after its Sᵀ, dPᵀ, and dVj += Pᵀ dOi is issued as soon as Pᵀ is packed, before
+// dSᵀ is computed. Why: in 1 the tensor cores idle while both warpgroups compute Pᵀ and dSᵀ;
+// now dQ(i−1) runs under Pᵀ and dSᵀ, and dV(i) under dSᵀ, with no register of an in-flight
+// wgmma touched (variant 2's trap): commit groups per step Sᵀ, dPᵀ, dQ(i−1), dV, dK, retired
+// by wait<2> three times and wait<0> once. The per-step barrier between the warpgroups becomes
+// a hand-over one step ahead (named barriers 1-4, bar.arrive / bar.sync; the consumer loop says
+// why its order is safe). Result: d64 +9% over 1 (344.5 vs 315.7), causal +6%; d128 -28%: there
+// dKj, dVj (128 registers) + Sᵀ, dPᵀ (64) + the in-flight dQ (32) + the Pᵀ, dSᵀ fragments do
+// not fit in 240, and ptxas serialises the wgmmas (C7512) and keeps a 200-byte stack frame (6:
+// 240). 6's hand-off to the producer warps costs more than the reds it moves at d64 (-5% vs 5).
+//   7 = 1 with Br 128 at d64 (at d128 it runs 5: Sᵀ, dPᵀ of 128 queries do not fit beside dKj,
+// dVj): half the steps, so half the per-step waits and barriers, and N = 128 Sᵀ/dPᵀ wgmmas; dSᵀ
+// is stored as two [Bc][64] column blocks and dQ is two M = 64 products. +4% over 1 (327.8),
+// less than 5; not combined with 5 (Sᵀ, dPᵀ of 128 queries + an in-flight dQ exceed 240 too).
+//   8, 9 = 4, 1 with only the early dV (no deferral): no gain, 8 -3% vs 4 at d128 (442.9 vs
+// 456.8), 9 -1 to -2% vs 1: dSᵀ is a short stretch (32 FMAs, 16 packs, 16 st.shared a thread),
+// and the extra commit group and wait cost about what the overlap saves.
 //
 // Run: attnlab-attn-bwd-mma --rung hopper --check       (fp64 reference, every variant)
-//      attnlab-attn-bwd-mma --rung hopper --time --sweep key --variants 1,2,3,4 --fastest --json F
+//      attnlab-attn-bwd-mma --rung hopper --time --sweep key --variants 1,4,5,7,8,9 --fastest --json F
 //      kernels/backward-device.sh (RUNGS="mma hopper": check, time, sanitize, ncu-ours in one call)
 //
-// MEASURED (NVIDIA H200, driver 580.159.04, CUDA 13.0, PyTorch 2.11, 2026-12-02T12:41Z; B8 H16
-// N4096 bf16, CUDA events, 2 warm-ups, L2 flushed, median of 10; backward = 2.5x the forward's
-// FLOPs, causal at half; RUNGS="mma hopper" VARIANTS=7,8,10,11 SANITIZE_RUNGS=hopper
-// backward-device.sh check time sanitize ncu-ours; assets/measurements/h200-backward.json).
-// Correctness first, same call: 128 of 128 (config, variant) pairs match the fp64 reference
-// (variants 1-4; bf16/fp16, d64/d128, causal and not, ragged, GQA/MQA, Nq != Nkv; bf16 rel-L2 <=
-// 0.02, fp16 <= 0.003), rung 1 352 of 352.
-//                      bwd-hopper  bwd-mma   SDPA FA2        cuDNN          (TFLOP/s; ratio ours/theirs)
-//   bwd d64 (v1)         332.7      248.7    260.8  1.28     413.4  0.80
-//   bwd d64 causal (v1)  301.2      231.2    213.5  1.41     328.7  0.92
-//   bwd d128 (v4)        437.1      266.6    277.9  1.57     523.2  0.84
-//   bwd d128 causal (v4) 386.1      247.6    247.6  1.56     447.7  0.86
-//   fwd+bwd d64 / causal   317.9 / 289.5   vs cuDNN 439.4 / 387.8 (0.72 / 0.75)  (our forward: attn-mma,
-//   fwd+bwd d128 / causal  368.1 / 336.9   vs cuDNN 527.8 / 496.4 (0.70 / 0.68)   the Hopper one writes no lse)
-// Variants, same call (bwd TFLOP/s; d64, d64 causal, d128, d128 causal): v1 330.2 299.3 399.5 362.2;
-// v2 270.0 246.2 306.2 280.4; v3 297.4 270.4 351.2 330.1; v4 323.2 290.2 429.6 388.1 (the fastest
-// per shape is the row above: the sweep and the final timing are separate medians). A call at 12:34Z
-// (variants 1 and 4 only): v1 329.8 302.7 399.7 361.6, v4 322.4 292.2 439.8 404.4. Calls before
-// variant 4 measured v1 at 320-332 (d64) and 381-410 (d128): a 3-5% spread between calls.
-// Short of the goal (>= 1.0x cuDNN): by 20% at d64 and 16% at d128 (non-causal), 8-14% causal;
-// the FA3 paper's ~560 at d128 (H100) is 1.28x ours.
+// MEASURED (NVIDIA H200, driver 580.159.04, CUDA 13.0, PyTorch 2.11.0+cu130, 2026-12-02T14:53Z;
+// B8 H16 N4096 bf16, CUDA events, 2 warm-ups, L2 flushed, median of 10; backward = 2.5x the
+// forward's FLOPs, causal at half; RUNGS=hopper HOPPER_VARIANTS=1,4,5,7,8,9 backward-device.sh
+// check time). Correctness first, same call: 288 of 288 (config, variant) pairs match the fp64
+// reference (variants 1-9; bf16/fp16, d64/d128, causal and not, ragged, GQA/MQA, Nq != Nkv; bf16
+// rel-L2 <= 0.02, fp16 <= 0.003).
+//                      bwd-hopper   SDPA FA2        cuDNN          (TFLOP/s; ratio ours/theirs)
+//   bwd d64 (v5)         343.8      257.5  1.34     417.0  0.82
+//   bwd d64 causal (v5)  312.8      211.2  1.48     336.3  0.93
+//   bwd d128 (v4)        435.8      278.3  1.57     523.4  0.83
+//   bwd d128 causal (v4) 405.4      242.5  1.67     458.8  0.88
+//   fwd+bwd d64 / causal   324.8 / 295.7   vs cuDNN 446.1 / 372.8 (0.73 / 0.79)  (our forward: attn-mma,
+//   fwd+bwd d128 / causal  380.4 / 344.9   vs cuDNN 537.6 / 497.8 (0.71 / 0.69)   the Hopper one writes no lse)
+// Variants, same call (bwd TFLOP/s; d64, d64 causal, d128, d128 causal): v1 315.7 297.4 408.1
+// 376.0; v4 321.5 297.0 456.8 406.8; v5 344.5 314.2 295.0 268.9; v7 327.8 302.7 296.3 269.0; v8
+// 317.9 292.2 442.9 408.6; v9 313.2 291.3 399.7 370.4 (the rows above are a separate median of
+// the fastest: v4's d128 456.8 in the sweep, 435.8 there, shows the 3-5% spread between runs).
+// The call a minute before (14:52Z, variants 1, 4-7; 224 of 224 checks of variants 1-7): v5
+// 344.9 312.5 296.2 267.7, v6 327.0 298.1 234.6 215.4; its table rows d64 345.1 / 313.0 vs cuDNN
+// 414.2 / 322.6, d128 446.6 / 415.4 vs 524.2 / 454.4. Variants 2, 3 (12:41Z, not re-timed): 270.0 246.2 306.2
+// 280.4; 297.4 270.4 351.2 330.1; rung 1 (bwd-mma) then: 248.7 231.2 266.6 247.6.
+// Short of the goal (>= 1.0x cuDNN): by 18% at d64 (v5) and 17% at d128 (v4), 7% and 12%
+// causal; the FA3 paper's ~560 at d128 (H100) is 1.28x ours.
 // What limits variant 1 (ncu --clock-control none, 11:52Z, the build with lse/D by bulk copy; main
 // kernel, B4 H16 N4096): tensor pipe 43% (d128) / 35% (d64) of peak, issue slots 29% /
 // 38% busy, 8.9 warps active per SM (the 8 consumer warps + the producer's thread), DRAM 4%, L2
@@ -103,14 +125,14 @@
 // tied by the dSᵀ barrier every step, walk it in step: the tensor cores idle while both compute
 // Pᵀ and dS and while both issue their reds. FA3 keeps them busy by overlapping the next step's
 // products with this step's elementwise work and by moving the dQ reduction to a separate warp
-// (dQ through shared memory, TMA reduce-add). Variant 2 was the first half of that and lost to
-// ptxas' serialisation, variant 3 broke the lock-step and lost more to its doubled reds; variant 4
-// is the second half (the reds leave the consumers' chain for the producer's idle warps): +10% at
-// d128, where a step's dQ is 64x128 fp32 and its reds were the longest link; at d64 the copy
-// through shared memory and the extra waits cost more than the reds saved (-2 to -3%). Not
-// profiled with ncu after variant 4. Next to try: the overlap of step i+1's Sᵀ, dPᵀ with step i's
-// elementwise work again, with the accumulator fences taken out of the pipelined region.
-// ncu bytes, B4 H16 N4096 (whole backward, the shipped build; d128 variant 4, d64 variant 1):
+// (dQ through shared memory, TMA reduce-add). Variant 4 is the second half (the reds leave the
+// consumers' chain), variant 5 the first (dQ and dV under the elementwise work): each helps
+// where registers allow it, 4 at d128, 5 at d64; at d128 5 runs out of registers. Not profiled
+// with ncu after variant 4 (no device time left this session). Next to try at d128: 5's
+// deferral with room made in registers (dSᵀ from the packed bf16 Pᵀ, so that the fp32 Pᵀ dies
+// at packing: 32 registers), or the dQ product moved off the consumers' accumulators.
+// ncu bytes, B4 H16 N4096 (whole backward, the 12:41Z build; d128 variant 4, d64 variant 1, not
+// re-measured for variant 5):
 // d128 DRAM 689 + 413 MB, L2 12.1 GB (rung 1: 11.7 GB); d64 339 + 174 MB, 6.2 GB (rung 1, Bc 64:
 // 11.6 GB): the same walk and dQ reds as rung 1. Simulator (attnlab measured --ncu --kernel bwd:
 // flash2's backward with Br 64, Bc 128), 6 sizes: within ±20% DRAM / ±25% L2 (the model under ncu).
@@ -148,7 +170,7 @@ using namespace attnlab::kernels::hopper;
 
 namespace {
 
-constexpr int Br = 64;             // query rows per step (Qi, dOi)
+constexpr int kBr = 64;            // query rows per step (Qi, dOi); variant 7 at d64: 128
 constexpr int Bc = 128;            // keys per block (Kj, Vj): 2 consumer warpgroups × 64
 constexpr int kThreads = 384;      // warpgroup 0: producer; 1, 2: consumers
 constexpr int kStages = 2;         // the Qi, dOi, lse, D ring
@@ -159,11 +181,11 @@ constexpr float kLog2e = 1.4426950408889634f;
 // stored as d/64 column blocks of [rows][64] 16-bit values (128 bytes a row), as TMA writes them.
 // kDqBuf (variant 4): two fp32 dQi tiles (Br × d, 32 KiB each at d128) through which the consumers
 // hand their dQ partials to the producer warpgroup, and their two pairs of mbarriers.
-template <int D, bool kDqBuf = false>
+template <int D, bool kDqBuf = false, int Br = kBr>
 struct Smem {
   static constexpr int kv_bytes = Bc * D * 2;
   static constexpr int q_bytes = Br * D * 2;
-  static constexpr int ds_bytes = Bc * Br * 2;  // dSᵀ [key][query]: one 128-byte row per key
+  static constexpr int ds_bytes = Bc * Br * 2;  // dSᵀ [key][query]: Br/64 column blocks of [Bc][64]
   static constexpr int k_off = 0;
   static constexpr int v_off = k_off + kv_bytes;
   static constexpr int q_off = v_off + kv_bytes;            // kStages Qi tiles
@@ -236,14 +258,19 @@ __device__ __forceinline__ uint32_t dq_chunk(int row, int ch) {
 // (variant 3): each consumer warpgroup computes dQi over its own 64 keys and all of d, so the two
 // warpgroups never wait for each other (no shared dSᵀ), at twice the dQ reds. kSmemDq (variant 4):
 // the consumers write their dQi partial into a shared-memory buffer and go on; warps 1-3 of the
-// producer warpgroup issue the reds from there.
-template <int D, typename T, bool kPipe, bool kOwnKeys, bool kSmemDq>
+// producer warpgroup issue the reds from there. kDefer (variants 5, 6 = 1, 4 with it): step i's dQ
+// product is issued in step i+1, after its Sᵀ, dPᵀ, and dV before dSᵀ is computed (the consumer
+// loop says why and how the two warpgroups then hand dSᵀ over).
+template <int D, typename T, bool kPipe, bool kOwnKeys, bool kSmemDq, bool kDefer = false, int Br = kBr,
+          bool kEarlyDv = false>
 __global__ void __launch_bounds__(kThreads, 1)
     attn_bwd_hopper_kernel(const __grid_constant__ CUtensorMap tq, const __grid_constant__ CUtensorMap tk,
                            const __grid_constant__ CUtensorMap tv, const __grid_constant__ CUtensorMap tdo,
                            const BwdHopperParams p) {
 #if defined(__CUDA_ARCH__) && __CUDA_ARCH__ >= 900
-  using L = Smem<D, kSmemDq>;
+  using L = Smem<D, kSmemDq, Br>;
+  static_assert(Br == 64 || (Br == 128 && !kPipe && !kOwnKeys), "Br 128: variants 1, 4-6's schedules only");
+  constexpr int kMh = Br / 64;  // 64-query halves of a step (dQ's M is 64 a wgmma)
   constexpr bool kFp16 = std::is_same_v<T, __half>;
   constexpr int kAtoms = D / 64;  // 128-byte column blocks per row
   // dQ columns per consumer warpgroup and product: d/2 over all keys; kOwnKeys: all of d over its
@@ -380,46 +407,35 @@ __global__ void __launch_bounds__(kThreads, 1)
   const int key_a = k0 + cw * 64 + warp * 16 + g;  // this thread's accumulator rows: key_a, key_a + 8
   float dv[D / 2], dk[D / 2];  // dVj, dKj rows of this warpgroup (64 keys × d)
   float st[Br / 2], dpt[Br / 2];  // Sᵀ then Pᵀ; dPᵀ then dSᵀ (64 keys × Br queries)
-  float dq[kDqN / 2];          // dQi partial, Br queries × kDqN columns
+  float dq[kMh][kDqN / 2];     // dQi partial, Br queries (64 per wgmma) × kDqN columns
   uint32_t pa[Br / 16][4], da[Br / 16][4];  // Pᵀ, dSᵀ as wgmma A fragments, one per 16 queries
 #pragma unroll
   for (int i = 0; i < D / 2; ++i) dv[i] = dk[i] = 0.f;
 
+  // acc = A Bᵀ over d (Sᵀ = Kj Qiᵀ, dPᵀ = Vj dOiᵀ): A = this warpgroup's 64 rows of Kj or Vj, B = Qi
+  // or dOi, both K-major; 16 columns of d a k-step, the next 64 one column block further.
+  auto kloop_d = [&](float(&acc)[Br / 2], uint32_t a_tile, uint32_t b_tile) {
+#pragma unroll
+    for (int kk = 0; kk < D / 16; ++kk) {
+      const uint32_t off = (kk / 4) * Bc * 128 + cw * 64 * 128 + (kk % 4) * 32;
+      const uint32_t qoff = (kk / 4) * Br * 128 + (kk % 4) * 32;
+      wgmma_ss<Br, kFp16>(acc, make_desc(a_tile + off, 16, 1024), make_desc(b_tile + qoff, 16, 1024), kk > 0);
+    }
+  };
   // Sᵀ = Kj Qiᵀ, dPᵀ = Vj dOiᵀ of step i: two commit groups.
   auto issue_sdp = [&](int i) {
     const int s = i % kStages;
     // Qi, dOi, lse, D of step i have landed.
     mbar_wait(full(s), (i / kStages) & 1);
     wgmma_fence();  // Sᵀ, dPᵀ registers were last touched by ordinary instructions
-#pragma unroll
-    for (int kk = 0; kk < D / 16; ++kk) {
-      const uint32_t off = (kk / 4) * Bc * 128 + cw * 64 * 128 + (kk % 4) * 32;
-      const uint32_t qoff = (kk / 4) * Br * 128 + (kk % 4) * 32;
-      wgmma_ss<Br, kFp16>(st, make_desc(sk + off, 16, 1024), make_desc(sq(s) + qoff, 16, 1024), kk > 0);
-    }
+    kloop_d(st, sk, sq(s));
     wgmma_commit();
-#pragma unroll
-    for (int kk = 0; kk < D / 16; ++kk) {
-      const uint32_t off = (kk / 4) * Bc * 128 + cw * 64 * 128 + (kk % 4) * 32;
-      const uint32_t qoff = (kk / 4) * Br * 128 + (kk % 4) * 32;
-      wgmma_ss<Br, kFp16>(dpt, make_desc(sv + off, 16, 1024), make_desc(sdo(s) + qoff, 16, 1024), kk > 0);
-    }
+    kloop_d(dpt, sv, sdo(s));
     wgmma_commit();
   };
-
-  // Kj and Vj must have landed before the first Sᵀ, dPᵀ read them.
-  mbar_wait(kv_full, 0);
-  // kPipe: step i+1's Sᵀ, dPᵀ are issued before step i's dQ reds (below); without it, each step
-  // starts only once the previous one is done.
-  if (kPipe && total > 0) issue_sdp(0);
-  for (int i = 0; i < total; ++i) {
-    const int s = i % kStages;
-    const int h = step_head(i), q0 = step_q0(i);
-    if (!kPipe) issue_sdp(i);
-    wgmma_wait<1>();  // Sᵀ done (groups complete in order); dPᵀ may still run
-    fence_regs(st);
-    // Pᵀ = exp2(Sᵀ·scale·log2e − lse·log2e), overlapping the dPᵀ wgmma. Register r holds key
-    // key_a + 8·((r%4)/2), query q0 + 8·(r/4) + 2t + (r%2). Pad query rows have lse = +inf: P = 0.
+  // Pᵀ = exp2(Sᵀ·scale·log2e − lse·log2e) in place. Register r holds key key_a + 8·((r%4)/2), query
+  // q0 + 8·(r/4) + 2t + (r%2). Pad query rows have lse = +inf: P = 0.
+  auto compute_p = [&](int s, int q0) {
     const uint32_t lse = slse(s);
     const bool mask = (p.causal && k0 + Bc - 1 > q0 + p.offset) || k0 + Bc > p.seq_kv;
 #pragma unroll
@@ -436,12 +452,21 @@ __global__ void __launch_bounds__(kThreads, 1)
         st[r] = x;
       }
     }
-    wgmma_wait<0>();  // dPᵀ done
-    fence_regs(dpt);
-    // dSᵀ = Pᵀ ∘ (dPᵀ − D), D per query (column). Pack Pᵀ, dSᵀ into A fragments (16 queries each)
-    // and store dSᵀ into this step's [key][query] buffer (128-byte swizzle, as wgmma reads it).
+  };
+  // Pᵀ packed into A fragments (16 queries each): rows g, g+8 × queries 2t.. and 2t+8.. of the slice.
+  auto pack_p = [&] {
+#pragma unroll
+    for (int nb = 0; nb < Br / 8; ++nb) {
+      pa[nb / 2][(nb % 2) * 2 + 0] = pack2<T>(st[4 * nb], st[4 * nb + 1]);
+      pa[nb / 2][(nb % 2) * 2 + 1] = pack2<T>(st[4 * nb + 2], st[4 * nb + 3]);
+    }
+  };
+  // dSᵀ = Pᵀ ∘ (dPᵀ − D), D per query (column), in place; packed into A fragments and stored into
+  // the [key][query] buffer ds_buf (128-byte swizzle, as wgmma reads it; queries 64.. in the second
+  // column block). with_pa: Pᵀ is packed in the same pass (each Pᵀ register dies as it is used:
+  // fewer live registers than packing it first).
+  auto compute_ds = [&](int s, uint32_t ds_buf, bool with_pa) {
     const uint32_t dd = sdd(s);
-    const uint32_t ds_buf = sds(i & 1);
 #pragma unroll
     for (int nb = 0; nb < Br / 8; ++nb) {
       const float2 d2 = ld_shared_f2(dd + (nb * 8 + 2 * t) * 4);
@@ -449,98 +474,207 @@ __global__ void __launch_bounds__(kThreads, 1)
       for (int e = 0; e < 4; ++e) dpt[4 * nb + e] = st[4 * nb + e] * (dpt[4 * nb + e] - ((e & 1) ? d2.y : d2.x));
       const int row = cw * 64 + warp * 16 + g;  // key row inside the tile (and row + 8)
       const uint32_t lo = pack2<T>(dpt[4 * nb], dpt[4 * nb + 1]), hi = pack2<T>(dpt[4 * nb + 2], dpt[4 * nb + 3]);
-      st_shared_u32(ds_buf + row * 128 + ((nb ^ (row & 7)) << 4) + t * 4, lo);
-      st_shared_u32(ds_buf + (row + 8) * 128 + ((nb ^ ((row + 8) & 7)) << 4) + t * 4, hi);
-      // A fragment of k-step nb/2: rows g, g+8 × queries 2t.. and 2t+8.. of the 16-query slice
-      pa[nb / 2][(nb % 2) * 2 + 0] = pack2<T>(st[4 * nb], st[4 * nb + 1]);
-      pa[nb / 2][(nb % 2) * 2 + 1] = pack2<T>(st[4 * nb + 2], st[4 * nb + 3]);
+      const uint32_t blk = ds_buf + (nb / 8) * Bc * 128;
+      st_shared_u32(blk + row * 128 + (((nb % 8) ^ (row & 7)) << 4) + t * 4, lo);
+      st_shared_u32(blk + (row + 8) * 128 + (((nb % 8) ^ ((row + 8) & 7)) << 4) + t * 4, hi);
       da[nb / 2][(nb % 2) * 2 + 0] = lo;
       da[nb / 2][(nb % 2) * 2 + 1] = hi;
-    }
-    // The dQ wgmma (async proxy) reads what these ordinary stores wrote.
-    fence_proxy_async();
-    wgmma_fence();  // pa, da, dv, dk, dq were written by ordinary instructions
-    // dVj += Pᵀ dOi, dKj += dSᵀ Qi: B = dOi / Qi as stored ([query][d]: N-major), 16 queries a
-    // k-step; the next 64-column block of d is Br·128 bytes further (LBO).
-#pragma unroll
-    for (int kk = 0; kk < Br / 16; ++kk) {
-      wgmma_rs_tb<D, kFp16>(dv, pa[kk], make_desc(sdo(s) + kk * 16 * 128, Br * 128, 1024));
-      wgmma_rs_tb<D, kFp16>(dk, da[kk], make_desc(sq(s) + kk * 16 * 128, Br * 128, 1024));
-    }
-    wgmma_commit();
-    // Both warpgroups' dSᵀ halves are in shared memory (named barrier 1, the 256 consumer
-    // threads; kOwnKeys: this warpgroup's half, barrier 2 + cw over its 128 threads). The other buffer (step i−1) is not rewritten before the next step's barrier, which
-    // each warpgroup reaches only after its own dQ wgmma of step i−1 completed (the wait at the end
-    // of step i−1 covers it, pipelined or not).
-    if (kOwnKeys)
-      asm volatile("bar.sync %0, 128;" ::"r"(2 + cw) : "memory");
-    else
-      named_sync(1);
-    // dQi[:, cw·d/2 ..] = dSi Kj: A = dS, M-major (dSᵀ rows are keys = the k dimension), B = Kj
-    // N-major; 16 keys a k-step. d64: the 32 columns start 64 bytes into the swizzled row.
-#pragma unroll
-    for (int part = 0; part < kDqParts; ++part) {
-      if (part > 0) wgmma_fence();  // dq was read by the reds of the previous part
-      if constexpr (kOwnKeys) {
-        // dQi[:, part] = dSi[:, own keys] Kj[own keys, part]: 4 k-steps of 16 keys from row 64·cw;
-        // the part's 64 columns are one 128-byte column block of Kj.
-#pragma unroll
-        for (int kk = 0; kk < 64 / 16; ++kk) {
-          const uint32_t row = (cw * 64 + kk * 16) * 128;
-          wgmma_ss_tt<kDqN, kFp16>(dq, make_desc(ds_buf + row, Br * 128, 1024),
-                                  make_desc(sk + part * Bc * 128 + row, Bc * 128, 1024), kk > 0);
-        }
-      } else {
-#pragma unroll
-        for (int kk = 0; kk < Bc / 16; ++kk) {
-          const uint32_t kb = sk + (kDqN == 64 ? cw * Bc * 128 : cw * 64) + kk * 16 * 128;
-          wgmma_ss_tt<kDqN, kFp16>(dq, make_desc(ds_buf + kk * 16 * 128, Br * 128, 1024),
-                                  make_desc(kb, Bc * 128, 1024), kk > 0);
-        }
+      if (with_pa) {
+        pa[nb / 2][(nb % 2) * 2 + 0] = pack2<T>(st[4 * nb], st[4 * nb + 1]);
+        pa[nb / 2][(nb % 2) * 2 + 1] = pack2<T>(st[4 * nb + 2], st[4 * nb + 3]);
       }
-      wgmma_commit();
-      wgmma_wait<0>();  // dV, dK, dQ products done: Qi, dOi no longer read; dq valid
-      fence_regs(dv);
-      fence_regs(dk);
-      fence_regs(dq);
-      if (part == 0) {
-        // Every lane's ld.shared of this stage's lse and D is ordered before lane 0's release of
-        // the stage (the producer's next stores overwrite them): the warp converges first.
-        __syncwarp();
-        if (lane == 0) mbar_arrive(empty(s));  // this warp is done with stage s
+    }
+  };
+  // dVj += Pᵀ dOi (a = pa, b = dOi) or dKj += dSᵀ Qi (a = da, b = Qi): B as stored ([query][d]:
+  // N-major), 16 queries a k-step; the next 64-column block of d is Br·128 bytes further (LBO).
+  auto kloop_q = [&](float(&acc)[D / 2], uint32_t(&a)[Br / 16][4], uint32_t b_tile) {
+#pragma unroll
+    for (int kk = 0; kk < Br / 16; ++kk) wgmma_rs_tb<D, kFp16>(acc, a[kk], make_desc(b_tile + kk * 16 * 128, Br * 128, 1024));
+  };
+  // dQi[:, cw·d/2 ..] = dSi Kj: A = dS, M-major (dSᵀ rows are keys = the k dimension), B = Kj
+  // N-major; 16 keys a k-step. d64: the 32 columns start 64 bytes into the swizzled row. Br 128:
+  // one product per 64 queries (a column block of dSᵀ).
+  auto issue_dq_half = [&](uint32_t ds_buf) {
+#pragma unroll
+    for (int mh = 0; mh < kMh; ++mh)
+#pragma unroll
+      for (int kk = 0; kk < Bc / 16; ++kk) {
+        const uint32_t kb = sk + (kDqN == 64 ? cw * Bc * 128 : cw * 64) + kk * 16 * 128;
+        wgmma_ss_tt<kDqN, kFp16>(dq[mh], make_desc(ds_buf + mh * Bc * 128 + kk * 16 * 128, Bc * 128, 1024),
+                                make_desc(kb, Bc * 128, 1024), kk > 0);
       }
-      // kPipe: the tensor cores run step i+1's Sᵀ, dPᵀ while the reds below go out. (Issuing them
-      // before the wait above, so that they also overlap the dQ product, makes ptxas serialise the
-      // wgmmas: warning C7515, the fences on dv, dk, dq count as writes inside the pipeline.)
-      if (kPipe && part == kDqParts - 1 && i + 1 < total) issue_sdp(i + 1);
-      if constexpr (kSmemDq) {
-        // The producer's warps 1-3 are done reading this buffer's previous tile (step i − 2).
-        mbar_wait(dq_empty(i & 1), ((i / 2) & 1) ^ 1);
-        const uint32_t dbuf = sdq(i & 1);
-        const int row = warp * 16 + g;  // query rows row, row + 8 of the tile
+  };
+  auto fence_dq = [&] {
+#pragma unroll
+    for (int mh = 0; mh < kMh; ++mh) fence_regs(dq[mh]);
+  };
+  // Step j's dQ partial (columns col0 ..): variant 4's hand-off through shared memory to the
+  // producer warps, or 16-byte reds into the fp32 accumulator (pad rows add zeros into the padded
+  // buffer).
+  auto dq_out = [&](int j, int col0) {
+    if constexpr (kSmemDq) {
+      // The producer's warps 1-3 are done reading this buffer's previous tile (step j − 2).
+      mbar_wait(dq_empty(j & 1), ((j / 2) & 1) ^ 1);
+      const uint32_t dbuf = sdq(j & 1);
+#pragma unroll
+      for (int mh = 0; mh < kMh; ++mh) {
+        const int row = mh * 64 + warp * 16 + g;  // query rows row, row + 8 of the tile
 #pragma unroll
         for (int nb = 0; nb < kDqN / 8; ++nb) {
-          const int col = cw * kDqN + nb * 8 + 2 * t;  // fp32 columns col, col + 1: half a chunk
+          const int col = col0 + nb * 8 + 2 * t;  // fp32 columns col, col + 1: half a chunk
 #pragma unroll
           for (int r = 0; r < 2; ++r) {
             const uint32_t a = dbuf + dq_chunk<D>(row + 8 * r, col / 4) + (col % 4) * 4;
-            asm volatile("st.shared.v2.f32 [%0], {%1, %2};" ::"r"(a), "f"(dq[4 * nb + 2 * r]), "f"(dq[4 * nb + 2 * r + 1])
+            asm volatile("st.shared.v2.f32 [%0], {%1, %2};" ::"r"(a), "f"(dq[mh][4 * nb + 2 * r]),
+                         "f"(dq[mh][4 * nb + 2 * r + 1])
                          : "memory");
           }
         }
-        // Every lane's stores are ordered before lane 0's arrival (the release the producer acquires).
-        __syncwarp();
-        if (lane == 0) mbar_arrive(dq_full(i & 1));
-        continue;
       }
-      // dQ partial into the fp32 accumulator (pad rows add zeros into the padded buffer).
-      float* dq_rows = p.dq_accum + ((size_t(b) * p.heads + h) * p.seq_q_pad + q0 + warp * 16 + g) * D +
-                       (kOwnKeys ? part * kDqN : cw * kDqN);
+      // Every lane's stores are ordered before lane 0's arrival (the release the producer acquires).
+      __syncwarp();
+      if (lane == 0) mbar_arrive(dq_full(j & 1));
+    } else {
 #pragma unroll
-      for (int nb = 0; nb < kDqN / 8; nb += 2) add_dq_pair(dq_rows + nb * 8, D, &dq[4 * nb], &dq[4 * nb + 4], t);
+      for (int mh = 0; mh < kMh; ++mh) {
+        float* dq_rows = p.dq_accum +
+                         ((size_t(b) * p.heads + step_head(j)) * p.seq_q_pad + step_q0(j) + mh * 64 + warp * 16 + g) * D +
+                         col0;
+#pragma unroll
+        for (int nb = 0; nb < kDqN / 8; nb += 2)
+          add_dq_pair(dq_rows + nb * 8, D, &dq[mh][4 * nb], &dq[mh][4 * nb + 4], t);
+      }
+    }
+  };
+  // This warp is done with stage s (its wgmmas on Qi, dOi completed): every lane's ld.shared of
+  // the stage's lse and D is ordered before lane 0's release (the producer's next stores overwrite
+  // them): the warp converges first.
+  auto release = [&](int s) {
+    __syncwarp();
+    if (lane == 0) mbar_arrive(empty(s));
+  };
+
+  // Kj and Vj must have landed before the first Sᵀ, dPᵀ read them.
+  mbar_wait(kv_full, 0);
+  if constexpr (kDefer) {
+    // Variants 5, 6: step i's dQ product runs during step i+1 (issued right after its Sᵀ, dPᵀ), and
+    // dVj += Pᵀ dOi is issued as soon as Pᵀ is packed, before dSᵀ is computed: the tensor cores run
+    // dQ(i−1) while this warpgroup computes Pᵀ and dSᵀ, and dV(i) while it computes dSᵀ. Commit
+    // groups per step, oldest first: Sᵀ, dPᵀ, dQ(i−1) (empty at i = 0), dV, dK.
+    // The two warpgroups no longer meet at one barrier each step: warpgroup w announces its dSᵀ
+    // half of step i on named barrier half_bar(w, i) (bar.arrive, 128 threads) and the other waits
+    // on it (bar.sync, its 128: 256 in all) only before the dQ(i) product, one step later. The
+    // arrival comes after w's own dQ(i−1) completed, so the other warpgroup, which overwrites buffer
+    // (i+1) % 2 = (i−1) % 2 only after that wait, never writes under a read. Two ids per warpgroup
+    // (by step parity): a warpgroup's next arrival on an id comes two steps later, after the other
+    // warpgroup's wait on its previous one (else 2 × 128 arrivals would complete it alone).
+    auto half_bar = [](int w, int i) { return 1 + 2 * w + (i & 1); };
+    for (int i = 0; i < total; ++i) {
+      const int s = i % kStages;
+      issue_sdp(i);
+      if (i > 0) {
+        named_sync(half_bar(1 - cw, i - 1));  // the other half of dSᵀ(i−1) is in shared memory
+        issue_dq_half(sds((i - 1) & 1));
+      }
+      wgmma_commit();
+      wgmma_wait<2>();  // Sᵀ done; dPᵀ, dQ(i−1) may still run
+      fence_regs(st);
+      compute_p(s, step_q0(i));
+      pack_p();
+      wgmma_fence();  // pa, dv were written by ordinary instructions
+      kloop_q(dv, pa, sdo(s));
+      wgmma_commit();
+      wgmma_wait<2>();  // dPᵀ done; dQ(i−1), dV may still run
+      fence_regs(dpt);
+      compute_ds(s, sds(i & 1), false);
+      fence_proxy_async();  // the dQ wgmmas (async proxy) read what these ordinary stores wrote
+      wgmma_fence();        // da, dk were written by ordinary instructions
+      kloop_q(dk, da, sq(s));
+      wgmma_commit();
+      wgmma_wait<2>();  // dQ(i−1) done: it no longer reads dSᵀ(i−1); dV, dK may still run
+      fence_dq();
+      named_arrive(half_bar(cw, i));
+      if (i > 0) dq_out(i - 1, cw * kDqN);  // overlaps dV, dK
+      wgmma_wait<0>();
+      fence_regs(dv);
+      fence_regs(dk);
+      release(s);
+    }
+    if (total > 0) {
+      named_sync(half_bar(1 - cw, total - 1));
+      wgmma_fence();
+      issue_dq_half(sds((total - 1) & 1));
+      wgmma_commit();
+      wgmma_wait<0>();
+      fence_dq();
+      dq_out(total - 1, cw * kDqN);
+    }
+  } else {
+    // kPipe: step i+1's Sᵀ, dPᵀ are issued before step i's dQ reds (below); without it, each step
+    // starts only once the previous one is done.
+    if (kPipe && total > 0) issue_sdp(0);
+    for (int i = 0; i < total; ++i) {
+      const int s = i % kStages;
+      if (!kPipe) issue_sdp(i);
+      wgmma_wait<1>();  // Sᵀ done (groups complete in order); dPᵀ may still run
+      fence_regs(st);
+      compute_p(s, step_q0(i));  // overlaps the dPᵀ wgmma
+      if constexpr (kEarlyDv) {
+        // dVj += Pᵀ dOi goes out now and runs while dSᵀ is computed.
+        pack_p();
+        wgmma_fence();  // pa, dv were written by ordinary instructions
+        kloop_q(dv, pa, sdo(s));
+        wgmma_commit();
+        wgmma_wait<1>();  // dPᵀ done; dV may still run
+      } else {
+        wgmma_wait<0>();  // dPᵀ done
+      }
+      fence_regs(dpt);
+      const uint32_t ds_buf = sds(i & 1);
+      compute_ds(s, ds_buf, !kEarlyDv);
+      fence_proxy_async();  // the dQ wgmma (async proxy) reads what these ordinary stores wrote
+      wgmma_fence();        // pa, da, dv, dk, dq were written by ordinary instructions
+      if (!kEarlyDv) kloop_q(dv, pa, sdo(s));
+      kloop_q(dk, da, sq(s));
+      wgmma_commit();
+      // Both warpgroups' dSᵀ halves are in shared memory (named barrier 1, the 256 consumer
+      // threads; kOwnKeys: this warpgroup's half, barrier 2 + cw over its 128 threads). The other
+      // buffer (step i−1) is not rewritten before the next step's barrier, which each warpgroup
+      // reaches only after its own dQ wgmma of step i−1 completed (the wait at the end of step i−1
+      // covers it, pipelined or not).
+      if (kOwnKeys)
+        asm volatile("bar.sync %0, 128;" ::"r"(2 + cw) : "memory");
+      else
+        named_sync(1);
+#pragma unroll
+      for (int part = 0; part < kDqParts; ++part) {
+        if (part > 0) wgmma_fence();  // dq was read by the reds of the previous part
+        if constexpr (kOwnKeys) {
+          // dQi[:, part] = dSi[:, own keys] Kj[own keys, part]: 4 k-steps of 16 keys from row 64·cw;
+          // the part's 64 columns are one 128-byte column block of Kj.
+#pragma unroll
+          for (int kk = 0; kk < 64 / 16; ++kk) {
+            const uint32_t row = (cw * 64 + kk * 16) * 128;
+            wgmma_ss_tt<kDqN, kFp16>(dq[0], make_desc(ds_buf + row, Br * 128, 1024),
+                                    make_desc(sk + part * Bc * 128 + row, Bc * 128, 1024), kk > 0);
+          }
+        } else {
+          issue_dq_half(ds_buf);
+        }
+        wgmma_commit();
+        wgmma_wait<0>();  // dV, dK, dQ products done: Qi, dOi no longer read; dq valid
+        fence_regs(dv);
+        fence_regs(dk);
+        fence_dq();
+        if (part == 0) release(s);
+        // kPipe: the tensor cores run step i+1's Sᵀ, dPᵀ while the reds below go out. (Issuing them
+        // before the wait above, so that they also overlap the dQ product, makes ptxas serialise the
+        // wgmmas: warning C7515, the fences on dv, dk, dq count as writes inside the pipeline.)
+        if (kPipe && part == kDqParts - 1 && i + 1 < total) issue_sdp(i + 1);
+        dq_out(i, kOwnKeys ? part * kDqN : cw * kDqN);
+      }
     }
   }
-
   // dKj = scale · Σ dSᵀ Q, dVj = Σ Pᵀ dO: rows inside Nkv, 4-byte stores.
   T* dK = static_cast<T*>(p.dk) + (size_t(b) * p.kv_heads + kvh) * size_t(p.seq_kv) * D;
   T* dV = static_cast<T*>(p.dv) + (size_t(b) * p.kv_heads + kvh) * size_t(p.seq_kv) * D;
@@ -571,8 +705,10 @@ cudaError_t launch(const AttnBackwardProblem& pr, cudaStream_t st) {
   const BwdWorkspace w = attn_bwd_workspace(pr);
   cudaError_t e = attn_bwd_launch_prepass(pr, st);
   if (e != cudaSuccess) return e;
-  const CUtensorMap tq = make_map(pr.q, s.dtype, D, s.seq_q, s.batch * s.heads, Br);
-  const CUtensorMap tdo = make_map(pr.d_o, s.dtype, D, s.seq_q, s.batch * s.heads, Br);
+  const int v = bwd_hopper_variant(D, pr.variant);
+  const int br = bwd_hopper_tiles(D, v).block_q;
+  const CUtensorMap tq = make_map(pr.q, s.dtype, D, s.seq_q, s.batch * s.heads, br);
+  const CUtensorMap tdo = make_map(pr.d_o, s.dtype, D, s.seq_q, s.batch * s.heads, br);
   const CUtensorMap tk = make_map(pr.k, s.dtype, D, s.seq_kv, s.batch * s.kv_heads, Bc);
   const CUtensorMap tv = make_map(pr.v, s.dtype, D, s.seq_kv, s.batch * s.kv_heads, Bc);
   BwdHopperParams p{};
@@ -580,12 +716,25 @@ cudaError_t launch(const AttnBackwardProblem& pr, cudaStream_t st) {
   p.heads = s.heads, p.kv_heads = s.kv_heads, p.group = s.group(), p.seq_q = s.seq_q, p.seq_kv = s.seq_kv;
   p.seq_q_pad = w.seq_q_pad, p.causal = s.causal ? 1 : 0, p.offset = s.seq_kv - s.seq_q;
   p.scale = pr.scale, p.scale_log2 = pr.scale * kLog2e;
-  const int v = bwd_hopper_variant(D, pr.variant);
   auto kern = v == 2   ? attn_bwd_hopper_kernel<D, T, true, false, false>
               : v == 3 ? attn_bwd_hopper_kernel<D, T, false, true, false>
               : v == 4 ? attn_bwd_hopper_kernel<D, T, false, false, true>
+              : v == 5 ? attn_bwd_hopper_kernel<D, T, false, false, false, true>
+              : v == 6 ? attn_bwd_hopper_kernel<D, T, false, false, true, true>
+              : v == 8 ? attn_bwd_hopper_kernel<D, T, false, false, true, false, kBr, true>
+              : v == 9 ? attn_bwd_hopper_kernel<D, T, false, false, false, false, kBr, true>
                        : attn_bwd_hopper_kernel<D, T, false, false, false>;
-  const int alloc = v == 4 ? Smem<D, true>::alloc : Smem<D>::alloc;
+  int alloc = v == 4 || v == 6 || v == 8 ? Smem<D, true>::alloc : Smem<D>::alloc;
+  // Variant 7: Br 128 at d64. At d128, Sᵀ and dPᵀ of 128 queries beside dKj, dVj do not fit in 240
+  // registers (nor the tiles in shared memory): there it runs variant 5.
+  if (v == 7) {
+    if constexpr (D == 64) {
+      kern = attn_bwd_hopper_kernel<D, T, false, false, false, false, 128>;
+      alloc = Smem<D, false, 128>::alloc;
+    } else {
+      kern = attn_bwd_hopper_kernel<D, T, false, false, false, true>;
+    }
+  }
   e = cudaFuncSetAttribute(kern, cudaFuncAttributeMaxDynamicSharedMemorySize, alloc);
   if (e != cudaSuccess) return e;
   dim3 grid((s.seq_kv + Bc - 1) / Bc, s.kv_heads, s.batch);

@@ -345,7 +345,8 @@ int main(int argc, char** argv) {
                           "next step's S^T, dP^T issued before this step's dQ reds, 3 = each consumer warpgroup's "
                           "dQ over its own 64 keys (no barrier between the warpgroups, twice the dQ reds), 4 = "
                           "the dQ partials through shared memory, the reds issued by the producer warpgroup's "
-                          "warps 1-3. Its "
+                          "warps 1-3; 5, 6 = 1, 4 with each step's dQ product deferred into the next step (issued after its S^T, "
+                          "dP^T) and dV issued before dS^T is computed; 7 = 1 with Br 128 at d64 (5 at d128); 8, 9 = 4, 1 with dV issued before dS^T is computed. Its "
                           "fwd+bwd step uses attn-mma's "
                           "forward (the Hopper forward writes no lse). ") +
                   (fastest ? "fwd/bwd/step runs use the fastest listed variant on each shape (their 'variant')."

@@ -96,14 +96,19 @@ cudaError_t attn_bwd_launch_dq_convert(const AttnBackwardProblem& p, cudaStream_
 // Rung 2, attn-bwd-hopper.cu (sm_90a: wgmma, TMA, warp specialisation), built only where nvcc
 // assembles sm_90a (ATTNLAB_BWD_HOPPER defined): same problem, same workspace; its tiles are
 // Br = 64, Bc = 128 (bwd_hopper_tiles). Returns cudaErrorInvalidValue on a shape it does not take.
-// Variants: 1 (the default, 0, at d64) = one step at a time; 2 = the next step's Sᵀ, dPᵀ issued before
+// Variants: 1 = one step at a time; 2 = the next step's Sᵀ, dPᵀ issued before
 // this step's dQ reds; 3 = each consumer warpgroup's dQ over its own 64 keys (no barrier between
 // the two warpgroups, twice the dQ reds); 4 = the dQ partials handed through shared memory to the
 // producer warpgroup's idle warps, which issue the reds (the default at d128: the faster there, as
-// measured on the H200; 1 is the faster at d64).
-inline constexpr int kBwdHopperVariants = 4;
-inline int bwd_hopper_variant(int head_dim, int variant) { return variant != 0 ? variant : (head_dim == 128 ? 4 : 1); }
-inline BwdTiles bwd_hopper_tiles(int /*head_dim*/, int /*variant*/) { return {64, 128}; }
+// measured on the H200); 5, 6 = 1, 4 with each step's dQ product deferred into the next step (it
+// and dV overlap the computation of Pᵀ and dSᵀ; 5 is the default at d64, the faster there);
+// 7 = 1 with Br 128 at d64 (half the steps; at d128 the registers do not hold it: 7 runs 5
+// there); 8, 9 = 4, 1 with dV issued before dSᵀ is computed (it runs while dSᵀ is).
+inline constexpr int kBwdHopperVariants = 9;
+inline int bwd_hopper_variant(int head_dim, int variant) { return variant != 0 ? variant : (head_dim == 128 ? 4 : 5); }
+inline BwdTiles bwd_hopper_tiles(int head_dim, int variant) {
+  return {bwd_hopper_variant(head_dim, variant) == 7 && head_dim == 64 ? 128 : 64, 128};
+}
 cudaError_t attn_bwd_hopper(const AttnBackwardProblem& p, cudaStream_t stream);
 
 }  // namespace attnlab::kernels

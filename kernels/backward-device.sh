@@ -4,7 +4,7 @@
 # torch_backward_reference.py and backward_ncu_merge.py; results in $OUT.
 # Usage: backward-device.sh [check|time|sanitize|ncu|ncu-ours|profile]...   (default: check time sanitize ncu)
 #   HOPPER_VARIANTS (environment): the bwd-hopper variants the time stage picks from and the
-#            sanitizers run (default 1,2,3,4; a variant that fails the check stage is dropped).
+#            sanitizers run (default 1-9; a variant that fails the check stage is dropped).
 #   RUNGS (environment): the rungs every stage runs, "mma hopper" by default (--rung of the program;
 #            hopper = attn-bwd-hopper.cu). The time stage writes the first rung's file as
 #            h200-backward.json and adds the others' backward runs to it, then PyTorch's.
@@ -30,7 +30,7 @@ for st in $stages; do
         if [ $r = hopper ] && [ $rc -eq 1 ]; then
           # A bwd-hopper variant that fails is left out of every later stage (variant 1 must pass).
           bad=$(grep -oE "^FAIL v[0-9]+" $OUT/check-$r.txt | grep -oE "[0-9]+" | sort -u | tr '\n' ' ')
-          HOPPER_VARIANTS=$(echo ${HOPPER_VARIANTS:-1,2,3,4} | tr ',' '\n' | grep -vxE "$(echo $bad | tr ' ' '|')" | paste -sd,)
+          HOPPER_VARIANTS=$(echo ${HOPPER_VARIANTS:-1,2,3,4,5,6,7,8,9} | tr ',' '\n' | grep -vxE "$(echo $bad | tr ' ' '|')" | paste -sd,)
           echo "CHECK FAILED for bwd-hopper variants: $bad; going on with variants $HOPPER_VARIANTS"
           case ",$HOPPER_VARIANTS," in *,1,*) rc=0 ;; esac
         fi
@@ -42,7 +42,7 @@ for st in $stages; do
         if [ $r = mma ]; then
           $BIN --time --sweep key --variants ${VARIANTS:-1,2,3,4,5,6,7,8,9,10,11,12,13,14,15,16,17,18,19,20} --fastest --json $OUT/time-$r.json > $OUT/time-$r.txt 2>&1
         else
-          $BIN --rung $r --time --sweep key --variants ${HOPPER_VARIANTS:-1,2,3,4} --fastest --json $OUT/time-$r.json > $OUT/time-$r.txt 2>&1
+          $BIN --rung $r --time --sweep key --variants ${HOPPER_VARIANTS:-1,2,3,4,5,6,7,8,9} --fastest --json $OUT/time-$r.json > $OUT/time-$r.txt 2>&1
         fi
         cat $OUT/time-$r.txt
         if [ -z "$first" ]; then first=$r; cp $OUT/time-$r.json $OUT/h200-backward.json; continue; fi
@@ -64,7 +64,7 @@ PY
       for r in ${SANITIZE_RUNGS:-$RUNGS}; do
         for tool in memcheck racecheck synccheck; do
           echo "== compute-sanitizer --tool $tool: --rung $r --check --quick (every variant)"
-          only=""; [ $r = hopper ] && only="--variants ${HOPPER_VARIANTS:-1,2,3,4}"
+          only=""; [ $r = hopper ] && only="--variants ${HOPPER_VARIANTS:-1,2,3,4,5,6,7,8,9}"
           compute-sanitizer --tool $tool --error-exitcode 9 $BIN --rung $r --check --quick $only 2>&1 | grep -E "SUMMARY|match|FAIL|rror|access at"
           echo "rc=${PIPESTATUS[0]}"
         done

@@ -19,6 +19,6 @@ if(TARGET attnlab_kernels_bwd_hopper)
   add_test(NAME kernels.bwd_hopper_check COMMAND attnlab-attn-bwd-mma --rung hopper --check)
   set_tests_properties(kernels.bwd_hopper_check PROPERTIES SKIP_RETURN_CODE 77 TIMEOUT 900 LABELS kernels)
   attnlab_cli_test(backward_hopper_bad_variant EXE $<TARGET_FILE:attnlab-attn-bwd-mma> RC 2 EMPTY_STDOUT
-                   STDERR "attn-bwd-hopper has variants 1..4 \\(got 5\\)" ARGS --rung hopper --time --variants 5)
+                   STDERR "attn-bwd-hopper has variants 1..9 \\(got 10\\)" ARGS --rung hopper --time --variants 10)
   set_tests_properties(cli.backward_hopper_bad_variant PROPERTIES LABELS kernels)
 endif()
