@@ -70,7 +70,7 @@
 // longer spend a step's tail issuing Br·d/8 16-byte reds per warpgroup; 2-3% slower at d64, where
 // a step's products are half as long and the hand-off (st.shared, two mbarriers) costs about
 // what the reds it moves did.
-//   5 (the default at d64), 6 = 1, 4 with the dQ product deferred: step i's dSi Kj is issued in
+//   5 (the faster at d64; the default once compute-sanitizer has run on it), 6 = 1, 4 with the dQ product deferred: step i's dSi Kj is issued in
 // step i+1, right after its Sᵀ, dPᵀ, and dVj += Pᵀ dOi is issued as soon as Pᵀ is packed, before
 // dSᵀ is computed. Why: in 1 the tensor cores idle while both warpgroups compute Pᵀ and dSᵀ;
 // now dQ(i−1) runs under Pᵀ and dSᵀ, and dV(i) under dSᵀ, with no register of an in-flight

@@ -33,7 +33,7 @@
 //   - 2-D pipelined (variants 10-11): the same kernel with every tile product's fragment loads
 //     software-pipelined (tile_product: two register buffers, the next k-step's A fragments and
 //     the next B fragments loaded before this group's mmas).
-//   - 2-D with the step's products reordered (variants 14-20; the defaults: 17 at d64, 16 at
+//   - 2-D with the step's products reordered (variants 14-20; the fastest: 17 at d64, 16 at
 //     d128): kFuseSdP computes Sᵀ = Kj Qiᵀ and dPᵀ = Vj dOiᵀ in one loop over d (the K and V
 //     fragments of a k-step loaded together: 16 independent mmas per k-step instead of 8, and one
 //     product's start-up and drain per step instead of two); kDqFirst runs dQ and its reds before
@@ -83,7 +83,7 @@
 //   - dQ before dK/dV (15): +2% at d128 (272.4), -4% at d64; with the one loop (14) +2% at d128,
 //     not 16's +5%: at d128 the two do not add.
 //   - FlashAttention-2's d64 warp layout (12: Br = Bc = 128, 8 warps, a warp's Sᵀ tile 64 keys × 32
-//     queries): 244.6 alone, 251.3 / 250.0 with both changes (17, the d64 default: the fastest d64
+//     queries): 244.6 alone, 251.3 / 250.0 with both changes (17: the fastest d64
 //     variant of both calls, +0.5-1% over 8). ncu of 18 (that layout, one loop): L1/TEX 66%, tensor
 //     41%, issue 33%, stalls wait 1.51, short scoreboard 1.13, math-pipe throttle 0.71, MIO
 //     throttle 0.61 (the shared-memory instruction queue full: K, V, Q, dO fragments loaded back to
@@ -958,10 +958,13 @@ cudaError_t bwd_launch_2d(const AttnBackwardProblem& pr, cudaStream_t stream) {
 //   12, d128: Br 64, Bc 128, 16 warps (128 registers), Sᵀ 4×4 (32 × 16), dK/dV 4×4, dQ 4×4
 //   13, d64:  as 9, 2 blocks per SM (128 registers); 13, d128: Br = Bc = 64, 8 warps, 2 blocks per SM
 //   14-20 (kOpt: kFuseSdP one Sᵀ/dPᵀ loop, kDqFirst dQ before dK/dV): 14 = both, 15 = kDqFirst,
-//   16 = kFuseSdP on 8's tiles (d64) / 7's (d128, the d128 default); 17 = both on 12's tiles (the
-//   d64 default); 18 = kFuseSdP on 12's tiles (d64) / 8's (d128); 19 = kFuseSdP on 7's (d64) / 9's
+//   16 = kFuseSdP on 8's tiles (d64) / 7's (d128, the fastest at d128); 17 = both on 12's tiles (the
+//   fastest at d64); 18 = kFuseSdP on 12's tiles (d64) / 8's (d128); 19 = kFuseSdP on 7's (d64) / 9's
 //   (d128); 20 = both on 7's tiles (d64) / kFuseSdP pipelined on 7's (d128)
-// The default per d is the fastest measured on the H200 (header).
+// The default per d (8 at d64, 10 at d128) is the fastest measured on the H200 of the variants that
+// have been under compute-sanitizer (memcheck, racecheck, synccheck); 17 and 16 are faster by 1% and
+// 6% and pass every fp64 check, but no sanitizer has run on them yet: they become the defaults
+// after that run (kernels/backward-device.sh sanitize).
 template <typename T>
 cudaError_t bwd_dispatch(const AttnBackwardProblem& p, cudaStream_t stream) {
   int v = attn_bwd_variant(p.shape.head_dim, p.variant);
