@@ -1,6 +1,6 @@
 """A small Chrome DevTools Protocol client for attnlab's browser tests: starts Debian's headless
-chromium (SwiftShader WebGL 2) and a static file server, opens the page, and speaks CDP over one
-websocket (python3-websocket). Chosen over puppeteer-core: one Debian package instead of an npm
+chromium (SwiftShader WebGL 2) and a static file server, opens the page, and speaks CDP over a
+websocket per page (python3-websocket). Chosen over puppeteer-core: one Debian package instead of an npm
 tree and its lockfile, nothing fetched from a registry in CI, and the dozen commands the tests use
 fit in this file."""
 
@@ -40,35 +40,16 @@ def serve(folder):
     return server, f"http://127.0.0.1:{server.server_address[1]}/"
 
 
-class Browser:
-    """One headless chromium with one page. Events are kept: console messages and exceptions."""
+def _connect(url):
+    return websocket.create_connection(url, timeout=120, suppress_origin=True)
 
-    def __init__(self, width=1280, height=720, scale=1.0, webgl=2):
-        """webgl: 2 (SwiftShader's WebGL 2), 1 (WebGL 1 only, as in an older browser: --disable-webgl2)
-        or 0 (no WebGL at all: --disable-3d-apis)."""
-        self.profile = tempfile.mkdtemp(prefix="attnlab-chromium-")
-        swiftshader = ["--use-angle=swiftshader", "--enable-unsafe-swiftshader"]
-        gl = {2: swiftshader, 1: swiftshader + ["--disable-webgl2"], 0: ["--disable-3d-apis"]}[webgl]
-        args = [CHROMIUM, "--headless", "--no-sandbox", *gl,
-                "--no-first-run", "--no-default-browser-check", "--disable-extensions", "--mute-audio",
-                f"--user-data-dir={self.profile}", "--remote-debugging-port=0",
-                f"--window-size={width},{height}", f"--force-device-scale-factor={scale}", "about:blank"]
-        self.proc = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
-        port = None
-        deadline = time.time() + 30
-        while time.time() < deadline and port is None:
-            line = self.proc.stderr.readline()
-            if not line and self.proc.poll() is not None:
-                raise RuntimeError("chromium exited before DevTools answered")
-            m = re.search(r"DevTools listening on ws://[^:]+:(\d+)/", line)
-            if m:
-                port = int(m.group(1))
-        if port is None:
-            raise RuntimeError("chromium did not open DevTools within 30 s")
-        threading.Thread(target=lambda: [None for _ in self.proc.stderr], daemon=True).start()  # drain
-        pages = json.load(urllib.request.urlopen(f"http://127.0.0.1:{port}/json/list"))
-        page = next(p for p in pages if p["type"] == "page")
-        self.ws = websocket.create_connection(page["webSocketDebuggerUrl"], timeout=120, suppress_origin=True)
+
+class Page:
+    """One page (a CDP target) over its own websocket. Events are kept: console messages and
+    exceptions."""
+
+    def __init__(self, ws_url, width, height, scale):
+        self.ws = _connect(ws_url)
         self.next_id = 0
         self.console = []  # (level, text)
         self.errors = []   # uncaught exceptions and error-level console/log entries
@@ -80,12 +61,7 @@ class Browser:
                   mobile=False)
 
     def close(self):
-        try:
-            self.ws.close()
-        finally:
-            self.proc.kill()
-            self.proc.wait()
-            shutil.rmtree(self.profile, ignore_errors=True)
+        self.ws.close()
 
     def __enter__(self):
         return self
@@ -196,6 +172,97 @@ class Browser:
         """The text of the element `selector` as the page shows it ("" if it is hidden or missing)."""
         return self.eval(f"(e => e && getComputedStyle(e).display !== 'none' && e.getBoundingClientRect().width > 0"
                          f" ? e.innerText : '')(document.querySelector({json.dumps(selector)}))")
+
+
+class Browser(Page):
+    """One headless chromium (an empty profile of its own) and its first page; more pages, each
+    in a fresh browser context of the same chromium, from new_context_page()."""
+
+    def __init__(self, width=1280, height=720, scale=1.0, webgl=2):
+        """webgl: 2 (SwiftShader's WebGL 2), 1 (WebGL 1 only, as in an older browser: --disable-webgl2)
+        or 0 (no WebGL at all: --disable-3d-apis)."""
+        self.profile = tempfile.mkdtemp(prefix="attnlab-chromium-")
+        swiftshader = ["--use-angle=swiftshader", "--enable-unsafe-swiftshader"]
+        gl = {2: swiftshader, 1: swiftshader + ["--disable-webgl2"], 0: ["--disable-3d-apis"]}[webgl]
+        args = [CHROMIUM, "--headless", "--no-sandbox", *gl,
+                "--no-first-run", "--no-default-browser-check", "--disable-extensions", "--mute-audio",
+                f"--user-data-dir={self.profile}", "--remote-debugging-port=0",
+                f"--window-size={width},{height}", f"--force-device-scale-factor={scale}", "about:blank"]
+        self.proc = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+        self.browser_ws = None
+        try:
+            browser_url = None
+            deadline = time.time() + 30
+            while time.time() < deadline and browser_url is None:
+                line = self.proc.stderr.readline()
+                if not line and self.proc.poll() is not None:
+                    raise RuntimeError("chromium exited before DevTools answered")
+                m = re.search(r"DevTools listening on (ws://[^:]+:(\d+)/\S+)", line)
+                if m:
+                    browser_url, self.port = m.group(1), int(m.group(2))
+            if browser_url is None:
+                raise RuntimeError("chromium did not open DevTools within 30 s")
+            threading.Thread(target=lambda: [None for _ in self.proc.stderr], daemon=True).start()  # drain
+            self.browser_url = browser_url
+            pages = json.load(urllib.request.urlopen(f"http://127.0.0.1:{self.port}/json/list"))
+            page = next(p for p in pages if p["type"] == "page")
+            self.scale = scale
+            super().__init__(page["webSocketDebuggerUrl"], width, height, scale)
+        except BaseException:
+            self._stop()
+            raise
+
+    def _stop(self):
+        self.proc.kill()
+        self.proc.wait()
+        shutil.rmtree(self.profile, ignore_errors=True)
+
+    def close(self):
+        try:
+            super().close()
+            if self.browser_ws:
+                self.browser_ws.close()
+        finally:
+            self._stop()
+
+    def browser_call(self, method, **params):
+        """A command to the browser itself (the Target domain), over a second websocket; its
+        events are not needed and dropped."""
+        if self.browser_ws is None:
+            self.browser_ws = _connect(self.browser_url)
+            self.browser_next_id = 0
+        self.browser_next_id += 1
+        my_id = self.browser_next_id
+        self.browser_ws.send(json.dumps({"id": my_id, "method": method, "params": params}))
+        while True:
+            msg = json.loads(self.browser_ws.recv())
+            if msg.get("id") == my_id:
+                if "error" in msg:
+                    raise RuntimeError(f"{method}: {msg['error']}")
+                return msg.get("result", {})
+
+    def new_context_page(self, width=None, height=None):
+        """A new page in a new, empty browser context of this chromium (like a fresh incognito
+        window: no cache, cookies or storage shared with any other context), a Page whose
+        close() also throws the context away with all it kept."""
+        width, height = width or self.width, height or self.height
+        ctx = self.browser_call("Target.createBrowserContext", disposeOnDetach=True)["browserContextId"]
+        try:
+            target = self.browser_call("Target.createTarget", url="about:blank", browserContextId=ctx,
+                                       width=width, height=height)["targetId"]
+            page = Page(f"ws://127.0.0.1:{self.port}/devtools/page/{target}", width, height, self.scale)
+        except BaseException:
+            self.browser_call("Target.disposeBrowserContext", browserContextId=ctx)
+            raise
+        plain_close = page.close
+
+        def close():
+            try:
+                plain_close()
+            finally:
+                self.browser_call("Target.disposeBrowserContext", browserContextId=ctx)
+        page.close = close
+        return page
 
 
 _ANALYZE = """
