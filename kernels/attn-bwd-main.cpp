@@ -168,11 +168,7 @@ json config_json(const AttnShape& s, int block_q, int block_kv) {
           {"seq_kv", s.seq_kv}, {"head_dim", s.head_dim}, {"causal", s.causal},     {"dtype", std::string(elem_name(s.dtype))},
           {"block_q", block_q}, {"block_kv", block_kv}};
 }
-// The forward rung's tiles (kernel_choose.hpp) or the backward variant's (attn-bwd.hpp).
-json fwd_config_json(const AttnShape& s) {
-  const KernelTiles t = kernel_tiles(KernelId::mma, s.head_dim);
-  return config_json(s, t.block_q, t.block_kv);
-}
+// The backward variant's tiles (attn-bwd.hpp).
 json bwd_config_json(const AttnShape& s, int variant) {
   const BwdTiles t = g_rung->tiles(s.head_dim, variant);
   return config_json(s, t.block_q, t.block_kv);

@@ -9,20 +9,21 @@
 
 namespace attnlab {
 
-namespace {
-
-int method_rank(DramMethod m) { return m == DramMethod::trace ? 0 : m == DramMethod::sampled ? 1 : 2; }
-
 // One algorithm's kernels and their closed forms (the totals when a kernel is sampled).
-struct AlgoPlan {
+// Outside the anonymous namespace: TrafficRun::State (declared in the header) holds a vector of them.
+struct TrafficAlgoPlan {
   Algo algo = Algo::flash2;
   TilePlan tiles;
   std::vector<KernelPlan> plans;
   std::vector<KernelCounts> exact;
 };
 
-AlgoPlan algo_plan(Algo a, const TilePlan& tiles, const AttnConfig& c, const TrafficOptions& opt) {
-  AlgoPlan p{a, tiles, plan_algorithm(a, c, tiles), closed_form_counts(a, c, tiles)};
+namespace {
+
+int method_rank(DramMethod m) { return m == DramMethod::trace ? 0 : m == DramMethod::sampled ? 1 : 2; }
+
+TrafficAlgoPlan algo_plan(Algo a, const TilePlan& tiles, const AttnConfig& c, const TrafficOptions& opt) {
+  TrafficAlgoPlan p{a, tiles, plan_algorithm(a, c, tiles), closed_form_counts(a, c, tiles)};
   if (opt.torch_layout_copies && a == Algo::flash2 && c.has_bwd())
     for (Tensor t : {Tensor::O, Tensor::dO}) {  // each kernel starts cold: the order does not matter
       p.plans.push_back(plan_layout_copy(c, t, p.tiles.Br_bwd, static_cast<std::uint32_t>(p.plans.size())));
@@ -32,7 +33,7 @@ AlgoPlan algo_plan(Algo a, const TilePlan& tiles, const AttnConfig& c, const Tra
 }
 
 // The hierarchy's bytes per kernel into the algorithm's totals, time estimate and fabric bytes.
-AlgoTraffic algo_traffic(const AlgoPlan& p, std::vector<KernelHierarchy> hk, const AttnConfig& c, const GpuSpec& gpu) {
+AlgoTraffic algo_traffic(const TrafficAlgoPlan& p, std::vector<KernelHierarchy> hk, const AttnConfig& c, const GpuSpec& gpu) {
   AlgoTraffic r;
   r.algo = p.algo;
   r.tiles = p.tiles;
@@ -73,7 +74,7 @@ AlgoTraffic algo_traffic(const AlgoPlan& p, std::vector<KernelHierarchy> hk, con
 
 struct TrafficRun::State {
   TrafficReport rep;
-  std::vector<AlgoPlan> algos;     // sized once: the runs below point into it
+  std::vector<TrafficAlgoPlan> algos;     // sized once: the runs below point into it
   std::vector<HierarchyRun> runs;  // one per algorithm
   size_t next = 0;                 // the algorithm being simulated
   u64 planned = 0, done_before = 0;  // work units: all algorithms', and the finished ones'
