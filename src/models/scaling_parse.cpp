@@ -11,10 +11,6 @@
 
 namespace attnlab {
 
-namespace {
-
-}  // namespace
-
 double parse_duration(std::string_view raw, std::string_view option) {
   std::string text(trim(raw));
   const char* begin = text.c_str();
